@@ -1,0 +1,58 @@
+/**
+ * Errors of doc-anon-torch. Every failure the library reports is a {@link DocAnonError} with a
+ * stable string `code`, whether it came from the native core or from TypeScript.
+ */
+
+/** Stable error codes. Native codes mirror native/src/core/error.h. */
+export const ErrorCode = {
+  /** A bad argument: wrong type, out of range, NaN, negative size. */
+  ARGUMENT: 'ERR_ARGUMENT',
+  SHAPE: 'ERR_SHAPE',
+  DTYPE: 'ERR_DTYPE',
+  DEVICE: 'ERR_DEVICE',
+  /** Model weights do not match the model (missing, unexpected or mis-shaped keys). */
+  WEIGHTS: 'ERR_WEIGHTS',
+  /** A malformed safetensors file. */
+  SAFETENSORS: 'ERR_SAFETENSORS',
+  /** An invalid configuration (unknown keys, wrong types, unsupported values). */
+  CONFIG: 'ERR_CONFIG',
+  OOM: 'ERR_OOM',
+  /** A tensor or model used after dispose(). */
+  DISPOSED: 'ERR_DISPOSED',
+  ABORTED: 'ERR_ABORTED',
+  IO: 'ERR_IO',
+  UNSUPPORTED: 'ERR_UNSUPPORTED',
+  /** The native addon could not be loaded. */
+  NATIVE_LOAD: 'ERR_NATIVE_LOAD',
+  /** Remote storage (R2 / S3) failures. */
+  STORAGE: 'ERR_STORAGE',
+  /** An artifact version already exists (create-only write lost the race). */
+  CONFLICT: 'ERR_CONFLICT',
+  /** Downloaded bytes do not match the manifest's sha256 / size. */
+  INTEGRITY: 'ERR_INTEGRITY',
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  /** A storage key or path that is unsafe (traversal, control characters, too long). */
+  UNSAFE_KEY: 'ERR_UNSAFE_KEY',
+  INTERNAL: 'ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The error class of the library: `code` is stable, `message` says what was wrong and what to do. */
+export class DocAnonError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DocAnonError';
+    this.code = code;
+  }
+}
+
+/** True when `e` is a DocAnonError (also across realms, e.g. jest's module registry). */
+export function isDocAnonError(e: unknown): e is DocAnonError {
+  return (
+    e instanceof DocAnonError ||
+    (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DocAnonError' &&
+      typeof (e as { code?: unknown }).code === 'string')
+  );
+}
