@@ -1,0 +1,121 @@
+// docanon_harness: runs the core's checks (fixture parity, manifests) and benchmarks with no Node.
+//   docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]
+//                   [--tol-scale X] [--threads N] [--list] [CHECK_PREFIX ...]
+// Exit status: 0 when every selected check passed, 1 otherwise, 2 on bad usage.
+#include <ATen/Parallel.h>
+#include <c10/core/Device.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "core/error.h"
+#include "harness.h"
+
+namespace da::harness {
+
+std::vector<Check>& registry() {
+  static std::vector<Check> checks;
+  return checks;
+}
+
+bool Context::compare(const std::string& name, const at::Tensor& got, const at::Tensor& expected, double atol, double rtol) {
+  ++comparisons;
+  if (!got.defined() || !expected.defined()) return expect(name, false, "undefined tensor");
+  if (got.sizes() != expected.sizes()) {
+    std::ostringstream os;
+    os << "shape " << got.sizes() << " vs expected " << expected.sizes();
+    return expect(name, false, os.str());
+  }
+  at::Tensor g = got.detach().to(at::kCPU).to(at::kDouble);
+  at::Tensor e = expected.detach().to(at::kCPU).to(at::kDouble);
+  double max_abs = g.numel() ? (g - e).abs().max().item<double>() : 0.0;
+  double ref = e.numel() ? e.abs().max().item<double>() : 0.0;
+  bool finite = g.numel() == 0 || g.isfinite().all().item<bool>();
+  double limit = (atol + rtol * ref) * tol_scale;
+  bool ok = finite && max_abs <= limit;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "max_abs %.3e (limit %.3e, max|ref| %.3e)%s", max_abs, limit, ref, finite ? "" : " NON-FINITE");
+  if (!ok) ++failures;
+  std::printf("  %s %-60s %s\n", ok ? "ok  " : "FAIL", name.c_str(), buf);
+  return ok;
+}
+
+bool Context::expect(const std::string& name, bool ok, const std::string& detail) {
+  if (!ok) ++failures;
+  std::printf("  %s %-60s %s\n", ok ? "ok  " : "FAIL", name.c_str(), detail.c_str());
+  return ok;
+}
+
+}  // namespace da::harness
+
+int main(int argc, char** argv) {
+  using namespace da::harness;
+  Context ctx;
+  const char* env = std::getenv("DOC_ANON_FIXTURES");
+  ctx.fixtures = env ? env : "../shared/fixtures";
+  std::vector<std::string> selected;
+  bool list = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&](const char* what) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", what);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--fixtures") ctx.fixtures = next("--fixtures");
+    else if (a == "--device") ctx.device = c10::Device(next("--device"));
+    else if (a == "--dtype") {
+      std::string d = next("--dtype");
+      if (d == "float32") ctx.dtype = at::kFloat;
+      else if (d == "bfloat16") ctx.dtype = at::kBFloat16;
+      else if (d == "float16") ctx.dtype = at::kHalf;
+      else { std::fprintf(stderr, "unknown dtype %s\n", d.c_str()); return 2; }
+    } else if (a == "--tol-scale") ctx.tol_scale = std::atof(next("--tol-scale").c_str());
+    else if (a == "--threads") at::set_num_threads(std::atoi(next("--threads").c_str()));
+    else if (a == "--list") list = true;
+    else if (a == "--help" || a == "-h") {
+      std::printf("usage: docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n"
+                  "                       [--tol-scale X] [--threads N] [--list] [CHECK_PREFIX ...]\n");
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "unknown option %s (see --help)\n", a.c_str());
+      return 2;
+    } else selected.push_back(a);
+  }
+  int ran = 0, failed_checks = 0;
+  for (const auto& c : registry()) {
+    bool want = selected.empty();
+    for (const auto& s : selected)
+      if (c.name.compare(0, s.size(), s) == 0) want = true;
+    if (!want) continue;
+    if (list) {
+      std::printf("%s\n", c.name.c_str());
+      continue;
+    }
+    std::printf("== %s (device %s)\n", c.name.c_str(), ctx.device.str().c_str());
+    int before = ctx.failures;
+    try {
+      c.run(ctx);
+    } catch (const da::Error& e) {
+      std::printf("  FAIL exception %s: %s\n", e.code().c_str(), e.what());
+      ++ctx.failures;
+    } catch (const std::exception& e) {
+      std::printf("  FAIL exception: %s\n", e.what());
+      ++ctx.failures;
+    }
+    ++ran;
+    if (ctx.failures != before) ++failed_checks;
+  }
+  if (list) return 0;
+  if (ran == 0) {
+    std::fprintf(stderr, "no check matched (use --list)\n");
+    return 2;
+  }
+  std::printf("%d passed, %d failed\n", ran - failed_checks, failed_checks);
+  return failed_checks ? 1 : 0;
+}
