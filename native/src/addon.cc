@@ -1,0 +1,20 @@
+// Module registration only: each binding file registers its own exports.
+#include <napi.h>
+
+#include "bind/addon_data.h"
+#include "bind/register.h"
+
+namespace {
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new da::bind::AddonData());
+  da::bind::register_info(env, exports);
+  da::bind::register_tensor(env, exports);
+  da::bind::register_safetensors(env, exports);
+  da::bind::register_testing(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(docanon, InitAddon)

@@ -1,0 +1,76 @@
+// info(), setNumThreads(), and init() (which registers the JS error class).
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
+
+#include "bind/addon_data.h"
+#include "bind/args.h"
+#include "bind/errors.h"
+#include "bind/register.h"
+#include "bind/tensor_handle.h"
+#include "bind/threads.h"
+#include "core/error.h"
+
+namespace da::bind {
+namespace {
+
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) throw_arg(env, "init(ErrorClass) needs the DocAnonError class");
+  addon_data(env).error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("libtorch", Napi::String::New(env, TORCH_VERSION));
+    bool cuda = at::hasCUDA();
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("available", Napi::Boolean::New(env, cuda));
+    c.Set("deviceCount", Napi::Number::New(env, cuda ? at::detail::getCUDAHooks().deviceCount() : 0));
+    c.Set("builtWithCuda", Napi::Boolean::New(env, at::detail::getCUDAHooks().hasCUDA() || cuda));
+    o.Set("cuda", c);
+    Napi::Object t = Napi::Object::New(env);
+    t.Set("intraOp", Napi::Number::New(env, desired_threads() > 0 ? desired_threads() : at::get_num_threads()));
+    t.Set("interOp", Napi::Number::New(env, at::get_num_interop_threads()));
+    t.Set("configured", Napi::Boolean::New(env, desired_threads() > 0));
+    o.Set("threads", t);
+    // SDPA is part of ATen since 2.0; on CPU it is the fused flash kernel for float/bf16.
+    o.Set("sdpa", Napi::Boolean::New(env, true));
+    o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
+    o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
+    o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
+#ifdef DOC_ANON_HAVE_GLOO
+    o.Set("gloo", Napi::Boolean::New(env, true));
+#else
+    o.Set("gloo", Napi::Boolean::New(env, false));
+#endif
+    o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+    return o;
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    int64_t n = get_int(info[0], "threads", 1, 1024);
+    set_desired_threads(static_cast<int>(n));
+    apply_thread_settings();
+    return env.Undefined();
+  });
+}
+
+}  // namespace
+
+void register_info(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init, "init"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+}
+
+void register_tensor(Napi::Env env, Napi::Object exports) { TensorHandle::Init(env, exports); }
+
+}  // namespace da::bind
