@@ -1,0 +1,58 @@
+/**
+ * Loads the native addon once. When it cannot be loaded, one error lists what to do, the way
+ * sharp's loader does.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import type { NativeAddon } from './types';
+
+let cached: NativeAddon | undefined;
+
+/** Package root: lib/native/loader.js and src/native/loader.ts are both two levels below it. */
+export const packageRoot = path.resolve(__dirname, '..', '..');
+
+function candidates(): string[] {
+  const fromEnv = process.env.DOC_ANON_NATIVE;
+  const list = [
+    path.join(packageRoot, 'build', 'Release', 'docanon.node'),
+    path.join(packageRoot, 'build', 'Debug', 'docanon.node'),
+  ];
+  return fromEnv ? [fromEnv, ...list] : list;
+}
+
+/** Returns the loaded addon (loading it on first use). Throws ERR_NATIVE_LOAD with fixes. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const tried: string[] = [];
+  let lastError: unknown;
+  for (const file of candidates()) {
+    if (!fs.existsSync(file)) {
+      tried.push(`${file} (missing)`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const addon = require(file) as NativeAddon;
+      addon.init(DocAnonError);
+      cached = addon;
+      return addon;
+    } catch (e) {
+      tried.push(`${file} (${(e as Error).message.split('\n')[0]})`);
+      lastError = e;
+    }
+  }
+  throw new DocAnonError(
+    ErrorCode.NATIVE_LOAD,
+    [
+      'The doc-anon-torch native addon could not be loaded.',
+      `Tried: ${tried.join('; ')}.`,
+      'Possible fixes:',
+      '  - build it: `npm run build:native` (needs cmake and a C++20 compiler; fetches the pinned libtorch CPU wheel with pip on first use)',
+      '  - for CUDA, point the build at an installed PyTorch: `LIBTORCH=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))") npm run build:native`',
+      '  - if libtorch was moved or deleted after the build, rebuild (the addon finds libtorch through its rpath)',
+      '  - set DOC_ANON_NATIVE to the path of a prebuilt docanon.node',
+    ].join('\n'),
+    { cause: lastError },
+  );
+}
