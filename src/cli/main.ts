@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `doc-anon` command. Subcommands live in their own files; this one only dispatches.
+ * Exit codes: 0 success, 1 internal failure, 2 bad usage or bad input.
+ */
+import { isDocAnonError } from '../core/errors';
+import { commands } from './commands';
+
+const USAGE = `usage: doc-anon <command> [options]
+
+commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`)
+  .join('\n')}
+
+Run "doc-anon <command> --help" for a command's options.`;
+
+/** Error codes that mean the caller's input was wrong (exit 2) rather than an internal failure (exit 1). */
+const INPUT_CODES = new Set(['ERR_ARGUMENT', 'ERR_CONFIG', 'ERR_SHAPE', 'ERR_DTYPE', 'ERR_UNSAFE_KEY', 'ERR_NOT_FOUND', 'ERR_IO', 'ERR_WEIGHTS', 'ERR_SAFETENSORS', 'ERR_INPUT', 'ERR_IMAGE']);
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`doc-anon: unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (isDocAnonError(e)) {
+      process.stderr.write(`doc-anon ${name}: ${e.code}: ${e.message}\n`);
+      return INPUT_CODES.has(e.code) ? 2 : 1;
+    }
+    process.stderr.write(`doc-anon ${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`doc-anon: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
