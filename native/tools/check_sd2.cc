@@ -1,0 +1,290 @@
+// SD2 VAE and UNet against the diffusers fixtures (computations exactly as
+// fixtures/README.md describes), and the full-size structures against the manifests.
+//
+// Tolerances: the README's float64 recompute shows how far a float32 implementation that orders
+// its arithmetic differently may drift: at most ~3e-6 relative to each tensor's largest value for
+// the forward outputs (decoded_mode 4.5e-6 on 1.62; kl 3e-4 on 3.8e3) and ~1e-9 absolute on the
+// gradients. We allow 5e-5 of max|ref| on forward tensors and 2e-4 of max|ref| on gradients
+// (gradients sum more products): over 10x the spread, yet a wrong block, eps, clamp or head split
+// moves results by 1e-2 or more. ctx.tol_scale widens all of them (bf16/fp16, CUDA).
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "harness.h"
+#include "io/safetensors.h"
+#include "models/config_reader.h"
+#include "models/unet.h"
+#include "models/vae.h"
+#include "models/weights.h"
+
+namespace {
+
+using da::harness::Context;
+namespace dm = da::models;
+
+constexpr double kForwardRtol = 5e-5;
+constexpr double kGradRtol = 2e-4;
+constexpr double kAtol = 1e-7;
+
+// Compares every `output.*`, `intermediate.*` and `grad.*` tensor of the fixture file with `got`;
+// a stored tensor nobody computed is a failure (the fixture may grow).
+void compare_all(Context& ctx, const std::string& part, const da::io::SafetensorsFile& io,
+                 const std::map<std::string, at::Tensor>& got) {
+  for (const auto& e : io.entries()) {
+    if (e.name.rfind("input.", 0) == 0) continue;
+    auto it = got.find(e.name);
+    if (it == got.end()) {
+      ctx.expect(part + " " + e.name, false, "stored in the fixture but not computed");
+      continue;
+    }
+    const double rtol = e.name.rfind("grad.", 0) == 0 ? kGradRtol : kForwardRtol;
+    ctx.compare(part + " " + e.name, it->second, io.load(e.name), kAtol, rtol);
+  }
+}
+
+at::Tensor input(Context& ctx, const da::io::SafetensorsFile& io, const std::string& name) {
+  at::Tensor t = io.load(name);
+  return at::isFloatingType(t.scalar_type()) ? t.to(ctx.device, ctx.dtype) : t.to(ctx.device);
+}
+
+at::Tensor grad_of(torch::nn::Module& m, const std::string& name) {
+  auto params = m.named_parameters(true);
+  const at::Tensor* p = params.find(name);
+  if (!p) da::fail(da::code::kInternal, "no parameter named " + name);
+  if (!p->grad().defined()) da::fail(da::code::kInternal, "parameter " + name + " got no gradient");
+  return p->grad();
+}
+
+da::models::LoadOptions load_options(const Context& ctx) {
+  da::models::LoadOptions o;
+  o.dtype = ctx.dtype;
+  o.device = ctx.device;
+  return o;
+}
+
+}  // namespace
+
+DA_CHECK("parity.vae") {
+  auto io = da::io::SafetensorsFile::open(ctx.path("vae/io.safetensors"));
+  dm::AutoencoderKL vae(dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"), load_options(ctx)));
+  vae->eval();
+  at::Tensor x = input(ctx, *io, "input.x");
+  at::Tensor eps = input(ctx, *io, "input.eps");
+
+  std::map<std::string, at::Tensor> got;
+  dm::DiagonalGaussian post = vae->encode_dist(x);
+  at::Tensor z = post.sample(eps);
+  at::Tensor decoded = vae->decode(z);
+  at::Tensor kl = post.kl();
+  at::Tensor recon = at::mse_loss(decoded, x);
+  at::Tensor loss = recon + 1e-6 * kl.mean();
+  vae->zero_grad();
+  loss.backward();
+  got["output.moments"] = post.parameters;
+  got["output.mean"] = post.mean;
+  got["output.logvar"] = post.logvar;
+  got["output.std"] = post.std;
+  got["output.var"] = post.var;
+  got["output.z"] = z;
+  got["output.decoded"] = decoded;
+  got["output.kl"] = kl;
+  got["output.recon_mse"] = recon;
+  got["output.loss"] = loss;
+  for (const auto& e : io->entries())
+    if (e.name.rfind("grad.", 0) == 0) got[e.name] = grad_of(*vae, e.name.substr(5));
+  {
+    at::NoGradGuard no_grad;
+    got["output.decoded_mode"] = vae->forward(x, /*sample_posterior=*/false);
+  }
+  compare_all(ctx, "vae", *io, got);
+}
+
+DA_CHECK("parity.unet") {
+  auto io = da::io::SafetensorsFile::open(ctx.path("unet/io.safetensors"));
+  dm::UNet2DConditionModel unet(dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), load_options(ctx)));
+  unet->eval();
+  at::Tensor sample = input(ctx, *io, "input.sample");
+  at::Tensor timesteps = input(ctx, *io, "input.timesteps");
+  at::Tensor ehs = input(ctx, *io, "input.encoder_hidden_states");
+  at::Tensor target = input(ctx, *io, "input.target");
+
+  dm::UNetIntermediates inter;
+  at::Tensor out = unet->forward(sample, timesteps, ehs, &inter);
+  at::Tensor loss = (out - target).pow(2).mean();
+  unet->zero_grad();
+  loss.backward();
+  std::map<std::string, at::Tensor> got{{"output.sample", out},
+                                        {"output.loss", loss},
+                                        {"intermediate.time_proj", inter.time_proj},
+                                        {"intermediate.time_embedding", inter.time_embedding},
+                                        {"intermediate.mid_block", inter.mid_block}};
+  for (const auto& e : io->entries())
+    if (e.name.rfind("grad.", 0) == 0) got[e.name] = grad_of(*unet, e.name.substr(5));
+  compare_all(ctx, "unet", *io, got);
+
+  // Every parameter must receive a gradient (training relies on it).
+  int64_t without = 0;
+  for (const auto& p : unet->parameters()) without += p.grad().defined() ? 0 : 1;
+  ctx.expect("unet every parameter has a gradient", without == 0, std::to_string(without) + " without");
+
+  // A latent size that is not a multiple of 2^levels: upsamplers follow the skips' sizes.
+  {
+    at::NoGradGuard no_grad;
+    at::Tensor odd = sample.slice(2, 0, sample.size(2) - 3).slice(3, 0, sample.size(3) - 1);
+    at::Tensor o = unet->forward(odd, timesteps.select(0, 0), ehs);
+    ctx.expect("unet odd latent size " + c10::str(odd.sizes()), o.sizes().equals({odd.size(0), out.size(1), odd.size(2), odd.size(3)}),
+               c10::str(o.sizes()));
+  }
+}
+
+namespace {
+
+// Builds a full-size model from a manifest's stored config and checks keys, shapes, counts.
+void check_manifest(Context& ctx, const std::string& rel, const std::function<std::shared_ptr<torch::nn::Module>(const da::json::Value&)>& build) {
+  da::json::Value m = da::json::parse(dm::read_text_file(ctx.path(rel)), da::code::kConfig);
+  const da::json::Value* config = m.find("config");
+  if (!config) da::fail(da::code::kConfig, rel + " has no config");
+  std::shared_ptr<torch::nn::Module> model = build(*config);
+
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& e : m.find("state_dict")->as_array()) {
+    std::vector<int64_t> shape;
+    for (const auto& d : e.find("shape")->as_array()) shape.push_back(d.as_int());
+    expected[e.find("key")->as_string()] = shape;
+  }
+  std::map<std::string, std::vector<int64_t>> ours;
+  for (const auto& [k, t] : dm::state_dict(*model)) ours[k] = t.sizes().vec();
+
+  std::vector<std::string> missing, extra, wrong;
+  for (const auto& [k, s] : expected) {
+    auto it = ours.find(k);
+    if (it == ours.end()) missing.push_back(k);
+    else if (it->second != s) wrong.push_back(k + " " + c10::str(at::IntArrayRef(it->second)) + " vs " + c10::str(at::IntArrayRef(s)));
+  }
+  for (const auto& [k, _] : ours)
+    if (!expected.count(k)) extra.push_back(k);
+  auto some = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size() && i < 5; ++i) s += (i ? ", " : "") + v[i];
+    return s;
+  };
+  const int64_t want_keys = m.find("num_state_dict_keys")->as_int();
+  const int64_t want_params = m.find("total_parameters")->as_int();
+  const int64_t params = dm::parameter_count(*model);
+  ctx.expect(rel + " key count", (int64_t)ours.size() == want_keys && (int64_t)expected.size() == want_keys,
+             std::to_string(ours.size()) + " (manifest " + std::to_string(want_keys) + ")");
+  ctx.expect(rel + " no missing key", missing.empty(), std::to_string(missing.size()) + " " + some(missing));
+  ctx.expect(rel + " no extra key", extra.empty(), std::to_string(extra.size()) + " " + some(extra));
+  ctx.expect(rel + " every shape", wrong.empty(), std::to_string(wrong.size()) + " wrong " + some(wrong));
+  ctx.expect(rel + " parameter count", params == want_params,
+             std::to_string(params) + " (manifest " + std::to_string(want_params) + ")");
+}
+
+}  // namespace
+
+DA_CHECK("manifest.sd2") {
+  check_manifest(ctx, "manifests/sd2_vae.json", [](const da::json::Value& c) {
+    return std::make_shared<dm::AutoencoderKLImpl>(dm::AutoencoderKLConfig::from_json(c));
+  });
+  check_manifest(ctx, "manifests/sd2_inpainting_unet.json", [](const da::json::Value& c) {
+    return std::make_shared<dm::UNet2DConditionModelImpl>(dm::UNet2DConditionConfig::from_json(c));
+  });
+}
+
+DA_CHECK("config.sd2") {
+  // Unsupported values and unknown fields are refused with ERR_CONFIG naming the field.
+  const std::string unet_text = dm::read_text_file(ctx.path("unet/config.json"));
+  const std::string vae_text = dm::read_text_file(ctx.path("vae/config.json"));
+  auto refuses = [&](const std::string& what, const std::string& text, const std::string& field, bool unet) {
+    std::string detail = "accepted";
+    bool ok = false;
+    try {
+      auto v = da::json::parse(text, da::code::kConfig);
+      if (unet) dm::UNet2DConditionConfig::from_json(v); else dm::AutoencoderKLConfig::from_json(v);
+    } catch (const da::Error& e) {
+      detail = e.code() + ": " + e.what();
+      ok = e.code() == da::code::kConfig && detail.find(field) != std::string::npos;
+    }
+    ctx.expect("refuses " + what, ok, detail);
+  };
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    auto p = s.find(from);
+    if (p != std::string::npos) s.replace(p, from.size(), to);
+    return s;
+  };
+  refuses("unet act_fn gelu", replace(unet_text, "\"act_fn\": \"silu\"", "\"act_fn\": \"gelu\""), "act_fn", true);
+  refuses("unet class_embed_type", replace(unet_text, "\"class_embed_type\": null", "\"class_embed_type\": \"timestep\""), "class_embed_type", true);
+  refuses("unet num_attention_heads", replace(unet_text, "\"num_attention_heads\": null", "\"num_attention_heads\": 8"), "num_attention_heads", true);
+  refuses("unet block type", replace(unet_text, "\"DownBlock2D\"", "\"AttnDownBlock2D\""), "down_block_types", true);
+  refuses("unet unknown field", replace(unet_text, "{", "{\"fancy_new_option\": 1,"), "fancy_new_option", true);
+  refuses("vae act_fn", replace(vae_text, "\"act_fn\": \"silu\"", "\"act_fn\": \"relu\""), "act_fn", false);
+  refuses("vae up block", replace(vae_text, "\"UpDecoderBlock2D\"", "\"AttnUpDecoderBlock2D\""), "up_block_types", false);
+
+  // save_pretrained -> from_pretrained gives the same config and weights.
+  namespace fs = std::filesystem;
+  fs::path tmp = fs::temp_directory_path() / ("docanon_sd2_roundtrip_" + std::to_string(::getpid()));
+  {
+    auto vae = dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"));
+    vae->save_pretrained((tmp / "vae").string());
+    auto back = dm::AutoencoderKLImpl::from_pretrained((tmp / "vae").string());
+    bool same = back->config().to_json() == vae->config().to_json();
+    auto a = dm::state_dict(*vae), b = dm::state_dict(*back);
+    same = same && a.size() == b.size();
+    for (size_t i = 0; same && i < a.size(); ++i) same = a[i].first == b[i].first && at::equal(a[i].second, b[i].second);
+    ctx.expect("vae save_pretrained round trip", same);
+  }
+  {
+    auto unet = dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"));
+    unet->save_pretrained((tmp / "unet").string());
+    auto back = dm::UNet2DConditionModelImpl::from_pretrained((tmp / "unet").string());
+    bool same = back->config().to_json() == unet->config().to_json();
+    auto a = dm::state_dict(*unet), b = dm::state_dict(*back);
+    same = same && a.size() == b.size();
+    for (size_t i = 0; same && i < a.size(); ++i) same = a[i].first == b[i].first && at::equal(a[i].second, b[i].second);
+    ctx.expect("unet save_pretrained round trip", same);
+  }
+  fs::remove_all(tmp);
+}
+
+DA_CHECK("parity.sd2_pipeline_models") {
+  // The model calls of the end-to-end inpainting fixture (the scheduler and the pipeline's glue
+  // are checked elsewhere): masked-image latents, every UNet call with a 0-d timestep, the decode.
+  auto io = da::io::SafetensorsFile::open(ctx.path("pipeline/io.safetensors"));
+  auto opts = load_options(ctx);
+  dm::AutoencoderKL vae(dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"), opts));
+  dm::UNet2DConditionModel unet(dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), opts));
+  at::NoGradGuard no_grad;
+  const double sf = vae->config().scaling_factor;
+  std::vector<std::string> runs;
+  for (const auto& e : io->entries()) {
+    const std::string suffix = ".timesteps";
+    if (e.name.size() > suffix.size() && e.name.compare(e.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      runs.push_back(e.name.substr(0, e.name.size() - suffix.size()));
+  }
+  ctx.expect("pipeline runs found", !runs.empty(), std::to_string(runs.size()));
+  for (const auto& r : runs) {
+    at::Tensor masked = input(ctx, *io, "prep.masked_image");
+    at::Tensor lat = vae->encode_dist(masked).sample(input(ctx, *io, r + ".posterior_eps")) * sf;
+    at::Tensor want = io->load(r + ".masked_image_latents");
+    ctx.compare(r + ".masked_image_latents", lat.expand(want.sizes()), want, kAtol, kForwardRtol);
+    at::Tensor ehs = io->has(r + ".encoder_hidden_states") ? input(ctx, *io, r + ".encoder_hidden_states")
+                                                           : input(ctx, *io, "input.prompt_embeds");
+    at::Tensor ts = io->load(r + ".timesteps");
+    for (int64_t i = 0; i < ts.size(0); ++i) {
+      const std::string step = r + ".step" + std::to_string(i);
+      if (!io->has(step + ".unet_input")) break;
+      at::Tensor out = unet->forward(input(ctx, *io, step + ".unet_input"), ts[i], ehs);
+      ctx.compare(step + ".unet_output", out, io->load(step + ".unet_output"), kAtol, kForwardRtol);
+    }
+    at::Tensor dec = vae->decode(input(ctx, *io, r + ".final_latents") / sf);
+    ctx.compare(r + ".image_decoded", dec, io->load(r + ".image_decoded"), kAtol, kForwardRtol);
+  }
+}
