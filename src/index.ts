@@ -12,3 +12,55 @@ export type { RuntimeInfo } from './core/runtime';
 export { parseConfig, loadConfigFile } from './core/config';
 export { createLogger } from './core/logger';
 export * from './storage';
+// Detection: OCR, recognizers, policy, replacements, verification.
+export {
+  TesseractOcr, SuppliedOcr, SuppliedOcrSchema, parseSuppliedOcr, detectPii, findEntities, verifyNoOriginals,
+  assertNoOriginals, Replacer, DetectionPolicySchema, CustomRuleSchema, parseDetectionPolicy, createRecognizers,
+  BUILTIN_ENTITIES,
+} from './detect';
+export type {
+  OcrEngine, OcrImage, OcrPage, OcrLine, OcrWord, RecognizeOptions, TesseractOcrOptions, SuppliedOcrInput,
+  DetectedRegion, DetectOptions, FoundEntity, DetectionPolicy, DetectionPolicyInput, ReplacerOptions, Recognizer,
+  RecognizerMatch, RecognizerOptions, CustomRule, VerifyOptions, VerifyResult, VerifyTarget, EntityType, BuiltinEntity,
+} from './detect';
+// Rendering, image IO, regions, the classic engine, the dataset format and synthetic documents.
+export { getFont, missingCharacters, assertDrawable, fontsDir, BUNDLED_FONTS, DEFAULT_FONT } from './render/fonts';
+export type { BundledFont, BundledFontName, FontMetrics } from './render/fonts';
+export { renderGlyph, glyphLayout, GLYPH_FONT_SIZE, GLYPH_HEIGHT, GLYPH_ORIGIN, GLYPH_EMPTY_LENGTH, GLYPH_MAX_CHARS } from './render/glyph';
+export type { RgbImage, GlyphOptions } from './render/glyph';
+export { fitText, renderTextCoverage, renderTextLayer } from './render/text';
+export type { TextFit, FitOptions, RgbaLayer } from './render/text';
+export { decodeImage, encodeImage, DEFAULT_MAX_PIXELS } from './inference/image-io';
+export type { DecodedImage, DecodeOptions, EncodeOptions, ImageFormat } from './inference/image-io';
+export {
+  RegionSchema,
+  RegionsSchema,
+  BoxSchema,
+  validateRegions,
+  adaptiveCrop,
+  maskRect,
+  expandRect,
+  pasteFeathered,
+  rectsOverlap,
+  DEFAULT_REGION_LIMITS,
+} from './inference/regions';
+export type { Region, Rect, PageSize, ValidatedRegion, RegionLimits, BoxArray, Quad } from './inference/regions';
+export { ClassicEngine, ClassicEngineOptionsSchema } from './inference/engines/classic';
+export type { ClassicEngineOptions, ClassicRegionDetails } from './inference/engines/classic';
+export type { Engine, EngineResult, EngineRunOptions, EngineProgress, RegionReport } from './inference/engines/types';
+export {
+  DocumentAnnotationSchema,
+  OcrLineSchema,
+  OcrWordSchema,
+  EntitySchema,
+  EntityTypeSchema,
+  QuadBoxSchema,
+  parseDocumentAnnotation,
+  quadFromRect,
+} from './training/dataset-format';
+export type {
+  DocumentAnnotation, DocumentAnnotationInput, OcrLine as DatasetOcrLine, OcrWord as DatasetOcrWord, Entity as DatasetEntity,
+  EntityType as DatasetEntityType, QuadBox,
+} from './training/dataset-format';
+export { generateDocument, SyntheticOptionsSchema, DOCUMENT_KINDS, makeIban, formatIban, isValidIbanChecksum } from './training/synthetic';
+export type { SyntheticDocument, SyntheticOptions, SyntheticAnnotation, DocumentKind } from './training/synthetic';

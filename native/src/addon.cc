@@ -12,6 +12,11 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   da::bind::register_tensor(env, exports);
   da::bind::register_safetensors(env, exports);
   da::bind::register_testing(env, exports);
+  da::bind::register_models(env, exports);
+  da::bind::register_vae(env, exports);
+  da::bind::register_unet(env, exports);
+  da::bind::register_scheduler(env, exports);
+  da::bind::register_inpaint(env, exports);
   return exports;
 }
 

@@ -34,6 +34,24 @@ export const ErrorCode = {
   /** A storage key or path that is unsafe (traversal, control characters, too long). */
   UNSAFE_KEY: 'ERR_UNSAFE_KEY',
   INTERNAL: 'ERR_INTERNAL',
+  /** An image that cannot be decoded or encoded (corrupt, truncated, unsupported format). */
+  IMAGE: 'ERR_IMAGE',
+  /** An image over the pixel limit (decompression-bomb guard); raise `maxPixels` if it is legitimate. */
+  IMAGE_TOO_LARGE: 'ERR_IMAGE_TOO_LARGE',
+  /** A bad request input: malformed regions or boxes, too many regions, empty or overlong text. */
+  INPUT: 'ERR_INPUT',
+  /** Replacement text with characters the bundled font cannot draw (the message names them). */
+  UNSUPPORTED_TEXT: 'ERR_UNSUPPORTED_TEXT',
+  /** OCR failed (the engine could not start, crashed, or returned something unusable). */
+  OCR: 'ERR_OCR',
+  /** OCR did not finish within its time limit. */
+  OCR_TIMEOUT: 'ERR_OCR_TIMEOUT',
+  /** OCR read no text on a page that has ink: the page cannot be declared clean. */
+  OCR_NO_TEXT: 'ERR_OCR_NO_TEXT',
+  /** User-supplied OCR results that do not follow the documented shape. */
+  OCR_INPUT: 'ERR_OCR_INPUT',
+  /** Verification found an original sensitive value still readable after replacement. */
+  VERIFY: 'ERR_VERIFY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

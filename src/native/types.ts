@@ -46,7 +46,96 @@ export interface NativeInfo {
   napiVersion: number;
 }
 
+export interface NativeParameterInfo {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  device: string;
+  requiresGrad: boolean;
+}
+
+export interface NativeModelHandle {
+  readonly kind: string;
+  readonly disposed: boolean;
+  config(): string | null;
+  parameters(): NativeParameterInfo[];
+  parameterCount(): number;
+  grad(name: string): NativeTensorHandle | null;
+  zeroGrad(): void;
+  setRequiresGrad(on: boolean, prefix?: string): number;
+  save(dir: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface NativeLoadOptions {
+  dtype?: string;
+  device?: string;
+  variant?: string;
+}
+
+export type NativeTensorMap = Record<string, NativeTensorHandle | null | undefined>;
+
+export interface NativeSchedulerHandle {
+  readonly className: string;
+  readonly predictionType: string;
+  readonly initNoiseSigma: number;
+  readonly order: number;
+  readonly numTrainTimesteps: number;
+  setTimesteps(n: number): void;
+  timesteps(): NativeTensorHandle;
+  sigmas(): NativeTensorHandle;
+  betas(): NativeTensorHandle;
+  alphasCumprod(): NativeTensorHandle;
+  scaleModelInput(sample: NativeTensorHandle, t: number): NativeTensorHandle;
+  step(
+    modelOutput: NativeTensorHandle,
+    t: number,
+    sample: NativeTensorHandle,
+    options?: { eta?: number; varianceNoise?: NativeTensorHandle },
+  ): { prevSample: NativeTensorHandle; predOriginalSample?: NativeTensorHandle; varianceNoise?: NativeTensorHandle };
+  addNoise(x0: NativeTensorHandle, noise: NativeTensorHandle, timesteps: NativeTensorHandle): NativeTensorHandle;
+  getVelocity(x0: NativeTensorHandle, noise: NativeTensorHandle, timesteps: NativeTensorHandle): NativeTensorHandle;
+  manualSeed(seed: number): void;
+}
+
+export interface NativeAbortToken {
+  abort(): void;
+  readonly aborted: boolean;
+}
+
+export interface NativeInpaintResult {
+  finalLatents: NativeTensorHandle;
+  imageDecoded: NativeTensorHandle;
+  image: NativeTensorHandle;
+  maskLatent?: NativeTensorHandle;
+  maskedImageLatents?: NativeTensorHandle;
+  posteriorEps?: NativeTensorHandle;
+  maskedImage?: NativeTensorHandle;
+  timesteps?: NativeTensorHandle;
+  steps: Array<{ unetInput: NativeTensorHandle; unetOutput: NativeTensorHandle; latents: NativeTensorHandle }>;
+}
+
 export interface NativeAddon {
+  loadVae(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  createVae(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
+  vaeEncode(vae: NativeModelHandle, x: NativeTensorHandle): Promise<NativeTensorMap>;
+  vaeDecode(vae: NativeModelHandle, z: NativeTensorHandle): Promise<NativeTensorHandle>;
+  vaeLoss(vae: NativeModelHandle, options: object): Promise<NativeTensorMap>;
+  loadUnet(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  createUnet(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
+  unetForward(unet: NativeModelHandle, options: object): Promise<NativeTensorMap>;
+  unetLoss(unet: NativeModelHandle, options: object): Promise<NativeTensorMap>;
+  createScheduler(config: string, className?: string): NativeSchedulerHandle;
+  inpaint(
+    unet: NativeModelHandle,
+    vae: NativeModelHandle,
+    schedulerConfig: string,
+    className: string,
+    request: object,
+    onProgress?: (step: number, total: number) => void,
+    abort?: NativeAbortToken,
+  ): Promise<NativeInpaintResult>;
+  createAbortToken(): NativeAbortToken;
   init(errorClass: new (code: string, message: string) => Error): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;

@@ -7,4 +7,9 @@ void register_info(Napi::Env env, Napi::Object exports);
 void register_tensor(Napi::Env env, Napi::Object exports);
 void register_safetensors(Napi::Env env, Napi::Object exports);
 void register_testing(Napi::Env env, Napi::Object exports);
+void register_models(Napi::Env env, Napi::Object exports);  // ModelHandle
+void register_vae(Napi::Env env, Napi::Object exports);
+void register_unet(Napi::Env env, Napi::Object exports);
+void register_scheduler(Napi::Env env, Napi::Object exports);
+void register_inpaint(Napi::Env env, Napi::Object exports);
 }  // namespace da::bind

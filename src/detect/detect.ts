@@ -1,0 +1,104 @@
+/**
+ * detectPii: OCR result + policy -> the regions to replace, each with a box (one per line a value
+ * spans), a format-preserving replacement, the entity type and a confidence.
+ */
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { Replacer } from './fakes/replacer';
+import { type DetectionPolicy, type DetectionPolicyInput, parseDetectionPolicy } from './policy';
+import { createRecognizers, type Recognizer, type RecognizerMatch } from './recognizers';
+import { applyPolicy, resolveOverlaps } from './resolve';
+import { spanToSegments } from './spans';
+import { buildPageText, type PageText } from './text';
+import type { Box, EntityType, OcrPage } from './types';
+
+/** One region to replace: the shape the Anonymizer takes (`box`, `replacement`) plus the report fields. */
+export interface DetectedRegion {
+  box: Box;
+  replacement: string;
+  entity: EntityType;
+  /** Recognizer score weighted by the OCR confidence of the covered words, in [0, 1]. */
+  confidence: number;
+  /** Name of the recognizer that found it. */
+  recognizer: string;
+  /** Regions cut from one value (a value spanning several lines) share this id. */
+  group: number;
+  /** The original text of the box; present only with `includeOriginal: true`. */
+  original?: string;
+}
+
+/** Options of {@link detectPii}. */
+export interface DetectOptions {
+  /**
+   * The Replacer to use. Pass the same one for every page of a document so values stay consistent
+   * across pages; by default a new one per call (with `secret` when given).
+   */
+  replacer?: Replacer;
+  /** Secret for cross-document consistent fakes (used when `replacer` is not given). */
+  secret?: string | Uint8Array;
+  /** Put the original text in each region (for verification or debugging; never log it). */
+  includeOriginal?: boolean;
+  /** Recognizers to use instead of the ones the policy builds. */
+  recognizers?: Recognizer[];
+}
+
+/** An entity found in the page text after policy and overlap resolution. */
+export interface FoundEntity extends RecognizerMatch {
+  text: string;
+}
+
+function toPolicy(policy: DetectionPolicy | DetectionPolicyInput | undefined): DetectionPolicy {
+  return parseDetectionPolicy(policy ?? {});
+}
+
+/** Runs the recognizers over the page text and applies the policy (no boxes, no replacements). */
+export function findEntities(pt: PageText, policyInput?: DetectionPolicy | DetectionPolicyInput, recognizers?: Recognizer[]): FoundEntity[] {
+  const policy = toPolicy(policyInput);
+  const recs =
+    recognizers ??
+    createRecognizers({ phoneRegions: policy.phoneRegions, bareAmounts: policy.bareAmounts, customRules: policy.customRules });
+  const raw = recs.flatMap((r) => r.find(pt.text));
+  return resolveOverlaps(applyPolicy(pt.text, raw, policy)).map((m) => ({ ...m, text: pt.text.slice(m.start, m.end) }));
+}
+
+/**
+ * Finds the sensitive values on an OCR'd page and makes their replacements.
+ * Returns one region per line segment of each value, in reading order. Regions below the policy's
+ * `minConfidence` are dropped. A value's replacement has the same line breaks as the value, so each
+ * segment gets its own part; a segment that covers only part of an OCR word takes the whole word,
+ * with the word's other characters unchanged in the replacement.
+ */
+export function detectPii(page: OcrPage, policyInput?: DetectionPolicy | DetectionPolicyInput, options: DetectOptions = {}): DetectedRegion[] {
+  const policy = toPolicy(policyInput);
+  const pt = buildPageText(page);
+  const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
+  const replacer = options.replacer ?? new Replacer({ secret: options.secret, phoneRegions: policy.phoneRegions, keepPrefix });
+  const regions: DetectedRegion[] = [];
+  findEntities(pt, policy, options.recognizers).forEach((e, group) => {
+    const segments = spanToSegments(pt, e.start, e.end);
+    if (segments.length === 0) return;
+    const words = segments.flatMap((s) => s.words.map((w) => page.lines[w.line].words[w.word]));
+    const ocrConfidence = words.reduce((a, w) => a + w.confidence, 0) / words.length;
+    const confidence = Math.round(e.score * (0.5 + 0.5 * ocrConfidence) * 1000) / 1000;
+    if (confidence < policy.minConfidence) return;
+    const fake = replacer.replace(e.entity, e.text);
+    const fakeLines = fake.split('\n');
+    const lines = e.text.split('\n');
+    if (fakeLines.length !== lines.length || lines.length !== segments.length) {
+      throw new DocAnonError(ErrorCode.INTERNAL, `the ${e.entity} replacement does not keep the value's line breaks; report this as a bug`);
+    }
+    segments.forEach((s, i) => {
+      const a = Math.max(e.start, s.start);
+      const b = Math.min(e.end, s.end);
+      const part = pt.text.slice(a, b);
+      // Leading/trailing spaces of a line part stay; only the value's characters are replaced.
+      const lead = part.length - part.trimStart().length;
+      const trail = part.length - part.trimEnd().length;
+      const core = fakeLines[i].trim();
+      const replacement = pt.text.slice(s.start, a + lead) + core + pt.text.slice(b - trail, s.end);
+      const region: DetectedRegion = { box: s.box, replacement, entity: e.entity, confidence, recognizer: e.recognizer, group };
+      if (options.includeOriginal) region.original = pt.text.slice(s.start, s.end);
+      regions.push(region);
+    });
+  });
+  return regions;
+}

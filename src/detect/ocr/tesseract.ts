@@ -1,0 +1,233 @@
+/**
+ * TesseractOcr: tesseract.js (WebAssembly, LSTM) with the English data that the
+ * `@tesseract.js-data/eng` package ships: read from that package's folder, never downloaded and
+ * never cached to disk. A pool of workers (one per core by default) reads a page in horizontal
+ * bands cut at blank rows, in parallel.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createScheduler, createWorker, type Scheduler, type Worker } from 'tesseract.js';
+import { DocAnonError, ErrorCode } from '../../core/errors';
+import type { Box, OcrLine, OcrPage, OcrWord } from '../types';
+import { splitBands } from './bands';
+import type { OcrEngine, OcrImage, RecognizeOptions } from './engine';
+import { DEFAULT_MAX_PIXELS, type GreyImage, inkCoverage, inkStats, toGrey, toPgm } from './image';
+
+/** Options of {@link TesseractOcr}. */
+export interface TesseractOcrOptions {
+  /** Number of workers (default: available cores, at most 8). */
+  workers?: number;
+  /** Time limit per page in milliseconds (default 60000). */
+  timeoutMs?: number;
+  /** Folder holding `eng.traineddata.gz` (default: the `@tesseract.js-data/eng` package's LSTM data). */
+  langPath?: string;
+  /** Pixel limit for decoding (decompression-bomb guard). */
+  maxPixels?: number;
+  /**
+   * A page with at least this many ink pixels (and at least `minInkRatio` of its area) must yield
+   * text, or recognition fails with ERR_OCR_NO_TEXT.
+   */
+  minInkPixels?: number;
+  minInkRatio?: number;
+  /** Image resolution to tell tesseract (default: let it estimate). */
+  dpi?: number;
+  /** Split pages into bands for parallel reading (default true). */
+  bands?: boolean;
+}
+
+/** The folder of the LSTM English traineddata shipped by `@tesseract.js-data/eng`. */
+export function defaultLangPath(): string {
+  let pkg: { langPath: string };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pkg = require('@tesseract.js-data/eng') as { langPath: string };
+  } catch (e) {
+    throw new DocAnonError(ErrorCode.OCR, 'the OCR language data package @tesseract.js-data/eng is not installed; run `npm install @tesseract.js-data/eng`', { cause: e });
+  }
+  // The package's default folder carries the legacy + LSTM model; its sibling `_best_int` is the
+  // LSTM-only model that tesseract.js uses with OEM LSTM_ONLY (smaller and faster to load).
+  const lstm = `${pkg.langPath}_best_int`;
+  return fs.existsSync(path.join(lstm, 'eng.traineddata.gz')) ? lstm : pkg.langPath;
+}
+
+interface TessBbox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+interface TessWord {
+  text: string;
+  confidence: number;
+  bbox: TessBbox;
+}
+interface TessLine {
+  words: TessWord[];
+  confidence: number;
+  bbox: TessBbox;
+}
+interface TessBlock {
+  paragraphs: { lines: TessLine[] }[];
+}
+
+const box = (b: TessBbox, dy: number): Box => [b.x0, b.y0 + dy, b.x1, b.y1 + dy];
+
+/** Converts tesseract blocks of a band (offset `dy`) to our lines. */
+export function linesFromBlocks(blocks: readonly TessBlock[] | null, dy: number): OcrLine[] {
+  const lines: OcrLine[] = [];
+  for (const block of blocks ?? []) {
+    for (const para of block.paragraphs) {
+      for (const line of para.lines) {
+        const words: OcrWord[] = line.words
+          .filter((w) => w.text.trim().length > 0)
+          .map((w) => ({ text: w.text.trim(), box: box(w.bbox, dy), confidence: Math.max(0, Math.min(1, w.confidence / 100)) }));
+        if (words.length === 0) continue;
+        lines.push({ words, box: box(line.bbox, dy), confidence: Math.max(0, Math.min(1, line.confidence / 100)) });
+      }
+    }
+  }
+  return lines;
+}
+
+/** OCR with tesseract.js, offline, pooled, time-limited and failing closed. */
+export class TesseractOcr implements OcrEngine {
+  private readonly options: Required<Omit<TesseractOcrOptions, 'dpi'>> & { dpi?: number };
+  private pool: Promise<{ scheduler: Scheduler; workers: Worker[] }> | undefined;
+  private closed = false;
+
+  constructor(options: TesseractOcrOptions = {}) {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const workers = options.workers ?? Math.max(1, Math.min(8, cores));
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+      throw new DocAnonError(ErrorCode.CONFIG, `workers must be an integer in 1..64, got ${options.workers}`);
+    }
+    this.options = {
+      workers,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      langPath: options.langPath ?? defaultLangPath(),
+      maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+      minInkPixels: options.minInkPixels ?? 150,
+      minInkRatio: options.minInkRatio ?? 0.0001,
+      bands: options.bands ?? true,
+      dpi: options.dpi,
+    };
+    if (!fs.existsSync(path.join(this.options.langPath, 'eng.traineddata.gz'))) {
+      throw new DocAnonError(ErrorCode.OCR, `no eng.traineddata.gz in ${this.options.langPath}; reinstall @tesseract.js-data/eng or set langPath`);
+    }
+  }
+
+  /** Number of workers in the pool. */
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  private start(): Promise<{ scheduler: Scheduler; workers: Worker[] }> {
+    this.pool ??= (async () => {
+      const scheduler = createScheduler();
+      const workers: Worker[] = [];
+      try {
+        const made = await Promise.all(
+          Array.from({ length: this.options.workers }, () =>
+            createWorker('eng', 1 /* OEM.LSTM_ONLY */, {
+              langPath: this.options.langPath,
+              gzip: true,
+              // Never read or write a traineddata cache (the default writes into the working folder).
+              cacheMethod: 'none',
+              cachePath: os.tmpdir(),
+              logger: () => undefined,
+              errorHandler: () => undefined,
+            }),
+          ),
+        );
+        for (const w of made) {
+          workers.push(w);
+          if (this.options.dpi) await w.setParameters({ user_defined_dpi: String(this.options.dpi) });
+          scheduler.addWorker(w);
+        }
+        return { scheduler, workers };
+      } catch (e) {
+        await Promise.allSettled(workers.map((w) => w.terminate()));
+        throw new DocAnonError(ErrorCode.OCR, `cannot start the OCR workers: ${String((e as Error)?.message ?? e)}`, { cause: e });
+      }
+    })();
+    this.pool.catch(() => {
+      this.pool = undefined;
+    });
+    return this.pool;
+  }
+
+  /** Terminates the workers (a later call starts new ones unless closed). */
+  private async reset(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (!pool) return;
+    try {
+      const { workers } = await pool;
+      await Promise.allSettled(workers.map((w) => w.terminate()));
+    } catch {
+      // The pool never started: nothing to free.
+    }
+  }
+
+  /** Reads a page; see {@link OcrEngine.recognize}. */
+  async recognize(image: OcrImage, options: RecognizeOptions = {}): Promise<OcrPage> {
+    if (this.closed) throw new DocAnonError(ErrorCode.DISPOSED, 'this TesseractOcr was closed; create a new one');
+    const grey = await toGrey(image, this.options.maxPixels);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DocAnonError(ErrorCode.OCR_TIMEOUT, `OCR did not finish within ${timeoutMs} ms; raise timeoutMs or use a smaller image`)), timeoutMs);
+      onAbort = () => reject(new DocAnonError(ErrorCode.ABORTED, 'OCR was aborted'));
+      if (options.signal?.aborted) onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.read(grey), guard]);
+    } catch (e) {
+      if (e instanceof DocAnonError && (e.code === ErrorCode.OCR_TIMEOUT || e.code === ErrorCode.ABORTED)) {
+        // The workers may be stuck in this page: kill them so the next call starts clean.
+        await this.reset();
+        throw e;
+      }
+      if (e instanceof DocAnonError) throw e;
+      throw new DocAnonError(ErrorCode.OCR, `OCR failed: ${String((e as Error)?.message ?? e)}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async read(grey: GreyImage): Promise<OcrPage> {
+    const stats = inkStats(grey);
+    const { scheduler } = await this.start();
+    const bands = this.options.bands ? splitBands(stats.rows, this.options.workers * 2) : [[0, grey.height] as [number, number]];
+    const results = await Promise.all(
+      bands.map(async ([top, bottom]) => {
+        // A blank band needs no OCR.
+        let ink = 0;
+        for (let y = top; y < bottom; y++) ink += stats.rows[y];
+        if (ink === 0) return [];
+        const r = await scheduler.addJob('recognize', toPgm(grey, top, bottom), {}, { blocks: true, text: false });
+        return linesFromBlocks(r.data.blocks as unknown as TessBlock[] | null, top);
+      }),
+    );
+    const lines = results.flat();
+    const hasInk = stats.inkPixels >= this.options.minInkPixels && stats.inkRatio >= this.options.minInkRatio;
+    if (lines.length === 0 && hasInk) {
+      throw new DocAnonError(
+        ErrorCode.OCR_NO_TEXT,
+        `OCR read no text on a page with ink (${(stats.inkRatio * 100).toFixed(2)}% of pixels); the page cannot be checked. Check the image (rotation, resolution, contrast) or supply OCR results.`,
+      );
+    }
+    const coverage = inkCoverage(grey, stats, lines.flatMap((l) => l.words.map((w) => w.box)));
+    return { width: grey.width, height: grey.height, lines, engine: 'tesseract', inkRatio: stats.inkRatio, inkCoverage: coverage };
+  }
+
+  /** Terminates the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reset();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Money amounts: a number with a currency symbol or ISO 4217 code before or after it, with
+ * thousands separators (",", ".", space, apostrophe) and decimals; also bare amounts with exactly
+ * two decimals (the columns of a statement), at a lower score.
+ */
+import type { Recognizer, RecognizerMatch } from './types';
+import { matchAll } from './types';
+
+/** Currency symbols recognised (longest first). */
+export const CURRENCY_SYMBOLS = ['US$', 'C$', 'A$', 'R$', 'HK$', '$', '£', '€', '¥', '₹', '₩', '₽', '₺', '₪', '₱', '₫', 'zł', 'kr', 'Fr.'];
+/** ISO 4217 codes recognised. */
+export const CURRENCY_CODES = [
+  'USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'NZD', 'CNY', 'HKD', 'SGD', 'INR', 'SEK', 'NOK', 'DKK', 'PLN',
+  'CZK', 'HUF', 'RON', 'BGN', 'TRY', 'ZAR', 'BRL', 'MXN', 'RUB', 'KRW', 'AED', 'SAR', 'ILS', 'THB', 'IDR', 'MYR', 'PHP',
+];
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CUR = `(?:${[...CURRENCY_SYMBOLS.map(esc), ...CURRENCY_CODES].join('|')})`;
+// 1,234,567.89 | 1.234.567,89 | 1 234 567,89 | 1'234.50 | 1234.5 | 1234
+const NUM = String.raw`(?:\d{1,3}(?:([,.' \u00a0\u202f])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)`;
+const SIGN = String.raw`[-\u2212+]?`;
+
+const BEFORE = new RegExp(String.raw`(?<![A-Za-z\d])\(?${SIGN}${CUR} ?${SIGN}${NUM}\)?(?![\d]|[.,]\d)`, 'g');
+const AFTER = new RegExp(String.raw`(?<![\d.,])\(?${SIGN}${NUM} ?${CUR}\)?(?![A-Za-z\d])`, 'g');
+const BARE = /(?<![\d.,A-Za-z])\(?[-\u2212]?\d{1,3}(?:,\d{3})*\.\d{2}\)?(?![\d]|[.,]\d)(?: ?(?:CR|DR|Cr|Dr)\b)?/g;
+
+function trimParens(s: string, start: number): { start: number; end: number } {
+  // Keep parentheses only when balanced (accounting negatives).
+  const open = s.startsWith('(');
+  const close = s.indexOf(')');
+  if (open && close < 0) return { start: start + 1, end: start + s.length };
+  if (!open && close >= 0) return { start, end: start + close };
+  return { start, end: start + s.length };
+}
+
+/** Finds money amounts. */
+export class MoneyRecognizer implements Recognizer {
+  readonly name = 'money';
+  readonly entities = ['money'] as const;
+  constructor(private readonly bareAmounts = true) {}
+  find(text: string): RecognizerMatch[] {
+    const out: RecognizerMatch[] = [];
+    for (const re of [BEFORE, AFTER]) {
+      for (const m of matchAll(re, text)) {
+        if (!/\d/.test(m[0])) continue;
+        out.push({ entity: 'money', ...trimParens(m[0], m.index), score: 0.9, recognizer: this.name });
+      }
+    }
+    if (this.bareAmounts) {
+      for (const m of matchAll(BARE, text)) {
+        out.push({ entity: 'money', ...trimParens(m[0], m.index), score: 0.6, recognizer: this.name });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * AutoencoderKL (the SD2 VAE) on the native core, loading diffusers' folders strictly.
+ * Images are [B, 3, H, W] in [-1, 1]; latents are unscaled (multiply by `scalingFactor` for the UNet).
+ */
+import { Tensor } from '../core/tensor';
+import { native } from '../native/loader';
+import { NativeModel, wrapAll, type ModelLoadOptions, type NativeModelHandle } from './native-model';
+import { resolveModelDir } from './source';
+
+/** diffusers' AutoencoderKL config.json (the native reader rejects unknown or unsupported fields). */
+export interface AutoencoderKLConfig {
+  in_channels?: number;
+  out_channels?: number;
+  down_block_types?: string[];
+  up_block_types?: string[];
+  block_out_channels?: number[];
+  layers_per_block?: number;
+  act_fn?: string;
+  latent_channels?: number;
+  norm_num_groups?: number;
+  sample_size?: number | number[];
+  scaling_factor?: number;
+  shift_factor?: number | null;
+  latents_mean?: number[] | null;
+  latents_std?: number[] | null;
+  force_upcast?: boolean;
+  use_quant_conv?: boolean;
+  use_post_quant_conv?: boolean;
+  mid_block_add_attention?: boolean;
+  [key: `_${string}`]: unknown;
+}
+
+/** The diagonal Gaussian posterior of an encoded batch. */
+export interface Posterior {
+  /** quant_conv output [B, 2*latent, h, w]. */
+  moments: Tensor;
+  mean: Tensor;
+  /** Clamped to [-30, 20]. */
+  logvar: Tensor;
+  std: Tensor;
+  var: Tensor;
+  /** Per-sample KL to N(0, I): 0.5 * sum(mean^2 + var - 1 - logvar), [B]. */
+  kl: Tensor;
+}
+
+/** Options of {@link AutoencoderKL.loss}. */
+export interface VaeLossOptions {
+  x: Tensor;
+  /** Noise for the posterior sample (default: drawn from `seed`). */
+  eps?: Tensor;
+  seed?: number;
+  /** Decode a posterior sample (default) or the mean. */
+  samplePosterior?: boolean;
+  recon?: 'mse' | 'l1';
+  /**
+   * "sum_per_sample" (default, the latent-diffusion convention: summed over C,H,W per sample, averaged
+   * over the batch) or "mean" (per element).
+   */
+  reconReduction?: 'sum_per_sample' | 'mean';
+  /** beta: weight of the batch-averaged per-sample KL (default 1e-6). */
+  klWeight?: number;
+  /** Accumulate gradients into the parameters. */
+  backward?: boolean;
+}
+
+export interface VaeLossTerms {
+  loss: Tensor;
+  recon: Tensor;
+  kl: Tensor;
+  klMean: Tensor;
+  decoded: Tensor;
+  z: Tensor;
+  mean: Tensor;
+  logvar: Tensor;
+  std: Tensor;
+  var: Tensor;
+  moments: Tensor;
+}
+
+export class AutoencoderKL extends NativeModel {
+  /** The model's config (as the native side holds it). */
+  readonly config: AutoencoderKLConfig;
+
+  private constructor(handle: NativeModelHandle) {
+    super(handle);
+    this.config = JSON.parse(handle.config() ?? '{}') as AutoencoderKLConfig;
+  }
+
+  /** Loads a diffusers `vae/` folder (config.json + safetensors, fp16/bf16 variants, shards) or an r2:// artifact. */
+  static async fromPretrained(source: string, options: ModelLoadOptions = {}): Promise<AutoencoderKL> {
+    const dir = await resolveModelDir(source);
+    return new AutoencoderKL(await native().loadVae(dir, options));
+  }
+
+  /** A freshly initialised model from a config (random weights; `seed` makes them reproducible). */
+  static async fromConfig(config: AutoencoderKLConfig, options: ModelLoadOptions & { seed?: number } = {}): Promise<AutoencoderKL> {
+    return new AutoencoderKL(await native().createVae(JSON.stringify(config), options, options.seed));
+  }
+
+  get scalingFactor(): number {
+    return this.config.scaling_factor ?? 0.18215;
+  }
+
+  /** Spatial down-sampling factor (2^(levels-1)). */
+  get downsampleFactor(): number {
+    return 2 ** ((this.config.block_out_channels?.length ?? 1) - 1);
+  }
+
+  /** Encodes images [B, 3, H, W] in [-1, 1] to the posterior. */
+  encode(x: Tensor): Promise<Posterior> {
+    return this.serial(async () => wrapAll<Posterior>(await native().vaeEncode(this.handle, x.handle)));
+  }
+
+  /** Decodes unscaled latents [B, latent, h, w] to images in about [-1, 1]. */
+  decode(z: Tensor): Promise<Tensor> {
+    return this.serial(async () => new Tensor(await native().vaeDecode(this.handle, z.handle)));
+  }
+
+  /** The VAE objective's terms (recon + klWeight * KL), with optional backward. */
+  loss(options: VaeLossOptions): Promise<VaeLossTerms> {
+    const { x, eps, ...rest } = options;
+    return this.serial(async () =>
+      wrapAll<VaeLossTerms>(
+        await native().vaeLoss(this.handle, {
+          ...rest,
+          x: x.handle,
+          eps: eps?.handle,
+        }),
+      ),
+    );
+  }
+}

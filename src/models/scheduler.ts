@@ -1,0 +1,124 @@
+/**
+ * Noise schedulers compatible with diffusers (DDPM, DDIM, EulerDiscrete, DPMSolverMultistep
+ * (2M, dpmsolver++), PNDM), built from a `scheduler_config.json`. Like diffusers' `from_config`,
+ * one SD2 config builds any of them; keys a class does not use are ignored, unsupported values fail.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { Tensor } from '../core/tensor';
+import { native } from '../native/loader';
+import type { NativeSchedulerHandle } from '../native/types';
+
+export const SCHEDULER_CLASSES = {
+  ddpm: 'DDPMScheduler',
+  ddim: 'DDIMScheduler',
+  euler: 'EulerDiscreteScheduler',
+  dpmpp2m: 'DPMSolverMultistepScheduler',
+  pndm: 'PNDMScheduler',
+} as const;
+
+export type SamplerName = keyof typeof SCHEDULER_CLASSES;
+
+/** SD2-inpainting's scheduler config (DDPM/DDIM family; epsilon prediction). */
+export const SD2_SCHEDULER_CONFIG: Record<string, unknown> = {
+  num_train_timesteps: 1000,
+  beta_schedule: 'scaled_linear',
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  steps_offset: 1,
+  clip_sample: false,
+  set_alpha_to_one: false,
+  prediction_type: 'epsilon',
+};
+
+export interface StepResult {
+  prevSample: Tensor;
+  predOriginalSample?: Tensor;
+  /** The N(0,1) draw a stochastic step (DDPM) added. */
+  varianceNoise?: Tensor;
+}
+
+export class NoiseScheduler {
+  /** @internal */
+  readonly handle: NativeSchedulerHandle;
+
+  private constructor(handle: NativeSchedulerHandle) {
+    this.handle = handle;
+  }
+
+  /**
+   * Builds a scheduler from a config object. `sampler` picks the class ("ddim", or a diffusers class
+   * name); default: the config's `_class_name`.
+   */
+  static fromConfig(config: Record<string, unknown>, sampler?: SamplerName | string): NoiseScheduler {
+    const cls = sampler ? ((SCHEDULER_CLASSES as Record<string, string>)[sampler] ?? sampler) : '';
+    return new NoiseScheduler(native().createScheduler(JSON.stringify(config), cls));
+  }
+
+  /** Reads `scheduler_config.json` from a file or from a model folder's `scheduler/` subfolder. */
+  static fromPretrained(source: string, sampler?: SamplerName | string): NoiseScheduler {
+    const candidates = [source, path.join(source, 'scheduler_config.json'), path.join(source, 'scheduler', 'scheduler_config.json')];
+    const file = candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+    if (!file) throw new DocAnonError(ErrorCode.NOT_FOUND, `no scheduler_config.json at ${source}`);
+    let config: Record<string, unknown>;
+    try {
+      config = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new DocAnonError(ErrorCode.CONFIG, `cannot parse ${file}: ${(e as Error).message}`);
+    }
+    return NoiseScheduler.fromConfig(config, sampler);
+  }
+
+  get className(): string {
+    return this.handle.className;
+  }
+  get predictionType(): string {
+    return this.handle.predictionType;
+  }
+  get initNoiseSigma(): number {
+    return this.handle.initNoiseSigma;
+  }
+  get numTrainTimesteps(): number {
+    return this.handle.numTrainTimesteps;
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    this.handle.setTimesteps(numInferenceSteps);
+  }
+  /** The inference timesteps (int64, float32 for Euler). */
+  timesteps(): Tensor {
+    return new Tensor(this.handle.timesteps());
+  }
+  /** Euler / DPM-Solver sigmas (length timesteps + 1); empty for the others. */
+  sigmas(): Tensor {
+    return new Tensor(this.handle.sigmas());
+  }
+  betas(): Tensor {
+    return new Tensor(this.handle.betas());
+  }
+  alphasCumprod(): Tensor {
+    return new Tensor(this.handle.alphasCumprod());
+  }
+  scaleModelInput(sample: Tensor, timestep: number): Tensor {
+    return new Tensor(this.handle.scaleModelInput(sample.handle, timestep));
+  }
+  /** One reverse step. DDPM draws its noise from the seed set by {@link manualSeed} unless `varianceNoise` is given. */
+  step(modelOutput: Tensor, timestep: number, sample: Tensor, options: { eta?: number; varianceNoise?: Tensor } = {}): StepResult {
+    const r = this.handle.step(modelOutput.handle, timestep, sample.handle, { eta: options.eta, varianceNoise: options.varianceNoise?.handle });
+    return {
+      prevSample: new Tensor(r.prevSample),
+      predOriginalSample: r.predOriginalSample ? new Tensor(r.predOriginalSample) : undefined,
+      varianceNoise: r.varianceNoise ? new Tensor(r.varianceNoise) : undefined,
+    };
+  }
+  addNoise(original: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
+    return new Tensor(this.handle.addNoise(original.handle, noise.handle, timesteps.handle));
+  }
+  getVelocity(sample: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
+    return new Tensor(this.handle.getVelocity(sample.handle, noise.handle, timesteps.handle));
+  }
+  manualSeed(seed: number): void {
+    this.handle.manualSeed(seed);
+  }
+}
