@@ -1,0 +1,111 @@
+import { isDocAnonError } from '../../src/core/errors';
+import { assertDrawable, BUNDLED_FONTS, fontsDir, getFont, missingCharacters } from '../../src/render/fonts';
+import { glyphLayout, renderGlyph, type RgbImage } from '../../src/render/glyph';
+import * as fs from 'node:fs';
+
+/** Ink bbox (pixels darker than 128). */
+function inkBox(img: RgbImage): { x0: number; y0: number; x1: number; y1: number } | null {
+  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      if (img.data[(y * img.width + x) * 3] < 128) {
+        x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      }
+    }
+  }
+  return x1 < 0 ? null : { x0, y0, x1, y1 };
+}
+
+function codeOf(fn: () => unknown): { code: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    if (isDocAnonError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+describe('bundled fonts', () => {
+  it('finds every bundled font from the source tree, with its license', () => {
+    expect(fs.existsSync(`${fontsDir()}/LICENSE.dejavu`)).toBe(true);
+    for (const name of BUNDLED_FONTS) {
+      const f = getFont(name);
+      expect(fs.existsSync(f.path)).toBe(true);
+      expect(f.metrics.unitsPerEm).toBe(2048);
+      expect(f.metrics.ascender).toBe(1901);
+      expect(f.metrics.capHeight).toBeGreaterThan(1400);
+    }
+  });
+
+  it('names the characters a font cannot draw', () => {
+    expect(missingCharacters('Straße 12 € ÅÉ')).toEqual([]);
+    expect(missingCharacters('ab中c🧠中\n')).toEqual(['中', '🧠', '\n']);
+    const err = codeOf(() => assertDrawable('Name: 李雷'));
+    expect(err.code).toBe('ERR_UNSUPPORTED_TEXT');
+    expect(err.message).toContain('"李" (U+674E)');
+    expect(err.message).toContain('"雷" (U+96F7)');
+  });
+
+  it('refuses an unknown font name', () => {
+    expect(codeOf(() => getFont('comic' as never)).code).toBe('ERR_ARGUMENT');
+  });
+});
+
+describe('renderGlyph (DiffUTE glyph image)', () => {
+  it('has the original geometry: 60 high, (len + 2) * 40 wide, RGB', () => {
+    const g = renderGlyph('Hello');
+    expect([g.width, g.height]).toEqual([7 * 40, 60]);
+    expect(g.data.length).toBe(g.width * g.height * 3);
+    // Code points, as Python's len(): an astral-free accented string and a surrogate-free count.
+    expect(renderGlyph('Ünïcödé').width).toBe(9 * 40);
+  });
+
+  it('puts the pen at x = 40 and the ascender line at y = 10 (PIL anchor "la")', () => {
+    const layout = glyphLayout('H');
+    expect(layout.baseline).toBe(47); // 10 + round(1901 * 40 / 2048)
+    const h = inkBox(renderGlyph('H'))!;
+    // H: left side bearing 201/2048 em, cap height 1493/2048 em, sits on the baseline.
+    expect(h.x0).toBeGreaterThanOrEqual(43);
+    expect(h.x0).toBeLessThanOrEqual(45);
+    expect(h.y1).toBe(46);
+    expect(h.y0).toBeGreaterThanOrEqual(17);
+    expect(h.y0).toBeLessThanOrEqual(19);
+    // É reaches the ascender line: its top is at y = 10.
+    const e = inkBox(renderGlyph('É'))!;
+    expect(e.y0).toBeGreaterThanOrEqual(9);
+    expect(e.y0).toBeLessThanOrEqual(11);
+  });
+
+  it('is black text on white, pixels outside the ink white', () => {
+    const g = renderGlyph('Wg');
+    let min = 255;
+    for (const v of g.data) min = Math.min(min, v);
+    expect(min).toBeLessThan(20);
+    for (let x = 0; x < g.width; x++) {
+      expect(g.data[x * 3]).toBe(255); // top row
+      expect(g.data[((g.height - 1) * g.width + x) * 3]).toBe(255); // bottom row
+    }
+    const box = inkBox(g)!;
+    expect(box.x1).toBeLessThan(40 + 2 * 40);
+    expect(box.y1).toBeGreaterThan(47); // the g descender goes below the baseline
+  });
+
+  it('treats an empty string as DiffUTE does: blank 200 x 60', () => {
+    const g = renderGlyph('');
+    expect([g.width, g.height]).toEqual([200, 60]);
+    expect(g.data.every((v) => v === 255)).toBe(true);
+  });
+
+  it('is deterministic', () => {
+    expect(Buffer.from(renderGlyph('IBAN DE89').data).equals(Buffer.from(renderGlyph('IBAN DE89').data))).toBe(true);
+  });
+
+  it('refuses undrawable and overlong text with codes', () => {
+    const err = codeOf(() => renderGlyph('Tokyo 東京'));
+    expect(err.code).toBe('ERR_UNSUPPORTED_TEXT');
+    expect(err.message).toContain('東');
+    expect(codeOf(() => renderGlyph('x'.repeat(600))).code).toBe('ERR_INPUT');
+    expect(codeOf(() => renderGlyph('x'.repeat(20), { maxChars: 10 })).code).toBe('ERR_INPUT');
+  });
+});
