@@ -64,3 +64,12 @@ export type {
 } from './training/dataset-format';
 export { generateDocument, SyntheticOptionsSchema, DOCUMENT_KINDS, makeIban, formatIban, isValidIbanChecksum } from './training/synthetic';
 export type { SyntheticDocument, SyntheticOptions, SyntheticAnnotation, DocumentKind } from './training/synthetic';
+export { AutoencoderKL } from './models/autoencoder-kl';
+export type { AutoencoderKLConfig, Posterior, VaeLossOptions, VaeLossTerms } from './models/autoencoder-kl';
+export { UNet2DConditionModel } from './models/unet-2d-condition';
+export type { UNet2DConditionConfig, UNetForwardInput, UNetForwardOutput } from './models/unet-2d-condition';
+export { NoiseScheduler, SCHEDULER_CLASSES, SD2_SCHEDULER_CONFIG } from './models/scheduler';
+export type { SamplerName, StepResult } from './models/scheduler';
+export type { ModelLoadOptions, ParameterInfo } from './models/native-model';
+export { inpaintLoop, MASKED_FILL } from './inference/inpaint-loop';
+export type { InpaintLoopOptions, InpaintLoopResult } from './inference/inpaint-loop';

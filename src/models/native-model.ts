@@ -44,6 +44,11 @@ export abstract class NativeModel {
     return this.queue.run(task);
   }
 
+  /** @internal Runs `task` while no other call uses this model (for calls spanning several models). */
+  runExclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.serial(task);
+  }
+
   /** Calls waiting or running on this model. */
   get queueDepth(): number {
     return this.queue.depth;

@@ -56,18 +56,20 @@ export class NoiseScheduler {
     return new NoiseScheduler(native().createScheduler(JSON.stringify(config), cls));
   }
 
+  /** Builds a scheduler from the text of a scheduler_config.json (Python's -Infinity/NaN literals accepted). */
+  static fromConfigText(text: string, sampler?: SamplerName | string): NoiseScheduler {
+    const cls = sampler ? ((SCHEDULER_CLASSES as Record<string, string>)[sampler] ?? sampler) : '';
+    return new NoiseScheduler(native().createScheduler(text, cls));
+  }
+
   /** Reads `scheduler_config.json` from a file or from a model folder's `scheduler/` subfolder. */
   static fromPretrained(source: string, sampler?: SamplerName | string): NoiseScheduler {
     const candidates = [source, path.join(source, 'scheduler_config.json'), path.join(source, 'scheduler', 'scheduler_config.json')];
     const file = candidates.find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
     if (!file) throw new DocAnonError(ErrorCode.NOT_FOUND, `no scheduler_config.json at ${source}`);
-    let config: Record<string, unknown>;
-    try {
-      config = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new DocAnonError(ErrorCode.CONFIG, `cannot parse ${file}: ${(e as Error).message}`);
-    }
-    return NoiseScheduler.fromConfig(config, sampler);
+    // The native reader parses the file text itself: diffusers writes Python literals such as
+    // -Infinity (DPM-Solver's lambda_min_clipped) that JSON.parse rejects.
+    return NoiseScheduler.fromConfigText(fs.readFileSync(file, 'utf8'), sampler);
   }
 
   get className(): string {

@@ -48,7 +48,15 @@ class Parser {
       case 't': expect_literal("true"); return Value::make_bool(true);
       case 'f': expect_literal("false"); return Value::make_bool(false);
       case 'n': expect_literal("null"); return Value::make_null();
+      // Python's json (and so diffusers' save_config) writes these non-standard literals, e.g.
+      // DPMSolverMultistepScheduler's lambda_min_clipped: -Infinity.
+      case 'N': expect_literal("NaN"); return Value::make_number("NaN");
+      case 'I': expect_literal("Infinity"); return Value::make_number("Infinity");
       default:
+        if (c == '-' && pos_ + 1 < s_.size() && s_[pos_ + 1] == 'I') {
+          expect_literal("-Infinity");
+          return Value::make_number("-Infinity");
+        }
         if (c == '-' || (c >= '0' && c <= '9')) return number();
         error(std::string("unexpected character '") + c + "'");
     }
@@ -238,6 +246,7 @@ double Value::as_double(const std::string& what) const {
 }
 int64_t Value::as_int(const std::string& what) const {
   if (kind_ != Kind::Number) wrong(what, "an integer", kind_);
+  if (text_.find_first_of("NI") != std::string::npos) fail(code::kConfig, what + " must be an integer, got " + text_);
   if (text_.find_first_of(".eE") != std::string::npos) {
     double d = as_double(what);
     if (std::floor(d) != d || std::fabs(d) > 9.0e15) fail(code::kConfig, what + " must be an integer, got " + text_);
@@ -251,6 +260,7 @@ int64_t Value::as_int(const std::string& what) const {
 uint64_t Value::as_uint(const std::string& what) const {
   if (kind_ != Kind::Number) wrong(what, "a non-negative integer", kind_);
   if (!text_.empty() && text_[0] == '-') fail(code::kConfig, what + " must be non-negative, got " + text_);
+  if (text_.find_first_of("NI") != std::string::npos) fail(code::kConfig, what + " must be an integer, got " + text_);
   if (text_.find_first_of(".eE") != std::string::npos) return static_cast<uint64_t>(as_int(what));
   errno = 0;
   unsigned long long v = std::strtoull(text_.c_str(), nullptr, 10);

@@ -1,0 +1,60 @@
+/**
+ * AutoencoderKL vs diffusers (fixtures/vae): every stored output and gradient. Sizes come from the
+ * files, so another fixture root of the same layout (DOC_ANON_FIXTURES) runs unchanged.
+ */
+import { AutoencoderKL, SafetensorsFile, Tensor } from '../../src';
+import { expectClose } from '../helpers/compare';
+import { fixture } from '../helpers/fixtures';
+
+let vae: AutoencoderKL;
+let io: SafetensorsFile;
+const T = (n: string): Promise<Tensor> => io.load(n);
+
+beforeAll(async () => {
+  vae = await AutoencoderKL.fromPretrained(fixture('vae'));
+  io = await SafetensorsFile.open(fixture('vae', 'io.safetensors'));
+});
+afterAll(() => {
+  vae.dispose();
+  io.close();
+});
+
+describe('AutoencoderKL parity with diffusers', () => {
+  it('encodes to the same posterior', async () => {
+    const p = await vae.encode(await T('input.x'));
+    expectClose('moments', p.moments, await T('output.moments'), 1e-4, 1e-5);
+    expectClose('mean', p.mean, await T('output.mean'), 1e-5, 1e-5);
+    expectClose('logvar', p.logvar, await T('output.logvar'), 1e-5, 1e-5);
+    expectClose('std', p.std, await T('output.std'), 1e-5, 1e-5);
+    expectClose('var', p.var, await T('output.var'), 1e-5, 1e-5);
+    // float64 spread of kl is 3e-4 on values ~3.8e3
+    expectClose('kl', p.kl, await T('output.kl'), 5e-3, 1e-6);
+  });
+
+  it('computes the loss and its gradients like diffusers', async () => {
+    vae.zeroGrad();
+    const r = await vae.loss({ x: await T('input.x'), eps: await T('input.eps'), recon: 'mse', reconReduction: 'mean', klWeight: 1e-6, backward: true });
+    expectClose('z', r.z, await T('output.z'), 1e-5, 1e-5);
+    expectClose('decoded', r.decoded, await T('output.decoded'), 1e-4, 1e-5);
+    expectClose('recon_mse', r.recon, await T('output.recon_mse'), 1e-6, 1e-5);
+    expectClose('loss', r.loss, await T('output.loss'), 1e-6, 1e-5);
+    for (const e of io.keys().filter((k) => k.startsWith('grad.'))) {
+      const g = vae.grad(e.slice('grad.'.length));
+      expect(g).not.toBeNull();
+      expectClose(e, g as Tensor, await T(e), 1e-7, 1e-4);
+    }
+    // The clamped logvar channel has zero gradient, as in PyTorch.
+    expect(vae.grad('encoder.conv_in.weight')?.shape).toEqual((await T('grad.encoder.conv_in.weight')).shape);
+  });
+
+  it('decodes the posterior mode like forward(sample_posterior=False)', async () => {
+    const p = await vae.encode(await T('input.x'));
+    expectClose('decoded_mode', await vae.decode(p.mean), await T('output.decoded_mode'), 1e-4, 1e-5);
+  });
+
+  it('rejects wrong input shapes with ERR_SHAPE', async () => {
+    await expect(vae.encode(Tensor.zeros([1, 4, 32, 32]))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(vae.encode(Tensor.zeros([1, 3, 33, 32]))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(vae.decode(Tensor.zeros([1, 3, 8, 8]))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+  });
+});
