@@ -50,6 +50,22 @@ function toPolicy(policy: DetectionPolicy | DetectionPolicyInput | undefined): D
   return parseDetectionPolicy(policy ?? {});
 }
 
+/** Fails closed on OCR results that say the page was not (fully) read. */
+function checkReadable(page: OcrPage, policy: DetectionPolicy): void {
+  if (!page || !Array.isArray(page.lines)) {
+    throw new DocAnonError(ErrorCode.OCR_INPUT, 'detectPii needs an OCR result with a `lines` array; run an OcrEngine first');
+  }
+  if (page.lines.length === 0 && (page.inkRatio ?? 0) >= 0.0001) {
+    throw new DocAnonError(ErrorCode.OCR_NO_TEXT, 'the OCR result has no text but the page has ink; the page cannot be declared clean');
+  }
+  if (policy.minInkCoverage > 0 && page.inkCoverage !== undefined && page.inkCoverage < policy.minInkCoverage) {
+    throw new DocAnonError(
+      ErrorCode.OCR_NO_TEXT,
+      `only ${(page.inkCoverage * 100).toFixed(1)}% of the page's ink was read as text (minimum ${(policy.minInkCoverage * 100).toFixed(1)}%); check the image or lower minInkCoverage`,
+    );
+  }
+}
+
 /** Runs the recognizers over the page text and applies the policy (no boxes, no replacements). */
 export function findEntities(pt: PageText, policyInput?: DetectionPolicy | DetectionPolicyInput, recognizers?: Recognizer[]): FoundEntity[] {
   const policy = toPolicy(policyInput);
@@ -69,6 +85,7 @@ export function findEntities(pt: PageText, policyInput?: DetectionPolicy | Detec
  */
 export function detectPii(page: OcrPage, policyInput?: DetectionPolicy | DetectionPolicyInput, options: DetectOptions = {}): DetectedRegion[] {
   const policy = toPolicy(policyInput);
+  checkReadable(page, policy);
   const pt = buildPageText(page);
   const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
   const replacer = options.replacer ?? new Replacer({ secret: options.secret, phoneRegions: policy.phoneRegions, keepPrefix });

@@ -59,6 +59,11 @@ export const DetectionPolicySchema = z
       .default({ values: [], patterns: [] }),
     /** Detections below this confidence are not replaced. Keep it low: a missed value is a leak. */
     minConfidence: z.number().min(0).max(1).default(0.3),
+    /**
+     * Fail (ERR_OCR_NO_TEXT) when the OCR result reports that less than this fraction of the page's
+     * ink lies inside word boxes (unread text such as a stamp or handwriting). 0 disables the check.
+     */
+    minInkCoverage: z.number().min(0).max(1).default(0),
     /** Default regions (ISO 3166 alpha-2) for phone numbers written without a country code. */
     phoneRegions: z.array(z.string().regex(/^[A-Z]{2}$/)).min(1).default(['US', 'GB']),
     /** Report amounts without a currency that have exactly two decimals (statement columns). */

@@ -18,13 +18,20 @@ export interface VerifyOptions {
   margin?: number;
   /** Search the whole page instead of each box's neighbourhood (default false). */
   wholePage?: boolean;
+  /**
+   * Originals with fewer letters and digits than this are not checked (default 3): a one- or
+   * two-character value ("$5") would match unrelated text. They are counted in `skipped`.
+   */
+  minLength?: number;
 }
 
 /** Result of {@link verifyNoOriginals}; leaks name targets by index, never by text. */
 export interface VerifyResult {
   ok: boolean;
-  /** How many targets were checked (targets whose value has no letters or digits are skipped). */
+  /** How many targets were checked. */
   checked: number;
+  /** How many targets were too short to check (see `minLength`). */
+  skipped: number;
   leaks: { index: number; box: Box; entity?: string }[];
 }
 
@@ -51,9 +58,13 @@ export function verifyNoOriginals(ocrOfOutput: OcrPage, targets: readonly Verify
   const pageText = options.wholePage ? normalizeForVerify(words.map((w) => w.text).join(' ')) : '';
   const leaks: VerifyResult['leaks'] = [];
   let checked = 0;
+  let skipped = 0;
   targets.forEach((t, index) => {
     const needle = normalizeForVerify(t.original);
-    if (needle.length === 0) return;
+    if (needle.length < (options.minLength ?? 3)) {
+      skipped++;
+      return;
+    }
     checked++;
     let hay = pageText;
     if (!options.wholePage) {
@@ -63,7 +74,7 @@ export function verifyNoOriginals(ocrOfOutput: OcrPage, targets: readonly Verify
     }
     if (hay.includes(needle)) leaks.push({ index, box: t.box, entity: t.entity });
   });
-  return { ok: leaks.length === 0, checked, leaks };
+  return { ok: leaks.length === 0, checked, skipped, leaks };
 }
 
 /** Like {@link verifyNoOriginals}, but throws ERR_VERIFY when any original is still readable. */

@@ -1,11 +1,14 @@
 /**
  * Payment card numbers: 13-19 digits (grouped by spaces or dashes, consistently), a plausible
- * issuer prefix (IIN) for the length, and a valid Luhn check digit.
+ * issuer prefix (IIN) for the length, and a valid Luhn check digit; and masked numbers that show
+ * only the last four digits.
  */
 import { luhnValid } from '../checksums';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
+// Masked numbers as printed on receipts and statements: "**** **** **** 1234", "XXXX-XXXX-XXXX-1234".
+const MASKED = /(?<![\w*•])(?:[*Xx•]{4}[ -]?){2,3}(?:[*Xx•]{2,4}[ -]?)?\d{4}(?!\d)/g;
 const CANDIDATE = /(?<![\d.,])\d{1,19}(?:[ -]\d{1,19}){0,6}(?![\d]|[.,]\d)/g;
 
 /** True when the issuer prefix fits the length (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro). */
@@ -59,6 +62,9 @@ export class CardRecognizer implements Recognizer {
         }
       }
       if (best) out.push({ entity: 'card', ...best, score: 0.97, recognizer: this.name });
+    }
+    for (const m of matchAll(MASKED, text)) {
+      out.push({ entity: 'card', start: m.index, end: m.index + m[0].length, score: 0.8, recognizer: this.name });
     }
     return out;
   }

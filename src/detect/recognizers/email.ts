@@ -3,7 +3,7 @@ import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
 // OCR sometimes splits an address after a dot ("jane. doe@x.org") or around "@": one space there is allowed.
-const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:(?<=\.) [A-Za-z0-9._%+-]+)* ?@ ?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
+const EMAIL = /(?<![A-Za-z0-9._%+@-])[A-Za-z0-9._%+-]+(?:(?<=\.) [A-Za-z0-9._%+-]+)* ?@ ?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 
 /** True when `s` is a plausible email address. */
 export function isValidEmail(s: string): boolean {

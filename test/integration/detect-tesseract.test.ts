@@ -1,0 +1,88 @@
+/**
+ * tesseract.js end to end (offline English data): OCR of a rendered page finds the words with
+ * boxes where they were drawn, detection finds the IBAN and email in it, nothing is written to the
+ * working folder, and failures (timeout, ink without text) fail closed with codes.
+ * Kept small: OCR is CPU-heavy.
+ */
+import * as fs from 'node:fs';
+import sharp from 'sharp';
+import { isValidIBAN } from 'ibantools';
+import { detectPii } from '../../src/detect/detect';
+import { TesseractOcr } from '../../src/detect/ocr/tesseract';
+import type { OcrPage } from '../../src/detect/types';
+import { renderLines } from '../helpers/render-text';
+
+const LINES = [
+  'ACME Bank plc',
+  'Account holder: Mary Johnson',
+  'IBAN: GB82 WEST 1234 5698 7654 32',
+  'Email: john.smith@example.com',
+  'Amount due: 1,234.56 GBP',
+];
+
+describe('TesseractOcr', () => {
+  let ocr: TesseractOcr;
+  let page: OcrPage;
+  const rendered = renderLines(LINES, { width: 1100, height: 420, size: 30 });
+  const cwdBefore = new Set(fs.readdirSync(process.cwd()));
+
+  beforeAll(async () => {
+    ocr = new TesseractOcr({ workers: 2, timeoutMs: 60_000 });
+    page = await ocr.recognize(rendered.png);
+  });
+  afterAll(async () => {
+    await ocr.close();
+  });
+
+  it('reads the words with boxes where they were drawn', () => {
+    expect(page.engine).toBe('tesseract');
+    expect([page.width, page.height]).toEqual([1100, 420]);
+    expect(page.lines.map((l) => l.words.map((w) => w.text).join(' '))).toEqual(LINES);
+    for (const [i, line] of page.lines.entries()) {
+      const truth = rendered.lines[i].box;
+      // The line's box matches the drawn text within a few pixels.
+      line.box.forEach((v, k) => expect(Math.abs(v - truth[k])).toBeLessThanOrEqual(6));
+      for (const w of line.words) expect(w.confidence).toBeGreaterThan(0.5);
+    }
+    expect(page.inkCoverage).toBeGreaterThan(0.95);
+  });
+
+  it('feeds detection: the IBAN and the email are found, with boxes over their words', () => {
+    const regions = detectPii(page, {}, { includeOriginal: true });
+    const iban = regions.find((r) => r.entity === 'iban')!;
+    expect(iban.original).toBe('GB82 WEST 1234 5698 7654 32');
+    expect(isValidIBAN(iban.replacement.replace(/ /g, ''))).toBe(true);
+    const ibanLine = rendered.lines[2].box;
+    expect(iban.box[0]).toBeGreaterThan(ibanLine[0] + 60); // starts after "IBAN:"
+    expect(Math.abs(iban.box[2] - ibanLine[2])).toBeLessThanOrEqual(6);
+    const email = regions.find((r) => r.entity === 'email')!;
+    expect(email.original).toBe('john.smith@example.com');
+    expect(regions.find((r) => r.entity === 'person')?.original).toBe('Mary Johnson');
+    expect(regions.find((r) => r.entity === 'money')?.original).toBe('1,234.56 GBP');
+  });
+
+  it('writes no traineddata or cache into the working folder', () => {
+    const added = fs.readdirSync(process.cwd()).filter((f) => !cwdBefore.has(f));
+    expect(added).toEqual([]);
+    expect(fs.existsSync('eng.traineddata')).toBe(false);
+  });
+
+  it('fails closed: ink without text, and a timeout (after which the pool restarts)', async () => {
+    const rules = await sharp(
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="100%" height="100%" fill="white"/><rect x="50" y="100" width="700" height="6"/><rect x="50" y="300" width="700" height="6"/></svg>'),
+    ).png().toBuffer();
+    await expect(ocr.recognize(rules)).rejects.toMatchObject({ code: 'ERR_OCR_NO_TEXT' });
+    await expect(ocr.recognize(rendered.png, { timeoutMs: 1 })).rejects.toMatchObject({ code: 'ERR_OCR_TIMEOUT' });
+    const small = renderLines(['Email: a.b@example.org'], { width: 600, height: 120 });
+    const again = await ocr.recognize(small.png);
+    expect(again.lines[0].words.map((w) => w.text)).toEqual(['Email:', 'a.b@example.org']);
+  });
+
+  it('accepts blank pages as empty and refuses use after close', async () => {
+    const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const other = new TesseractOcr({ workers: 1 });
+    await expect(other.recognize(blank)).resolves.toMatchObject({ lines: [] });
+    await other.close();
+    await expect(other.recognize(blank)).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
+  });
+});

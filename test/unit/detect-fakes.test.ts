@@ -1,0 +1,173 @@
+import { isValidIBAN } from 'ibantools';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { abaValid, luhnValid } from '../../src/detect/checksums';
+import { parseDate } from '../../src/detect/dates';
+import { Replacer } from '../../src/detect/fakes/replacer';
+import { isCardNumber } from '../../src/detect/recognizers/card';
+import { isValidEmail } from '../../src/detect/recognizers/email';
+import { isValidSsn } from '../../src/detect/recognizers/ssn';
+
+const SECRET = 'a-test-secret-of-32-characters!!';
+const shape = (s: string): string => s.replace(/\d/g, '9').replace(/[A-Z]/g, 'A').replace(/[a-z]/g, 'a');
+
+/** Runs `check` on the fakes of many Replacers (different random keys) to cover many draws. */
+function manyFakes(entity: string, original: string, n = 40): string[] {
+  return Array.from({ length: n }, () => new Replacer().replace(entity, original));
+}
+
+describe('fake IBAN', () => {
+  it.each(['GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', 'FR14 2004 1010 0505 0001 3M02 606', 'BE68 5390 0754 7034', 'nl91abna0417164300'])(
+    'same country, length, grouping and case; valid mod-97 and BBAN checks: %s',
+    (iban) => {
+      for (const f of manyFakes('iban', iban, 15)) {
+        expect(f).not.toBe(iban);
+        expect(shape(f)).toBe(shape(iban));
+        expect(f.slice(0, 2)).toBe(iban.slice(0, 2));
+        expect(isValidIBAN(f.replace(/\s/g, '').toUpperCase())).toBe(true);
+      }
+    },
+  );
+});
+
+describe('fake card', () => {
+  it.each(['4111 1111 1111 1111', '3782-822463-10005', '5555555555554444', '2223 0031 2200 3222'])('Luhn-valid, same length, grouping and network: %s', (card) => {
+    for (const f of manyFakes('card', card)) {
+      const d = f.replace(/\D/g, '');
+      expect(f).not.toBe(card);
+      expect(shape(f)).toBe(shape(card));
+      expect(luhnValid(d)).toBe(true);
+      expect(isCardNumber(d)).toBe(true);
+      expect(d.slice(0, 2)).toBe(card.slice(0, 2));
+    }
+  });
+});
+
+describe('fake masked card', () => {
+  it('keeps the mask and changes the last four digits', () => {
+    for (const f of manyFakes('card', '**** **** **** 4821')) expect(f).toMatch(/^\*{4} \*{4} \*{4} [1-9]\d{3}$/);
+    for (const f of manyFakes('card', '**** **** **** 4821')) expect(f).not.toBe('**** **** **** 4821');
+  });
+});
+
+describe('fake routing, SSN, BIC, account, sort code', () => {
+  it('routing numbers pass the ABA checksum', () => {
+    for (const f of manyFakes('routing_number', '021000021')) {
+      expect(f).toMatch(/^02\d{7}$/);
+      expect(abaValid(f)).toBe(true);
+      expect(f).not.toBe('021000021');
+    }
+  });
+  it('SSNs follow the rules and the layout', () => {
+    for (const f of manyFakes('ssn', '536-22-1234')) {
+      expect(f).toMatch(/^\d{3}-\d{2}-\d{4}$/);
+      expect(isValidSsn(f.replace(/-/g, ''))).toBe(true);
+    }
+  });
+  it('BICs keep the country and a XXX branch', () => {
+    for (const f of manyFakes('bic', 'DEUTDEFFXXX')) {
+      expect(f).toMatch(/^[A-Z]{4}DE[A-Z]{2}XXX$/);
+      expect(f).not.toBe('DEUTDEFFXXX');
+    }
+  });
+  it('account numbers and sort codes keep their shape and masks', () => {
+    for (const f of manyFakes('account_number', 'XXXX 1234 5678')) expect(f).toMatch(/^XXXX \d{4} \d{4}$/);
+    for (const f of manyFakes('sort_code', '12-34-56')) expect(f).toMatch(/^[1-9]\d-\d{2}-\d{2}$/);
+  });
+});
+
+describe('fake dates', () => {
+  it.each(['2024-03-12', '12.03.2024', '03/12/2024', '12 March 2024', '1st Feb 2023', 'March 12, 2024', '12-MAR-24', 'March 2024', 'Mar. 5, 2024'])(
+    'same format, different valid date: %s',
+    (d) => {
+      for (const f of manyFakes('date', d, 20)) {
+        expect(f).not.toBe(d);
+        const p = parseDate(f.replace(/\.(?=\s)/, ''));
+        expect(p).toBeDefined();
+        // Same tokens: same separators, month-name style, padding.
+        expect(f.replace(/\d+/g, '9').replace(/(st|nd|rd|th)\b/g, 'th').replace(/[A-Za-z]{3,}/g, (m) => (m === m.toUpperCase() ? 'M' : 'm'))).toBe(
+          d.replace(/\d+/g, '9').replace(/(st|nd|rd|th)\b/g, 'th').replace(/[A-Za-z]{3,}/g, (m) => (m === m.toUpperCase() ? 'M' : 'm')),
+        );
+      }
+    },
+  );
+  it('the same date in two formats maps to the same fake date', () => {
+    const r = new Replacer({ secret: SECRET });
+    const a = parseDate(r.replace('date', '2024-03-12'))!;
+    const b = parseDate(r.replace('date', '12 March 2024'))!;
+    expect([a.year, a.month, a.day]).toEqual([b.year, b.month, b.day]);
+  });
+});
+
+describe('fake money', () => {
+  it.each(['£1,234.56', 'EUR 99.00', '1.234,56 €', '250 USD', '$5', '(12,000.10)', '-€0.99'])('same currency, format and magnitude: %s', (m) => {
+    for (const f of manyFakes('money', m, 20)) {
+      expect(f).not.toBe(m);
+      expect(shape(f)).toBe(shape(m));
+      const lead = (s: string): string => s.replace(/[^\d]/g, '')[0];
+      if (lead(m) !== '0') expect(lead(f)).not.toBe('0');
+    }
+  });
+});
+
+describe('fake phone, email, person, address', () => {
+  it('phones keep the format and country and stay valid', () => {
+    for (const f of manyFakes('phone', '+44 20 7946 0958')) {
+      expect(f).toMatch(/^\+44 2\d \d{4} \d{4}$/);
+      expect(parsePhoneNumberFromString(f)?.isValid()).toBe(true);
+    }
+    for (const f of manyFakes('phone', '(212) 555-0123')) expect(f).toMatch(/^\(2\d\d\) \d{3}-\d{4}$/);
+  });
+  it('emails keep the structure, the TLD and public providers', () => {
+    for (const f of manyFakes('email', 'john.smith@example.co.uk')) {
+      expect(isValidEmail(f)).toBe(true);
+      expect(f).toMatch(/^[a-z]+\.[a-z]+@[a-z]+\.[a-z]+\.uk$/);
+      expect(f).not.toBe('john.smith@example.co.uk');
+    }
+    for (const f of manyFakes('email', 'Mary.Jones77@gmail.com')) expect(f).toMatch(/^[A-Z][a-z]+\.[A-Z][a-z]+\d\d@gmail\.com$/);
+  });
+  it('names keep titles, case, initials and similar length', () => {
+    for (const f of manyFakes('person', 'Mr J. SMITH')) expect(f).toMatch(/^Mr [A-Z]\. [A-Z]{3,7}$/);
+    for (const f of manyFakes('person', 'Mary Johnson')) {
+      const [a, b] = f.split(' ');
+      expect(Math.abs(a.length - 4)).toBeLessThanOrEqual(2);
+      expect(Math.abs(b.length - 7)).toBeLessThanOrEqual(2);
+      expect(f).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
+    }
+  });
+  it('addresses keep numbers, street types, line breaks and postcode shape', () => {
+    for (const f of manyFakes('address', '12 High Street\nLondon SW1A 1AA')) {
+      expect(f).toMatch(/^[1-9]\d [A-Z][a-z]+ Street\n[A-Z][a-z]+ [A-Z]{2}\d[A-Z] \d[A-Z]{2}$/);
+      expect(f).not.toBe('12 High Street\nLondon SW1A 1AA');
+    }
+  });
+});
+
+describe('consistency', () => {
+  it('the same value maps to the same fake within a Replacer, across formats for codes', () => {
+    const r = new Replacer();
+    const a = r.replace('iban', 'GB82 WEST 1234 5698 7654 32');
+    expect(r.replace('iban', 'GB82 WEST 1234 5698 7654 32')).toBe(a);
+    expect(r.replace('iban', 'GB82WEST12345698765432')).toBe(a.replace(/ /g, ''));
+    expect(r.replace('person', 'JOHN SMITH')).toBe(r.replace('person', 'John Smith').toUpperCase());
+  });
+  it('with a secret, across Replacers (documents); without one, not', () => {
+    const a = new Replacer({ secret: SECRET });
+    const b = new Replacer({ secret: SECRET });
+    const c = new Replacer({ secret: SECRET.replace('a', 'b') });
+    const values: [string, string][] = [['iban', 'DE89370400440532013000'], ['person', 'Mary Johnson'], ['card', '4111111111111111'], ['email', 'a.b@example.com'], ['money', '£1,234.56']];
+    for (const [e, v] of values) expect(b.replace(e, v)).toBe(a.replace(e, v));
+    expect(values.filter(([e, v]) => c.replace(e, v) === a.replace(e, v)).length).toBeLessThan(2);
+    const unkeyed = values.filter(([e, v]) => new Replacer().replace(e, v) === new Replacer().replace(e, v)).length;
+    expect(unkeyed).toBeLessThan(2);
+  });
+  it('two different originals do not share a fake', () => {
+    const r = new Replacer({ secret: SECRET });
+    const fakes = new Set<string>();
+    for (let i = 0; i < 200; i++) fakes.add(r.replace('sort_code', `1${String(i).padStart(2, '0')}`));
+    expect(fakes.size).toBe(200);
+  });
+  it('rejects short secrets and values without letters or digits', () => {
+    expect(() => new Replacer({ secret: 'short' })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+    expect(() => new Replacer().replace('person', '---')).toThrow(expect.objectContaining({ code: 'ERR_INPUT' }));
+  });
+});

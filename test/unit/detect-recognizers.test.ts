@@ -1,0 +1,207 @@
+import {
+  AccountNumberRecognizer, AddressRecognizer, BicRecognizer, CardRecognizer, CustomRecognizer, DateRecognizer,
+  EmailRecognizer, IbanRecognizer, MoneyRecognizer, PersonRecognizer, PhoneRecognizer, RoutingNumberRecognizer,
+  SortCodeRecognizer, SsnRecognizer, type Recognizer,
+} from '../../src/detect/recognizers';
+import { parseDate, formatDate } from '../../src/detect/dates';
+import { abaValid, luhnValid, ibanCheckDigits, mod97 } from '../../src/detect/checksums';
+
+import { resolveOverlaps } from '../../src/detect/resolve';
+
+// What the pipeline keeps of one recognizer's matches: overlaps resolved, in text order.
+const found = (r: Recognizer, text: string): string[] => resolveOverlaps(r.find(text)).map((m) => text.slice(m.start, m.end));
+
+describe('checksums', () => {
+  it('Luhn, ABA and mod-97', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(abaValid('021000021')).toBe(true);
+    expect(abaValid('021000022')).toBe(false);
+    expect(abaValid('991000021')).toBe(false); // prefix 99 is not a Federal Reserve range
+    expect(mod97('WEST12345698765432GB82')).toBe(1);
+    expect(ibanCheckDigits('GB', 'WEST12345698765432')).toBe('82');
+  });
+});
+
+describe('email', () => {
+  const r = new EmailRecognizer();
+  it('finds valid addresses, without a trailing dot', () => {
+    expect(found(r, 'Write to john.smith@example.co.uk. Or a-b+c@mail-server.org')).toEqual(['john.smith@example.co.uk', 'a-b+c@mail-server.org']);
+  });
+  it('joins an address that OCR split after a dot or around @', () => {
+    expect(found(r, 'Email: jennifer. jackson@example.net and bob @example.org')).toEqual(['jennifer. jackson@example.net', 'bob @example.org']);
+  });
+  it('rejects malformed ones', () => {
+    expect(found(r, '.john@example.com john..x@example.com x@-bad.com user@host @example.com')).toEqual([]);
+  });
+});
+
+describe('phone', () => {
+  const r = new PhoneRecognizer(['US', 'GB']);
+  it('finds formatted numbers valid in their region', () => {
+    expect(found(r, 'Tel: +44 20 7946 0958 or call (212) 555-0123.')).toEqual(['+44 20 7946 0958', '(212) 555-0123']);
+  });
+  it('rejects invalid numbers and bare digit runs without context', () => {
+    expect(found(r, 'Call +44 20 1')).toEqual([]);
+    expect(found(r, 'Reference 2079460958')).toEqual([]);
+    expect(found(r, 'Phone 2125550123')).toEqual(['2125550123']);
+  });
+});
+
+describe('iban', () => {
+  const r = new IbanRecognizer();
+  it('finds grouped and compact IBANs with the country length', () => {
+    expect(found(r, 'IBAN: GB82 WEST 1234 5698 7654 32 EUR')).toEqual(['GB82 WEST 1234 5698 7654 32']);
+    expect(found(r, 'DE89370400440532013000, gb82west12345698765432')).toEqual(['DE89370400440532013000', 'gb82west12345698765432']);
+  });
+  it('rejects a wrong check digit, a wrong length and unknown countries', () => {
+    expect(found(r, 'GB83 WEST 1234 5698 7654 32')).toEqual([]);
+    expect(found(r, 'GB82 WEST 1234 5698 7654 3')).toEqual([]);
+    expect(found(r, 'XX82 WEST 1234 5698 7654 32')).toEqual([]);
+  });
+});
+
+describe('bic', () => {
+  const r = new BicRecognizer();
+  it('needs a label or a digit in the location', () => {
+    expect(found(r, 'BIC: DEUTDEFF')).toEqual(['DEUTDEFF']);
+    expect(found(r, 'SWIFT code NWBKGB2L')).toEqual(['NWBKGB2L']);
+    expect(found(r, 'Transfer via DEUTDEFF500')).toEqual(['DEUTDEFF500']);
+  });
+  it('rejects headings and bad country codes', () => {
+    expect(found(r, 'BALANCES BROUGHT FORWARD')).toEqual([]);
+    expect(found(r, 'BIC: DEUTQQFF')).toEqual([]);
+  });
+});
+
+describe('card', () => {
+  const r = new CardRecognizer();
+  it('finds Luhn-valid numbers with a plausible issuer', () => {
+    expect(found(r, 'Card 4111 1111 1111 1111 exp 12/27')).toEqual(['4111 1111 1111 1111']);
+    expect(found(r, 'Amex 3782-822463-10005, MC 5555555555554444')).toEqual(['3782-822463-10005', '5555555555554444']);
+  });
+  it('rejects Luhn-invalid numbers, wrong lengths for the issuer and mixed separators', () => {
+    expect(found(r, 'Card 4111 1111 1111 1112')).toEqual([]);
+    expect(found(r, '378282246310005 9')).toEqual(['378282246310005']);
+    expect(found(r, '5555 5555 5555 444')).toEqual([]); // MC must have 16 digits
+    expect(found(r, '4111-1111 1111-1111')).toEqual([]);
+    expect(found(r, '1234567812345670')).toEqual([]); // Luhn-valid, no issuer starts with 1
+  });
+  it('finds masked numbers that show the last four digits', () => {
+    expect(found(r, 'Card **** **** **** 4821 and XXXX-XXXX-XXXX-1234, not ****')).toEqual(['**** **** **** 4821', 'XXXX-XXXX-XXXX-1234']);
+  });
+  it('finds the card next to other numbers', () => {
+    expect(found(r, '2024 4111 1111 1111 1111')).toEqual(['4111 1111 1111 1111']);
+  });
+});
+
+describe('ssn', () => {
+  const r = new SsnRecognizer();
+  it('finds dashed SSNs and labelled undashed ones', () => {
+    expect(found(r, 'SSN 123-45-6780 and 536-22-1234')).toEqual(['123-45-6780', '536-22-1234']);
+    expect(found(r, 'Social Security Number: 536221234')).toEqual(['536221234']);
+  });
+  it('rejects invalid areas, groups and serials, and bare digits without a label', () => {
+    expect(found(r, '000-12-3456 666-12-3456 912-12-3456 123-00-4567 123-45-0000 078-05-1120')).toEqual([]);
+    expect(found(r, 'Order 536221234')).toEqual([]);
+  });
+});
+
+describe('dates', () => {
+  const r = new DateRecognizer();
+  it('finds the supported formats', () => {
+    const text = 'On 2024-03-12, 12.03.2024, 03/12/2024, 31/01/24, 12 March 2024, 1st Feb 2023, March 12, 2024, 12-MAR-2024 and March 2024.';
+    expect(found(r, text).sort()).toEqual(
+      ['2024-03-12', '12.03.2024', '03/12/2024', '31/01/24', '12 March 2024', '1st Feb 2023', 'March 12, 2024', '12-MAR-2024', 'March 2024'].sort(),
+    );
+  });
+  it('rejects impossible dates and non-dates', () => {
+    expect(found(r, '2023-02-29 31.04.2024 13/13/2024 1.2.3.4 12 Mars 2024 v1.10.2')).toEqual([]);
+    expect(found(r, '2024-02-29')).toEqual(['2024-02-29']);
+  });
+  it('parses and re-formats with the same tokens', () => {
+    const p = parseDate('1st Feb 2023')!;
+    expect([p.year, p.month, p.day]).toEqual([2023, 2, 1]);
+    expect(formatDate(p.format, 2024, 11, 22)).toBe('22nd Nov 2024');
+    const q = parseDate('03/12/2024')!;
+    expect([q.month, q.day]).toEqual([3, 12]);
+    expect(formatDate(q.format, 2025, 1, 5)).toBe('01/05/2025');
+    expect(parseDate('12-MAR-24')!.format.find((t) => t.kind === 'monthName')).toEqual({ kind: 'monthName', abbr: 'three', case: 'upper' });
+  });
+});
+
+describe('money', () => {
+  const r = new MoneyRecognizer();
+  it('finds amounts with symbols and codes, before or after', () => {
+    expect(found(r, 'Paid £1,234.56 and EUR 99.00, 1.234,56 € and 250 USD; fee $5')).toEqual(['£1,234.56', 'EUR 99.00', '1.234,56 €', '250 USD', '$5']);
+  });
+  it('finds bare two-decimal amounts and accounting negatives', () => {
+    expect(found(r, 'Balance (1,200.00) CR 45.10 and 7.50)')).toEqual(['(1,200.00) CR', '45.10', '7.50']);
+  });
+  it('ignores plain integers, versions and dates', () => {
+    expect(found(r, 'Page 3 of 12, version 1.2.3, 12.03.2024')).toEqual([]);
+  });
+});
+
+describe('account, routing and sort code', () => {
+  it('account numbers need a label', () => {
+    const r = new AccountNumberRecognizer();
+    expect(found(r, 'Account number: 12345678')).toEqual(['12345678']);
+    expect(found(r, 'Acct ****4821')).toEqual(['****4821']);
+    expect(found(r, 'A/C No.\n0012 3456 78')).toEqual(['0012 3456 78']);
+    expect(found(r, 'Invoice 12345678')).toEqual([]);
+    expect(found(r, 'Account holder: Mary Jones\nInvoice 12345678')).toEqual([]);
+  });
+  it('routing numbers pass the ABA checksum and need a label', () => {
+    const r = new RoutingNumberRecognizer();
+    expect(found(r, 'Routing: 021000021')).toEqual(['021000021']);
+    expect(found(r, 'Routing: 021000022')).toEqual([]);
+    expect(found(r, 'Order 021000021')).toEqual([]);
+  });
+  it('sort codes need a label', () => {
+    const r = new SortCodeRecognizer();
+    expect(found(r, 'Sort code 12-34-56')).toEqual(['12-34-56']);
+    expect(found(r, 'Date 12-03-24')).toEqual([]);
+  });
+});
+
+describe('address', () => {
+  const r = new AddressRecognizer();
+  it('merges a street line and a postcode line', () => {
+    expect(found(r, 'Mr John Smith\n12 High Street\nLondon SW1A 1AA\nStatement date')).toEqual(['12 High Street\nLondon SW1A 1AA']);
+  });
+  it('finds US city lines, German streets and labelled addresses', () => {
+    expect(found(r, '1600 Pennsylvania Avenue NW, Washington, DC 20500')).toEqual(['1600 Pennsylvania Avenue NW, Washington, DC 20500']);
+    expect(found(r, 'Hauptstraße 5\n10115 Berlin')).toEqual(['Hauptstraße 5\n10115 Berlin']);
+    expect(found(r, 'Address: 4 Rue Cler, Paris')).toEqual(['4 Rue Cler, Paris']);
+  });
+  it('does not take numbers followed by ordinary words', () => {
+    expect(found(r, 'You made 12 payments this month\n10115 items')).toEqual([]);
+  });
+});
+
+describe('person', () => {
+  const r = new PersonRecognizer();
+  it('uses salutations, labels and Dear', () => {
+    expect(found(r, 'Dear Mrs Jane Doe-Smith,')).toEqual(['Jane Doe-Smith']);
+    expect(found(r, 'Account holder: Mary Johnson\nName: O\'Brien')).toEqual(['Mary Johnson', "O'Brien"]);
+    expect(found(r, 'Dr. Hans van der Berg signed')).toEqual(['Hans van der Berg']);
+  });
+  it('finds a known given name with a surname, and the name line above an address', () => {
+    expect(found(r, 'Paid to Olivia Hartley today')).toEqual(['Olivia Hartley']);
+    expect(found(r, 'JOHN Q PUBLIC\n12 High Street\nLondon SW1A 1AA')).toEqual(['JOHN Q PUBLIC']);
+  });
+  it('does not take headings or organisations', () => {
+    expect(found(r, 'Customer Service\nAccount Summary\nACME Bank plc\n12 High Street')).toEqual([]);
+    expect(found(r, 'Name: Total Balance')).toEqual([]);
+  });
+});
+
+describe('custom rules', () => {
+  it('applies the regex, capture group, validator and context', () => {
+    const r = new CustomRecognizer({ name: 'member', entity: 'member_id', pattern: 'M-(\\d{6})', group: 1, context: ['member'] });
+    expect(found(r, 'Member M-123456\nOther M-654321')).toEqual(['123456']);
+    const v = new CustomRecognizer({ name: 'lu', entity: 'luhn_id', pattern: '\\b\\d{8}\\b', validator: 'luhn' });
+    expect(found(v, '12345674 12345675')).toEqual(['12345674']);
+  });
+});
