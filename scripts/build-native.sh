@@ -10,6 +10,10 @@ if [[ "${DOC_ANON_SKIP_NATIVE:-}" == "1" ]]; then
   echo "[build-native] DOC_ANON_SKIP_NATIVE=1: skipping the native build" >&2
   exit 0
 fi
+# One build at a time in build/ (two ninjas in one tree corrupt it).
+mkdir -p build
+exec 9>build/.build-lock
+if command -v flock >/dev/null; then flock 9; fi
 LIBTORCH_ROOT="$(bash scripts/setup-libtorch.sh | tail -n1)"
 JOBS="${DOC_ANON_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 echo "[build-native] building with libtorch at $LIBTORCH_ROOT ($JOBS jobs)" >&2

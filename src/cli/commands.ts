@@ -1,5 +1,9 @@
 /** The table of `doc-anon` subcommands. */
+import { anonymizeCommand } from './anonymize';
+import { detectCommand } from './detect';
+import { serveCommand } from './serve';
 import { infoCommand } from './info';
+import { trainUnetCommand, trainVaeCommand } from './train';
 
 export interface Command {
   summary: string;
@@ -8,4 +12,9 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   info: infoCommand,
+  anonymize: anonymizeCommand,
+  detect: detectCommand,
+  serve: serveCommand,
+  'train-vae': trainVaeCommand,
+  'train-unet': trainUnetCommand,
 };

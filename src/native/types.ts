@@ -115,6 +115,41 @@ export interface NativeInpaintResult {
   steps: Array<{ unetInput: NativeTensorHandle; unetOutput: NativeTensorHandle; latents: NativeTensorHandle }>;
 }
 
+/** Opaque trainer handle (native/src/bind/train_bind.cc). */
+export type NativeTrainerHandle = object & { readonly __trainer: unique symbol };
+
+export interface NativeTrainerOptions {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  ema?: boolean;
+  seed?: number;
+}
+
+export interface NativeStepOptions {
+  lr: number;
+  maxGradNorm?: number;
+  emaDecay?: number;
+  autocast?: boolean;
+}
+
+export interface NativeStepResult {
+  terms: Record<string, number>;
+  gradNorm: number;
+  lr: number;
+  skipped: boolean;
+  step: number;
+}
+
+export interface NativeUnetMicroBatch {
+  image: NativeTensorHandle;
+  boxes?: NativeTensorHandle;
+  mask?: NativeTensorHandle;
+  glyphPixels?: NativeTensorHandle;
+  context?: NativeTensorHandle;
+}
+
 export interface NativeAddon {
   loadVae(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
   createVae(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
@@ -136,6 +171,60 @@ export interface NativeAddon {
     abort?: NativeAbortToken,
   ): Promise<NativeInpaintResult>;
   createAbortToken(): NativeAbortToken;
+  loadGlyphEncoder(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  createGlyphEncoder(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
+  glyphEncode(
+    encoder: NativeModelHandle,
+    pixelValues: NativeTensorHandle,
+    keepIntermediates: boolean,
+  ): Promise<{ lastHiddenState: NativeTensorHandle; embeddings?: NativeTensorHandle; layerOutputs: NativeTensorHandle[] }>;
+  preprocessTrocr(images: NativeTensorHandle, size: number): Promise<{ pixelValues: NativeTensorHandle; resized: NativeTensorHandle }>;
+  imageToTensor(image: NativeTensorHandle): Promise<NativeTensorHandle>;
+  tensorToImage(tensor: NativeTensorHandle): Promise<NativeTensorHandle>;
+  loadLpips(backbonePath: string, linPath: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  lpipsForward(
+    lpips: NativeModelHandle,
+    in0: NativeTensorHandle,
+    in1: NativeTensorHandle,
+    options: { normalize?: boolean; keepFeatures?: boolean; gradInput0?: boolean },
+  ): Promise<{
+    dist: NativeTensorHandle;
+    layers: NativeTensorHandle[];
+    feats0?: NativeTensorHandle[];
+    feats1?: NativeTensorHandle[];
+    diffs?: NativeTensorHandle[];
+    gradInput0?: NativeTensorHandle;
+  }>;
+  createTrainer(model: NativeModelHandle, options: NativeTrainerOptions): Promise<NativeTrainerHandle>;
+  trainerVaeStep(
+    trainer: NativeTrainerHandle,
+    lpips: NativeModelHandle | null,
+    options: NativeStepOptions & {
+      micro: NativeTensorHandle[];
+      recon?: 'l1' | 'mse';
+      klWeight?: number;
+      lpipsWeight?: number;
+      samplePosterior?: boolean;
+    },
+  ): Promise<NativeStepResult>;
+  trainerUnetStep(
+    trainer: NativeTrainerHandle,
+    vae: NativeModelHandle,
+    glyphEncoder: NativeModelHandle | null,
+    schedulerConfig: string,
+    options: NativeStepOptions & {
+      micro: NativeUnetMicroBatch[];
+      prediction?: 'epsilon' | 'v_prediction';
+      condDropout?: number;
+      maskedFill?: number;
+      gradientCheckpointing?: boolean;
+    },
+  ): Promise<NativeStepResult>;
+  trainerSaveState(trainer: NativeTrainerHandle, path: string): Promise<void>;
+  trainerLoadState(trainer: NativeTrainerHandle, path: string): Promise<void>;
+  trainerSaveEma(trainer: NativeTrainerHandle, dir: string): Promise<void>;
+  trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; trainable: string[] };
+  disposeTrainer(trainer: NativeTrainerHandle): void;
   init(errorClass: new (code: string, message: string) => Error): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;

@@ -3,7 +3,7 @@
  * parameter counts, so the published weights load strictly.
  */
 import * as fs from 'node:fs';
-import { AutoencoderKL, UNet2DConditionModel } from '../../src';
+import { AutoencoderKL, GlyphEncoder, UNet2DConditionModel } from '../../src';
 import { fixture } from '../helpers/fixtures';
 
 interface Manifest {
@@ -33,6 +33,29 @@ describe.each([
       expect(model.parameterCount()).toBe(m.total_parameters);
     } finally {
       model.dispose();
+    }
+  });
+});
+
+interface TrocrManifest {
+  config: Record<string, unknown>;
+  keys: Array<{ name: string; shape: number[] }>;
+  param_count: { encoder_without_pooler: number };
+}
+
+describe.each(['trocr_encoder_base.json', 'trocr_encoder_large.json'])('%s', (file) => {
+  it('has exactly the checkpoint keys, shapes and parameter count', async () => {
+    const m = JSON.parse(fs.readFileSync(fixture('manifests', file), 'utf8')) as TrocrManifest;
+    const enc = await GlyphEncoder.fromConfig(m.config as never);
+    try {
+      const mine = enc.parameters().map((p) => ({ name: p.name, shape: p.shape }));
+      expect(mine.map((p) => p.name).sort()).toEqual(m.keys.map((k) => k.name).sort());
+      const byName = new Map(mine.map((p) => [p.name, p.shape]));
+      for (const k of m.keys) expect([k.name, byName.get(k.name)]).toEqual([k.name, k.shape]);
+      expect(enc.parameterCount()).toBe(m.param_count.encoder_without_pooler);
+      expect(enc.sequenceLength).toBe(577);
+    } finally {
+      enc.dispose();
     }
   });
 });

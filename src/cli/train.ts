@@ -1,0 +1,147 @@
+/**
+ * `doc-anon train-vae` and `doc-anon train-unet`: run a training config.
+ *   --config F      YAML config (configs/training/*.yaml)
+ *   --resume        continue from the latest checkpoint in the output folder (or, with storage.uri,
+ *                   from the latest version in R2 when there is none locally)
+ *   --device D      cpu | cuda | cuda:N (overrides train.device)
+ *   --max-steps N   stop after step N (the LR schedule still spans train.max_steps)
+ *   --out DIR       output folder (overrides output_dir)
+ *   --dry-run       print the resolved plan, check config, models and storage settings, train nothing
+ * Progress line on a TTY, JSON log lines otherwise; metrics appended to <out>/metrics.jsonl;
+ * SIGINT/SIGTERM write a checkpoint and exit; any failure exits non-zero with the reason.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { logger } from '../core/logger';
+import { native } from '../native/loader';
+import { ArtifactStore } from '../storage/store';
+import type { BaseTrainer } from '../training/base-trainer';
+import { checkpointName, checkpointsRoot, latestCheckpoint } from '../training/checkpoint';
+import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
+import { learningRate } from '../training/lr-schedule';
+import { runTraining } from '../training/loop';
+import { UnetTrainer } from '../training/unet-trainer';
+import { VaeTrainer } from '../training/vae-trainer';
+import type { Command } from './commands';
+import { progressLine } from './progress';
+
+const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--dry-run]`;
+
+function plan(cfg: TrainConfig, out: string, maxSteps: number, device: string, resume: string | undefined): Record<string, unknown> {
+  const t = cfg.train;
+  return {
+    kind: cfg.kind,
+    device,
+    outDir: out,
+    resumeFrom: resume ?? null,
+    steps: maxSteps,
+    scheduleSteps: t.max_steps,
+    examplesPerStep: t.batch_size * t.grad_accum,
+    microBatch: t.batch_size,
+    gradAccum: t.grad_accum,
+    lr: { first: learningRate(cfg.optimizer.lr, cfg.lr_schedule, 0, t.max_steps), peak: cfg.optimizer.lr, last: learningRate(cfg.optimizer.lr, cfg.lr_schedule, t.max_steps - 1, t.max_steps), ...cfg.lr_schedule },
+    ema: cfg.ema.enabled ? cfg.ema : false,
+    checkpoint: { ...cfg.checkpoint, root: checkpointsRoot(out) },
+    storage: cfg.storage.uri ?? null,
+    data: cfg.data,
+    model: cfg.model.pretrained ?? 'random init from config',
+  };
+}
+
+function makeCommand(kind: 'vae' | 'unet'): Command {
+  return {
+    summary: kind === 'vae' ? 'train / fine-tune the VAE (recon + beta*KL + LPIPS)' : 'train the DiffUTE UNet (glyph-conditioned inpainting)',
+    async run(args: string[]): Promise<number> {
+      const { values } = parseArgs({
+        args,
+        options: {
+          config: { type: 'string' },
+          resume: { type: 'boolean', default: false },
+          device: { type: 'string' },
+          'max-steps': { type: 'string' },
+          out: { type: 'string' },
+          'dry-run': { type: 'boolean', default: false },
+          nproc: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+        strict: true,
+      });
+      if (values.help) {
+        process.stdout.write(`${HELP(kind)}\n`);
+        return 0;
+      }
+      if (!values.config) throw new DocAnonError(ErrorCode.ARGUMENT, `--config is required\n${HELP(kind)}`);
+      if (values.nproc !== undefined && values.nproc !== '1') {
+        throw new DocAnonError(ErrorCode.UNSUPPORTED, 'data-parallel training (--nproc > 1) is not available in this build yet');
+      }
+      const cfg: TrainConfig = kind === 'vae' ? loadVaeTrainConfig(values.config) : loadUnetTrainConfig(values.config);
+      if (cfg.kind !== kind) throw new DocAnonError(ErrorCode.CONFIG, `${values.config} is a ${cfg.kind} config; use train-${cfg.kind}`);
+      const out = path.resolve(values.out ?? cfg.output_dir);
+      const device = values.device ?? cfg.train.device;
+      if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new DocAnonError(ErrorCode.ARGUMENT, `--device must be cpu, cuda or cuda:N, got ${device}`);
+      let maxSteps = cfg.train.max_steps;
+      if (values['max-steps'] !== undefined) {
+        const n = Number(values['max-steps']);
+        if (!Number.isInteger(n) || n < 1) throw new DocAnonError(ErrorCode.ARGUMENT, '--max-steps must be a positive integer');
+        maxSteps = Math.min(n, cfg.train.max_steps);
+      }
+      const log = logger();
+      const store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined; // ERR_CONFIG without R2 credentials
+      let resumeFrom: string | undefined;
+      if (values.resume) {
+        resumeFrom = latestCheckpoint(checkpointsRoot(out));
+        if (!resumeFrom && store && cfg.storage.uri) {
+          const latest = await store.latest(cfg.storage.uri);
+          if (latest) {
+            const name = latest.split('/').pop() as string;
+            const dir = path.join(checkpointsRoot(out), /^step-\d{8,}$/.test(name) ? name : checkpointName(0));
+            await store.pull(latest, dir);
+            resumeFrom = dir;
+          }
+        }
+        if (!resumeFrom) log.warn({ out }, '--resume: no checkpoint found, starting from scratch');
+      }
+      if (device.startsWith('cuda') && !native().info().cuda.available) {
+        throw new DocAnonError(ErrorCode.DEVICE, `--device ${device}: this build or machine has no CUDA`);
+      }
+      if (values['dry-run']) {
+        process.stdout.write(`${JSON.stringify(plan(cfg, out, maxSteps, device, resumeFrom), null, 2)}\n`);
+        return 0;
+      }
+      if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
+      const trainer: BaseTrainer<unknown> =
+        kind === 'vae'
+          ? ((await VaeTrainer.create(cfg as never, { device, resumeFrom })) as unknown as BaseTrainer<unknown>)
+          : ((await UnetTrainer.create(cfg as never, { device, resumeFrom })) as unknown as BaseTrainer<unknown>);
+      fs.mkdirSync(out, { recursive: true });
+      fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+      log.info({ plan: plan(cfg, out, maxSteps, device, resumeFrom) }, `train-${kind}: starting at step ${trainer.step}`);
+      const bar = progressLine(`train-${kind}`, maxSteps);
+      try {
+        const r = await runTraining(trainer, {
+          outDir: out,
+          maxSteps,
+          logger: log,
+          store,
+          storageUri: cfg.storage.uri,
+          onStep: (s, step) => {
+            const terms = Object.entries(s.terms)
+              .filter(([k]) => k !== 'latentStd')
+              .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+              .join(' ');
+            bar(step, `${terms} lr=${s.lr.toExponential(2)} ${((s.examples * 1000) / s.stepMs).toFixed(1)} samples/s`);
+          },
+        });
+        log.info({ steps: r.steps, stoppedBy: r.stoppedBy, checkpoint: r.lastCheckpoint, dataWaitFraction: r.dataWaitFraction }, `train-${kind}: ${r.stoppedBy === 'signal' ? 'stopped by signal' : 'done'}`);
+        return r.stoppedBy === 'signal' ? 130 : 0;
+      } finally {
+        trainer.dispose();
+      }
+    },
+  };
+}
+
+export const trainVaeCommand = makeCommand('vae');
+export const trainUnetCommand = makeCommand('unet');

@@ -1,0 +1,304 @@
+/**
+ * The Anonymizer: what users import. It decodes a page (PNG, JPEG, TIFF, WebP), validates the
+ * regions, runs an engine (the built-in "classic" one, or "diffute" with SD2-inpainting + TrOCR
+ * weights), and encodes the result in the input's format at its exact size. It fails closed:
+ * every failure is a DocAnonError; it never returns the original or a partly anonymized page.
+ *
+ * ```ts
+ * import { Anonymizer } from 'doc-anon-torch';
+ * const anonymizer = await Anonymizer.create({ engine: 'classic' });
+ * const { image, reports } = await anonymizer.anonymize('scan.png', {
+ *   regions: [{ box: [120, 340, 410, 372], replacement: 'Jane Roe' }],
+ * });
+ * // Without regions: OCR, detection of sensitive values, format-preserving fakes, and (classic
+ * // engine) an OCR check of the output that no original is still readable.
+ * const auto = await anonymizer.anonymize('scan.png');
+ * auto.detections; // [{ entity: 'iban', box, replacement, confidence, ... }] (no original text)
+ * await anonymizer.close();
+ * ```
+ */
+import { z } from 'zod';
+import { parseConfig } from '../core/config';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { setNumThreads } from '../core/runtime';
+import { AutoencoderKL } from '../models/autoencoder-kl';
+import { GlyphEncoder } from '../models/glyph-encoder';
+import { NoiseScheduler } from '../models/scheduler';
+import { UNet2DConditionModel } from '../models/unet-2d-condition';
+import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
+import { DiffuteEngine, DiffuteEngineOptionsSchema } from './engines/diffute';
+import type { Engine, EngineProgress, RegionReport } from './engines/types';
+import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage, type ImageFormat } from './image-io';
+import { validateRegions, type Region } from './regions';
+import type { DetectedRegion } from '../detect/detect';
+import type { Replacer } from '../detect/fakes/replacer';
+import type { OcrEngine } from '../detect/ocr/engine';
+import { TesseractOcr } from '../detect/ocr/tesseract';
+import type { DetectionPolicyInput } from '../detect/policy';
+import { DetectionOptionsSchema, detectRegions, publicDetections, verifyOutput, type VerificationReport } from './detection';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const AnonymizerOptionsSchema = z.strictObject({
+  engine: z.enum(['classic', 'diffute']).default('classic'),
+  /** Model sources for the diffute engine: folders in the diffusers / transformers layout, or r2:// artifacts. */
+  models: z
+    .strictObject({
+      unet: z.string().min(1),
+      vae: z.string().min(1),
+      glyphEncoder: z.string().min(1),
+      /** A scheduler_config.json (file or folder); default SD2-inpainting's. */
+      scheduler: z.string().min(1).optional(),
+    })
+    .optional(),
+  device: z.string().default('cpu'),
+  dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
+  /** libtorch intra-op threads (process-wide). */
+  threads: z.number().int().min(1).max(1024).optional(),
+  limits: z
+    .strictObject({
+      maxPixels: z.number().int().positive().default(DEFAULT_MAX_PIXELS),
+      maxRegions: z.number().int().positive().default(256),
+      minSize: z.number().int().positive().default(4),
+      maxTextLength: z.number().int().positive().default(200),
+    })
+    .default({ maxPixels: DEFAULT_MAX_PIXELS, maxRegions: 256, minSize: 4, maxTextLength: 200 }),
+  classic: ClassicEngineOptionsSchema.optional(),
+  diffute: DiffuteEngineOptionsSchema.partial().optional(),
+  /** Automatic detection, used when `anonymize` is called without `regions`. */
+  detection: DetectionOptionsSchema.prefault({}),
+});
+export type AnonymizerOptions = z.input<typeof AnonymizerOptionsSchema>;
+
+export interface AnonymizeRequest {
+  /** Boxes to replace, each `{ box: [x0, y0, x1, y1] | 4 points, replacement }`. */
+  regions?: Region[];
+  signal?: AbortSignal;
+  onProgress?: (progress: EngineProgress) => void;
+  /** Output format (default: the input's). */
+  format?: ImageFormat;
+  /** Detection only (no `regions`): OCR results the caller already has, in the SuppliedOcr JSON shape. */
+  ocr?: unknown;
+  /** Detection only: a policy for this call instead of the Anonymizer's. */
+  policy?: DetectionPolicyInput;
+  /** Detection only: put each region's original text into `detections` (default false; never logged). */
+  includeOriginal?: boolean;
+  /** Detection only: override the Anonymizer's `detection.verify` for this call. */
+  verify?: boolean;
+  /**
+   * Detection only: the Replacer to draw fakes from. Pass one Replacer for all pages of a document
+   * so a value gets the same fake on every page (without a secret, each call draws its own key).
+   */
+  replacer?: Replacer;
+}
+
+/** Time per stage of a call, ms (absent stages did not run). */
+export interface StageTimes {
+  decode: number;
+  ocr?: number;
+  detect?: number;
+  engine: number;
+  verify?: number;
+  encode: number;
+}
+
+export interface AnonymizeResult {
+  /** The encoded output, in the input's format and exact size. */
+  image: Buffer;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** One report per region, in request order. */
+  reports: RegionReport[];
+  /**
+   * Without `regions`: what detection found, in the order of `reports` (entity, confidence, box,
+   * replacement, recognizer; `original` only with `includeOriginal`).
+   */
+  detections?: DetectedRegion[];
+  /** Without `regions` and with verification on: what the OCR check of the output found (no leaks). */
+  verification?: VerificationReport;
+  /** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
+  verified: boolean;
+  timeMs: number;
+  stages: StageTimes;
+}
+
+export class Anonymizer {
+  private engine: Engine | undefined;
+  private readonly owned: Array<{ dispose(): void }> = [];
+  private ocrEngine: OcrEngine | undefined;
+  private readonly ownsOcr: boolean;
+
+  private constructor(
+    readonly options: Readonly<z.output<typeof AnonymizerOptionsSchema>>,
+    engine: Engine,
+    owned: Array<{ dispose(): void }>,
+    ocr: OcrEngine | undefined,
+  ) {
+    this.engine = engine;
+    this.owned = owned;
+    this.ocrEngine = ocr;
+    this.ownsOcr = ocr === undefined;
+  }
+
+  /**
+   * Validates the options (ERR_CONFIG naming unknown keys) and loads the engine's models.
+   * `runtime.ocr` replaces the built-in OCR (tesseract.js) for detection and verification; the
+   * caller keeps ownership of it (it is not closed by {@link Anonymizer.close}).
+   */
+  static async create(options: AnonymizerOptions = {}, runtime: { ocr?: OcrEngine } = {}): Promise<Anonymizer> {
+    const o = parseConfig(AnonymizerOptionsSchema, options, 'Anonymizer options');
+    if (o.detection.secret !== undefined && Buffer.byteLength(o.detection.secret) < 16) {
+      throw new DocAnonError(ErrorCode.CONFIG, 'detection.secret must be at least 16 bytes');
+    }
+    if (o.threads) setNumThreads(o.threads);
+    if (o.engine === 'classic') return new Anonymizer(o, new ClassicEngine(o.classic ?? {}), [], runtime.ocr);
+    if (!o.models) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        'the diffute engine needs models: { unet, vae, glyphEncoder } (SD2-inpainting unet/ and vae/ folders and a TrOCR folder, or r2:// artifacts)',
+      );
+    }
+    const load = { device: o.device, dtype: o.dtype };
+    const owned: Array<{ dispose(): void }> = [];
+    try {
+      const unet = await UNet2DConditionModel.fromPretrained(o.models.unet, load);
+      owned.push(unet);
+      // The VAE runs in float32 unless asked otherwise (SD2's force_upcast).
+      const vae = await AutoencoderKL.fromPretrained(o.models.vae, { ...load, dtype: o.dtype === 'float16' ? 'float32' : o.dtype });
+      owned.push(vae);
+      const glyphEncoder = await GlyphEncoder.fromPretrained(o.models.glyphEncoder, load);
+      owned.push(glyphEncoder);
+      let schedulerConfig = o.diffute?.schedulerConfig;
+      if (!schedulerConfig && o.models.scheduler) {
+        const file = fs.statSync(o.models.scheduler).isDirectory() ? path.join(o.models.scheduler, 'scheduler_config.json') : o.models.scheduler;
+        schedulerConfig = JSON.parse(fs.readFileSync(file, 'utf8').replace(/-Infinity/g, 'null')) as Record<string, unknown>;
+        NoiseScheduler.fromConfig(schedulerConfig, o.diffute?.sampler ?? 'ddpm'); // validate now, not at the first page
+      }
+      const engine = new DiffuteEngine({ unet, vae, glyphEncoder }, { ...o.diffute, schedulerConfig });
+      return new Anonymizer(o, engine, owned, runtime.ocr);
+    } catch (e) {
+      for (const m of owned) m.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Replaces the text of every region. `image` is a Buffer or a path (PNG, JPEG, TIFF, WebP).
+   * Without `regions`, the sensitive values are found by OCR + detection and replaced by
+   * format-preserving fakes; the output is then OCR-verified (see `detection.verify`). Any failure
+   * on the way (OCR error or timeout, a page with ink but no text, a leak) is a DocAnonError and
+   * nothing is returned.
+   */
+  async anonymize(image: Buffer | Uint8Array | string, request: AnonymizeRequest = {}): Promise<AnonymizeResult> {
+    const engine = this.engine;
+    if (!engine) throw new DocAnonError(ErrorCode.DISPOSED, 'the Anonymizer was disposed');
+    const t0 = performance.now();
+    const automatic = request.regions === undefined;
+    if (!automatic && (request.ocr !== undefined || request.policy !== undefined)) {
+      throw new DocAnonError(ErrorCode.ARGUMENT, '`ocr` and `policy` are for automatic detection: give them without `regions`, or give only `regions`');
+    }
+    const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
+    const stages: StageTimes = { decode: performance.now() - t0, engine: 0, encode: 0 };
+    const det = this.options.detection;
+    let detected: DetectedRegion[] | undefined;
+    let requested: Region[];
+    if (automatic) {
+      const found = await detectRegions(page, {
+        ocr: this.ocr(),
+        suppliedOcr: request.ocr,
+        policy: request.policy ?? det.policy,
+        secret: det.secret,
+        replacer: request.replacer,
+        signal: request.signal,
+        timeoutMs: det.ocr.timeoutMs,
+      });
+      detected = found.regions;
+      stages.ocr = found.ocrMs;
+      stages.detect = found.detectMs;
+      requested = detected.map((r) => ({ box: r.box, replacement: r.replacement }));
+    } else {
+      requested = request.regions!;
+    }
+    const regions = validateRegions(requested, page, {
+      maxRegions: this.options.limits.maxRegions,
+      minSize: this.options.limits.minSize,
+      maxTextLength: this.options.limits.maxTextLength,
+    });
+    const te = performance.now();
+    const result = await engine.anonymize(page, regions, { signal: request.signal, onProgress: request.onProgress });
+    stages.engine = performance.now() - te;
+    if (result.image.width !== page.width || result.image.height !== page.height || result.reports.length !== regions.length) {
+      throw new DocAnonError(ErrorCode.INTERNAL, 'the engine returned a page of another size or an incomplete report; nothing was written');
+    }
+    let verification: VerificationReport | undefined;
+    const verify = request.verify ?? (det.verify === 'auto' ? this.options.engine === 'classic' : det.verify);
+    if (automatic && verify && detected!.length > 0) {
+      verification = await verifyOutput(result.image, detected!, { ocr: this.ocr(), scope: det.verifyScope, signal: request.signal, timeoutMs: det.ocr.timeoutMs });
+      stages.verify = verification.timeMs;
+    }
+    request.signal?.throwIfAborted?.();
+    const format = request.format ?? page.format;
+    const tc = performance.now();
+    const encoded = await encodeImage(result.image, { format });
+    stages.encode = performance.now() - tc;
+    return {
+      image: encoded,
+      format,
+      width: page.width,
+      height: page.height,
+      reports: result.reports,
+      detections: detected && publicDetections(detected, request.includeOriginal === true),
+      verification,
+      // A page where detection found nothing was still read in full by OCR: it is checked.
+      verified: automatic && verify && (verification !== undefined || detected!.length === 0),
+      timeMs: performance.now() - t0,
+      stages,
+    };
+  }
+
+  /** The OCR engine for detection and verification (the built-in one starts on first use). */
+  private ocr(): OcrEngine {
+    if (!this.engine) throw new DocAnonError(ErrorCode.DISPOSED, 'the Anonymizer was disposed');
+    this.ocrEngine ??= new TesseractOcr({
+      workers: this.options.detection.ocr.workers,
+      timeoutMs: this.options.detection.ocr.timeoutMs,
+      dpi: this.options.detection.ocr.dpi,
+      maxPixels: this.options.limits.maxPixels,
+    });
+    return this.ocrEngine;
+  }
+
+  get engineName(): string {
+    return this.options.engine;
+  }
+
+  /**
+   * Frees the models. Idempotent. The built-in OCR workers are terminated in the background: use
+   * {@link Anonymizer.close} to wait for them (a process exits only once they are gone).
+   */
+  dispose(): void {
+    this.engine?.dispose();
+    this.engine = undefined;
+    for (const m of this.owned.splice(0)) m.dispose();
+    const ocr = this.ocrEngine;
+    this.ocrEngine = undefined;
+    if (ocr && this.ownsOcr) void ocr.close().catch(() => undefined);
+  }
+
+  /** Frees the models and waits for the built-in OCR workers to stop. Idempotent. */
+  async close(): Promise<void> {
+    const ocr = this.ownsOcr ? this.ocrEngine : undefined;
+    this.ocrEngine = undefined;
+    this.dispose();
+    await ocr?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The DiffUTE engine: per region, an adaptive crop around the box (grown from the text height,
+ * clipped to the page), scaled to the model resolution; the box mask (bottom extended by h/10);
+ * the masked image with DiffUTE's fill; the replacement's glyph image through the TrOCR encoder as
+ * encoder_hidden_states; the native inpainting loop; decode, resize back, and a feathered paste of
+ * the mask area only. Every pixel outside the pasted areas stays byte-identical.
+ */
+import sharp from 'sharp';
+import { z } from 'zod';
+import { parseConfig } from '../../core/config';
+import { DocAnonError, ErrorCode } from '../../core/errors';
+import { Tensor } from '../../core/tensor';
+import type { AutoencoderKL } from '../../models/autoencoder-kl';
+import type { GlyphEncoder } from '../../models/glyph-encoder';
+import { SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
+import type { UNet2DConditionModel } from '../../models/unet-2d-condition';
+import { native } from '../../native/loader';
+import type { DecodedImage } from '../image-io';
+import { MASKED_FILL, inpaintLoop } from '../inpaint-loop';
+import { adaptiveCrop, expandRect, maskRect, pasteFeathered, rectsOverlap, type Rect, type ValidatedRegion } from '../regions';
+import type { Engine, EngineResult, EngineRunOptions, RegionReport } from './types';
+
+export const DiffuteEngineOptionsSchema = z.strictObject({
+  /** Sampler: DDPM as the original, or faster DDIM / DPM-Solver++ with fewer steps. */
+  sampler: z.enum(['ddpm', 'ddim', 'euler', 'dpmpp2m', 'pndm']).default('ddpm'),
+  steps: z.number().int().min(1).max(1000).default(50),
+  /** Base seed; region i of a call uses seed + i (deterministic per region). */
+  seed: z.number().int().min(0).max(2 ** 48).default(0),
+  /** Classifier-free guidance (needs weights trained with conditioning dropout); 1 = off, as the original. */
+  guidanceScale: z.number().min(1).max(30).default(1),
+  /** Masked-image hole value: DiffUTE's -1 (default) or diffusers' 0 for weights trained that way. */
+  maskedFill: z.number().min(-1).max(1).default(MASKED_FILL.diffute),
+  /** Model resolution (square crop side after scaling); a multiple of the VAE factor x 8 for SD2 (512 default). */
+  resolution: z.number().int().min(8).max(2048).default(512),
+  /** Smallest crop side in page pixels. */
+  minCropSide: z.number().int().min(8).default(128),
+  /** Feather width of the paste, page pixels. */
+  feather: z.number().int().min(0).max(64).default(2),
+  /** Regions sampled together in one batch at most (memory budget). */
+  maxBatch: z.number().int().min(1).max(64).default(4),
+  /** scheduler_config.json contents; default SD2-inpainting's. */
+  schedulerConfig: z.record(z.string(), z.unknown()).optional(),
+});
+export type DiffuteEngineOptions = z.input<typeof DiffuteEngineOptionsSchema>;
+
+export interface DiffuteModels {
+  unet: UNet2DConditionModel;
+  vae: AutoencoderKL;
+  glyphEncoder: GlyphEncoder;
+}
+
+interface Job {
+  region: ValidatedRegion;
+  crop: Rect;
+  /** The area pasted back (mask rect grown by the feather), page coordinates. */
+  pasted: Rect;
+  mask: Rect;
+  seed: number;
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DocAnonError(ErrorCode.ABORTED, 'anonymization aborted by the caller (AbortSignal); no output was produced');
+}
+
+/** Copies the RGB channels of `rect` out of an interleaved image. */
+function extractRgb(img: DecodedImage, r: Rect): Buffer {
+  const w = r.x1 - r.x0;
+  const h = r.y1 - r.y0;
+  const out = Buffer.alloc(w * h * 3);
+  const c = img.channels;
+  for (let y = 0; y < h; y++) {
+    const row = ((r.y0 + y) * img.width + r.x0) * c;
+    if (c === 3) {
+      out.set(img.data.subarray(row, row + w * 3), y * w * 3);
+    } else {
+      for (let x = 0; x < w; x++) {
+        out[(y * w + x) * 3] = img.data[row + x * 4];
+        out[(y * w + x) * 3 + 1] = img.data[row + x * 4 + 1];
+        out[(y * w + x) * 3 + 2] = img.data[row + x * 4 + 2];
+      }
+    }
+  }
+  return out;
+}
+
+export class DiffuteEngine implements Engine {
+  readonly name = 'diffute';
+  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema>>;
+
+  constructor(
+    private readonly models: DiffuteModels,
+    options: DiffuteEngineOptions = {},
+  ) {
+    this.options = parseConfig(DiffuteEngineOptionsSchema, options, 'diffute engine options');
+    const f = models.vae.downsampleFactor;
+    if (this.options.resolution % f !== 0) {
+      throw new DocAnonError(ErrorCode.CONFIG, `resolution ${this.options.resolution} must be a multiple of the VAE factor ${f}`);
+    }
+    const ctx = models.unet.config.cross_attention_dim;
+    const dim = Array.isArray(ctx) ? ctx[0] : ctx;
+    if (dim !== undefined && dim !== models.glyphEncoder.config.hidden_size) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `the glyph encoder's hidden size ${models.glyphEncoder.config.hidden_size} differs from the UNet's cross_attention_dim ${dim}: use TrOCR-large with SD2, or a trained projection`,
+      );
+    }
+  }
+
+  /** Groups regions so that no crop in a batch overlaps another region's pasted area (later batches see earlier pastes). */
+  private plan(image: DecodedImage, regions: readonly ValidatedRegion[]): Job[][] {
+    const o = this.options;
+    const jobs: Job[] = regions.map((region, i) => {
+      const mask = maskRect(region.rect, image);
+      const crop = adaptiveCrop(region.rect, image, o.minCropSide);
+      const pasted = expandRect(mask, { width: crop.x1, height: crop.y1 }, o.feather);
+      const clippedPasted = { x0: Math.max(pasted.x0, crop.x0), y0: Math.max(pasted.y0, crop.y0), x1: pasted.x1, y1: pasted.y1 };
+      return { region, crop, mask, pasted: clippedPasted, seed: o.seed + i };
+    });
+    const batches: Job[][] = [];
+    let pending = jobs;
+    while (pending.length) {
+      const batch: Job[] = [];
+      const rest: Job[] = [];
+      for (const j of pending) {
+        const clash = batch.some((b) => rectsOverlap(b.pasted, j.crop) || rectsOverlap(j.pasted, b.crop));
+        if (!clash && batch.length < o.maxBatch) batch.push(j);
+        else rest.push(j);
+      }
+      batches.push(batch);
+      pending = rest;
+    }
+    return batches;
+  }
+
+  async anonymize(image: DecodedImage, regions: readonly ValidatedRegion[], options: EngineRunOptions = {}): Promise<EngineResult> {
+    const o = this.options;
+    const R = o.resolution;
+    const out: DecodedImage = { ...image, data: new Uint8Array(image.data) };
+    const reports: RegionReport[] = [];
+    let done = 0;
+    const schedulerConfig = o.schedulerConfig ?? SD2_SCHEDULER_CONFIG;
+    for (const batch of this.plan(image, regions)) {
+      checkAbort(options.signal);
+      const t0 = performance.now();
+      const B = batch.length;
+      // Crops from the current output, scaled to R x R (aspect ignored, as DiffUTE).
+      const pixels = new Uint8Array(B * R * R * 3);
+      const masks = new Float32Array(B * R * R);
+      for (let b = 0; b < B; b++) {
+        const { crop, mask } = batch[b];
+        const cw = crop.x1 - crop.x0;
+        const ch = crop.y1 - crop.y0;
+        const scaled = await sharp(extractRgb(out, crop), { raw: { width: cw, height: ch, channels: 3 } })
+          .resize(R, R, { fit: 'fill', kernel: 'cubic' })
+          .raw()
+          .toBuffer();
+        pixels.set(scaled, b * R * R * 3);
+        // The mask rect in model coordinates (outward rounding so the whole box is repainted).
+        const mx0 = Math.floor(((mask.x0 - crop.x0) * R) / cw);
+        const mx1 = Math.ceil(((mask.x1 - crop.x0) * R) / cw);
+        const my0 = Math.floor(((mask.y0 - crop.y0) * R) / ch);
+        const my1 = Math.ceil(((mask.y1 - crop.y0) * R) / ch);
+        for (let y = Math.max(0, my0); y < Math.min(R, my1); y++) masks.fill(1, b * R * R + y * R + Math.max(0, mx0), b * R * R + y * R + Math.min(R, mx1));
+      }
+      const imageT = new Tensor(await native().imageToTensor(Tensor.from(pixels, [B, R, R, 3], 'uint8').handle));
+      const maskT = Tensor.from(masks, [B, 1, R, R]);
+      const context = await this.models.glyphEncoder.encodeTexts(batch.map((j) => j.region.replacement));
+      // One loop per batch; per-region seeds make a region's result independent of its batch mates
+      // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
+      const result = await inpaintLoop({
+        unet: this.models.unet,
+        vae: this.models.vae,
+        schedulerConfig,
+        sampler: o.sampler,
+        image: imageT,
+        mask: maskT,
+        encoderHiddenStates: context,
+        negativeEncoderHiddenStates: o.guidanceScale > 1 ? await this.models.glyphEncoder.encodeTexts(batch.map(() => '')) : undefined,
+        steps: o.steps,
+        guidanceScale: o.guidanceScale,
+        maskedFill: o.maskedFill,
+        seed: batch[0].seed,
+        signal: options.signal,
+        onProgress: (step, total) => options.onProgress?.({ done, total: regions.length, stage: `sampling ${step}/${total}` }),
+      });
+      const u8 = new Tensor(await native().tensorToImage(result.image.handle)).dataSync<'uint8'>();
+      imageT.dispose();
+      maskT.dispose();
+      context.dispose();
+      for (let b = 0; b < B; b++) {
+        const j = batch[b];
+        const cw = j.crop.x1 - j.crop.x0;
+        const ch = j.crop.y1 - j.crop.y0;
+        const back = await sharp(Buffer.from(u8.subarray(b * R * R * 3, (b + 1) * R * R * 3)), { raw: { width: R, height: R, channels: 3 } })
+          .resize(cw, ch, { fit: 'fill', kernel: 'cubic' })
+          .raw()
+          .toBuffer();
+        // Patch = the pasted rect, taken from the generated crop; alpha (if any) kept from the page.
+        const pw = j.pasted.x1 - j.pasted.x0;
+        const ph = j.pasted.y1 - j.pasted.y0;
+        const c = out.channels;
+        const patch = new Uint8Array(pw * ph * c);
+        let changed = 0;
+        for (let y = 0; y < ph; y++) {
+          for (let x = 0; x < pw; x++) {
+            const src = ((j.pasted.y0 - j.crop.y0 + y) * cw + (j.pasted.x0 - j.crop.x0 + x)) * 3;
+            const dst = (y * pw + x) * c;
+            const page = ((j.pasted.y0 + y) * out.width + j.pasted.x0 + x) * c;
+            for (let k = 0; k < 3; k++) {
+              patch[dst + k] = back[src + k];
+              if (back[src + k] !== out.data[page + k]) changed++;
+            }
+            if (c === 4) patch[dst + 3] = out.data[page + 3];
+          }
+        }
+        pasteFeathered(out, patch, j.pasted, o.feather);
+        done++;
+        // Verification: the generated area must differ from the input; an unchanged box would
+        // mean the original text survived.
+        const changedFraction = changed / Math.max(1, pw * ph * 3);
+        if (changedFraction === 0) {
+          throw new DocAnonError('ERR_VERIFY', `region ${j.region.index}: the generated patch equals the input; refusing to report it as anonymized`);
+        }
+        reports.push({
+          index: j.region.index,
+          engine: this.name,
+          box: { ...j.region.rect },
+          pasted: { ...j.pasted },
+          timeMs: (performance.now() - t0) / B,
+          details: { crop: { ...j.crop }, resolution: R, sampler: o.sampler, steps: o.steps, seed: j.seed, batchSize: B, changedFraction },
+        });
+        options.onProgress?.({ done, total: regions.length, region: j.region.index, stage: 'pasted' });
+      }
+    }
+    reports.sort((a, b) => a.index - b.index);
+    return { image: out, reports };
+  }
+
+  /** The engine does not own the models: the Anonymizer disposes them. */
+  dispose(): void {}
+}

@@ -1,0 +1,125 @@
+/**
+ * The Anonymizer end to end: the diffute engine with the tiny fixture models (random weights: this
+ * checks shapes, placement, determinism, abort and outside-pixel preservation, not visual quality),
+ * and the classic engine through the same facade.
+ */
+import sharp from 'sharp';
+import { Anonymizer, decodeImage, generateDocument } from '../../src';
+import type { AnonymizeResult } from '../../src';
+import { fixture } from '../helpers/fixtures';
+
+const models = { unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') };
+
+async function page(): Promise<{ png: Buffer; regions: Array<{ box: [number, number, number, number]; replacement: string }> }> {
+  const doc = await generateDocument({ seed: 3, kind: 'statement', width: 600, height: 800 });
+  const lines = doc.annotation.document.filter((l) => l.text.length > 3).slice(0, 3);
+  const regions = lines.map((l, i) => {
+    const xs = l.box.map((p) => p[0]);
+    const ys = l.box.map((p) => p[1]);
+    return { box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] as [number, number, number, number], replacement: `Fake ${i} 1234` };
+  });
+  return { png: doc.png, regions };
+}
+
+/** Pixels outside every reported pasted rect are byte-identical to the input. */
+async function expectOutsideUnchanged(input: Buffer, r: AnonymizeResult): Promise<number> {
+  const a = await decodeImage(input);
+  const b = await decodeImage(r.image);
+  expect([b.width, b.height, b.channels]).toEqual([a.width, a.height, a.channels]);
+  let insideChanged = 0;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      const inside = r.reports.some((p) => x >= p.pasted.x0 && x < p.pasted.x1 && y >= p.pasted.y0 && y < p.pasted.y1);
+      for (let k = 0; k < a.channels; k++) {
+        const i = (y * a.width + x) * a.channels + k;
+        if (inside) {
+          if (a.data[i] !== b.data[i]) insideChanged++;
+        } else if (a.data[i] !== b.data[i]) {
+          throw new Error(`pixel (${x}, ${y}) outside the pasted areas changed`);
+        }
+      }
+    }
+  }
+  return insideChanged;
+}
+
+describe('Anonymizer with the diffute engine (fixture models)', () => {
+  let anonymizer: Anonymizer;
+  const opts = { engine: 'diffute' as const, models, diffute: { resolution: 16, steps: 3, sampler: 'ddim' as const, seed: 5, minCropSide: 32 } };
+  beforeAll(async () => {
+    anonymizer = await Anonymizer.create(opts);
+  });
+  afterAll(() => anonymizer.dispose());
+
+  it('replaces the boxes, keeps size, format and every outside pixel', async () => {
+    const { png, regions } = await page();
+    const progress: string[] = [];
+    const r = await anonymizer.anonymize(png, { regions, onProgress: (p) => progress.push(p.stage) });
+    expect(r.format).toBe('png');
+    const meta = await sharp(r.image).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([600, 800, 'png']);
+    expect(r.reports.map((x) => x.index)).toEqual(regions.map((_, i) => i));
+    for (const rep of r.reports) {
+      expect(rep.engine).toBe('diffute');
+      expect(rep.details.steps).toBe(3);
+      // The pasted area covers the box.
+      expect(rep.pasted.x0).toBeLessThanOrEqual(rep.box.x0);
+      expect(rep.pasted.y1).toBeGreaterThanOrEqual(rep.box.y1);
+      expect(rep.details.changedFraction as number).toBeGreaterThan(0);
+    }
+    expect(await expectOutsideUnchanged(png, r)).toBeGreaterThan(0);
+    expect(progress.some((s) => s.startsWith('sampling'))).toBe(true);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const { png, regions } = await page();
+    const a = await anonymizer.anonymize(png, { regions });
+    const b = await anonymizer.anonymize(png, { regions });
+    expect(a.image.equals(b.image)).toBe(true);
+    const other = await Anonymizer.create({ ...opts, diffute: { ...opts.diffute, seed: 6 } });
+    const c = await other.anonymize(png, { regions });
+    other.dispose();
+    expect(a.image.equals(c.image)).toBe(false);
+  });
+
+  it('honours an AbortSignal and reports nothing', async () => {
+    const { png, regions } = await page();
+    const ac = new AbortController();
+    const p = anonymizer.anonymize(png, { regions, signal: ac.signal, onProgress: (s) => s.stage.startsWith('sampling') && ac.abort() });
+    await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  });
+
+  it('keeps the input format (JPEG in, JPEG out)', async () => {
+    const { png, regions } = await page();
+    const jpeg = await sharp(png).jpeg({ quality: 90 }).toBuffer();
+    const r = await anonymizer.anonymize(jpeg, { regions: regions.slice(0, 1) });
+    expect(r.format).toBe('jpeg');
+    expect((await sharp(r.image).metadata()).format).toBe('jpeg');
+  });
+
+  it('fails closed on bad input', async () => {
+    const { png, regions } = await page();
+    await expect(anonymizer.anonymize(png.subarray(0, 200), { regions })).rejects.toMatchObject({ code: 'ERR_IMAGE' });
+    await expect(anonymizer.anonymize(png, { regions: [{ box: [10, 10, 10, 10], replacement: 'x' }] })).rejects.toMatchObject({ code: 'ERR_INPUT' });
+    // Without regions the Anonymizer detects on its own: malformed supplied OCR results fail closed.
+    await expect(anonymizer.anonymize(png, { ocr: { width: 1 } })).rejects.toMatchObject({ code: 'ERR_OCR_INPUT' });
+    await expect(anonymizer.anonymize(png, { regions, policy: {} })).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+  });
+});
+
+describe('Anonymizer options and the classic engine', () => {
+  it('rejects unknown option keys and a diffute engine without models', async () => {
+    await expect(Anonymizer.create({ engine: 'classic', colour: 'red' } as never)).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+    await expect(Anonymizer.create({ engine: 'diffute' })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+    await expect(Anonymizer.create({ engine: 'diffute', models: { ...models, unet: '/no/such/folder' } })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+  });
+
+  it('classic: replaces regions and keeps outside pixels', async () => {
+    const { png, regions } = await page();
+    const a = await Anonymizer.create({ engine: 'classic' });
+    const r = await a.anonymize(png, { regions });
+    expect(await expectOutsideUnchanged(png, r)).toBeGreaterThan(0);
+    a.dispose();
+    await expect(a.anonymize(png, { regions })).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
+  });
+});
