@@ -1,0 +1,94 @@
+"""Reference timings: diffusers' UNet2DConditionModel and AutoencoderKL in eager PyTorch, at the
+same sizes and settings as the harness benchmarks (bench.unet / bench.vae), for a side-by-side
+comparison on the same machine and thread count. Optional: needs PyTorch and the diffusers source
+on PYTHONPATH (never committed). Random weights; timing only. Prints markdown table rows.
+
+  PYTHONPATH=/path/to/diffusers/src python3 bench/reference/diffusers_unet.py --fixtures ../shared/fixtures \
+      [--device cpu|cuda] [--dtype float32|bfloat16] [--threads N] [--quick]
+"""
+import argparse
+import json
+import os
+import time
+
+import torch
+from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
+
+
+def timed(device, fn, min_iters, budget_s):
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_iters or (time.perf_counter() - start) < budget_s:
+        t0 = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append((time.perf_counter() - t0) * 1000)
+        if len(times) >= min_iters and sum(times) > budget_s * 1000:
+            break
+        if len(times) >= 100:
+            break
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
+    return sum(times) / len(times), min(times), len(times), peak
+
+
+def row(name, r, note=""):
+    mean, mn, n, peak = r
+    print(f"| diffusers {name} | {mean:.1f} | {mn:.1f} | {n} | {peak:.0f} | {note} |", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="only the forward passes")
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    device = torch.device(a.device)
+    dtype = getattr(torch, a.dtype)
+    cfg = json.load(open(os.path.join(a.fixtures, "manifests", "sd2_inpainting_unet.json")))["config"]
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel.from_config(cfg).to(device, dtype).eval()
+    print(f"\n### diffusers reference (torch {torch.__version__}, {device}, {a.dtype}, threads {torch.get_num_threads()})\n")
+    print("| case | mean ms | min ms | iters | peak MB | note |\n|---|---:|---:|---:|---:|---|")
+    batches = [1, 8] if device.type == "cuda" else [1]
+    for b in batches:
+        for hw in (32, 64):
+            x = torch.randn(b, cfg["in_channels"], hw, hw, device=device, dtype=dtype)
+            t = torch.full((b,), 500, device=device, dtype=torch.long)
+            e = torch.randn(b, 577, 1024, device=device, dtype=dtype)
+
+            def fwd():
+                with torch.inference_mode():
+                    unet(x, t, encoder_hidden_states=e)
+
+            r = timed(device, fwd, 2, 2.0)
+            row(f"sd2 b{b} latent {hw}x{hw} forward", r, f"{1000 / r[0]:.2f} it/s" if device.type == "cuda" else "")
+            if not a.quick:
+                def fb():
+                    unet.zero_grad(set_to_none=True)
+                    unet(x, t, encoder_hidden_states=e).sample.float().pow(2).mean().backward()
+
+                row(f"sd2 b{b} latent {hw}x{hw} forward+backward", timed(device, fb, 1, 2.0))
+    del unet
+    vcfg = json.load(open(os.path.join(a.fixtures, "manifests", "sd2_vae.json")))["config"]
+    vae = AutoencoderKL.from_config(vcfg).to(device, dtype).eval()
+    for px in (256, 512):
+        x = torch.rand(1, 3, px, px, device=device, dtype=dtype) * 2 - 1
+        z = torch.randn(1, 4, px // 8, px // 8, device=device, dtype=dtype)
+        with torch.inference_mode():
+            row(f"sd2 {px}px encode", timed(device, lambda: vae.encode(x), 2, 2.0))
+            row(f"sd2 {px}px decode", timed(device, lambda: vae.decode(z), 2, 2.0))
+
+
+if __name__ == "__main__":
+    main()

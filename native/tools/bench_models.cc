@@ -1,0 +1,183 @@
+// Benchmarks (opt-in: run with e.g. `docanon_harness bench.`): forward and forward+backward of the
+// SD2 UNet and VAE at the fixture size and at the full SD2 size, LPIPS, the glyph encoder, and the
+// inpainting loop per region. Random weights (timing only). On CPU each case runs at 1 thread and
+// at all threads; on CUDA in the harness dtype (e.g. --dtype bfloat16).
+#include <ATen/Parallel.h>
+#include <torch/autograd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "bench_util.h"
+#include "core/json.h"
+#include "harness.h"
+#include "models/lpips.h"
+#include "models/unet.h"
+#include "models/vae.h"
+#include "models/vit.h"
+#include "sampling/inpaint.h"
+#include "schedulers/scheduler.h"
+
+namespace {
+
+using namespace da;
+
+std::vector<int> thread_counts(const harness::Context& ctx) {
+  if (ctx.device.is_cuda()) return {at::get_num_threads()};
+  int all = at::get_num_threads();
+  return all > 1 ? std::vector<int>{1, all} : std::vector<int>{1};
+}
+
+std::string read_file(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+at::TensorOptions opts(const harness::Context& ctx) { return at::TensorOptions().device(ctx.device).dtype(ctx.dtype); }
+
+bool full_size_enabled() {
+  const char* e = std::getenv("DOC_ANON_BENCH_FULL");
+  return !(e && std::string(e) == "0");
+}
+
+}  // namespace
+
+DA_CHECK("bench.unet") {
+  struct Case { std::string name, config; std::vector<int64_t> latents; int64_t ctx_len; };
+  std::vector<Case> cases = {{"fixture", read_file(ctx.path("unet/config.json")), {16}, 7}};
+  if (full_size_enabled()) cases.push_back({"sd2", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), {32, 64}, 577});
+  std::vector<int64_t> batches = ctx.device.is_cuda() ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1};
+  bench::header(std::string("UNet2DConditionModel (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  for (const auto& c : cases) {
+    at::manual_seed(0);
+    auto cfg = models::UNet2DConditionConfig::from_json(json::parse(c.config, "ERR_CONFIG"));
+    auto unet = std::make_shared<models::UNet2DConditionModelImpl>(cfg);
+    unet->to(ctx.device, ctx.dtype);
+    unet->eval();
+    for (int64_t b : batches)
+      for (int64_t hw : c.latents)
+        for (int th : thread_counts(ctx)) {
+          at::set_num_threads(th);
+          at::Tensor x = at::randn({b, cfg.in_channels, hw, hw}, opts(ctx));
+          at::Tensor t = at::full({b}, 500, at::TensorOptions().dtype(at::kLong).device(ctx.device));
+          at::Tensor e = at::randn({b, c.ctx_len, cfg.cross_attention_dim.at(0)}, opts(ctx));
+          std::string tag = c.name + " b" + std::to_string(b) + " latent " + std::to_string(hw) + "x" + std::to_string(hw) +
+                            (ctx.device.is_cpu() ? " t" + std::to_string(th) : "");
+          auto fwd = bench::time_it(ctx.device, [&] {
+            torch::NoGradGuard ng;
+            (void)unet->forward(x, t, e);
+          }, 2, 2.0);
+          bench::row(tag + " forward", fwd, ctx.device.is_cuda() ? std::to_string(1000.0 / fwd.mean_ms).substr(0, 5) + " it/s" : "");
+          auto bwd = bench::time_it(ctx.device, [&] {
+            unet->zero_grad();
+            unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
+          }, 1, 2.0);
+          bench::row(tag + " forward+backward", bwd);
+        }
+  }
+  at::set_num_threads(thread_counts(ctx).back());
+  ctx.expect("bench.unet ran", true);
+}
+
+DA_CHECK("bench.vae") {
+  struct Case { std::string name, config; std::vector<int64_t> sizes; };
+  std::vector<Case> cases = {{"fixture", read_file(ctx.path("vae/config.json")), {32}}};
+  if (full_size_enabled()) cases.push_back({"sd2", bench::manifest_config(ctx, "sd2_vae.json"), {256, 512}});
+  bench::header(std::string("AutoencoderKL (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  for (const auto& c : cases) {
+    at::manual_seed(0);
+    auto vae = std::make_shared<models::AutoencoderKLImpl>(models::AutoencoderKLConfig::from_json(json::parse(c.config, "ERR_CONFIG")));
+    vae->to(ctx.device, ctx.dtype);
+    vae->eval();
+    int64_t f = vae->config().downsample_factor();
+    for (int64_t px : c.sizes)
+      for (int th : thread_counts(ctx)) {
+        at::set_num_threads(th);
+        at::Tensor x = at::rand({1, 3, px, px}, opts(ctx)) * 2 - 1;
+        at::Tensor z = at::randn({1, 4, px / f, px / f}, opts(ctx));
+        std::string tag = c.name + " " + std::to_string(px) + "px" + (ctx.device.is_cpu() ? " t" + std::to_string(th) : "");
+        bench::row(tag + " encode", bench::time_it(ctx.device, [&] { torch::NoGradGuard ng; (void)vae->encode(x); }, 2, 2.0));
+        bench::row(tag + " decode", bench::time_it(ctx.device, [&] { torch::NoGradGuard ng; (void)vae->decode(z); }, 2, 2.0));
+        bench::row(tag + " encode+decode+backward", bench::time_it(ctx.device, [&] {
+          vae->zero_grad();
+          models::DiagonalGaussian d(vae->encode(x));
+          vae->decode(d.mean).to(at::kFloat).sub(x.to(at::kFloat)).pow(2).mean().backward();
+        }, 1, 2.0));
+      }
+  }
+  at::set_num_threads(thread_counts(ctx).back());
+  ctx.expect("bench.vae ran", true);
+}
+
+DA_CHECK("bench.lpips") {
+  bench::header(std::string("LPIPS VGG16 forward+backward (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ", random weights)");
+  at::manual_seed(0);
+  models::Lpips lp;
+  {
+    torch::NoGradGuard ng;
+    for (auto& p : lp.parameters()) p.normal_(0, 0.05);
+  }
+  lp.to(ctx.device, ctx.dtype);
+  lp.eval();
+  for (int64_t px : std::vector<int64_t>{256, 512})
+    for (int th : thread_counts(ctx)) {
+      at::set_num_threads(th);
+      at::Tensor a = (at::rand({1, 3, px, px}, opts(ctx)) * 2 - 1).set_requires_grad(true);
+      at::Tensor b = at::rand({1, 3, px, px}, opts(ctx)) * 2 - 1;
+      auto t = bench::time_it(ctx.device, [&] {
+        auto out = lp.forward(a, b);
+        torch::autograd::grad({out.dist.to(at::kFloat).sum()}, {a});
+      }, 1, 2.0);
+      bench::row(std::to_string(px) + "px" + (ctx.device.is_cpu() ? " t" + std::to_string(th) : ""), t);
+    }
+  at::set_num_threads(thread_counts(ctx).back());
+  ctx.expect("bench.lpips ran", true);
+}
+
+DA_CHECK("bench.glyph") {
+  bench::header(std::string("Glyph encoder (TrOCR ViT), batch of 8 glyphs at 384 (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  for (auto [name, cfg] : std::vector<std::pair<std::string, models::ViTConfig>>{{"base", models::ViTConfig::trocr_base()}, {"large", models::ViTConfig::trocr_large()}}) {
+    at::manual_seed(0);
+    models::GlyphEncoder enc(cfg);
+    enc.to(ctx.device, ctx.dtype);
+    enc.eval();
+    at::Tensor px = at::rand({8, 3, cfg.image_size, cfg.image_size}, opts(ctx)) * 2 - 1;
+    for (int th : thread_counts(ctx)) {
+      at::set_num_threads(th);
+      bench::row(name + (ctx.device.is_cpu() ? " t" + std::to_string(th) : ""),
+                 bench::time_it(ctx.device, [&] { torch::NoGradGuard ng; (void)enc.forward(px); }, 1, 2.0));
+    }
+  }
+  at::set_num_threads(thread_counts(ctx).back());
+  ctx.expect("bench.glyph ran", true);
+}
+
+DA_CHECK("bench.inpaint") {
+  // Per-region latency of the DiffUTE loop (2 DDIM steps + VAE encode/decode), random weights.
+  bench::header(std::string("Inpainting loop per region, 2 DDIM steps (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  struct Case { std::string name, unet, vae; int64_t res, ctx_len; };
+  std::vector<Case> cases = {{"fixture 16px", read_file(ctx.path("unet/config.json")), read_file(ctx.path("vae/config.json")), 16, 7}};
+  if (full_size_enabled())
+    cases.push_back({"sd2 512px", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), bench::manifest_config(ctx, "sd2_vae.json"), 512, 577});
+  for (const auto& c : cases) {
+    at::manual_seed(0);
+    auto unet = std::make_shared<models::UNet2DConditionModelImpl>(models::UNet2DConditionConfig::from_json(json::parse(c.unet, "ERR_CONFIG")));
+    auto vae = std::make_shared<models::AutoencoderKLImpl>(models::AutoencoderKLConfig::from_json(json::parse(c.vae, "ERR_CONFIG")));
+    unet->to(ctx.device, ctx.dtype);
+    vae->to(ctx.device, ctx.dtype);
+    unet->eval();
+    vae->eval();
+    auto sched = schedulers::make_scheduler(json::parse(read_file(ctx.path("pipeline/scheduler_config.json")), "ERR_CONFIG"));
+    sampling::InpaintRequest r;
+    r.image = at::rand({1, 3, c.res, c.res}, at::TensorOptions().device(ctx.device));
+    r.mask = at::zeros({1, 1, c.res, c.res}, at::TensorOptions().device(ctx.device));
+    r.mask.slice(2, c.res / 3, c.res / 2).fill_(1);
+    r.encoder_hidden_states = at::randn({1, c.ctx_len, unet->config().cross_attention_dim.at(0)}, at::TensorOptions().device(ctx.device));
+    r.num_inference_steps = 2;
+    bench::row(c.name, bench::time_it(ctx.device, [&] { (void)sampling::inpaint(*unet, *vae, *sched, r); }, 1, 2.0));
+  }
+  ctx.expect("bench.inpaint ran", true);
+}

@@ -1,0 +1,121 @@
+#include "bench_util.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <torch/cuda.h>
+
+#include "core/json.h"
+
+#ifdef DOC_ANON_HAVE_CUDA_ALLOC
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace da::bench {
+namespace {
+
+double max_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+void sync(const c10::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize(d.index() < 0 ? 0 : d.index());
+}
+
+}  // namespace
+
+Timing time_it(const c10::Device& device, const std::function<void()>& fn, int min_iters, double budget_s) {
+  Timing t;
+#ifdef DOC_ANON_HAVE_CUDA_ALLOC
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
+#endif
+  double rss0 = max_rss_mb();
+  fn();  // warm-up (allocator, kernels, oneDNN primitives)
+  sync(device);
+  double total = 0;
+  t.min_ms = 1e300;
+  auto start_all = std::chrono::steady_clock::now();
+  while (t.iters < min_iters || std::chrono::duration<double>(std::chrono::steady_clock::now() - start_all).count() < budget_s) {
+    auto s = std::chrono::steady_clock::now();
+    fn();
+    sync(device);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count();
+    total += ms;
+    t.min_ms = std::min(t.min_ms, ms);
+    ++t.iters;
+    if (t.iters >= min_iters && total > budget_s * 1000) break;
+    if (t.iters >= 100) break;
+  }
+  t.mean_ms = total / t.iters;
+#ifdef DOC_ANON_HAVE_CUDA_ALLOC
+  if (device.is_cuda()) {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
+    t.peak_mb = static_cast<double>(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0);
+    return t;
+  }
+#endif
+  t.peak_mb = max_rss_mb() - rss0;
+  return t;
+}
+
+std::string manifest_config(const harness::Context& ctx, const std::string& file) {
+  std::ifstream in(ctx.path("manifests/" + file));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json::Value root = json::parse(ss.str(), "ERR_CONFIG");
+  const json::Value* cfg = root.find("config");
+  if (!cfg) throw std::runtime_error("manifest " + file + " has no config");
+  // Re-serialise only what the readers need: the config object's raw text is not kept by the
+  // parser, so rebuild it.
+  std::function<std::string(const json::Value&)> dump = [&](const json::Value& v) -> std::string {
+    switch (v.kind()) {
+      case json::Value::Kind::Null: return "null";
+      case json::Value::Kind::Bool: return v.as_bool() ? "true" : "false";
+      case json::Value::Kind::Number: {
+        double d = v.as_double();
+        std::ostringstream os;
+        os.precision(17);
+        os << d;
+        return os.str();
+      }
+      case json::Value::Kind::String: return json::quote(v.as_string());
+      case json::Value::Kind::Array: {
+        std::string s = "[";
+        bool first = true;
+        for (const auto& x : v.as_array()) {
+          s += (first ? "" : ",") + dump(x);
+          first = false;
+        }
+        return s + "]";
+      }
+      case json::Value::Kind::Object: {
+        std::string s = "{";
+        bool first = true;
+        for (const auto& [k, x] : v.as_object()) {
+          s += (first ? "" : ",") + json::quote(k) + ":" + dump(x);
+          first = false;
+        }
+        return s + "}";
+      }
+    }
+    return "null";
+  };
+  return dump(*cfg);
+}
+
+void header(const std::string& title) {
+  std::printf("\n### %s\n\n| case | mean ms | min ms | iters | peak MB | note |\n|---|---:|---:|---:|---:|---|\n", title.c_str());
+}
+
+void row(const std::string& name, const Timing& t, const std::string& extra) {
+  std::printf("| %s | %.1f | %.1f | %d | %.0f | %s |\n", name.c_str(), t.mean_ms, t.min_ms, t.iters, t.peak_mb, extra.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace da::bench
