@@ -160,8 +160,8 @@ export class ClassicEngine implements Engine {
             fontSize = M.min(1.6 * h, M.max(0.3 * h, (body * m.unitsPerEm) / m.capHeight));
             baseline = ink.baseline;
             x = M.max(0, (ink.left ?? 0) - 0.09 * fontSize);
-            // DejaVu Sans stems are ~0.09 em, the bold face's ~0.15 em.
-            if (o.autoBold && o.font === 'sans' && ink.stroke !== undefined && ink.stroke / fontSize > 0.125) fontName = 'sans-bold';
+            // DejaVu Sans stems are ~0.09 em, the bold face's ~0.15 em; anti-aliasing adds ~0.03-0.05 em to the measured stroke, so the cut sits at 0.16.
+            if (o.autoBold && o.font === 'sans' && ink.stroke !== undefined && ink.stroke / fontSize > 0.16) fontName = 'sans-bold';
           }
         }
         fit = fitText(region.replacement, w, h, { font: fontName, fontSize, baseline, x, minScaleX: o.minScaleX });
