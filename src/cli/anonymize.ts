@@ -109,7 +109,7 @@ function writeAtomic(file: string, data: Buffer | string): void {
 }
 
 export const anonymizeCommand: Command = {
-  summary: 'replace text regions of a document image (or of every image in a folder)',
+  summary: 'detect and replace sensitive text in a document image or PDF (or every file in a folder)',
   async run(args) {
     const { values, positionals } = parseArgs({
       args,

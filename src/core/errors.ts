@@ -52,6 +52,18 @@ export const ErrorCode = {
   OCR_INPUT: 'ERR_OCR_INPUT',
   /** Verification found an original sensitive value still readable after replacement. */
   VERIFY: 'ERR_VERIFY',
+  /** A request body over the server's size limit. */
+  BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
+  /** A request body of a media type the endpoint does not take. */
+  MEDIA_TYPE: 'ERR_MEDIA_TYPE',
+  /** A request without the bearer token the server requires, or with a wrong one. */
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  /** The server's queue is full; retry later (HTTP 429). */
+  BUSY: 'ERR_BUSY',
+  /** A request that did not finish within its time limit. */
+  TIMEOUT: 'ERR_TIMEOUT',
+  /** A PDF that cannot be read or rendered (corrupt, encrypted, over the page or pixel limits). */
+  PDF: 'ERR_PDF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,55 @@
+/**
+ * The JSON form of an anonymize request's options: what the HTTP API takes in its `options` part
+ * and what a caller can keep in a file. Strict (unknown keys are errors), built from the same
+ * schemas the library validates with: regions, the detection policy, supplied OCR results.
+ */
+import { z } from 'zod';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { formatIssues } from '../core/config';
+import { DetectionPolicySchema } from '../detect/policy';
+import { RegionsSchema } from './regions';
+
+/** Options of one anonymize request (JSON). */
+export const AnonymizeRequestOptionsSchema = z.strictObject({
+  /** Boxes and replacements; omit them to detect sensitive text automatically. Images only (not PDFs). */
+  regions: RegionsSchema.optional(),
+  /** Regions per PDF page (index 0 = page 1); pages without an entry are detected automatically. */
+  pageRegions: z.array(RegionsSchema).optional(),
+  /** Output image format (default: the input's). Ignored for PDFs. */
+  format: z.enum(['png', 'jpeg', 'tiff', 'webp']).optional(),
+  /** Detection policy for this request (default: the server's / Anonymizer's). */
+  policy: DetectionPolicySchema.optional(),
+  /** Return each detection's original text in the report (default false). */
+  includeOriginal: z.boolean().default(false),
+  /** OCR-verify the output (default: on for the classic engine). */
+  verify: z.boolean().optional(),
+  /** OCR results the caller already has (SuppliedOcr JSON shape, validated when used). */
+  ocr: z.record(z.string(), z.unknown()).optional(),
+  /** PDF input: rendering resolution. */
+  dpi: z.number().int().min(36).max(600).optional(),
+});
+/** Request options as written. */
+export type AnonymizeRequestOptionsInput = z.input<typeof AnonymizeRequestOptionsSchema>;
+/** Request options with defaults. */
+export type AnonymizeRequestOptions = z.output<typeof AnonymizeRequestOptionsSchema>;
+
+/**
+ * Validates request options. ERR_INPUT naming every problem (these come from a request, not from
+ * the operator's config). Counts are checked before the schema walks a huge array.
+ */
+export function parseRequestOptions(value: unknown, limits: { maxRegions: number }): AnonymizeRequestOptions {
+  const regions = (value as { regions?: unknown } | null)?.regions;
+  if (Array.isArray(regions) && regions.length > limits.maxRegions) {
+    throw new DocAnonError(ErrorCode.INPUT, `${regions.length} regions given, over the limit of ${limits.maxRegions} per request`);
+  }
+  const pageRegions = (value as { pageRegions?: unknown } | null)?.pageRegions;
+  if (Array.isArray(pageRegions) && pageRegions.some((p) => Array.isArray(p) && p.length > limits.maxRegions)) {
+    throw new DocAnonError(ErrorCode.INPUT, `a page has more than ${limits.maxRegions} regions`);
+  }
+  const r = AnonymizeRequestOptionsSchema.safeParse(value);
+  if (!r.success) throw new DocAnonError(ErrorCode.INPUT, `invalid request options:\n${formatIssues(r.error)}`);
+  if (r.data.regions && (r.data.ocr || r.data.policy)) {
+    throw new DocAnonError(ErrorCode.INPUT, '`ocr` and `policy` are for automatic detection: give them without `regions`');
+  }
+  return r.data;
+}

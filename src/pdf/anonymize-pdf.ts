@@ -1,0 +1,79 @@
+/**
+ * PDF in, PDF out: every page is rendered at a chosen dpi, anonymized like an image (detection by
+ * default, one Replacer for the whole document so a value gets the same fake on every page), and
+ * the result is written as a PDF of page images. The input's text layer, fonts, annotations,
+ * attachments and metadata do not survive: only the anonymized pixels do.
+ */
+import sharp from 'sharp';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { Replacer } from '../detect/fakes/replacer';
+import { parseDetectionPolicy, type DetectionPolicyInput } from '../detect/policy';
+import type { AnonymizeResult, Anonymizer } from '../inference/anonymizer';
+import type { EngineProgress } from '../inference/engines/types';
+import type { Region } from '../inference/regions';
+import { rasterizePdf, type RasterizeOptions } from './rasterize';
+import { writeImagePdf, type PdfImagePage } from './write';
+
+/** Options of {@link anonymizePdf}. */
+export interface AnonymizePdfOptions extends Omit<RasterizeOptions, 'signal'> {
+  /** Regions per page (index 0 = page 1); pages without an entry are detected automatically. */
+  pageRegions?: Region[][];
+  policy?: DetectionPolicyInput;
+  includeOriginal?: boolean;
+  verify?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: EngineProgress & { page: number; pages: number }) => void;
+}
+
+/** What was done to one page (the image itself is inside the PDF). */
+export type PdfPageResult = Omit<AnonymizeResult, 'image' | 'format'> & { page: number };
+
+/** The anonymized PDF and one result per page. */
+export interface AnonymizePdfResult {
+  pdf: Buffer;
+  pages: PdfPageResult[];
+  dpi: number;
+  timeMs: number;
+}
+
+/**
+ * Anonymizes a PDF. Errors as {@link rasterizePdf} and {@link Anonymizer.anonymize}; a failure on
+ * any page fails the whole document (no partly anonymized PDF is ever returned).
+ */
+export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, options: AnonymizePdfOptions = {}): Promise<AnonymizePdfResult> {
+  const t0 = performance.now();
+  const rendered = await rasterizePdf(bytes, {
+    ...options,
+    // Pages are anonymized at the Anonymizer's own pixel limit too; the lower one wins.
+    maxPixelsPerPage: Math.min(options.maxPixelsPerPage ?? 40_000_000, anonymizer.options.limits.maxPixels),
+    signal: options.signal,
+  });
+  if (options.pageRegions && options.pageRegions.length > rendered.length) {
+    throw new DocAnonError(ErrorCode.INPUT, `regions were given for ${options.pageRegions.length} pages but the PDF has ${rendered.length}`);
+  }
+  const policyInput = options.policy ?? anonymizer.options.detection.policy ?? {};
+  const policy = parseDetectionPolicy(policyInput);
+  const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
+  const replacer = new Replacer({ secret: anonymizer.options.detection.secret, phoneRegions: policy.phoneRegions, keepPrefix });
+  const out: PdfImagePage[] = [];
+  const pages: PdfPageResult[] = [];
+  for (const r of rendered) {
+    // Lossless PNG between the renderer and the Anonymizer: the pixels it sees are the rendered ones.
+    const png = await sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+    const regions = options.pageRegions?.[r.page - 1];
+    const res = await anonymizer.anonymize(png, {
+      regions,
+      policy: regions ? undefined : policy,
+      includeOriginal: options.includeOriginal,
+      verify: options.verify,
+      replacer: regions ? undefined : replacer,
+      signal: options.signal,
+      onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, page: r.page, pages: rendered.length })),
+    });
+    const pixels = await sharp(res.image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    out.push({ data: pixels.data, width: pixels.info.width, height: pixels.info.height, channels: 3, dpi: r.dpi });
+    const { image: _image, format: _format, ...rest } = res;
+    pages.push({ ...rest, page: r.page });
+  }
+  return { pdf: writeImagePdf(out), pages, dpi: rendered[0].dpi, timeMs: performance.now() - t0 };
+}

@@ -1,0 +1,56 @@
+/**
+ * Server settings (strict zod): where to listen, the limits that keep one request from hurting the
+ * others, and the Anonymizer to serve with. The bearer token comes from the environment
+ * (DOC_ANON_TOKEN) so it never sits in a config file or a command line.
+ */
+import { z } from 'zod';
+import { parseConfig } from '../core/config';
+import { AnonymizerOptionsSchema } from '../inference/anonymizer';
+
+/** Limits of the HTTP API. */
+export const ServerLimitsSchema = z.strictObject({
+  /** Largest request body, bytes (default 32 MiB). */
+  bodyBytes: z.number().int().min(1024).max(2 ** 31).default(32 * 1024 * 1024),
+  /** Largest `options` part of a multipart request, bytes (default 1 MiB). */
+  optionsBytes: z.number().int().min(256).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest image (width * height) decoded, and largest rendered PDF page (default 40 MP). */
+  maxPixels: z.number().int().positive().default(40_000_000),
+  /** Most regions per request (supplied or detected; default 256). */
+  maxRegions: z.number().int().positive().max(100_000).default(256),
+  /** Time from arrival to response, queue wait included, ms (default 60000); ERR_TIMEOUT (503). */
+  timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+  /** Requests processed at once (default 2). */
+  concurrency: z.number().int().min(1).max(256).default(2),
+  /** Requests waiting beyond those; more get 429 ERR_BUSY (default 16). */
+  maxQueue: z.number().int().min(0).max(100_000).default(16),
+  /** PDF input: most pages (default 20) and the default rendering resolution (default 150 dpi). */
+  pdfMaxPages: z.number().int().min(1).max(1000).default(20),
+  pdfDpi: z.number().int().min(36).max(600).default(150),
+});
+
+/** Settings of {@link createServer}. */
+export const ServerOptionsSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65535).default(8080),
+  limits: ServerLimitsSchema.prefault({}),
+  /** The Anonymizer's options (its pixel and region limits are set from `limits`). */
+  anonymizer: AnonymizerOptionsSchema.optional(),
+  /**
+   * Bearer token required on /v1 and /metrics (default: the DOC_ANON_TOKEN environment variable;
+   * none: no authentication, for loopback use).
+   */
+  token: z.string().min(16, 'the token must be at least 16 characters').optional(),
+});
+/** Server settings as written. */
+export type ServerOptions = z.input<typeof ServerOptionsSchema>;
+/** Server settings with defaults. */
+export type ResolvedServerOptions = z.output<typeof ServerOptionsSchema>;
+/** Server limits with defaults. */
+export type ServerLimits = z.output<typeof ServerLimitsSchema>;
+
+/** Validates the settings (ERR_CONFIG); the token defaults to DOC_ANON_TOKEN. */
+export function parseServerOptions(options: ServerOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedServerOptions {
+  const token = options.token ?? (env.DOC_ANON_TOKEN ? env.DOC_ANON_TOKEN : undefined);
+  return parseConfig(ServerOptionsSchema, { ...options, token }, 'server options');
+}

@@ -1,0 +1,140 @@
+/**
+ * The HTTP API (fastify): assembles the routes, the body parsers with their size limit, the bounded
+ * queue, authentication, metrics, error mapping and request logs. Logs carry the method, route,
+ * status, duration, sizes and error code: never document bytes, text, options or the token.
+ *
+ * ```ts
+ * const server = await createServer({ port: 8080 });
+ * await server.listen();      // http://127.0.0.1:8080
+ * await server.close();       // stops accepting, finishes requests in flight, frees the Anonymizer
+ * ```
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { createLogger } from '../core/logger';
+import { Anonymizer } from '../inference/anonymizer';
+import { bearerChecker } from './auth';
+import { RAW_TYPES } from './body';
+import { toHttpError } from './http-errors';
+import { Metrics } from './metrics';
+import { parseServerOptions, type ResolvedServerOptions, type ServerOptions } from './options';
+import { BoundedQueue } from './queue';
+import { anonymizeRoute } from './routes/anonymize';
+import { healthRoute } from './routes/health';
+import { metricsRoute } from './routes/metrics';
+
+/** A created server. */
+export interface DocAnonServer {
+  app: FastifyInstance;
+  anonymizer: Anonymizer;
+  options: ResolvedServerOptions;
+  /** Starts listening; resolves to the address (e.g. http://127.0.0.1:8080). */
+  listen(): Promise<string>;
+  /** Stops the server and, when it created it, the Anonymizer (OCR workers included). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the server (not yet listening). `runtime.anonymizer` serves with an existing Anonymizer
+ * (the caller keeps ownership; its limits should match `limits`); `runtime.logger` replaces the
+ * default pino logger.
+ */
+export async function createServer(options: ServerOptions = {}, runtime: { anonymizer?: Anonymizer; logger?: Logger } = {}): Promise<DocAnonServer> {
+  const o = parseServerOptions(options);
+  const log = runtime.logger ?? createLogger({ name: 'doc-anon-server' });
+  const limits = o.limits;
+  const anonymizer =
+    runtime.anonymizer ??
+    (await Anonymizer.create({
+      ...o.anonymizer,
+      limits: { ...o.anonymizer?.limits, maxPixels: limits.maxPixels, maxRegions: limits.maxRegions },
+      detection: { ...o.anonymizer?.detection, ocr: { ...o.anonymizer?.detection?.ocr, timeoutMs: o.anonymizer?.detection?.ocr?.timeoutMs ?? limits.timeoutMs } },
+    }));
+  const queue = new BoundedQueue(limits.concurrency, limits.maxQueue);
+  const metrics = new Metrics(() => ({
+    doc_anon_queue_depth: { help: 'Requests waiting for a slot.', value: queue.depth },
+    doc_anon_queue_running: { help: 'Requests being processed.', value: queue.running },
+    doc_anon_queue_capacity: { help: 'Requests that may run or wait before 429.', value: limits.concurrency + limits.maxQueue },
+    doc_anon_process_resident_memory_bytes: { help: 'Resident memory of the process.', value: process.memoryUsage().rss },
+    doc_anon_process_heap_used_bytes: { help: 'V8 heap in use.', value: process.memoryUsage().heapUsed },
+  }));
+  const check = o.token ? bearerChecker(o.token) : undefined;
+  const authorize = (header: string | undefined): void => check?.(header);
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    // One log line per request, written by the onResponse hook below (fastify's own lines would
+    // log the URL with its query string).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.bodyBytes,
+    // Slow senders cannot hold a connection forever; the work itself has limits.timeoutMs.
+    requestTimeout: limits.timeoutMs + 30_000,
+    connectionTimeout: 0,
+    return503OnClosing: true,
+  });
+  // Body parsers that keep the whole body in memory (bounded by bodyLimit): nothing touches the disk.
+  // Every other media type (JSON included) is refused with 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...RAW_TYPES, 'multipart/form-data'], { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((error, req, reply) => {
+    const h = toHttpError(error, req.id);
+    (req as typeof req & { errorCode?: string }).errorCode = h.code;
+    if (h.internal) req.log.error({ code: h.code, err: { message: (error as Error).message, stack: (error as Error).stack } }, 'request failed');
+    if (h.status === 429 || h.status === 503) reply.header('retry-after', '1');
+    if (h.status === 401) reply.header('www-authenticate', 'Bearer');
+    void reply.status(h.status).type('application/json; charset=utf-8').send({ error: { code: h.code, message: h.message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    (req as typeof req & { errorCode?: string }).errorCode = ErrorCode.NOT_FOUND;
+    void reply.status(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, seconds);
+    const code = (req as typeof req & { errorCode?: string }).errorCode;
+    if (code) metrics.errors.inc({ code });
+    req.log.info(
+      {
+        method: req.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        bytesIn: Number(req.headers['content-length'] ?? 0),
+        regions: (req as typeof req & { regionCount?: number }).regionCount,
+        code,
+      },
+      'request',
+    );
+  });
+
+  healthRoute(app, { queue, engine: anonymizer.engineName });
+  metricsRoute(app, { metrics, authorize });
+  anonymizeRoute(app, { anonymizer, queue, metrics, limits, authorize });
+
+  let closed = false;
+  return {
+    app,
+    anonymizer,
+    options: o,
+    async listen() {
+      return app.listen({ host: o.host, port: o.port });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (!runtime.anonymizer) await anonymizer.close();
+    },
+  };
+}
+
+/** The address a listening server is reachable at. */
+export function serverAddress(server: DocAnonServer): string {
+  const a = server.app.server.address();
+  if (!a || typeof a === 'string') throw new DocAnonError(ErrorCode.INTERNAL, 'the server is not listening on TCP');
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The `doc-anon` command end to end (main() in process, as the binary runs it): `anonymize`
+ * without --regions detects, replaces, verifies and writes a report without original text; the
+ * output, read by OCR, holds none of the original values; `detect --json` lists the values;
+ * bad input exits 2 with a code on stderr.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import { TesseractOcr } from '../../src/detect/ocr/tesseract';
+import { generateDocument, type SyntheticDocument } from '../../src/training/synthetic';
+import { checkableOriginals, pageText } from '../helpers/server-client';
+import { textPdf } from '../helpers/text-pdf';
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('doc-anon CLI', () => {
+  let dir: string;
+  let doc: SyntheticDocument;
+  let ocr: TesseractOcr;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-cli-'));
+    doc = await generateDocument({ seed: 7, kind: 'statement', width: 900, height: 700 });
+    fs.writeFileSync(path.join(dir, 'page.png'), doc.png);
+    ocr = new TesseractOcr({ workers: 2 });
+  });
+  afterAll(async () => {
+    await ocr?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('anonymize without --regions detects, replaces, verifies and reports (no original text)', async () => {
+    const out = path.join(dir, 'out.png');
+    const report = path.join(dir, 'report.json');
+    const r = await run(['anonymize', path.join(dir, 'page.png'), '--out', out, '--report', report]);
+    expect(r.stderr).toMatch(/verified by OCR/);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(fs.readFileSync(report, 'utf8'));
+    expect(rep.engine).toBe('classic');
+    expect(rep.pages).toHaveLength(1);
+    const page = rep.pages[0];
+    expect(page).toMatchObject({ mode: 'detected', verified: true, width: 900, height: 700 });
+    expect(page.regions.length).toBeGreaterThanOrEqual(10);
+    for (const reg of page.regions) {
+      expect(Object.keys(reg)).toEqual(expect.arrayContaining(['entity', 'confidence', 'box', 'replacement']));
+      expect(reg.original).toBeUndefined();
+    }
+    const raw = fs.readFileSync(report, 'utf8').toLowerCase();
+    for (const e of doc.annotation.entities) expect(raw).not.toContain(`"${e.text.toLowerCase()}"`);
+    const after = pageText(await ocr.recognize(fs.readFileSync(out)));
+    expect(checkableOriginals(doc.annotation.entities).filter((o) => after.includes(o))).toEqual([]);
+  });
+
+  it('puts the originals into the report only with --include-original, and --no-verify skips the check', async () => {
+    const report = path.join(dir, 'report-orig.json');
+    const r = await run(['anonymize', path.join(dir, 'page.png'), '--out', path.join(dir, 'out2.png'), '--report', report, '--include-original', '--no-verify']);
+    expect(r.code).toBe(0);
+    const page = JSON.parse(fs.readFileSync(report, 'utf8')).pages[0];
+    expect(page.verified).toBe(false);
+    const iban = doc.annotation.entities.find((e) => e.type === 'IBAN')!;
+    expect(page.regions.find((x: { entity: string }) => x.entity === 'iban').original).toBe(iban.text);
+  });
+
+  it('detect --json lists regions without original text', async () => {
+    const r = await run(['detect', path.join(dir, 'page.png'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.regions.map((x: { entity: string }) => x.entity)).toEqual(expect.arrayContaining(['iban', 'person', 'date']));
+    expect(j.regions.every((x: { original?: string }) => x.original === undefined)).toBe(true);
+  });
+
+  it('anonymizes a PDF into a PDF of images', async () => {
+    const input = path.join(dir, 'doc.pdf');
+    fs.writeFileSync(input, textPdf([['Account holder: Mary Johnson', 'IBAN: GB82 WEST 1234 5698 7654 32']]));
+    const out = path.join(dir, 'doc.out.pdf');
+    const r = await run(['anonymize', input, '--out', out, '--dpi', '150']);
+    expect(r.code).toBe(0);
+    const bytes = fs.readFileSync(out).toString('latin1');
+    expect(bytes.startsWith('%PDF-')).toBe(true);
+    expect(bytes).not.toContain('Mary Johnson');
+    expect(bytes).not.toContain('/Font');
+  });
+
+  it('exits 2 with a code for bad input, and writes nothing', async () => {
+    fs.writeFileSync(path.join(dir, 'broken.png'), doc.png.subarray(0, 2000));
+    const out = path.join(dir, 'never.png');
+    let r = await run(['anonymize', path.join(dir, 'broken.png'), '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ERR_IMAGE/);
+    r = await run(['anonymize', path.join(dir, 'missing.png'), '--out', out]);
+    expect(r.code).toBe(2);
+    r = await run(['anonymize', path.join(dir, 'page.png'), '--out', out, '--verify', '--no-verify']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ERR_ARGUMENT/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

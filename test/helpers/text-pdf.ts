@@ -1,0 +1,30 @@
+/** A minimal PDF with real text (Helvetica, a text layer a PDF reader can extract), for PDF input tests. */
+
+/** One page per entry; each page shows its lines at 14 pt on a `width` x `height` pt page. */
+export function textPdf(pages: string[][], width = 400, height = 200): Buffer {
+  const objects: string[] = [];
+  const pageIds: number[] = [];
+  // 1 catalog, 2 pages, 3 font, then per page: page, contents.
+  objects[3] = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>';
+  let id = 4;
+  for (const lines of pages) {
+    const esc = (s: string): string => s.replace(/[\\()]/g, (c) => `\\${c}`);
+    const body = `BT /F1 14 Tf 20 ${height - 40} Td ${lines.map((l, i) => `${i ? '0 -24 Td ' : ''}(${esc(l)}) Tj`).join(' ')} ET`;
+    objects[id] = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${width} ${height}] /Resources << /Font << /F1 3 0 R >> >> /Contents ${id + 1} 0 R >>`;
+    objects[id + 1] = `<< /Length ${body.length} >>\nstream\n${body}\nendstream`;
+    pageIds.push(id);
+    id += 2;
+  }
+  objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
+  objects[2] = `<< /Type /Pages /Kids [${pageIds.map((p) => `${p} 0 R`).join(' ')}] /Count ${pages.length} >>`;
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  for (let i = 1; i < objects.length; i++) {
+    offsets[i] = out.length;
+    out += `${i} 0 obj\n${objects[i]}\nendobj\n`;
+  }
+  const xref = out.length;
+  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n${offsets.slice(1).map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
