@@ -63,6 +63,13 @@ at::Tensor grad_of(torch::nn::Module& m, const std::string& name) {
   return p->grad();
 }
 
+// All parameter gradients flattened into one vector (to compare two backward passes).
+at::Tensor all_grads(torch::nn::Module& m) {
+  std::vector<at::Tensor> g;
+  for (const auto& p : m.parameters()) g.push_back(p.grad().defined() ? p.grad().reshape(-1) : at::zeros({p.numel()}, p.options()));
+  return at::cat(g);
+}
+
 da::models::LoadOptions load_options(const Context& ctx) {
   da::models::LoadOptions o;
   o.dtype = ctx.dtype;
@@ -105,6 +112,17 @@ DA_CHECK("parity.vae") {
     got["output.decoded_mode"] = vae->forward(x, /*sample_posterior=*/false);
   }
   compare_all(ctx, "vae", *io, got);
+
+  // Gradient checkpointing recomputes the blocks in backward: same loss and gradients.
+  at::Tensor plain = all_grads(*vae).clone();
+  vae->set_gradient_checkpointing(true);
+  vae->zero_grad();
+  dm::DiagonalGaussian post2 = vae->encode_dist(x);
+  at::Tensor loss2 = at::mse_loss(vae->decode(post2.sample(eps)), x) + 1e-6 * post2.kl().mean();
+  loss2.backward();
+  vae->set_gradient_checkpointing(false);
+  ctx.compare("vae checkpointed loss", loss2, loss, kAtol, kForwardRtol);
+  ctx.compare("vae checkpointed grads (all parameters)", all_grads(*vae), plain, kAtol, kGradRtol);
 }
 
 DA_CHECK("parity.unet") {
@@ -135,6 +153,15 @@ DA_CHECK("parity.unet") {
   for (const auto& p : unet->parameters()) without += p.grad().defined() ? 0 : 1;
   ctx.expect("unet every parameter has a gradient", without == 0, std::to_string(without) + " without");
 
+  at::Tensor plain = all_grads(*unet).clone();
+  unet->set_gradient_checkpointing(true);
+  unet->zero_grad();
+  at::Tensor loss2 = (unet->forward(sample, timesteps, ehs) - target).pow(2).mean();
+  loss2.backward();
+  unet->set_gradient_checkpointing(false);
+  ctx.compare("unet checkpointed loss", loss2, loss, kAtol, kForwardRtol);
+  ctx.compare("unet checkpointed grads (all parameters)", all_grads(*unet), plain, kAtol, kGradRtol);
+
   // A latent size that is not a multiple of 2^levels: upsamplers follow the skips' sizes.
   {
     at::NoGradGuard no_grad;
@@ -148,7 +175,8 @@ DA_CHECK("parity.unet") {
 namespace {
 
 // Builds a full-size model from a manifest's stored config and checks keys, shapes, counts.
-void check_manifest(Context& ctx, const std::string& rel, const std::function<std::shared_ptr<torch::nn::Module>(const da::json::Value&)>& build) {
+void check_manifest(Context& ctx, const std::string& rel, const std::function<std::shared_ptr<torch::nn::Module>(const da::json::Value&)>& build,
+                    const std::function<void(torch::nn::Module&)>& smoke) {
   da::json::Value m = da::json::parse(dm::read_text_file(ctx.path(rel)), da::code::kConfig);
   const da::json::Value* config = m.find("config");
   if (!config) da::fail(da::code::kConfig, rel + " has no config");
@@ -186,17 +214,38 @@ void check_manifest(Context& ctx, const std::string& rel, const std::function<st
   ctx.expect(rel + " every shape", wrong.empty(), std::to_string(wrong.size()) + " wrong " + some(wrong));
   ctx.expect(rel + " parameter count", params == want_params,
              std::to_string(params) + " (manifest " + std::to_string(want_params) + ")");
+  at::NoGradGuard no_grad;
+  smoke(*model);
 }
 
 }  // namespace
 
 DA_CHECK("manifest.sd2") {
-  check_manifest(ctx, "manifests/sd2_vae.json", [](const da::json::Value& c) {
-    return std::make_shared<dm::AutoencoderKLImpl>(dm::AutoencoderKLConfig::from_json(c));
-  });
-  check_manifest(ctx, "manifests/sd2_inpainting_unet.json", [](const da::json::Value& c) {
-    return std::make_shared<dm::UNet2DConditionModelImpl>(dm::UNet2DConditionConfig::from_json(c));
-  });
+  // Besides the structure, one small forward at full width (random weights): shapes and finiteness.
+  check_manifest(
+      ctx, "manifests/sd2_vae.json",
+      [](const da::json::Value& c) { return std::make_shared<dm::AutoencoderKLImpl>(dm::AutoencoderKLConfig::from_json(c)); },
+      [&ctx](torch::nn::Module& m) {
+        auto& vae = dynamic_cast<dm::AutoencoderKLImpl&>(m);
+        const int64_t f = vae.config().downsample_factor();
+        at::Tensor x = at::rand({1, vae.config().in_channels, 2 * f, 3 * f}) * 2 - 1;
+        at::Tensor moments = vae.encode(x);
+        at::Tensor y = vae.decode(dm::DiagonalGaussian(moments).mode());
+        ctx.expect("sd2 vae forward at full width", y.sizes().equals(x.sizes()) && y.isfinite().all().item<bool>(),
+                   c10::str(moments.sizes()) + " -> " + c10::str(y.sizes()));
+      });
+  check_manifest(
+      ctx, "manifests/sd2_inpainting_unet.json",
+      [](const da::json::Value& c) { return std::make_shared<dm::UNet2DConditionModelImpl>(dm::UNet2DConditionConfig::from_json(c)); },
+      [&ctx](torch::nn::Module& m) {
+        auto& unet = dynamic_cast<dm::UNet2DConditionModelImpl&>(m);
+        const auto& c = unet.config();
+        // DiffUTE's context: 577 TrOCR tokens of cross_attention_dim (1024); a 10x6 latent (not a multiple of 8).
+        at::Tensor out = unet.forward(at::randn({1, c.in_channels, 10, 6}), at::tensor(int64_t(500)),
+                                      at::randn({1, 577, c.cross_attention_dim[0]}));
+        ctx.expect("sd2 unet forward at full width", out.sizes().equals({1, c.out_channels, 10, 6}) && out.isfinite().all().item<bool>(),
+                   c10::str(out.sizes()));
+      });
 }
 
 DA_CHECK("config.sd2") {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 #include "models/config_reader.h"
 
 namespace da::models {
@@ -182,6 +183,15 @@ std::string UNet2DConditionConfig::to_json() const {
 // ---------------------------------------------------------------- blocks
 
 namespace {
+at::Tensor run_resnet(bool ckpt, const ResnetBlock2D& r, const at::Tensor& h, const at::Tensor& temb) {
+  auto p = r.ptr();
+  return maybe_checkpoint(ckpt, [p](const std::vector<at::Tensor>& v) { return p->forward(v[0], v[1]); }, {h, temb});
+}
+at::Tensor run_attn(bool ckpt, const Transformer2DModel& a, const at::Tensor& h, const at::Tensor& context) {
+  auto p = a.ptr();
+  return maybe_checkpoint(ckpt, [p](const std::vector<at::Tensor>& v) { return p->forward(v[0], v[1]); }, {h, context});
+}
+
 ResnetBlock2DOptions unet_resnet(const UNetBlockOptions& o, int64_t in, int64_t out) {
   ResnetBlock2DOptions r;
   r.in_channels = in;
@@ -232,8 +242,8 @@ at::Tensor UNetDownBlockImpl::forward(const at::Tensor& x, const at::Tensor& tem
                                       std::vector<at::Tensor>& skips) {
   at::Tensor h = x;
   for (size_t i = 0; i < res.size(); ++i) {
-    h = res[i]->forward(h, temb);
-    if (!attn.empty()) h = attn[i]->forward(h, context);
+    h = run_resnet(gradient_checkpointing, res[i], h, temb);
+    if (!attn.empty()) h = run_attn(gradient_checkpointing, attn[i], h, context);
     skips.push_back(h);
   }
   if (down) {
@@ -270,8 +280,8 @@ at::Tensor UNetUpBlockImpl::forward(const at::Tensor& x, const at::Tensor& temb,
     if (skips.empty()) da::fail(code::kInternal, "UNet up block ran out of skip connections");
     at::Tensor skip = std::move(skips.back());
     skips.pop_back();
-    h = res[i]->forward(at::cat({h, skip}, 1), temb);
-    if (!attn.empty()) h = attn[i]->forward(h, context);
+    h = run_resnet(gradient_checkpointing, res[i], at::cat({h, skip}, 1), temb);
+    if (!attn.empty()) h = run_attn(gradient_checkpointing, attn[i], h, context);
   }
   if (up) {
     // The next block's skip has the spatial size this level had on the way down.
@@ -296,10 +306,10 @@ UNetMidBlock2DCrossAttnImpl::UNetMidBlock2DCrossAttnImpl(const UNetBlockOptions&
 }
 
 at::Tensor UNetMidBlock2DCrossAttnImpl::forward(const at::Tensor& x, const at::Tensor& temb, const at::Tensor& context) {
-  at::Tensor h = res[0]->forward(x, temb);
+  at::Tensor h = run_resnet(gradient_checkpointing, res[0], x, temb);
   for (size_t i = 0; i < attn.size(); ++i) {
-    h = attn[i]->forward(h, context);
-    h = res[i + 1]->forward(h, temb);
+    h = run_attn(gradient_checkpointing, attn[i], h, context);
+    h = run_resnet(gradient_checkpointing, res[i + 1], h, temb);
   }
   return h;
 }
@@ -412,6 +422,12 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample_in, const 
   for (auto& u : ups) h = u->forward(h, emb, context, skips);
   h = at::silu(conv_norm_out->forward(h));
   return conv_out->forward(h);
+}
+
+void UNet2DConditionModelImpl::set_gradient_checkpointing(bool enabled) {
+  for (auto& d : downs) d->gradient_checkpointing = enabled;
+  for (auto& u : ups) u->gradient_checkpointing = enabled;
+  if (mid_block) mid_block->gradient_checkpointing = enabled;
 }
 
 std::shared_ptr<UNet2DConditionModelImpl> UNet2DConditionModelImpl::from_pretrained(const std::string& dir,

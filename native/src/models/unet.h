@@ -84,6 +84,7 @@ class UNetDownBlockImpl : public torch::nn::Module {
   std::vector<Transformer2DModel> attn;
   std::vector<ResnetBlock2D> res;
   Downsample2D down{nullptr};
+  bool gradient_checkpointing = false;  // recompute each resnet/transformer in backward
 };
 TORCH_MODULE(UNetDownBlock);
 
@@ -97,6 +98,7 @@ class UNetUpBlockImpl : public torch::nn::Module {
   std::vector<Transformer2DModel> attn;
   std::vector<ResnetBlock2D> res;
   Upsample2D up{nullptr};
+  bool gradient_checkpointing = false;
 };
 TORCH_MODULE(UNetUpBlock);
 
@@ -108,6 +110,7 @@ class UNetMidBlock2DCrossAttnImpl : public torch::nn::Module {
   torch::nn::ModuleList attentions{nullptr}, resnets{nullptr};
   std::vector<Transformer2DModel> attn;
   std::vector<ResnetBlock2D> res;
+  bool gradient_checkpointing = false;
 };
 TORCH_MODULE(UNetMidBlock2DCrossAttn);
 
@@ -129,6 +132,9 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
                      UNetIntermediates* intermediates = nullptr);
 
   const UNet2DConditionConfig& config() const { return config_; }
+  // Trades compute for memory in training: each resnet and transformer of every block is
+  // recomputed during backward (as diffusers' enable_gradient_checkpointing). No effect under no-grad.
+  void set_gradient_checkpointing(bool enabled);
   static std::shared_ptr<UNet2DConditionModelImpl> from_pretrained(const std::string& dir, const LoadOptions& options = {},
                                                                    const std::string& variant = "");
   void save_pretrained(const std::string& dir) const;

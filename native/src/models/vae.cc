@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "models/checkpoint.h"
 #include "models/config_reader.h"
 
 namespace da::models {
@@ -103,6 +104,12 @@ at::Tensor DiagonalGaussian::sample(const at::Tensor& eps) const {
 }
 
 at::Tensor DiagonalGaussian::sample(std::optional<at::Generator> generator) const {
+  // As diffusers' randn_tensor: draw on the generator's device (a CPU generator gives the same
+  // noise whatever device the model runs on), then move.
+  if (generator && generator->device() != mean.device()) {
+    at::Tensor eps = at::randn(mean.sizes(), generator, mean.options().device(generator->device()));
+    return sample(eps.to(mean.device()));
+  }
   return sample(at::randn(mean.sizes(), generator, mean.options()));
 }
 
@@ -113,6 +120,13 @@ at::Tensor DiagonalGaussian::kl() const {
 // ---------------------------------------------------------------- blocks
 
 namespace {
+// Runs one block (a holder with forward(x)), recomputed in backward when checkpointing.
+template <typename Block>
+at::Tensor run_block(bool ckpt, const Block& b, const at::Tensor& x) {
+  auto p = b.ptr();
+  return maybe_checkpoint(ckpt, [p](const std::vector<at::Tensor>& v) { return p->forward(v[0]); }, {x});
+}
+
 ResnetBlock2DOptions vae_resnet(int64_t in, int64_t out, int64_t groups) {
   ResnetBlock2DOptions o;
   o.in_channels = in;
@@ -210,8 +224,8 @@ EncoderImpl::EncoderImpl(const AutoencoderKLConfig& c) {
 
 at::Tensor EncoderImpl::forward(const at::Tensor& x) {
   at::Tensor h = conv_in->forward(x);
-  for (auto& b : blocks) h = b->forward(h);
-  h = mid_block->forward(h);
+  for (auto& b : blocks) h = run_block(gradient_checkpointing, b, h);
+  h = run_block(gradient_checkpointing, mid_block, h);
   h = at::silu(conv_norm_out->forward(h));
   return conv_out->forward(h);
 }
@@ -235,8 +249,8 @@ DecoderImpl::DecoderImpl(const AutoencoderKLConfig& c) {
 
 at::Tensor DecoderImpl::forward(const at::Tensor& z) {
   at::Tensor h = conv_in->forward(z);
-  h = mid_block->forward(h);
-  for (auto& b : blocks) h = b->forward(h);
+  h = run_block(gradient_checkpointing, mid_block, h);
+  for (auto& b : blocks) h = run_block(gradient_checkpointing, b, h);
   h = at::silu(conv_norm_out->forward(h));
   return conv_out->forward(h);
 }

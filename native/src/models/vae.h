@@ -99,6 +99,7 @@ class EncoderImpl : public torch::nn::Module {
   std::vector<DownEncoderBlock2D> blocks;
   UNetMidBlock2D mid_block{nullptr};
   torch::nn::GroupNorm conv_norm_out{nullptr};
+  bool gradient_checkpointing = false;  // recompute each down block and the mid block in backward
 };
 TORCH_MODULE(Encoder);
 
@@ -111,6 +112,7 @@ class DecoderImpl : public torch::nn::Module {
   std::vector<UpDecoderBlock2D> blocks;
   UNetMidBlock2D mid_block{nullptr};
   torch::nn::GroupNorm conv_norm_out{nullptr};
+  bool gradient_checkpointing = false;
 };
 TORCH_MODULE(Decoder);
 
@@ -128,6 +130,11 @@ class AutoencoderKLImpl : public torch::nn::Module {
                      std::optional<at::Generator> generator = std::nullopt);
 
   const AutoencoderKLConfig& config() const { return config_; }
+  // Recomputes each encoder/decoder block during backward (as diffusers' gradient checkpointing).
+  void set_gradient_checkpointing(bool enabled) {
+    encoder->gradient_checkpointing = enabled;
+    decoder->gradient_checkpointing = enabled;
+  }
   // Folder with config.json + diffusion_pytorch_model[.variant].safetensors (or a sharded index).
   static std::shared_ptr<AutoencoderKLImpl> from_pretrained(const std::string& dir, const LoadOptions& options = {},
                                                             const std::string& variant = "");
