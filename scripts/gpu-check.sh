@@ -10,7 +10,7 @@
 # Writes gpu-check.log and gpu-table.md into OUT_DIR. Exits non-zero when a step fails or no GPU is
 # present: it never passes silently.
 # Env: LIBTORCH (default: the torch/ folder of python3's PyTorch), DOC_ANON_FIXTURES (default
-# ../shared/fixtures), BF16_TOL_SCALE (default 400), DIFFUSERS_SRC (folder holding diffusers/,
+# ../shared/fixtures), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
 # optional), JOBS.
 set -uo pipefail
 OUT="${1:?usage: scripts/gpu-check.sh OUT_DIR}"
@@ -23,7 +23,7 @@ exec > >(tee -a "$LOG") 2>&1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
-TOL="${BF16_TOL_SCALE:-400}"
+TOL="${BF16_TOL_SCALE:-1000}"
 JOBS="${JOBS:-$(nproc)}"
 FAILED=()
 step() { echo; echo "=== $* ($(date +%T))"; }
@@ -63,7 +63,7 @@ else
   echo "(Node.js or node_modules absent: the addon is not built here; the harness covers the same core)"
 fi
 
-step "parity on cuda, float32"
+step "parity on cuda, float32 (TF32 off)"
 "$H" --fixtures "$FIX" --device cuda --dtype float32 io. parity. manifest. || record_fail "parity float32"
 
 step "parity on cuda, bfloat16 (tolerances x$TOL: bf16 keeps 8 bits of mantissa)"

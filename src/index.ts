@@ -7,7 +7,7 @@ export { Tensor } from './core/tensor';
 export type { DType, TypedArrayFor } from './core/tensor';
 export { SafetensorsFile, readSafetensors, writeSafetensors } from './core/safetensors';
 export type { SafetensorsEntry } from './core/safetensors';
-export { info, setNumThreads } from './core/runtime';
+export { info, setAllowTf32, setNumThreads } from './core/runtime';
 export type { RuntimeInfo } from './core/runtime';
 export { parseConfig, loadConfigFile } from './core/config';
 export { createLogger } from './core/logger';
@@ -93,3 +93,22 @@ export { rasterizePdf, isPdf, writeImagePdf, anonymizePdf } from './pdf';
 export type { RasterizeOptions, RasterPage, PdfImagePage, AnonymizePdfOptions, AnonymizePdfResult, PdfPageResult } from './pdf';
 export { createServer, serverAddress, ServerOptionsSchema, ServerLimitsSchema, parseServerOptions } from './server';
 export type { DocAnonServer, ServerOptions, ResolvedServerOptions, ServerLimits } from './server';
+
+// Training (issue 5): trainers, configs, LR schedules, checkpoints.
+export { VaeTrainer, type TrainerBuildOptions } from './training/vae-trainer';
+export { UnetTrainer } from './training/unet-trainer';
+export { BaseTrainer, type StepReport } from './training/base-trainer';
+export { NativeTrainer, type StepResult as TrainStepResult } from './training/native-trainer';
+export { runTraining, type LoopOptions, type LoopResult } from './training/loop';
+export { learningRate, LrScheduleSchema, type LrScheduleConfig } from './training/lr-schedule';
+export {
+  VaeTrainConfigSchema,
+  UnetTrainConfigSchema,
+  parseVaeTrainConfig,
+  parseUnetTrainConfig,
+  loadVaeTrainConfig,
+  loadUnetTrainConfig,
+  type VaeTrainConfig,
+  type UnetTrainConfig,
+} from './training/config';
+export { listCheckpoints, latestCheckpoint, readCheckpointMeta, writeCheckpoint, pruneCheckpoints, type CheckpointMeta } from './training/checkpoint';

@@ -2,6 +2,7 @@
 //   docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]
 //                   [--tol-scale X] [--threads N] [--list] [CHECK_PREFIX ...]
 // Exit status: 0 when every selected check passed, 1 otherwise, 2 on bad usage.
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/Device.h>
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   ctx.fixtures = env ? env : "../shared/fixtures";
   std::vector<std::string> selected;
   bool list = false;
+  bool allow_tf32 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](const char* what) -> std::string {
@@ -78,14 +80,22 @@ int main(int argc, char** argv) {
     } else if (a == "--tol-scale") ctx.tol_scale = std::atof(next("--tol-scale").c_str());
     else if (a == "--threads") at::set_num_threads(std::atoi(next("--threads").c_str()));
     else if (a == "--list") list = true;
+    else if (a == "--allow-tf32") allow_tf32 = true;
     else if (a == "--help" || a == "-h") {
       std::printf("usage: docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n"
-                  "                       [--tol-scale X] [--threads N] [--list] [CHECK_PREFIX ...]\n");
+                  "                       [--tol-scale X] [--threads N] [--allow-tf32] [--list] [CHECK_PREFIX ...]\n"
+                  "Benchmarks (bench.*) run only when selected. On CUDA, TF32 is off unless --allow-tf32\n"
+                  "(cuDNN convolutions default to TF32, ~1e-3 relative error: not float32 parity).\n");
       return 0;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "unknown option %s (see --help)\n", a.c_str());
       return 2;
     } else selected.push_back(a);
+  }
+  if (!allow_tf32) {
+    // float32 parity means float32 arithmetic: cuDNN's default TF32 convolutions are off here.
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
   }
   int ran = 0, failed_checks = 0;
   for (const auto& c : registry()) {

@@ -23,3 +23,12 @@ export function setNumThreads(threads: number): void {
   }
   native().setNumThreads(threads);
 }
+
+/**
+ * TF32 on CUDA (no effect on CPU). libtorch's default: on for cuDNN convolutions, off for
+ * matmuls. TF32 is faster on Ampere/Hopper but only ~1e-3 relative: turn it off for float32 parity.
+ */
+export function setAllowTf32(allow: boolean): void {
+  if (typeof allow !== 'boolean') throw new DocAnonError(ErrorCode.ARGUMENT, 'allow must be a boolean');
+  native().setAllowTf32(allow);
+}

@@ -228,6 +228,7 @@ export interface NativeAddon {
   init(errorClass: new (code: string, message: string) => Error): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;
+  setAllowTf32(allow: boolean): void;
   TensorHandle: NativeTensorHandleStatic;
   openSafetensors(path: string): Promise<NativeSafetensorsHandle>;
   writeSafetensors(path: string, names: string[], tensors: NativeTensorHandle[], metadata?: Record<string, string>): Promise<void>;

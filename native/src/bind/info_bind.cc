@@ -63,12 +63,24 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// TF32 on CUDA: cuDNN convolutions use it by default (fast, ~1e-3 relative error); matmuls don't.
+Napi::Value SetAllowTf32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    bool on = get_bool(info[0], "allow");
+    at::globalContext().setAllowTF32CuDNN(on);
+    at::globalContext().setAllowTF32CuBLAS(on);
+    return env.Undefined();
+  });
+}
+
 }  // namespace
 
 void register_info(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("setAllowTf32", Napi::Function::New(env, SetAllowTf32, "setAllowTf32"));
 }
 
 void register_tensor(Napi::Env env, Napi::Object exports) { TensorHandle::Init(env, exports); }

@@ -59,25 +59,25 @@ StepOutput DDIMScheduler::step(const at::Tensor& model_output, double timestep, 
   at::Tensor x0, eps;
   switch (cfg_.prediction_type) {
     case Prediction::kEpsilon:
-      x0 = (sample - f32(std::sqrt(b_t)) * model_output) / f32(std::sqrt(a_t));
+      x0 = (sample - f32(detail::f32_sqrt(b_t)) * model_output) / f32(detail::f32_sqrt(a_t));
       eps = model_output;
       break;
     case Prediction::kVPrediction:
-      x0 = f32(std::sqrt(a_t)) * sample - f32(std::sqrt(b_t)) * model_output;
-      eps = f32(std::sqrt(a_t)) * model_output + f32(std::sqrt(b_t)) * sample;
+      x0 = f32(detail::f32_sqrt(a_t)) * sample - f32(detail::f32_sqrt(b_t)) * model_output;
+      eps = f32(detail::f32_sqrt(a_t)) * model_output + f32(detail::f32_sqrt(b_t)) * sample;
       break;
     case Prediction::kSample:
       x0 = model_output;
-      eps = (sample - f32(std::sqrt(a_t)) * x0) / f32(std::sqrt(b_t));
+      eps = (sample - f32(detail::f32_sqrt(a_t)) * x0) / f32(detail::f32_sqrt(b_t));
       break;
   }
   if (dcfg_.clip_sample) x0 = x0.clamp(-dcfg_.clip_sample_range, dcfg_.clip_sample_range);
 
   const float b_prev = 1.0f - a_prev;
   const float variance = (b_prev / b_t) * (1.0f - a_t / a_prev);
-  const float std_dev = (float)options.eta * std::sqrt(variance);
-  at::Tensor direction = f32(std::sqrt(1.0f - a_prev - std_dev * std_dev)) * eps;
-  at::Tensor prev = f32(std::sqrt(a_prev)) * x0 + direction;
+  const float std_dev = (float)options.eta * detail::f32_sqrt(variance);
+  at::Tensor direction = f32(detail::f32_sqrt(1.0f - a_prev - std_dev * std_dev)) * eps;
+  at::Tensor prev = f32(detail::f32_sqrt(a_prev)) * x0 + direction;
 
   StepOutput out;
   if (options.eta > 0) {

@@ -67,14 +67,14 @@ StepOutput DDPMScheduler::step(const at::Tensor& model_output, double timestep, 
 
   at::Tensor x0;
   switch (cfg_.prediction_type) {
-    case Prediction::kEpsilon: x0 = (sample - f32(std::sqrt(b_t)) * model_output) / f32(std::sqrt(a_t)); break;
-    case Prediction::kVPrediction: x0 = f32(std::sqrt(a_t)) * sample - f32(std::sqrt(b_t)) * model_output; break;
+    case Prediction::kEpsilon: x0 = (sample - f32(detail::f32_sqrt(b_t)) * model_output) / f32(detail::f32_sqrt(a_t)); break;
+    case Prediction::kVPrediction: x0 = f32(detail::f32_sqrt(a_t)) * sample - f32(detail::f32_sqrt(b_t)) * model_output; break;
     case Prediction::kSample: x0 = model_output; break;
   }
   if (dcfg_.clip_sample) x0 = x0.clamp(-dcfg_.clip_sample_range, dcfg_.clip_sample_range);
 
-  const float c_x0 = (std::sqrt(a_prev) * cur_b) / b_t;
-  const float c_xt = std::sqrt(cur_a) * b_prev / b_t;
+  const float c_x0 = (detail::f32_sqrt(a_prev) * cur_b) / b_t;
+  const float c_xt = detail::f32_sqrt(cur_a) * b_prev / b_t;
   at::Tensor prev = f32(c_x0) * x0 + f32(c_xt) * sample;
 
   StepOutput out;
@@ -84,8 +84,8 @@ StepOutput DDPMScheduler::step(const at::Tensor& model_output, double timestep, 
     if (noise.sizes() != model_output.sizes()) fail(code::kShape, "DDPMScheduler.step: variance_noise shape mismatch");
     float var = std::max((1.0f - a_prev) / (1.0f - a_t) * cur_b, 1e-20f);
     at::Tensor add;
-    if (dcfg_.variance_type == "fixed_small") add = f32(std::sqrt(var)) * noise;
-    else if (dcfg_.variance_type == "fixed_large") add = f32(std::sqrt(cur_b)) * noise;
+    if (dcfg_.variance_type == "fixed_small") add = f32(detail::f32_sqrt(var)) * noise;
+    else if (dcfg_.variance_type == "fixed_large") add = f32(detail::f32_sqrt(cur_b)) * noise;
     else add = f32(detail::f32_exp(0.5f * detail::f32_log(var))) * noise;  // fixed_small_log: a std, not a variance
     prev = prev + add;
     out.variance_noise = noise;

@@ -103,7 +103,7 @@ struct AlphaSigma {
 // alpha_t = 1/sqrt(sigma^2+1), sigma_t = sigma*alpha_t, lambda = log(alpha_t) - log(sigma_t), in float32.
 AlphaSigma alpha_sigma(float sigma) {
   AlphaSigma r;
-  r.alpha = 1.0f / std::sqrt(sigma * sigma + 1.0f);
+  r.alpha = 1.0f / detail::f32_sqrt(sigma * sigma + 1.0f);
   r.sigma = sigma * r.alpha;
   r.lambda = detail::f32_log(r.alpha) - detail::f32_log(r.sigma);
   return r;

@@ -83,7 +83,7 @@ at::Tensor EulerDiscreteScheduler::timesteps_tensor() const {
 double EulerDiscreteScheduler::init_noise_sigma() const {
   float m = *std::max_element(sigmas_.begin(), sigmas_.end());
   if (cfg_.timestep_spacing == Spacing::kLinspace || cfg_.timestep_spacing == Spacing::kTrailing) return m;
-  return std::sqrt(m * m + 1.0f);
+  return detail::f32_sqrt(m * m + 1.0f);
 }
 
 int64_t EulerDiscreteScheduler::index_for_timestep(double t) const {
@@ -104,7 +104,7 @@ at::Tensor EulerDiscreteScheduler::scale_model_input(const at::Tensor& sample, d
   if (num_inference_steps_ == 0) fail(code::kArgument, "EulerDiscreteScheduler: call set_timesteps first");
   if (step_index_ < 0) init_step_index(timestep);
   const float sigma = sigmas_.at(step_index_);
-  return sample / std::sqrt(sigma * sigma + 1.0f);
+  return sample / detail::f32_sqrt(sigma * sigma + 1.0f);
 }
 
 StepOutput EulerDiscreteScheduler::step(const at::Tensor& model_output, double timestep, const at::Tensor& sample_in,
@@ -121,7 +121,7 @@ StepOutput EulerDiscreteScheduler::step(const at::Tensor& model_output, double t
   switch (cfg_.prediction_type) {
     case Prediction::kEpsilon: x0 = sample - model_output * sigma_hat; break;
     case Prediction::kVPrediction: {
-      const float c_out = -sigma / std::sqrt(sigma * sigma + 1.0f);
+      const float c_out = -sigma / detail::f32_sqrt(sigma * sigma + 1.0f);
       const float c_skip_den = sigma * sigma + 1.0f;
       x0 = model_output * c_out + sample / c_skip_den;
       break;

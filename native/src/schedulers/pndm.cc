@@ -57,10 +57,10 @@ at::Tensor PNDMScheduler::prev_sample(const at::Tensor& sample, int64_t t, int64
   const float b_t = 1.0f - a_t;
   const float b_prev = 1.0f - a_prev;
   at::Tensor mo = mo_in;
-  if (cfg_.prediction_type == Prediction::kVPrediction) mo = f32(std::sqrt(a_t)) * mo_in + f32(std::sqrt(b_t)) * sample;
+  if (cfg_.prediction_type == Prediction::kVPrediction) mo = f32(detail::f32_sqrt(a_t)) * mo_in + f32(detail::f32_sqrt(b_t)) * sample;
   // Formula (9) of the PNDM paper, in diffusers' float32 order of operations.
-  const float sample_coeff = std::sqrt(a_prev / a_t);
-  const float denom = a_t * std::sqrt(b_prev) + std::sqrt(a_t * b_t * a_prev);
+  const float sample_coeff = detail::f32_sqrt(a_prev / a_t);
+  const float denom = a_t * detail::f32_sqrt(b_prev) + detail::f32_sqrt(a_t * b_t * a_prev);
   return f32(sample_coeff) * sample - f32(a_prev - a_t) * mo / f32(denom);
 }
 

@@ -181,6 +181,7 @@ namespace detail {
 
 float f32_log(float x) { return at::scalar_tensor(x, at::kFloat).log().item<float>(); }
 float f32_exp(float x) { return at::scalar_tensor(x, at::kFloat).exp().item<float>(); }
+float f32_sqrt(float x) { return at::scalar_tensor(x, at::kFloat).sqrt().item<float>(); }
 at::Tensor f32(float x) { return at::scalar_tensor(x, at::kFloat); }
 
 std::vector<double> np_linspace(double start, double stop, int64_t num) {

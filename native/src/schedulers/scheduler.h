@@ -121,6 +121,9 @@ namespace detail {
 // tensors compute), so DPM-Solver's lambdas match to the bit.
 float f32_log(float x);
 float f32_exp(float x);
+// ATen's float32 sqrt (torch's `x ** 0.5` on a 0-d tensor); its vectorized kernel is not always
+// correctly rounded, so std::sqrt can differ from diffusers by one ulp.
+float f32_sqrt(float x);
 // A float32 0-d CPU tensor: diffusers' coefficients are 0-d float32 tensors, and ATen treats a
 // 0-d tensor operand differently from a wrapped C++ scalar (e.g. in division), so the
 // coefficients are applied the same way to get the same bits. Usable with CUDA samples too.
