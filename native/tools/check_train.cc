@@ -1,0 +1,174 @@
+// Training core checks: the VAE loss convention (output-level gradients equal the documented
+// formula, parameter-gradient ratio KL/recon equals the independently written formula's, batch
+// averaging), AdamW against libtorch's torch::optim::AdamW, clipping, accumulation and exact state
+// round trips.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/autograd.h>
+#include <torch/optim/adamw.h>
+
+#include <cmath>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "harness.h"
+#include "models/vae.h"
+#include "models/weights.h"
+#include "train/adamw.h"
+#include "train/clip.h"
+#include "train/trainer.h"
+#include "train/vae_loss.h"
+
+namespace {
+using da::models::AutoencoderKLImpl;
+
+std::shared_ptr<AutoencoderKLImpl> fixture_vae(da::harness::Context& ctx) {
+  auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"));
+  for (auto& p : vae->parameters()) p.set_requires_grad(true);
+  return vae;
+}
+
+at::Tensor grad_of(AutoencoderKLImpl& vae, const at::Tensor& loss, const at::Tensor& param) {
+  return torch::autograd::grad({loss}, {param}, {}, /*retain_graph=*/true)[0];
+}
+}  // namespace
+
+DA_CHECK("train.vae_loss_convention") {
+  auto vae = fixture_vae(ctx);
+  auto io = da::io::SafetensorsFile::open(ctx.path("vae/io.safetensors"));
+  at::Tensor x = io->load("input.x");  // [2, 3, 32, 32]
+  const double B = 2, beta = 1e-6;
+  da::train::VaeLossOptions o;
+  o.recon = "mse";
+  o.kl_weight = beta;
+  at::Generator g = at::detail::createCPUGenerator(7);
+  auto t = da::train::vae_loss(*vae, nullptr, x, o, g);
+  ctx.compare("kl term = batch mean of the fixture's per-sample KL", t.kl.detach(), io->load("output.kl").mean(), 1e-3, 1e-5);
+
+  // Output-level gradients: d recon / d x_hat = 2 (x_hat - x) / B; d (beta*KL) / d mu = beta*mu/B;
+  // d (beta*KL) / d logvar = beta * 0.5 * (exp(logvar) - 1) / B.
+  auto gd = torch::autograd::grad({t.recon}, {t.decoded}, {}, true)[0];
+  ctx.compare("d recon / d decoded = 2 (decoded - x) / B", gd, 2.0 * (t.decoded.detach() - x) / B, 1e-6, 1e-5);
+  auto gk = torch::autograd::grad({beta * t.kl}, {t.mean, t.logvar}, {}, true);
+  ctx.compare("d beta*KL / d mean = beta * mean / B", gk[0], beta * t.mean.detach() / B, 1e-16, 1e-5);
+  ctx.compare("d beta*KL / d logvar = beta * (var - 1) / (2B)", gk[1], beta * 0.5 * (t.logvar.detach().exp() - 1) / B, 1e-16, 1e-5);
+
+  // Parameter level: ratio |grad(beta*KL)| / |grad(recon)| on quant_conv.weight equals the ratio from
+  // the formula written independently here (same posterior noise: same generator seed).
+  const at::Tensor& w = vae->quant_conv->weight;
+  double mine = grad_of(*vae, beta * t.kl, w).norm().item<double>() / grad_of(*vae, t.recon, w).norm().item<double>();
+  at::Generator g2 = at::detail::createCPUGenerator(7);
+  at::Tensor moments = vae->encode(x);
+  auto chunks = moments.chunk(2, 1);
+  at::Tensor mu = chunks[0], logvar = chunks[1].clamp(-30.0, 20.0);
+  at::Tensor eps = at::randn(mu.sizes(), g2, at::TensorOptions().dtype(at::kFloat));
+  at::Tensor dec = vae->decode(mu + (0.5 * logvar).exp() * eps);
+  at::Tensor recon_ref = (dec - x).pow(2).sum() / B;
+  at::Tensor kl_ref = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum() / B;
+  double ref = grad_of(*vae, beta * kl_ref, w).norm().item<double>() / grad_of(*vae, recon_ref, w).norm().item<double>();
+  ctx.expect("grad ratio beta*KL / recon equals the LDM formula's (" + std::to_string(mine) + " vs " + std::to_string(ref) + ")",
+             std::abs(mine - ref) <= 1e-4 * std::abs(ref));
+  // A per-pixel mean reconstruction would make that ratio C*H*W times larger (the bug to avoid).
+  at::Tensor recon_mean = (dec - x).pow(2).mean();
+  double buggy = grad_of(*vae, beta * kl_ref, w).norm().item<double>() / grad_of(*vae, recon_mean, w).norm().item<double>();
+  ctx.expect("per-pixel mean recon inflates the KL/recon ratio by C*H*W = 3072",
+             std::abs(buggy / ref - 3072.0) <= 1e-3 * 3072.0);
+
+  // Batch averaging: duplicating the batch leaves every term unchanged.
+  da::train::VaeLossOptions om = o;
+  om.sample_posterior = false;
+  auto a = da::train::vae_loss(*vae, nullptr, x, om, g);
+  auto b = da::train::vae_loss(*vae, nullptr, at::cat({x, x}, 0), om, g);
+  ctx.compare("recon is batch-averaged", b.recon.detach(), a.recon.detach(), 1e-9, 1e-5);
+  ctx.compare("KL is batch-averaged", b.kl.detach(), a.kl.detach(), 1e-9, 1e-5);
+}
+
+DA_CHECK("train.adamw_matches_libtorch") {
+  at::manual_seed(3);
+  at::Tensor p0 = at::randn({5, 7});
+  at::Tensor mine = p0.clone().set_requires_grad(true), ref = p0.clone().set_requires_grad(true);
+  da::train::AdamWOptions ao;
+  ao.weight_decay = 0.05;
+  da::train::AdamW opt({{"w", mine}}, ao);
+  torch::optim::AdamW topt({ref}, torch::optim::AdamWOptions(1e-2).weight_decay(0.05));
+  for (int s = 0; s < 5; ++s) {
+    at::Tensor gr = at::randn({5, 7});
+    mine.mutable_grad() = gr.clone();
+    ref.mutable_grad() = gr.clone();
+    double lr = 1e-2 * (s + 1) / 5.0;
+    static_cast<torch::optim::AdamWOptions&>(topt.param_groups()[0].options()).lr(lr);
+    opt.step(lr);
+    topt.step();
+  }
+  ctx.compare("AdamW: 5 steps with a changing lr equal torch::optim::AdamW", mine.detach(), ref.detach(), 1e-7, 1e-6);
+
+  // Global-norm clipping.
+  at::Tensor a = at::ones({3}).set_requires_grad(true), b = at::ones({4}).set_requires_grad(true);
+  a.mutable_grad() = at::full({3}, 3.0);
+  b.mutable_grad() = at::full({4}, 4.0);
+  double n = da::train::clip_grad_norm({{"a", a}, {"b", b}}, 1.0);
+  ctx.expect("clip: total norm sqrt(3*9 + 4*16) reported", std::abs(n - std::sqrt(91.0)) < 1e-5);
+  at::Tensor total = at::cat({a.grad(), b.grad()}).norm();
+  ctx.expect("clip: clipped norm is 1", std::abs(total.item<double>() - 1.0) < 1e-5);
+}
+
+DA_CHECK("train.accumulation_and_state") {
+  // k micro-batches of size 1 == one micro-batch of size k (same generator draws: sample_posterior off).
+  auto io = da::io::SafetensorsFile::open(ctx.path("vae/io.safetensors"));
+  at::Tensor x = io->load("input.x");
+  da::train::VaeLossOptions o;
+  o.sample_posterior = false;
+  auto run = [&](int k) {
+    auto vae = fixture_vae(ctx);
+    da::train::TrainerOptions to;
+    to.ema = true;
+    da::train::Trainer tr(*vae, to);
+    da::train::StepOptions so;
+    so.lr = 1e-3;
+    so.max_grad_norm = 0;
+    so.ema_decay = 0.5;
+    auto r = tr.step(k, [&](int64_t i) {
+      at::Tensor xi = k == 1 ? x : x.narrow(0, i, 1);
+      auto t = da::train::vae_loss(*vae, nullptr, xi, o, tr.generator());
+      return std::map<std::string, at::Tensor>{{"loss", t.loss}};
+    }, so);
+    return std::make_pair(r, vae->quant_conv->weight.detach().clone());
+  };
+  auto [r1, w1] = run(1);
+  auto [r2, w2] = run(2);
+  ctx.expect("accumulation: same reported loss", std::abs(r1.terms["loss"] - r2.terms["loss"]) <= 1e-5 * std::abs(r1.terms["loss"]));
+  ctx.expect("accumulation: same grad norm", std::abs(r1.grad_norm - r2.grad_norm) <= 1e-4 * r1.grad_norm);
+  ctx.compare("accumulation: same weights after the step", w2, w1, 1e-6, 1e-4);
+
+  // State round trip: save after one step, load into a fresh trainer, the next step is identical.
+  auto vae_a = fixture_vae(ctx);
+  da::train::TrainerOptions to;
+  to.ema = true;
+  to.seed = 11;
+  o.sample_posterior = true;
+  da::train::StepOptions so;
+  so.lr = 1e-3;
+  auto step = [&](da::train::Trainer& tr, AutoencoderKLImpl& vae) {
+    return tr.step(1, [&](int64_t) {
+      auto t = da::train::vae_loss(vae, nullptr, x, o, tr.generator());
+      return std::map<std::string, at::Tensor>{{"loss", t.loss}};
+    }, so);
+  };
+  da::train::Trainer ta(*vae_a, to);
+  step(ta, *vae_a);
+  std::string dir = (std::filesystem::temp_directory_path() / ("docanon_train_check_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  ta.save_state(dir + "/state.safetensors");
+  vae_a->save_pretrained(dir + "/model");
+  step(ta, *vae_a);
+  auto vae_b = AutoencoderKLImpl::from_pretrained(dir + "/model");
+  for (auto& p : vae_b->parameters()) p.set_requires_grad(true);
+  da::train::Trainer tb(*vae_b, to);
+  tb.load_state(dir + "/state.safetensors");
+  step(tb, *vae_b);
+  ctx.expect("resume: bit-identical weights after save/load + one more step",
+             at::equal(vae_a->quant_conv->weight.detach(), vae_b->quant_conv->weight.detach()) &&
+                 at::equal(vae_a->decoder->conv_out->weight.detach(), vae_b->decoder->conv_out->weight.detach()));
+  std::filesystem::remove_all(dir);
+}

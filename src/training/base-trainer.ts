@@ -1,0 +1,135 @@
+/**
+ * What the VAE and UNet trainers share: the LR / EMA-decay policy per step, the data cursor and its
+ * prefetcher, and checkpoint writing / restoring. Subclasses build micro-batches and call their
+ * native step.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import type { NativeModel } from '../models/native-model';
+import { CHECKPOINT_FORMAT, META_FILE, STATE_FILE, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
+import type { TrainConfig } from './config';
+import { learningRate } from './lr-schedule';
+import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
+import { Prefetcher } from './data/prefetch';
+
+/** One optimizer step as reported. */
+export interface StepReport extends StepResult {
+  /** Examples in this step (batch_size * grad_accum). */
+  examples: number;
+  /** Wall time of the step, ms, and how much of it waited on data. */
+  stepMs: number;
+  dataWaitMs: number;
+}
+
+export abstract class BaseTrainer<Micro> {
+  /** Optimizer steps done. */
+  step = 0;
+  /** Micro-batches consumed (the next one to load). */
+  cursor = 0;
+  protected prefetcher: Prefetcher<Micro> | null = null;
+
+  protected constructor(
+    readonly config: TrainConfig,
+    protected readonly trainer: NativeTrainer,
+    protected readonly model: NativeModel,
+    /** Steps the LR schedule spans (the config's max_steps, independent of --max-steps stops). */
+    readonly totalSteps: number,
+  ) {}
+
+  abstract readonly kind: 'vae' | 'unet';
+  protected abstract loadMicro(index: number): Promise<Micro>;
+  protected abstract nativeStep(micro: Micro[], control: StepControl): Promise<StepResult>;
+  protected abstract disposeMicro(micro: Micro): void;
+  /** Frozen or auxiliary models to free with the trainer. */
+  protected abstract disposeOthers(): void;
+
+  lrAt(step: number): number {
+    return learningRate(this.config.optimizer.lr, this.config.lr_schedule, step, this.totalSteps);
+  }
+
+  emaDecayAt(step: number): number {
+    const { decay, warmup } = this.config.ema;
+    return warmup ? Math.min(decay, (1 + step) / (10 + step)) : decay;
+  }
+
+  private data(): Prefetcher<Micro> {
+    this.prefetcher ??= new Prefetcher((i) => this.loadMicro(i), this.cursor, this.config.data.prefetch);
+    return this.prefetcher;
+  }
+
+  /** One optimizer step over grad_accum micro-batches. */
+  async trainStep(): Promise<StepReport> {
+    const t0 = performance.now();
+    const data = this.data();
+    const waited0 = data.waitedMs;
+    const micro: Micro[] = [];
+    try {
+      for (let k = 0; k < this.config.train.grad_accum; k++) micro.push(await data.take());
+      const r = await this.nativeStep(micro, {
+        lr: this.lrAt(this.step),
+        maxGradNorm: this.config.train.max_grad_norm,
+        emaDecay: this.emaDecayAt(this.step),
+        autocast: this.config.train.autocast,
+      });
+      this.cursor += micro.length;
+      this.step = r.step;
+      return {
+        ...r,
+        examples: this.config.train.batch_size * micro.length,
+        stepMs: performance.now() - t0,
+        dataWaitMs: data.waitedMs - waited0,
+      };
+    } finally {
+      for (const m of micro) this.disposeMicro(m);
+    }
+  }
+
+  private meta(): CheckpointMeta {
+    return {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      kind: this.kind,
+      step: this.step,
+      cursor: this.cursor,
+      lr: { base: this.config.optimizer.lr, totalSteps: this.totalSteps, schedule: { ...this.config.lr_schedule }, last: this.lrAt(Math.max(0, this.step - 1)) },
+      seeds: { train: this.config.train.seed, data: this.config.data.seed },
+      ema: this.config.ema.enabled,
+      createdAt: new Date().toISOString(),
+      config: this.config,
+    };
+  }
+
+  /** Writes a checkpoint of the current step under `root`; returns its folder. */
+  saveCheckpoint(root: string): Promise<string> {
+    return writeCheckpoint(root, this.meta(), async (dir) => {
+      await this.model.save(path.join(dir, 'model'));
+      if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, 'ema'));
+      await this.trainer.saveState(path.join(dir, STATE_FILE));
+    });
+  }
+
+  /**
+   * Restores optimizer, EMA, generator, step and data cursor from a checkpoint written by the same
+   * kind of trainer. The model weights are loaded by the subclass's create() (from `model/`).
+   */
+  async restoreState(dir: string): Promise<CheckpointMeta> {
+    const meta = readCheckpointMeta(dir);
+    if (meta.kind !== this.kind) throw new DocAnonError(ErrorCode.CONFIG, `checkpoint ${dir} is a ${meta.kind} checkpoint, not ${this.kind}`);
+    if (meta.ema !== this.config.ema.enabled) throw new DocAnonError(ErrorCode.CONFIG, `checkpoint ${dir} has ema ${meta.ema}, the config ${this.config.ema.enabled}`);
+    if (!fs.existsSync(path.join(dir, STATE_FILE))) throw new DocAnonError(ErrorCode.IO, `checkpoint ${dir} has no ${STATE_FILE}`);
+    await this.trainer.loadState(path.join(dir, STATE_FILE));
+    this.step = meta.step;
+    this.cursor = meta.cursor;
+    this.prefetcher = null;
+    return meta;
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+    this.model.dispose();
+    this.disposeOthers();
+  }
+}
+
+export { META_FILE };

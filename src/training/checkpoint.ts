@@ -1,0 +1,117 @@
+/**
+ * Training checkpoints: one folder per step under `<out>/checkpoints/`:
+ *
+ *   step-00000100/
+ *     model/            diffusers layout (config.json + diffusion_pytorch_model.safetensors):
+ *                       loadable by diffusers and by our fromPretrained
+ *     ema/              the EMA weights in the same layout (when EMA is on)
+ *     trainer_state.safetensors   AdamW moments and step, EMA shadows, generator state
+ *     trainer.json      step, data cursor, LR schedule state, seeds, the resolved config
+ *
+ * A checkpoint is written into a temp folder next to its final name and renamed into place, so a
+ * reader (or a resume after a crash) never sees half of one. The newest `keep` are kept.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { parseConfig } from '../core/config';
+
+export const CHECKPOINT_FORMAT = 'doc-anon-torch/training-checkpoint';
+
+export const CheckpointMetaSchema = z.strictObject({
+  format: z.literal(CHECKPOINT_FORMAT),
+  version: z.literal(1),
+  kind: z.enum(['vae', 'unet']),
+  /** Optimizer steps done. */
+  step: z.number().int().min(0),
+  /** Micro-batches consumed from the data stream (the next one to load). */
+  cursor: z.number().int().min(0),
+  /** The LR schedule is a pure function of the step; its inputs are recorded to check a resume. */
+  lr: z.strictObject({ base: z.number(), totalSteps: z.number().int(), schedule: z.record(z.string(), z.unknown()), last: z.number() }),
+  /** Seeds of the trainer generator and the data stream (the generator's state is in trainer_state). */
+  seeds: z.strictObject({ train: z.number().int(), data: z.number().int() }),
+  ema: z.boolean(),
+  createdAt: z.string(),
+  config: z.unknown(),
+});
+export type CheckpointMeta = z.output<typeof CheckpointMetaSchema>;
+
+export const META_FILE = 'trainer.json';
+export const STATE_FILE = 'trainer_state.safetensors';
+
+const STEP_DIR = /^step-(\d{8,})$/;
+
+export function checkpointsRoot(outDir: string): string {
+  return path.join(outDir, 'checkpoints');
+}
+
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+/** Complete checkpoints under `root`, oldest first. */
+export function listCheckpoints(root: string): Array<{ step: number; dir: string }> {
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .map((n) => ({ m: STEP_DIR.exec(n), n }))
+    .filter(({ m, n }) => m && fs.existsSync(path.join(root, n, META_FILE)))
+    .map(({ m, n }) => ({ step: Number((m as RegExpExecArray)[1]), dir: path.join(root, n) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+export function latestCheckpoint(root: string): string | undefined {
+  const all = listCheckpoints(root);
+  return all.length ? all[all.length - 1].dir : undefined;
+}
+
+export function readCheckpointMeta(dir: string): CheckpointMeta {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8'));
+  } catch (e) {
+    throw new DocAnonError(ErrorCode.IO, `cannot read checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseConfig(CheckpointMetaSchema, raw, `checkpoint ${dir}/${META_FILE}`);
+}
+
+/**
+ * Writes a checkpoint atomically: `fill(tmpDir)` writes the model files, then trainer.json goes in
+ * last and the folder is renamed to its final name. Returns the final folder.
+ */
+export async function writeCheckpoint(root: string, meta: CheckpointMeta, fill: (dir: string) => Promise<void>): Promise<string> {
+  fs.mkdirSync(root, { recursive: true });
+  const final = path.join(root, checkpointName(meta.step));
+  const tmp = path.join(root, `.tmp-${checkpointName(meta.step)}-${process.pid}-${Date.now()}`);
+  fs.mkdirSync(tmp);
+  try {
+    await fill(tmp);
+    fs.writeFileSync(path.join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+    // Same step written again (e.g. a signal right after a periodic save): replace it.
+    if (fs.existsSync(final)) fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return final;
+}
+
+/** Deletes all but the newest `keep` checkpoints (except those in `inUse`) and stale temp folders of dead writers. */
+export function pruneCheckpoints(root: string, keep: number, inUse: ReadonlySet<string> = new Set()): string[] {
+  const all = listCheckpoints(root);
+  const removed: string[] = [];
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) {
+    // A folder still being uploaded is removed by a later prune.
+    if (inUse.has(c.dir)) continue;
+    fs.rmSync(c.dir, { recursive: true, force: true });
+    removed.push(c.dir);
+  }
+  if (fs.existsSync(root)) {
+    for (const n of fs.readdirSync(root)) {
+      if (n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`)) fs.rmSync(path.join(root, n), { recursive: true, force: true });
+    }
+  }
+  return removed;
+}

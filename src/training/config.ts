@@ -1,0 +1,187 @@
+/**
+ * Training configs (configs/training/*.yaml): strict zod schemas, so an unknown or misplaced key
+ * is an error naming its path. Every value here is used by the trainers.
+ */
+import { z } from 'zod';
+import { loadConfigFile, parseConfig } from '../core/config';
+import { LrScheduleSchema } from './lr-schedule';
+
+const positive = z.number().positive();
+
+/** A model: pretrained (folder or r2:// artifact) or a diffusers config.json object from random init. */
+const ModelSourceSchema = z
+  .strictObject({
+    pretrained: z.string().min(1).optional(),
+    /** The model's config.json as an object (random init from `seed`). */
+    config: z.record(z.string(), z.unknown()).optional(),
+    seed: z.number().int().min(0).default(0),
+  })
+  .refine((m) => (m.pretrained === undefined) !== (m.config === undefined), {
+    message: 'give exactly one of pretrained or config',
+  });
+
+const OptimizerSchema = z.strictObject({
+  lr: positive.default(1e-4),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  eps: positive.default(1e-8),
+  weight_decay: z.number().min(0).default(1e-2),
+});
+
+const TrainSchema = z.strictObject({
+  max_steps: z.number().int().min(1),
+  /** Examples per micro-batch. */
+  batch_size: z.number().int().min(1).default(1),
+  /** Micro-batches per optimizer step (k >= 1). */
+  grad_accum: z.number().int().min(1, { message: 'grad_accum must be >= 1 (k = 0 micro-batches is not a step)' }).default(1),
+  /** Global-norm gradient clipping (0 = off). */
+  max_grad_norm: z.number().min(0).default(1.0),
+  seed: z.number().int().min(0).max(0xffffffff).default(0),
+  /** "cpu", "cuda", "cuda:N". */
+  device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, { message: 'must be cpu, cuda or cuda:N' }).default('cpu'),
+  /** bf16 autocast (CUDA only; the CPU always trains in float32). */
+  autocast: z.boolean().default(true),
+  /** Intra-op threads (0 = libtorch's default). */
+  threads: z.number().int().min(0).default(0),
+});
+
+const EmaSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  decay: z.number().min(0).max(1).default(0.9999),
+  /** diffusers' EMAModel warm-up: decay_t = min(decay, (1 + t) / (10 + t)). */
+  warmup: z.boolean().default(true),
+});
+
+const SyntheticDataSchema = z.strictObject({
+  page_width: z.number().int().min(200).max(10000).default(1654),
+  page_height: z.number().int().min(200).max(14000).default(2339),
+  kinds: z.array(z.enum(['statement', 'invoice', 'form'])).min(1).default(['statement', 'invoice', 'form']),
+  noise: z.number().min(0).max(40).default(0),
+  blur: z.number().min(0).max(5).default(0),
+  rotation: z.number().min(0).max(10).default(0),
+});
+
+const dataFields = {
+    source: z.enum(['synthetic', 'dataset']).default('synthetic'),
+    /** Folder of `*.json` annotations (dataset format) with their images (source: dataset). */
+    dataset_dir: z.string().min(1).optional(),
+    synthetic: SyntheticDataSchema.default(SyntheticDataSchema.parse({})),
+    /** Seed of the example stream (example i is a pure function of seed and i). */
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    /** Examples drawn from one page before moving to the next. */
+    examples_per_page: z.number().int().min(1).default(8),
+    /** Batches prepared ahead of the step (bounded memory). */
+    prefetch: z.number().int().min(1).max(64).default(4),
+};
+const needsDir = (d: { source: string; dataset_dir?: string }): boolean => d.source !== 'dataset' || d.dataset_dir !== undefined;
+const needsDirMessage = { message: 'source: dataset needs dataset_dir', path: ['dataset_dir'] };
+
+const CheckpointSchema = z.strictObject({
+  /** Optimizer steps between checkpoints (a final one is always written). */
+  every: z.number().int().min(1).default(500),
+  keep_last: z.number().int().min(1).default(3),
+});
+
+const StorageSchema = z.strictObject({
+  /** r2://bucket/prefix/name: each checkpoint is pushed as a version in the background. */
+  uri: z.string().regex(/^r2:\/\/[^/]+\/.+/, { message: 'must be r2://bucket/[prefix/]name' }).optional(),
+});
+
+const LogSchema = z.strictObject({
+  every: z.number().int().min(1).default(10),
+  /** Metrics JSONL (relative to the output folder). */
+  metrics_file: z.string().min(1).default('metrics.jsonl'),
+});
+
+const common = {
+  optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
+  lr_schedule: LrScheduleSchema.default(LrScheduleSchema.parse({})),
+  train: TrainSchema,
+  ema: EmaSchema.default(EmaSchema.parse({})),
+  checkpoint: CheckpointSchema.default(CheckpointSchema.parse({})),
+  storage: StorageSchema.default({}),
+  log: LogSchema.default(LogSchema.parse({})),
+  /** Where checkpoints, metrics and logs go (the CLI's --out overrides). */
+  output_dir: z.string().min(1).default('runs/train'),
+};
+
+export const VaeTrainConfigSchema = z.strictObject({
+  kind: z.literal('vae'),
+  model: ModelSourceSchema,
+  /** Which weights train: all; decoder only (encoder + quant_conv frozen, as sd-vae-ft-mse); or all but the encoder. */
+  trainable: z.enum(['all', 'decoder', 'frozen_encoder']).default('all'),
+  loss: z.strictObject({
+    recon: z.enum(['l1', 'mse']).default('l1'),
+    /** beta, with the latent-diffusion reductions (see native/src/train/vae_loss.h): 1e-6 as in ldm. */
+    kl_weight: z.number().min(0).default(1e-6),
+    /** lambda on the batch mean of the per-sample LPIPS distance (ldm's perceptual_weight w = lambda / (C*H*W)). */
+    lpips_weight: z.number().min(0).default(0),
+    sample_posterior: z.boolean().default(true),
+  }),
+  lpips: z
+    .strictObject({
+      /** VGG16 `features.*` safetensors (user-supplied); `.gz` files are decompressed to a temp file. */
+      backbone: z.string().min(1),
+      /** Linear heads (default: the bundled v0.1 VGG heads). */
+      heads: z.string().min(1).optional(),
+    })
+    .optional(),
+  data: z
+    .strictObject({
+      ...dataFields,
+      /** Side of the square random crop, at the page's native resolution (text stays sharp). */
+      crop_size: z.number().int().min(16).default(256),
+    })
+    .refine(needsDir, needsDirMessage),
+  ...common,
+});
+export type VaeTrainConfig = z.output<typeof VaeTrainConfigSchema>;
+
+export const UnetTrainConfigSchema = z.strictObject({
+  kind: z.literal('unet'),
+  model: ModelSourceSchema,
+  /** Frozen. */
+  vae: ModelSourceSchema,
+  /** Frozen TrOCR encoder (the glyph conditioning). */
+  glyph_encoder: ModelSourceSchema,
+  /** DDPM noise schedule (diffusers scheduler_config.json fields; default SD2 inpainting's). */
+  scheduler: z.record(z.string(), z.unknown()).optional(),
+  loss: z.strictObject({
+    prediction: z.enum(['epsilon', 'v_prediction']).default('epsilon'),
+    /** Probability of zeroing a sample's glyph context (classifier-free guidance). */
+    cond_dropout: z.number().min(0).max(1).default(0),
+    /** Value of the hole in the masked image: DiffUTE -1 (black), diffusers' pipeline 0. */
+    masked_fill: z.number().min(-1).max(1).default(-1),
+  }),
+  gradient_checkpointing: z.boolean().default(false),
+  data: z
+    .strictObject({
+      ...dataFields,
+      /** Model resolution the crop is resized to. */
+      resolution: z.number().int().min(16).default(512),
+      /** Side of the crop around the line, in page pixels (grows to contain long lines). */
+      crop_size: z.number().int().min(16).default(256),
+      /** Lines with OCR score at or below this are skipped. */
+      min_score: z.number().min(0).max(1).default(0.8),
+      /** The box bottom is extended by this fraction of its height (DiffUTE: 1/10). */
+      box_extend: z.number().min(0).max(1).default(0.1),
+    })
+    .refine(needsDir, needsDirMessage),
+  ...common,
+});
+export type UnetTrainConfig = z.output<typeof UnetTrainConfigSchema>;
+
+export type TrainConfig = VaeTrainConfig | UnetTrainConfig;
+
+export function parseVaeTrainConfig(value: unknown, source = 'VAE training config'): VaeTrainConfig {
+  return parseConfig(VaeTrainConfigSchema, value, source);
+}
+export function parseUnetTrainConfig(value: unknown, source = 'UNet training config'): UnetTrainConfig {
+  return parseConfig(UnetTrainConfigSchema, value, source);
+}
+export function loadVaeTrainConfig(file: string): VaeTrainConfig {
+  return loadConfigFile(VaeTrainConfigSchema, file);
+}
+export function loadUnetTrainConfig(file: string): UnetTrainConfig {
+  return loadConfigFile(UnetTrainConfigSchema, file);
+}

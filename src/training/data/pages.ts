@@ -1,0 +1,121 @@
+/**
+ * Page sources for training: page p is a pure function of (source, seed, p), so the data stream
+ * resumes exactly from a cursor. Synthetic pages come from the generator on the fly; dataset pages
+ * from a folder of dataset-format JSON files (image paths may not leave the dataset root).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../../core/errors';
+import { decodeImage } from '../../inference/image-io';
+import { parseDocumentAnnotation, type DocumentAnnotation } from '../dataset-format';
+import { generateDocument } from '../synthetic';
+import { Rng } from '../synthetic/random';
+
+/** A decoded page: RGB HWC bytes and its OCR lines. */
+export interface Page {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  annotation: DocumentAnnotation;
+}
+
+export interface PageSource {
+  page(index: number): Promise<Page>;
+}
+
+export interface SyntheticPageOptions {
+  seed: number;
+  width: number;
+  height: number;
+  kinds: Array<'statement' | 'invoice' | 'form'>;
+  noise: number;
+  blur: number;
+  /** Maximum absolute rotation in degrees (each page draws one in [-r, r]). */
+  rotation: number;
+}
+
+/** 32-bit mix of a seed and an index (distinct streams per page / per example). */
+export function mixSeed(seed: number, index: number): number {
+  let h = (seed ^ 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (index >>> 0), 0xcc9e2d51) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x1b873593) >>> 0;
+  h = (h ^ Math.floor(index / 4294967296)) >>> 0;
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+function toRgb(data: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  if (channels === 3) return data;
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < width * height; i++, j += channels) {
+    out[i * 3] = data[j];
+    out[i * 3 + 1] = data[j + 1];
+    out[i * 3 + 2] = data[j + 2];
+  }
+  return out;
+}
+
+/** Caches the last few pages: consecutive examples mostly share a page. */
+abstract class CachedSource implements PageSource {
+  private readonly cache = new Map<number, Promise<Page>>();
+  page(index: number): Promise<Page> {
+    let p = this.cache.get(index);
+    if (!p) {
+      p = this.load(index);
+      this.cache.set(index, p);
+      p.catch(() => this.cache.delete(index));
+      while (this.cache.size > 3) this.cache.delete(this.cache.keys().next().value as number);
+    }
+    return p;
+  }
+  protected abstract load(index: number): Promise<Page>;
+}
+
+export class SyntheticPages extends CachedSource {
+  constructor(private readonly o: SyntheticPageOptions) {
+    super();
+  }
+  protected async load(index: number): Promise<Page> {
+    const seed = mixSeed(this.o.seed, index);
+    const rng = new Rng(seed);
+    const doc = await generateDocument({
+      seed,
+      kind: this.o.kinds[index % this.o.kinds.length],
+      width: this.o.width,
+      height: this.o.height,
+      noise: this.o.noise,
+      blur: this.o.blur,
+      rotation: this.o.rotation > 0 ? rng.float(-this.o.rotation, this.o.rotation) : 0,
+    });
+    const img = await decodeImage(doc.png);
+    return { data: toRgb(img.data, img.width, img.height, img.channels), width: img.width, height: img.height, annotation: doc.annotation };
+  }
+}
+
+export class DatasetPages extends CachedSource {
+  private readonly files: string[];
+  private readonly root: string;
+  constructor(root: string) {
+    super();
+    this.root = path.resolve(root);
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch (e) {
+      throw new DocAnonError(ErrorCode.IO, `cannot read dataset folder ${root}: ${(e as Error).message}`, { cause: e });
+    }
+    this.files = names.filter((n) => n.endsWith('.json')).sort();
+    if (this.files.length === 0) throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations`);
+  }
+  protected async load(index: number): Promise<Page> {
+    const file = path.join(this.root, this.files[index % this.files.length]);
+    const annotation = parseDocumentAnnotation(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+    const imageName = annotation.image ?? path.basename(file, '.json') + '.png';
+    const imagePath = path.resolve(path.dirname(file), imageName);
+    const rel = path.relative(this.root, imagePath);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new DocAnonError(ErrorCode.UNSAFE_KEY, `${file}: image path "${imageName}" leaves the dataset root`);
+    }
+    const img = await decodeImage(imagePath);
+    return { data: toRgb(img.data, img.width, img.height, img.channels), width: img.width, height: img.height, annotation };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * DiffUTE UNet examples, one OCR line each, built as the method intends (without the released
+ * code's bugs): lines with score above `minScore` and non-empty text; the axis-aligned box of the
+ * line with its bottom extended by `boxExtend` * height; a square crop of side max(cropSize, box
+ * width, box height) that contains the box at a random offset (white paper where it leaves the
+ * page); crop and box scaled together to `resolution`; RGB throughout; the glyph of the line's
+ * own text.
+ */
+import { DocAnonError, ErrorCode } from '../../core/errors';
+import { Rng } from '../synthetic/random';
+import { cropSquare, resizeSquare } from './crop';
+import { mixSeed, type PageSource } from './pages';
+
+export interface UnetExample {
+  /** uint8 [R, R, 3]. */
+  image: Uint8Array;
+  /** x0, y0, x1, y1 in pixels of the resized crop. */
+  box: [number, number, number, number];
+  text: string;
+}
+
+export interface UnetExampleOptions {
+  seed: number;
+  resolution: number;
+  cropSize: number;
+  minScore: number;
+  boxExtend: number;
+  examplesPerPage: number;
+}
+
+/** Pages without a usable line are skipped; give up after this many in a row. */
+const MAX_EMPTY_PAGES = 64;
+
+export async function unetExample(pages: PageSource, o: UnetExampleOptions, index: number): Promise<UnetExample> {
+  const rng = new Rng(mixSeed(o.seed ^ 0xd1ff, index));
+  let pageIndex = Math.floor(index / o.examplesPerPage);
+  for (let tries = 0; tries < MAX_EMPTY_PAGES; tries++, pageIndex++) {
+    const page = await pages.page(pageIndex);
+    const lines = page.annotation.document.filter((l) => l.score > o.minScore && l.text.trim().length > 0);
+    if (lines.length === 0) continue;
+    const line = lines[rng.int(0, lines.length - 1)];
+    const xs = line.box.map((p) => p[0]);
+    const ys = line.box.map((p) => p[1]);
+    const bx0 = Math.min(...xs);
+    const bx1 = Math.max(...xs);
+    const by0 = Math.min(...ys);
+    const by1 = Math.min(page.height, Math.max(...ys) + (Math.max(...ys) - by0) * o.boxExtend);
+    const side = Math.max(o.cropSize, Math.ceil(bx1 - bx0), Math.ceil(by1 - by0));
+    // Offsets that keep the box inside the crop; prefer crops inside the page when possible.
+    const pick = (lo: number, hi: number, pageSize: number): number => {
+      const a = Math.max(lo, Math.min(0, hi));
+      const b = Math.min(hi, Math.max(pageSize - side, a));
+      return b > a ? rng.int(Math.ceil(a), Math.floor(b)) : Math.round(a);
+    };
+    const cx = pick(Math.ceil(bx1) - side, Math.floor(bx0), page.width);
+    const cy = pick(Math.ceil(by1) - side, Math.floor(by0), page.height);
+    const crop = cropSquare(page, cx, cy, side);
+    const k = o.resolution / side;
+    return {
+      image: await resizeSquare(crop, side, o.resolution),
+      box: [(bx0 - cx) * k, (by0 - cy) * k, (bx1 - cx) * k, (by1 - cy) * k],
+      text: line.text,
+    };
+  }
+  throw new DocAnonError(ErrorCode.INPUT, `no OCR line with score above ${o.minScore} and text in ${MAX_EMPTY_PAGES} consecutive pages`);
+}

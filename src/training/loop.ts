@@ -1,0 +1,111 @@
+/**
+ * The training loop around a trainer: steps until max steps, logs (progress line on a TTY, JSON
+ * lines otherwise), appends metrics to a JSONL file, writes checkpoints (periodic, final, and on
+ * SIGINT/SIGTERM before exiting), keeps the last N, and pushes each checkpoint to R2 in the
+ * background when storage.uri is set (flushed before returning). A failing step throws: a run
+ * that fails never reports success.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import type { ArtifactStore } from '../storage/store';
+import type { BaseTrainer, StepReport } from './base-trainer';
+import { checkpointsRoot, pruneCheckpoints } from './checkpoint';
+
+export interface LoopOptions {
+  outDir: string;
+  /** Stop after this optimizer step (default: config train.max_steps). */
+  maxSteps?: number;
+  logger?: Logger;
+  /** Called after every step (progress display). */
+  onStep?: (r: StepReport, step: number, maxSteps: number) => void;
+  /** Background uploads of checkpoints (storage.uri). */
+  store?: ArtifactStore;
+  storageUri?: string;
+  /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
+  handleSignals?: boolean;
+}
+
+export interface LoopResult {
+  steps: number;
+  stoppedBy: 'max_steps' | 'signal';
+  lastCheckpoint?: string;
+  last?: StepReport;
+  /** Fraction of wall time the step waited on data. */
+  dataWaitFraction: number;
+}
+
+export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
+  const cfg = trainer.config;
+  const maxSteps = Math.min(o.maxSteps ?? cfg.train.max_steps, cfg.train.max_steps);
+  const root = checkpointsRoot(o.outDir);
+  fs.mkdirSync(o.outDir, { recursive: true });
+  const metricsPath = path.resolve(o.outDir, cfg.log.metrics_file);
+  let stopSignal: string | null = null;
+  const onSignal = (sig: string): void => {
+    stopSignal = sig;
+    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting');
+  };
+  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  if (o.handleSignals ?? true) {
+    process.on('SIGINT', handlers.SIGINT);
+    process.on('SIGTERM', handlers.SIGTERM);
+  }
+  let lastCheckpoint: string | undefined;
+  const uploading = new Set<string>();
+  let last: StepReport | undefined;
+  let stepMs = 0;
+  let waitMs = 0;
+  const checkpoint = async (): Promise<void> => {
+    if (lastCheckpoint && lastCheckpoint.endsWith(String(trainer.step).padStart(8, '0'))) return;
+    lastCheckpoint = await trainer.saveCheckpoint(root);
+    pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
+    o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
+    if (o.store && o.storageUri) {
+      // Versions are named by step; a folder is not pruned while its upload is pending.
+      const dir = lastCheckpoint;
+      uploading.add(dir);
+      const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
+      h.flush().then(
+        () => uploading.delete(dir),
+        () => uploading.delete(dir),
+      );
+    }
+  };
+  try {
+    while (trainer.step < maxSteps && !stopSignal) {
+      const r = await trainer.trainStep();
+      last = r;
+      stepMs += r.stepMs;
+      waitMs += r.dataWaitMs;
+      const line = {
+        step: r.step,
+        lr: r.lr,
+        gradNorm: r.gradNorm,
+        skipped: r.skipped,
+        examples: r.examples,
+        samplesPerSec: (r.examples * 1000) / Math.max(r.stepMs, 1e-3),
+        dataWaitMs: r.dataWaitMs,
+        ...r.terms,
+      };
+      fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+      o.onStep?.(r, r.step, maxSteps);
+      if (r.step % cfg.log.every === 0 || r.step === maxSteps) o.logger?.info(line, 'train step');
+      if (r.step % cfg.checkpoint.every === 0) await checkpoint();
+    }
+    await checkpoint();
+  } finally {
+    if (o.handleSignals ?? true) {
+      process.off('SIGINT', handlers.SIGINT);
+      process.off('SIGTERM', handlers.SIGTERM);
+    }
+  }
+  if (o.store) await o.store.flushBackground();
+  return {
+    steps: trainer.step,
+    stoppedBy: stopSignal ? 'signal' : 'max_steps',
+    lastCheckpoint,
+    last,
+    dataWaitFraction: stepMs > 0 ? waitMs / stepMs : 0,
+  };
+}

@@ -1,0 +1,50 @@
+/** Builds the models a training config names: pretrained folders / r2:// artifacts, or a config from random init. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { AutoencoderKL, type AutoencoderKLConfig } from '../models/autoencoder-kl';
+import { GlyphEncoder, type ViTConfig } from '../models/glyph-encoder';
+import { Lpips } from '../models/lpips';
+import { UNet2DConditionModel, type UNet2DConditionConfig } from '../models/unet-2d-condition';
+
+export interface ModelSource {
+  pretrained?: string;
+  config?: Record<string, unknown>;
+  seed: number;
+}
+
+/** Training keeps float32 master weights; bf16 is only autocast's compute dtype on CUDA. */
+export async function buildVae(src: ModelSource, device: string): Promise<AutoencoderKL> {
+  return src.pretrained
+    ? AutoencoderKL.fromPretrained(src.pretrained, { device, dtype: 'float32' })
+    : AutoencoderKL.fromConfig(src.config as AutoencoderKLConfig, { device, dtype: 'float32', seed: src.seed });
+}
+
+export async function buildUnet(src: ModelSource, device: string): Promise<UNet2DConditionModel> {
+  return src.pretrained
+    ? UNet2DConditionModel.fromPretrained(src.pretrained, { device, dtype: 'float32' })
+    : UNet2DConditionModel.fromConfig(src.config as unknown as UNet2DConditionConfig, { device, dtype: 'float32', seed: src.seed });
+}
+
+export async function buildGlyphEncoder(src: ModelSource, device: string): Promise<GlyphEncoder> {
+  return src.pretrained
+    ? GlyphEncoder.fromPretrained(src.pretrained, { device })
+    : GlyphEncoder.fromConfig(src.config as unknown as ViTConfig, { device, seed: src.seed });
+}
+
+/** LPIPS with a backbone file that may be gzip-compressed (the test fixture is). */
+export async function buildLpips(backbone: string, heads: string | undefined, device: string): Promise<Lpips> {
+  let file = backbone;
+  let tmp: string | undefined;
+  if (backbone.endsWith('.gz') && fs.existsSync(backbone)) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-lpips-'));
+    file = path.join(tmp, path.basename(backbone, '.gz'));
+    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(backbone)));
+  }
+  try {
+    return await Lpips.load(file, { heads, device });
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * VAE fine-tuning / training: loss = recon + beta * KL + lambda * LPIPS with the latent-diffusion
+ * reductions (native/src/train/vae_loss.h), on random native-resolution crops of pages.
+ */
+import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { Tensor } from '../core/tensor';
+import type { AutoencoderKL } from '../models/autoencoder-kl';
+import type { Lpips } from '../models/lpips';
+import { BaseTrainer } from './base-trainer';
+import type { VaeTrainConfig } from './config';
+import { DatasetPages, SyntheticPages, type PageSource } from './data/pages';
+import { vaeBatch, type VaeBatch } from './data/vae-examples';
+import { buildLpips, buildVae } from './model-source';
+import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
+
+export interface TrainerBuildOptions {
+  /** Overrides train.device. */
+  device?: string;
+  /** A checkpoint folder to resume from (its model/ weights, optimizer, generator, cursor). */
+  resumeFrom?: string;
+}
+
+export function pageSource(config: VaeTrainConfig['data']): PageSource {
+  if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
+  const s = config.synthetic;
+  return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
+}
+
+export class VaeTrainer extends BaseTrainer<VaeBatch> {
+  readonly kind = 'vae' as const;
+  private readonly pages: PageSource;
+
+  private constructor(
+    config: VaeTrainConfig,
+    trainer: NativeTrainer,
+    readonly vae: AutoencoderKL,
+    private readonly lpips: Lpips | null,
+  ) {
+    super(config, trainer, vae, config.train.max_steps);
+    this.pages = pageSource(config.data);
+  }
+
+  get vaeConfig(): VaeTrainConfig {
+    return this.config as VaeTrainConfig;
+  }
+
+  static async create(config: VaeTrainConfig, options: TrainerBuildOptions = {}): Promise<VaeTrainer> {
+    const device = options.device ?? config.train.device;
+    const source = options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model'), seed: 0 } : config.model;
+    const vae = await buildVae(source, device);
+    let lpips: Lpips | null = null;
+    try {
+      vae.setRequiresGrad(true);
+      if (config.trainable === 'decoder') {
+        vae.setRequiresGrad(false, 'encoder.');
+        vae.setRequiresGrad(false, 'quant_conv.');
+      } else if (config.trainable === 'frozen_encoder') {
+        vae.setRequiresGrad(false, 'encoder.');
+      }
+      if (config.loss.lpips_weight > 0) {
+        if (!config.lpips) throw new DocAnonError(ErrorCode.CONFIG, 'loss.lpips_weight > 0 needs lpips.backbone');
+        lpips = await buildLpips(config.lpips.backbone, config.lpips.heads, device);
+      }
+      const o = config.optimizer;
+      const nt = await NativeTrainer.create(vae, {
+        beta1: o.beta1,
+        beta2: o.beta2,
+        eps: o.eps,
+        weightDecay: o.weight_decay,
+        ema: config.ema.enabled,
+        seed: config.train.seed,
+      });
+      const t = new VaeTrainer(config, nt, vae, lpips);
+      if (options.resumeFrom) await t.restoreState(options.resumeFrom);
+      return t;
+    } catch (e) {
+      vae.dispose();
+      lpips?.dispose();
+      throw e;
+    }
+  }
+
+  protected loadMicro(index: number): Promise<VaeBatch> {
+    const c = this.vaeConfig;
+    const b = c.train.batch_size;
+    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page }, index * b, b);
+  }
+
+  protected async nativeStep(micro: VaeBatch[], control: StepControl): Promise<StepResult> {
+    const c = this.vaeConfig;
+    const tensors = micro.map((m) => Tensor.from(m.images, m.shape, 'uint8'));
+    try {
+      return await this.trainer.vaeStep(this.lpips, {
+        ...control,
+        micro: tensors,
+        recon: c.loss.recon,
+        klWeight: c.loss.kl_weight,
+        lpipsWeight: c.loss.lpips_weight,
+        samplePosterior: c.loss.sample_posterior,
+      });
+    } finally {
+      for (const t of tensors) t.dispose();
+    }
+  }
+
+  protected disposeMicro(): void {}
+
+  protected disposeOthers(): void {
+    this.lpips?.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+/** Training configs: the shipped YAML files parse; bad configs are rejected naming the key path. */
+import * as path from 'node:path';
+import * as YAML from 'yaml';
+import * as fs from 'node:fs';
+import { loadUnetTrainConfig, loadVaeTrainConfig, parseUnetTrainConfig, parseVaeTrainConfig } from '../../src/training/config';
+
+const dir = path.join(__dirname, '..', '..', 'configs', 'training');
+const read = (f: string): Record<string, any> => YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  }
+  return 'no error';
+}
+
+describe('training configs', () => {
+  it('the shipped configs are valid', () => {
+    expect(loadVaeTrainConfig(path.join(dir, 'vae.yaml')).kind).toBe('vae');
+    expect(loadVaeTrainConfig(path.join(dir, 'vae.local.yaml')).train.device).toBe('cpu');
+    expect(loadUnetTrainConfig(path.join(dir, 'unet.yaml')).data.resolution).toBe(512);
+    expect(loadUnetTrainConfig(path.join(dir, 'unet.local.yaml')).loss.prediction).toBe('epsilon');
+  });
+
+  it.each([
+    ['an unknown top-level key', (c: any) => (c.epochs = 3), 'epochs: unknown key'],
+    ['a misplaced key', (c: any) => (c.train.kl_weight = 1e-6), 'train.kl_weight: unknown key'],
+    ['grad_accum = 0', (c: any) => (c.train.grad_accum = 0), 'train.grad_accum'],
+    ['a negative beta', (c: any) => (c.loss.kl_weight = -1), 'loss.kl_weight'],
+    ['a bad recon', (c: any) => (c.loss.recon = 'l2'), 'loss.recon'],
+    ['a bad device', (c: any) => (c.train.device = 'gpu'), 'train.device'],
+    ['a bad schedule key', (c: any) => (c.lr_schedule.cycles = 2), 'lr_schedule.cycles: unknown key'],
+    ['dataset without a folder', (c: any) => (c.data.source = 'dataset'), 'data.dataset_dir'],
+    ['a bad storage uri', (c: any) => (c.storage = { uri: 's3://x/y' }), 'storage.uri'],
+    ['both pretrained and config', (c: any) => (c.model.pretrained = 'x'), 'model'],
+  ])('VAE: rejects %s with its key path', (_name, edit, expected) => {
+    const c = read('vae.local.yaml');
+    edit(c);
+    const m = message(() => parseVaeTrainConfig(c));
+    expect(m).toContain('ERR_CONFIG');
+    expect(m).toContain(expected);
+  });
+
+  it('UNet: rejects a misplaced and an invalid key with their paths', () => {
+    const c = read('unet.local.yaml');
+    c.data.crop_sizes = 3;
+    c.loss.prediction = 'sample';
+    const m = message(() => parseUnetTrainConfig(c));
+    expect(m).toContain('data.crop_sizes: unknown key');
+    expect(m).toContain('loss.prediction');
+  });
+});
