@@ -10,7 +10,7 @@
 # Writes gpu-check.log and gpu-table.md into OUT_DIR. Exits non-zero when a step fails or no GPU is
 # present: it never passes silently.
 # Env: LIBTORCH (default: the torch/ folder of python3's PyTorch), DOC_ANON_FIXTURES (default
-# ../shared/fixtures), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
+# ../shared/fixtures), SKIP_BENCH=1 (parity and train steps only), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
 # optional), JOBS.
 set -uo pipefail
 OUT="${1:?usage: scripts/gpu-check.sh OUT_DIR}"
@@ -75,6 +75,9 @@ if "$H" --list | grep -q '^train\.'; then
   "$H" --fixtures "$FIX" --device cuda --dtype bfloat16 train. || record_fail "train steps"
 fi
 
+if [[ "${SKIP_BENCH:-0}" == "1" ]]; then
+  echo "(SKIP_BENCH=1: benchmarks skipped)"
+else
 step "benchmarks on cuda (bf16; random weights)"
 {
   echo "# GPU benchmarks"
@@ -88,6 +91,7 @@ if [[ -n "${DIFFUSERS_SRC:-}" && -d "$DIFFUSERS_SRC/diffusers" ]]; then
   step "reference: diffusers UNet in eager PyTorch on the same GPU"
   PYTHONPATH="$DIFFUSERS_SRC:${PYTHONPATH:-}" python3 "$ROOT/bench/reference/diffusers_unet.py" --fixtures "$FIX" --device cuda --dtype bfloat16 \
     | tee -a "$TABLE" || record_fail "diffusers reference"
+fi
 fi
 
 echo
