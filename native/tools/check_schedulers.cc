@@ -107,7 +107,7 @@ DA_CHECK("parity.scheduler") {
         if (std::string(variant) == "eps") {
           double ins = at_key(at_key(at_key(meta, "init_noise_sigma"), k.key), ns).as_double();
           ctx.compare(pre + "init_noise_sigma.N" + ns, at::scalar_tensor(s->init_noise_sigma(), at::kDouble),
-                      at::scalar_tensor(ins, at::kDouble), 0);
+                      at::scalar_tensor(ins, at::kDouble), 0, 1e-7);
         }
       }
 

@@ -54,6 +54,8 @@ bool Context::expect(const std::string& name, bool ok, const std::string& detail
 
 int main(int argc, char** argv) {
   using namespace da::harness;
+  // Line-buffered even into a pipe: a crash must not swallow the lines before it.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Context ctx;
   const char* env = std::getenv("DOC_ANON_FIXTURES");
   ctx.fixtures = env ? env : "../shared/fixtures";
