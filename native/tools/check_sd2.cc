@@ -16,6 +16,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "core/fs_util.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "harness.h"
@@ -300,7 +301,7 @@ DA_CHECK("config.sd2") {
     for (size_t i = 0; same && i < a.size(); ++i) same = a[i].first == b[i].first && at::equal(a[i].second, b[i].second);
     ctx.expect("unet save_pretrained round trip", same);
   }
-  fs::remove_all(tmp);
+  da::fs::remove_tree(std::filesystem::path(tmp).string());
 }
 
 DA_CHECK("parity.sd2_pipeline_models") {

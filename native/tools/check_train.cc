@@ -12,6 +12,7 @@
 
 #include <filesystem>
 
+#include "core/fs_util.h"
 #include "harness.h"
 #include "models/vae.h"
 #include "models/weights.h"
@@ -170,5 +171,5 @@ DA_CHECK("train.accumulation_and_state") {
   ctx.expect("resume: bit-identical weights after save/load + one more step",
              at::equal(vae_a->quant_conv->weight.detach(), vae_b->quant_conv->weight.detach()) &&
                  at::equal(vae_a->decoder->conv_out->weight.detach(), vae_b->decoder->conv_out->weight.detach()));
-  std::filesystem::remove_all(dir);
+  da::fs::remove_tree(std::filesystem::path(dir).string());
 }

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/fs_util.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "harness.h"
@@ -101,7 +102,7 @@ DA_CHECK("parity.glyph_encoder") {
     err = error_of([&] { e4.load(tmp + "/bare_missing.safetensors"); });
     ctx.expect("missing key -> ERR_WEIGHTS", starts_with(err, "ERR_WEIGHTS") && err.find("layernorm.bias") != std::string::npos, err);
   }
-  fs::remove_all(tmp);
+  da::fs::remove_tree(std::filesystem::path(tmp).string());
 
   // Config: a VisionEncoderDecoder config's encoder section; unsupported values name the field.
   {
