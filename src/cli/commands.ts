@@ -1,5 +1,6 @@
 /** The table of `doc-anon` subcommands. */
 import { anonymizeCommand } from './anonymize';
+import { artifactsCommand } from './artifacts';
 import { detectCommand } from './detect';
 import { serveCommand } from './serve';
 import { infoCommand } from './info';
@@ -13,6 +14,7 @@ export interface Command {
 export const commands: Record<string, Command> = {
   info: infoCommand,
   anonymize: anonymizeCommand,
+  artifacts: artifactsCommand,
   detect: detectCommand,
   serve: serveCommand,
   'train-vae': trainVaeCommand,
