@@ -2,7 +2,7 @@
  * The library's logger (pino): JSON lines by default, human-readable on a TTY when pino-pretty is
  * installed, and secrets redacted wherever they appear under the usual key names.
  */
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /** Key paths whose values never reach a log line. */
 export const REDACT_PATHS = [
@@ -21,15 +21,16 @@ function prettyTransport(): LoggerOptions['transport'] | undefined {
   }
 }
 
-/** Creates a logger; level from DOC_ANON_LOG_LEVEL (default "info"). */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({
+/** Creates a logger; level from DOC_ANON_LOG_LEVEL (default "info"). A destination disables pretty printing. */
+export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const opts: LoggerOptions = {
     name: 'doc-anon',
     level: process.env.DOC_ANON_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    transport: prettyTransport(),
+    transport: destination ? undefined : prettyTransport(),
     ...options,
-  });
+  };
+  return destination ? pino(opts, destination) : pino(opts);
 }
 
 let shared: Logger | undefined;
