@@ -79,7 +79,7 @@ export { Lpips, bundledLpipsHeads } from './models/lpips';
 export type { LpipsOutput } from './models/lpips';
 export { Anonymizer, AnonymizerOptionsSchema } from './inference/anonymizer';
 export type { AnonymizerOptions, AnonymizeRequest, AnonymizeResult } from './inference/anonymizer';
-export { DiffuteEngine, DiffuteEngineOptionsSchema } from './inference/engines/diffute';
+export { DiffuteEngine, DiffuteEngineOptionsSchema, estimateRegionMiB } from './inference/engines/diffute';
 export type { DiffuteEngineOptions, DiffuteModels } from './inference/engines/diffute';
 // Automatic detect-and-anonymize flow, request options, reports, PDF input and the HTTP API.
 export { DetectionOptionsSchema, detectRegions, verifyOutput } from './inference/detection';

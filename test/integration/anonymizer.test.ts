@@ -107,6 +107,32 @@ describe('Anonymizer with the diffute engine (fixture models)', () => {
   });
 });
 
+describe('diffute memory budget', () => {
+  it('batches as many regions as the budget allows and refuses a region that cannot fit', async () => {
+    const { DiffuteEngine, estimateRegionMiB } = await import('../../src/inference/engines/diffute');
+    const { AutoencoderKL, GlyphEncoder, UNet2DConditionModel } = await import('../../src');
+    const m = {
+      unet: await UNet2DConditionModel.fromPretrained(models.unet),
+      vae: await AutoencoderKL.fromPretrained(models.vae),
+      glyphEncoder: await GlyphEncoder.fromPretrained(models.glyphEncoder),
+    };
+    const per = estimateRegionMiB(512, 4, 32);
+    expect(new DiffuteEngine(m, { resolution: 512, memoryBudgetMiB: per * 3, maxBatch: 8 }).batchLimit()).toBe(3);
+    expect(new DiffuteEngine(m, { resolution: 512, memoryBudgetMiB: per * 3, maxBatch: 2 }).batchLimit()).toBe(2);
+    expect(() => new DiffuteEngine(m, { resolution: 1024, memoryBudgetMiB: 64 }).batchLimit()).toThrow(expect.objectContaining({ code: 'ERR_OOM' }));
+    // Batches never exceed the limit (here 2 of the 3 regions fit in one batch).
+    const { png, regions } = await page();
+    const engine = new DiffuteEngine(m, { resolution: 16, steps: 1, sampler: 'ddim', minCropSide: 32, maxBatch: 2 });
+    expect(engine.batchLimit()).toBe(2);
+    const { decodeImage, validateRegions } = await import('../../src');
+    const img = await decodeImage(png);
+    const r = await engine.anonymize(img, validateRegions(regions, img));
+    expect(Math.max(...r.reports.map((x) => x.details.batchSize as number))).toBeLessThanOrEqual(2);
+    expect(r.reports).toHaveLength(regions.length);
+    for (const x of Object.values(m)) x.dispose();
+  });
+});
+
 describe('Anonymizer options and the classic engine', () => {
   it('rejects unknown option keys and a diffute engine without models', async () => {
     await expect(Anonymizer.create({ engine: 'classic', colour: 'red' } as never)).rejects.toMatchObject({ code: 'ERR_CONFIG' });

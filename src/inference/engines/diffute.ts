@@ -36,8 +36,14 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
   minCropSide: z.number().int().min(8).default(128),
   /** Feather width of the paste, page pixels. */
   feather: z.number().int().min(0).max(64).default(2),
-  /** Regions sampled together in one batch at most (memory budget). */
+  /** Regions sampled together in one batch at most. */
   maxBatch: z.number().int().min(1).max(64).default(4),
+  /**
+   * Activation memory the sampling may use, MiB. The batch size is the number of regions whose
+   * estimated working set ({@link estimateRegionMiB}) fits; a single region that does not fit is
+   * refused with ERR_OOM before anything is allocated.
+   */
+  memoryBudgetMiB: z.number().int().min(64).max(1 << 20).default(8192),
   /** scheduler_config.json contents; default SD2-inpainting's. */
   schedulerConfig: z.record(z.string(), z.unknown()).optional(),
 });
@@ -47,6 +53,15 @@ export interface DiffuteModels {
   unet: UNet2DConditionModel;
   vae: AutoencoderKL;
   glyphEncoder: GlyphEncoder;
+}
+
+/**
+ * Working set of one region's sampling loop beyond the weights, MiB: measured peak of SD2 at 512 px
+ * (VAE decode dominates: ~2 GiB in float32), scaled with the pixel count and the model's bytes per
+ * element, and with the UNet width for smaller models.
+ */
+export function estimateRegionMiB(resolution: number, bytesPerElement: number, unetWidth: number): number {
+  return Math.ceil(2048 * (resolution / 512) ** 2 * (bytesPerElement / 4) * Math.max(0.05, unetWidth / 320));
 }
 
 interface Job {
@@ -106,9 +121,26 @@ export class DiffuteEngine implements Engine {
     }
   }
 
+  /** Regions per batch allowed by the memory budget (ERR_OOM when not even one fits). */
+  batchLimit(): number {
+    const o = this.options;
+    const p = this.models.unet.parameters().find((x) => x.name === 'conv_in.weight');
+    const bytes = p?.dtype === 'float32' ? 4 : 2;
+    const width = this.models.unet.config.block_out_channels?.[0] ?? 320;
+    const per = estimateRegionMiB(o.resolution, bytes, width);
+    if (per > o.memoryBudgetMiB) {
+      throw new DocAnonError(
+        ErrorCode.OOM,
+        `one region at resolution ${o.resolution} needs about ${per} MiB, more than memoryBudgetMiB ${o.memoryBudgetMiB}: raise the budget or lower the resolution`,
+      );
+    }
+    return Math.max(1, Math.min(o.maxBatch, Math.floor(o.memoryBudgetMiB / per)));
+  }
+
   /** Groups regions so that no crop in a batch overlaps another region's pasted area (later batches see earlier pastes). */
   private plan(image: DecodedImage, regions: readonly ValidatedRegion[]): Job[][] {
     const o = this.options;
+    const limit = this.batchLimit();
     const jobs: Job[] = regions.map((region, i) => {
       const mask = maskRect(region.rect, image);
       const crop = adaptiveCrop(region.rect, image, o.minCropSide);
@@ -123,7 +155,7 @@ export class DiffuteEngine implements Engine {
       const rest: Job[] = [];
       for (const j of pending) {
         const clash = batch.some((b) => rectsOverlap(b.pasted, j.crop) || rectsOverlap(j.pasted, b.crop));
-        if (!clash && batch.length < o.maxBatch) batch.push(j);
+        if (!clash && batch.length < limit) batch.push(j);
         else rest.push(j);
       }
       batches.push(batch);
