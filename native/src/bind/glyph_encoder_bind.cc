@@ -34,36 +34,19 @@ std::shared_ptr<ModelBox> make_box(std::shared_ptr<GlyphEncoder> enc) {
   return box;
 }
 
-Napi::Value wrap_box(Napi::Env e, std::shared_ptr<ModelBox>& b) { return ModelHandle::Wrap(e, b); }
-
 Napi::Value LoadGlyphEncoder(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string dir = get_string(info[0], "dir");
-    LoadArgs a = parse_load_args(info[1]);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env, [dir, a]() { return make_box(models::load_glyph_encoder(dir, a.dtype, a.device)); }, wrap_box);
+  return load_model_async(info, [](const std::string& dir, const LoadArgs& a) {
+    return make_box(models::load_glyph_encoder(dir, a.dtype, a.device));
   });
 }
 
 Napi::Value CreateGlyphEncoder(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string cfg = get_string(info[0], "config");
-    LoadArgs a = parse_load_args(info[1]);
-    std::optional<int64_t> seed;
-    if (info.Length() > 2 && info[2].IsNumber()) seed = get_int(info[2], "seed", 0, (int64_t{1} << 53) - 1);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env,
-        [cfg, a, seed]() {
-          if (seed) at::manual_seed(static_cast<uint64_t>(*seed));
-          auto enc = std::make_shared<GlyphEncoder>(models::ViTConfig::from_json(json::parse(cfg, code::kConfig)));
-          enc->to(a.device, a.dtype);
-          enc->eval();
-          for (auto& p : enc->parameters()) p.set_requires_grad(false);
-          return make_box(enc);
-        },
-        wrap_box);
+  return create_model_async(info, [](const std::string& cfg, const LoadArgs& a) {
+    auto enc = std::make_shared<GlyphEncoder>(models::ViTConfig::from_json(json::parse(cfg, code::kConfig)));
+    enc->to(a.device, a.dtype);
+    enc->eval();
+    for (auto& p : enc->parameters()) p.set_requires_grad(false);
+    return make_box(enc);
   });
 }
 

@@ -165,6 +165,34 @@ LoadArgs parse_load_args(const Napi::Value& v) {
   return a;
 }
 
+Napi::Value load_model_async(const Napi::CallbackInfo& info, ModelLoader load) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::string dir = get_string(info[0], "dir");
+    LoadArgs a = parse_load_args(info[1]);
+    return run_async<std::shared_ptr<ModelBox>>(
+        env, [dir, a, load]() { return load(dir, a); },
+        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
+  });
+}
+
+Napi::Value create_model_async(const Napi::CallbackInfo& info, ModelFactory make) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    std::string cfg = get_string(info[0], "config");
+    LoadArgs a = parse_load_args(info[1]);
+    std::optional<int64_t> seed;
+    if (info.Length() > 2 && info[2].IsNumber()) seed = get_int(info[2], "seed", 0, (int64_t{1} << 53) - 1);
+    return run_async<std::shared_ptr<ModelBox>>(
+        env,
+        [cfg, a, seed, make]() {
+          if (seed) at::manual_seed(static_cast<uint64_t>(*seed));
+          return make(cfg, a);
+        },
+        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
+  });
+}
+
 void register_models(Napi::Env env, Napi::Object exports) { ModelHandle::Init(env, exports); }
 
 }  // namespace da::bind

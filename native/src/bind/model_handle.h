@@ -58,4 +58,13 @@ struct LoadArgs {
 };
 LoadArgs parse_load_args(const Napi::Value& v);
 
+// loadX(dir, options): runs `load` on a worker thread and resolves with the wrapped model.
+using ModelLoader = std::function<std::shared_ptr<ModelBox>(const std::string& dir, const LoadArgs& args)>;
+Napi::Value load_model_async(const Napi::CallbackInfo& info, ModelLoader load);
+
+// createX(configJson, options, seed?): a model from a config with libtorch's default init (tests,
+// benchmarks, training from scratch). The seed goes to libtorch's default generator first.
+using ModelFactory = std::function<std::shared_ptr<ModelBox>(const std::string& config_json, const LoadArgs& args)>;
+Napi::Value create_model_async(const Napi::CallbackInfo& info, ModelFactory make);
+
 }  // namespace da::bind

@@ -27,44 +27,23 @@ std::shared_ptr<ModelBox> make_box(std::shared_ptr<UNet2DConditionModelImpl> une
   return box;
 }
 
-Napi::Value wrap_box(Napi::Env e, std::shared_ptr<ModelBox>& b) { return ModelHandle::Wrap(e, b); }
-
 Napi::Value LoadUnet(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string dir = get_string(info[0], "dir");
-    LoadArgs a = parse_load_args(info[1]);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env,
-        [dir, a]() {
-          models::LoadOptions lo;
-          lo.dtype = a.dtype;
-          lo.device = a.device;
-          auto unet = UNet2DConditionModelImpl::from_pretrained(dir, lo, a.variant);
-          unet->eval();
-          return make_box(unet);
-        },
-        wrap_box);
+  return load_model_async(info, [](const std::string& dir, const LoadArgs& a) {
+    models::LoadOptions lo;
+    lo.dtype = a.dtype;
+    lo.device = a.device;
+    auto unet = UNet2DConditionModelImpl::from_pretrained(dir, lo, a.variant);
+    unet->eval();
+    return make_box(unet);
   });
 }
 
 Napi::Value CreateUnet(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string cfg = get_string(info[0], "config");
-    LoadArgs a = parse_load_args(info[1]);
-    std::optional<int64_t> seed;
-    if (info.Length() > 2 && info[2].IsNumber()) seed = get_int(info[2], "seed", 0, (int64_t{1} << 53) - 1);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env,
-        [cfg, a, seed]() {
-          if (seed) at::manual_seed(static_cast<uint64_t>(*seed));
-          auto unet = std::make_shared<UNet2DConditionModelImpl>(models::UNet2DConditionConfig::from_json(json::parse(cfg, code::kConfig)));
-          unet->to(a.device, a.dtype);
-          unet->eval();
-          return make_box(unet);
-        },
-        wrap_box);
+  return create_model_async(info, [](const std::string& cfg, const LoadArgs& a) {
+    auto unet = std::make_shared<UNet2DConditionModelImpl>(models::UNet2DConditionConfig::from_json(json::parse(cfg, code::kConfig)));
+    unet->to(a.device, a.dtype);
+    unet->eval();
+    return make_box(unet);
   });
 }
 

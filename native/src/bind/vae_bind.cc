@@ -29,42 +29,23 @@ std::shared_ptr<ModelBox> make_box(std::shared_ptr<AutoencoderKLImpl> vae) {
 }
 
 Napi::Value LoadVae(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string dir = get_string(info[0], "dir");
-    LoadArgs a = parse_load_args(info[1]);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env,
-        [dir, a]() {
-          models::LoadOptions lo;
-          lo.dtype = a.dtype;
-          lo.device = a.device;
-          auto vae = AutoencoderKLImpl::from_pretrained(dir, lo, a.variant);
-          vae->eval();
-          return make_box(vae);
-        },
-        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
+  return load_model_async(info, [](const std::string& dir, const LoadArgs& a) {
+    models::LoadOptions lo;
+    lo.dtype = a.dtype;
+    lo.device = a.device;
+    auto vae = AutoencoderKLImpl::from_pretrained(dir, lo, a.variant);
+    vae->eval();
+    return make_box(vae);
   });
 }
 
 // A model from a config with libtorch's default init (tests, benchmarks, training from scratch).
 Napi::Value CreateVae(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string cfg = get_string(info[0], "config");
-    LoadArgs a = parse_load_args(info[1]);
-    std::optional<int64_t> seed;
-    if (info.Length() > 2 && info[2].IsNumber()) seed = get_int(info[2], "seed", 0, (int64_t{1} << 53) - 1);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env,
-        [cfg, a, seed]() {
-          if (seed) at::manual_seed(static_cast<uint64_t>(*seed));
-          auto vae = std::make_shared<AutoencoderKLImpl>(models::AutoencoderKLConfig::from_json(json::parse(cfg, code::kConfig)));
-          vae->to(a.device, a.dtype);
-          vae->eval();
-          return make_box(vae);
-        },
-        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
+  return create_model_async(info, [](const std::string& cfg, const LoadArgs& a) {
+    auto vae = std::make_shared<AutoencoderKLImpl>(models::AutoencoderKLConfig::from_json(json::parse(cfg, code::kConfig)));
+    vae->to(a.device, a.dtype);
+    vae->eval();
+    return make_box(vae);
   });
 }
 
