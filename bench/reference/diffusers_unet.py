@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="only the forward passes")
+    ap.add_argument("--latents", default="32,64", help="UNet latent sizes, comma separated")
+    ap.add_argument("--no-vae", action="store_true")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -62,7 +64,7 @@ def main():
     print("| case | mean ms | min ms | iters | peak MB | note |\n|---|---:|---:|---:|---:|---|")
     batches = [1, 8] if device.type == "cuda" else [1]
     for b in batches:
-        for hw in (32, 64):
+        for hw in [int(v) for v in a.latents.split(",")]:
             x = torch.randn(b, cfg["in_channels"], hw, hw, device=device, dtype=dtype)
             t = torch.full((b,), 500, device=device, dtype=torch.long)
             e = torch.randn(b, 577, 1024, device=device, dtype=dtype)
@@ -80,6 +82,8 @@ def main():
 
                 row(f"sd2 b{b} latent {hw}x{hw} forward+backward", timed(device, fb, 1, 2.0))
     del unet
+    if a.no_vae:
+        return
     vcfg = json.load(open(os.path.join(a.fixtures, "manifests", "sd2_vae.json")))["config"]
     vae = AutoencoderKL.from_config(vcfg).to(device, dtype).eval()
     for px in (256, 512):

@@ -26,6 +26,8 @@ using namespace da;
 std::vector<int> thread_counts(const harness::Context& ctx) {
   if (ctx.device.is_cuda()) return {at::get_num_threads()};
   int all = at::get_num_threads();
+  const char* only = std::getenv("DOC_ANON_BENCH_THREADS");
+  if (only && std::string(only) == "all") return {all};
   return all > 1 ? std::vector<int>{1, all} : std::vector<int>{1};
 }
 
@@ -38,6 +40,22 @@ std::string read_file(const std::string& p) {
 
 at::TensorOptions opts(const harness::Context& ctx) { return at::TensorOptions().device(ctx.device).dtype(ctx.dtype); }
 
+// Optional narrowing for quick side-by-side runs: DOC_ANON_BENCH_LATENTS=32,64 (SD2 UNet latent
+// sizes), DOC_ANON_BENCH_BACKWARD=0 (forward only), DOC_ANON_BENCH_THREADS=all (skip 1 thread).
+std::vector<int64_t> env_list(const char* name, std::vector<int64_t> dflt) {
+  const char* e = std::getenv(name);
+  if (!e || !*e) return dflt;
+  std::vector<int64_t> out;
+  std::stringstream ss(e);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::stoll(item));
+  return out.empty() ? dflt : out;
+}
+bool env_off(const char* name) {
+  const char* e = std::getenv(name);
+  return e && std::string(e) == "0";
+}
+
 bool full_size_enabled() {
   const char* e = std::getenv("DOC_ANON_BENCH_FULL");
   return !(e && std::string(e) == "0");
@@ -48,7 +66,7 @@ bool full_size_enabled() {
 DA_CHECK("bench.unet") {
   struct Case { std::string name, config; std::vector<int64_t> latents; int64_t ctx_len; };
   std::vector<Case> cases = {{"fixture", read_file(ctx.path("unet/config.json")), {16}, 7}};
-  if (full_size_enabled()) cases.push_back({"sd2", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), {32, 64}, 577});
+  if (full_size_enabled()) cases.push_back({"sd2", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), env_list("DOC_ANON_BENCH_LATENTS", {32, 64}), 577});
   std::vector<int64_t> batches = ctx.device.is_cuda() ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1};
   bench::header(std::string("UNet2DConditionModel (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
   for (const auto& c : cases) {
@@ -71,6 +89,7 @@ DA_CHECK("bench.unet") {
             (void)unet->forward(x, t, e);
           }, 2, 2.0);
           bench::row(tag + " forward", fwd, ctx.device.is_cuda() ? std::to_string(1000.0 / fwd.mean_ms).substr(0, 5) + " it/s" : "");
+          if (env_off("DOC_ANON_BENCH_BACKWARD")) continue;
           auto bwd = bench::time_it(ctx.device, [&] {
             unet->zero_grad();
             unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
