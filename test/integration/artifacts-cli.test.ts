@@ -55,3 +55,16 @@ test('push, ls, pull round trip; a second push of the same version is refused', 
   expect((await run(['artifacts', 'push', src, `r2://${s3.bucket}/../escape/v1`])).code).toBe(2);
   expect((await run(['artifacts', 'frobnicate'])).code).toBe(2);
 });
+
+test('fromPretrained loads a model straight from an r2:// artifact (pulled into the verified cache)', async () => {
+  const { AutoencoderKL } = await import('../../src');
+  const { fixture } = await import('../helpers/fixtures');
+  expect((await run(['artifacts', 'push', fixture('vae'), `r2://${s3.bucket}/models/tiny-vae/v1`])).code).toBe(0);
+  const local = await AutoencoderKL.fromPretrained(fixture('vae'));
+  const remote = await AutoencoderKL.fromPretrained(`r2://${s3.bucket}/models/tiny-vae/latest`);
+  expect(remote.config.block_out_channels).toEqual(local.config.block_out_channels);
+  expect(remote.parameterCount()).toBe(local.parameterCount());
+  local.dispose();
+  remote.dispose();
+  await expect(AutoencoderKL.fromPretrained(`r2://${s3.bucket}/models/none/v1`)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+});
