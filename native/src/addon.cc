@@ -21,6 +21,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   da::bind::register_lpips(env, exports);
   da::bind::register_image(env, exports);
   da::bind::register_train(env, exports);
+  da::bind::register_dist(env, exports);
   return exports;
 }
 

@@ -24,6 +24,7 @@ export const infoCommand: Command = {
       `sdpa           ${i.sdpa ? 'yes' : 'no'}`,
       `mkldnn         ${i.mkldnn ? 'yes' : 'no'}`,
       `gloo (CPU DDP) ${i.gloo ? 'yes' : 'no (built without gloo headers)'}`,
+      `nccl (GPU DDP) ${i.nccl ? 'yes' : 'no'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

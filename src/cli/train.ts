@@ -6,11 +6,15 @@
  *   --device D      cpu | cuda | cuda:N (overrides train.device)
  *   --max-steps N   stop after step N (the LR schedule still spans train.max_steps)
  *   --out DIR       output folder (overrides output_dir)
+ *   --nproc N       data-parallel training on N local ranks (child processes); ranks started by
+ *                   torchrun-style env vars (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, LOCAL_RANK)
+ *                   join the same way. Each rank trains on its shard; only rank 0 writes.
  *   --dry-run       print the resolved plan, check config, models and storage settings, train nothing
  * Progress line on a TTY, JSON log lines otherwise; metrics appended to <out>/metrics.jsonl;
  * SIGINT/SIGTERM write a checkpoint and exit; any failure exits non-zero with the reason.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
@@ -19,6 +23,7 @@ import { native } from '../native/loader';
 import { ArtifactStore } from '../storage/store';
 import type { BaseTrainer } from '../training/base-trainer';
 import { checkpointName, checkpointsRoot, latestCheckpoint } from '../training/checkpoint';
+import { checkDistributedSupport, distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
 import { learningRate } from '../training/lr-schedule';
 import { runTraining } from '../training/loop';
@@ -26,19 +31,30 @@ import { UnetTrainer } from '../training/unet-trainer';
 import { VaeTrainer } from '../training/vae-trainer';
 import type { Command } from './commands';
 import { progressLine } from './progress';
+import { spawnRanks, withoutNproc } from './spawn-ranks';
 
-const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--dry-run]`;
+const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
 
-function plan(cfg: TrainConfig, out: string, maxSteps: number, device: string, resume: string | undefined): Record<string, unknown> {
+/** The ranks of the job: one per process, each on its device. */
+interface JobShape {
+  worldSize: number;
+  /** How the ranks start: one process, --nproc children, or an external launcher (torchrun). */
+  launcher: 'single' | 'nproc' | 'env';
+  ranks: Array<{ rank: number; localRank: number; device: string }>;
+}
+
+function plan(cfg: TrainConfig, out: string, maxSteps: number, device: string, resume: string | undefined, job: JobShape): Record<string, unknown> {
   const t = cfg.train;
   return {
     kind: cfg.kind,
     device,
+    nproc: job.worldSize,
+    distributed: job.worldSize > 1 ? { launcher: job.launcher, backend: device.startsWith('cuda') ? 'nccl' : 'gloo', ranks: job.ranks, sharding: 'rank r takes examples r, r+W, ...' } : false,
     outDir: out,
     resumeFrom: resume ?? null,
     steps: maxSteps,
     scheduleSteps: t.max_steps,
-    examplesPerStep: t.batch_size * t.grad_accum,
+    examplesPerStep: t.batch_size * t.grad_accum * job.worldSize,
     microBatch: t.batch_size,
     gradAccum: t.grad_accum,
     lr: { first: learningRate(cfg.optimizer.lr, cfg.lr_schedule, 0, t.max_steps), peak: cfg.optimizer.lr, last: learningRate(cfg.optimizer.lr, cfg.lr_schedule, t.max_steps - 1, t.max_steps), ...cfg.lr_schedule },
@@ -73,8 +89,14 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         return 0;
       }
       if (!values.config) throw new DocAnonError(ErrorCode.ARGUMENT, `--config is required\n${HELP(kind)}`);
-      if (values.nproc !== undefined && values.nproc !== '1') {
-        throw new DocAnonError(ErrorCode.UNSUPPORTED, 'data-parallel training (--nproc > 1) is not available in this build yet');
+      let nproc = 1;
+      if (values.nproc !== undefined) {
+        nproc = Number(values.nproc);
+        if (!Number.isInteger(nproc) || nproc < 1 || nproc > 1024) throw new DocAnonError(ErrorCode.ARGUMENT, '--nproc must be a positive integer');
+      }
+      const dist: DistEnv = distEnvFromProcess();
+      if (nproc > 1 && dist.worldSize > 1) {
+        throw new DocAnonError(ErrorCode.ARGUMENT, `--nproc ${nproc} inside a distributed job (WORLD_SIZE=${dist.worldSize}): launch with one or the other`);
       }
       const cfg: TrainConfig = kind === 'vae' ? loadVaeTrainConfig(values.config) : loadUnetTrainConfig(values.config);
       if (cfg.kind !== kind) throw new DocAnonError(ErrorCode.CONFIG, `${values.config} is a ${cfg.kind} config; use train-${cfg.kind}`);
@@ -106,25 +128,60 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       if (device.startsWith('cuda') && !native().info().cuda.available) {
         throw new DocAnonError(ErrorCode.DEVICE, `--device ${device}: this build or machine has no CUDA`);
       }
+      const worldSize = nproc > 1 ? nproc : dist.worldSize;
+      if (worldSize > 1) checkDistributedSupport(device);
+      if (nproc > 1 && device.startsWith('cuda') && native().info().cuda.deviceCount < nproc) {
+        throw new DocAnonError(ErrorCode.DEVICE, `--nproc ${nproc} on CUDA needs ${nproc} GPUs (one per rank), found ${native().info().cuda.deviceCount}`);
+      }
+      const job: JobShape = {
+        worldSize,
+        launcher: nproc > 1 ? 'nproc' : dist.worldSize > 1 ? 'env' : 'single',
+        ranks:
+          nproc > 1
+            ? Array.from({ length: nproc }, (_, r) => ({ rank: r, localRank: r, device: rankDevice(device, { ...dist, rank: r, localRank: r, worldSize: nproc }) }))
+            : [{ rank: dist.rank, localRank: dist.localRank, device: rankDevice(device, dist) }],
+      };
       if (values['dry-run']) {
-        process.stdout.write(`${JSON.stringify(plan(cfg, out, maxSteps, device, resumeFrom), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(plan(cfg, out, maxSteps, device, resumeFrom, job), null, 2)}\n`);
         return 0;
       }
+      if (nproc > 1) {
+        // The launcher trains nothing itself: each child is a rank of the same command.
+        log.info({ nproc, device }, `train-${kind}: starting ${nproc} local ranks`);
+        return spawnRanks({ nproc, args: [`train-${kind}`, ...withoutNproc(args)], logger: log });
+      }
+      const writer = dist.rank === 0;
+      // Only rank 0 reports progress; the others speak up only for problems.
+      if (!writer) log.level = 'warn';
+      const rankDev = rankDevice(device, dist);
       if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
-      const trainer: BaseTrainer<unknown> =
-        kind === 'vae'
-          ? ((await VaeTrainer.create(cfg as never, { device, resumeFrom })) as unknown as BaseTrainer<unknown>)
-          : ((await UnetTrainer.create(cfg as never, { device, resumeFrom })) as unknown as BaseTrainer<unknown>);
-      fs.mkdirSync(out, { recursive: true });
-      fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
-      log.info({ plan: plan(cfg, out, maxSteps, device, resumeFrom) }, `train-${kind}: starting at step ${trainer.step}`);
-      const bar = progressLine(`train-${kind}`, maxSteps);
+      // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
+      else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) native().setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
+      const group = dist.worldSize > 1 ? await ProcessGroup.join(dist, rankDev) : undefined;
+      let trainer: BaseTrainer<unknown>;
+      try {
+        const opts = { device: rankDev, resumeFrom, processGroup: group };
+        trainer =
+          kind === 'vae'
+            ? ((await VaeTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>)
+            : ((await UnetTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>);
+      } catch (e) {
+        group?.dispose();
+        throw e;
+      }
+      if (writer) {
+        fs.mkdirSync(out, { recursive: true });
+        fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+      }
+      log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job) }, `train-${kind}: starting at step ${trainer.step}`);
+      const bar = writer ? progressLine(`train-${kind}`, maxSteps) : () => {};
       try {
         const r = await runTraining(trainer, {
           outDir: out,
           maxSteps,
           logger: log,
-          store,
+          writer,
+          store: writer ? store : undefined,
           storageUri: cfg.storage.uri,
           onStep: (s, step) => {
             const terms = Object.entries(s.terms)
@@ -134,10 +191,13 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
             bar(step, `${terms} lr=${s.lr.toExponential(2)} ${((s.examples * 1000) / s.stepMs).toFixed(1)} samples/s`);
           },
         });
+        // No rank leaves (closing its connections) while rank 0 still writes its last checkpoint.
+        if (group) await group.barrier();
         log.info({ steps: r.steps, stoppedBy: r.stoppedBy, checkpoint: r.lastCheckpoint, dataWaitFraction: r.dataWaitFraction }, `train-${kind}: ${r.stoppedBy === 'signal' ? 'stopped by signal' : 'done'}`);
         return r.stoppedBy === 'signal' ? 130 : 0;
       } finally {
         trainer.dispose();
+        group?.dispose();
       }
     },
   };

@@ -42,7 +42,9 @@ export interface NativeInfo {
   mkldnn: boolean;
   openmp: boolean;
   parallelInfo: string;
+  /** Process-group backends this build can create: Gloo (CPU tensors), NCCL (CUDA tensors). */
   gloo: boolean;
+  nccl: boolean;
   napiVersion: number;
 }
 
@@ -115,6 +117,9 @@ export interface NativeInpaintResult {
   steps: Array<{ unetInput: NativeTensorHandle; unetOutput: NativeTensorHandle; latents: NativeTensorHandle }>;
 }
 
+/** Opaque c10d process-group handle (native/src/bind/dist_bind.cc). */
+export type NativeProcessGroupHandle = object & { readonly __processGroup: unique symbol };
+
 /** Opaque trainer handle (native/src/bind/train_bind.cc). */
 export type NativeTrainerHandle = object & { readonly __trainer: unique symbol };
 
@@ -125,6 +130,8 @@ export interface NativeTrainerOptions {
   weightDecay?: number;
   ema?: boolean;
   seed?: number;
+  /** Data parallelism: parameters broadcast from rank 0, gradients averaged over the ranks. */
+  processGroup?: NativeProcessGroupHandle;
 }
 
 export interface NativeStepOptions {
@@ -225,6 +232,11 @@ export interface NativeAddon {
   trainerSaveEma(trainer: NativeTrainerHandle, dir: string): Promise<void>;
   trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; trainable: string[] };
   disposeTrainer(trainer: NativeTrainerHandle): void;
+  distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; device?: string; timeoutMs?: number }): Promise<NativeProcessGroupHandle>;
+  distAllReduceMean(group: NativeProcessGroupHandle, tensors: NativeTensorHandle[]): Promise<void>;
+  distBarrier(group: NativeProcessGroupHandle): Promise<void>;
+  distInfo(group: NativeProcessGroupHandle): { rank: number; worldSize: number; backend: string };
+  disposeProcessGroup(group: NativeProcessGroupHandle): void;
   init(errorClass: new (code: string, message: string) => Error): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;

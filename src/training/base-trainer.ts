@@ -10,12 +10,13 @@ import type { NativeModel } from '../models/native-model';
 import { CHECKPOINT_FORMAT, META_FILE, STATE_FILE, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { TrainConfig } from './config';
 import { learningRate } from './lr-schedule';
+import { SINGLE, type DistEnv } from './distributed';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import { Prefetcher } from './data/prefetch';
 
 /** One optimizer step as reported. */
 export interface StepReport extends StepResult {
-  /** Examples in this step (batch_size * grad_accum). */
+  /** Examples in this step over all ranks (batch_size * grad_accum * world size). */
   examples: number;
   /** Wall time of the step, ms, and how much of it waited on data. */
   stepMs: number;
@@ -35,7 +36,18 @@ export abstract class BaseTrainer<Micro> {
     protected readonly model: NativeModel,
     /** Steps the LR schedule spans (the config's max_steps, independent of --max-steps stops). */
     readonly totalSteps: number,
+    /** This process's rank in a data-parallel job (SINGLE: the whole dataset). */
+    readonly dist: DistEnv = SINGLE,
   ) {}
+
+  /**
+   * The dataset index of this rank's local example i: rank r takes examples r, r + W, r + 2W, ...
+   * so the W ranks' micro-batch k together hold examples k*W*B .. (k+1)*W*B - 1, exactly the
+   * micro-batch k of one process with batch W*B.
+   */
+  protected exampleIndex(local: number): number {
+    return local * this.dist.worldSize + this.dist.rank;
+  }
 
   abstract readonly kind: 'vae' | 'unet';
   protected abstract loadMicro(index: number): Promise<Micro>;
@@ -76,7 +88,7 @@ export abstract class BaseTrainer<Micro> {
       this.step = r.step;
       return {
         ...r,
-        examples: this.config.train.batch_size * micro.length,
+        examples: this.config.train.batch_size * micro.length * this.dist.worldSize,
         stepMs: performance.now() - t0,
         dataWaitMs: data.waitedMs - waited0,
       };

@@ -24,6 +24,11 @@ export interface LoopOptions {
   storageUri?: string;
   /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
   handleSignals?: boolean;
+  /**
+   * Whether this process writes checkpoints and metrics (default true). In a data-parallel job
+   * only rank 0 does: every rank holds the same weights, and one writer keeps the folder consistent.
+   */
+  writer?: boolean;
 }
 
 export interface LoopResult {
@@ -39,7 +44,8 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   const cfg = trainer.config;
   const maxSteps = Math.min(o.maxSteps ?? cfg.train.max_steps, cfg.train.max_steps);
   const root = checkpointsRoot(o.outDir);
-  fs.mkdirSync(o.outDir, { recursive: true });
+  const writer = o.writer ?? true;
+  if (writer) fs.mkdirSync(o.outDir, { recursive: true });
   const metricsPath = path.resolve(o.outDir, cfg.log.metrics_file);
   let stopSignal: string | null = null;
   const onSignal = (sig: string): void => {
@@ -57,6 +63,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   let stepMs = 0;
   let waitMs = 0;
   const checkpoint = async (): Promise<void> => {
+    if (!writer) return;
     if (lastCheckpoint && lastCheckpoint.endsWith(String(trainer.step).padStart(8, '0'))) return;
     lastCheckpoint = await trainer.saveCheckpoint(root);
     pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
@@ -88,7 +95,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
         dataWaitMs: r.dataWaitMs,
         ...r.terms,
       };
-      fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+      if (writer) fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
       o.onStep?.(r, r.step, maxSteps);
       if (r.step % cfg.log.every === 0 || r.step === maxSteps) o.logger?.info(line, 'train step');
       if (r.step % cfg.checkpoint.every === 0) await checkpoint();

@@ -6,6 +6,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { native } from '../native/loader';
 import type { NativeStepResult, NativeTrainerHandle, NativeUnetMicroBatch } from '../native/types';
 import type { NativeModel } from '../models/native-model';
+import type { ProcessGroup } from './distributed';
 import type { Tensor } from '../core/tensor';
 
 export interface TrainerCreateOptions {
@@ -16,6 +17,8 @@ export interface TrainerCreateOptions {
   weightDecay?: number;
   ema?: boolean;
   seed?: number;
+  /** Data parallelism over this group (see ./distributed). */
+  processGroup?: ProcessGroup;
 }
 
 export interface StepControl {
@@ -63,8 +66,9 @@ export class NativeTrainer {
 
   /** Collects the model's parameters that require grad (freeze others first). */
   static async create(model: NativeModel, options: TrainerCreateOptions = {}): Promise<NativeTrainer> {
-    const { lr: _lr, ...rest } = options;
-    return new NativeTrainer(await model.runExclusive(() => native().createTrainer(model.handle, rest)), model);
+    const { lr: _lr, processGroup, ...rest } = options;
+    const opts = processGroup ? { ...rest, processGroup: processGroup.nativeHandle } : rest;
+    return new NativeTrainer(await model.runExclusive(() => native().createTrainer(model.handle, opts)), model);
   }
 
   private h(): NativeTrainerHandle {

@@ -16,7 +16,8 @@ import type { PageSource } from './data/pages';
 import { unetExample } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
-import { pageSource, type TrainerBuildOptions } from './vae-trainer';
+import type { ProcessGroup } from './distributed';
+import { pageSource, rankSeed, type TrainerBuildOptions } from './vae-trainer';
 
 /** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
 export interface UnetMicro {
@@ -37,8 +38,9 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     readonly unet: UNet2DConditionModel,
     private readonly vae: AutoencoderKL,
     private readonly glyph: GlyphEncoder,
+    group?: ProcessGroup,
   ) {
-    super(config, trainer, unet, config.train.max_steps);
+    super(config, trainer, unet, config.train.max_steps, group?.env);
     this.pages = pageSource(config.data);
   }
 
@@ -63,9 +65,10 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
         eps: o.eps,
         weightDecay: o.weight_decay,
         ema: config.ema.enabled,
-        seed: config.train.seed,
+        seed: rankSeed(config.train.seed, options.processGroup),
+        processGroup: options.processGroup,
       });
-      const t = new UnetTrainer(config, nt, unet, vae, glyph);
+      const t = new UnetTrainer(config, nt, unet, vae, glyph, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {
@@ -96,7 +99,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
           boxExtend: c.data.box_extend,
           examplesPerPage: c.data.examples_per_page,
         },
-        index * B + b,
+        this.exampleIndex(index * B + b),
       );
       images.set(ex.image, b * R * R * 3);
       boxes.set(ex.box, b * 4);

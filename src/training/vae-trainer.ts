@@ -11,6 +11,7 @@ import { BaseTrainer } from './base-trainer';
 import type { VaeTrainConfig } from './config';
 import { DatasetPages, SyntheticPages, type PageSource } from './data/pages';
 import { vaeBatch, type VaeBatch } from './data/vae-examples';
+import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
 
@@ -19,6 +20,16 @@ export interface TrainerBuildOptions {
   device?: string;
   /** A checkpoint folder to resume from (its model/ weights, optimizer, generator, cursor). */
   resumeFrom?: string;
+  /** Data parallelism: this rank's shard of the data, gradients averaged over the group. */
+  processGroup?: ProcessGroup;
+}
+
+/**
+ * The trainer seed of a rank: each rank draws its own noise (posterior samples, timesteps), as one
+ * process would for different examples of its batch; rank 0 keeps the configured seed.
+ */
+export function rankSeed(seed: number, group?: ProcessGroup): number {
+  return seed + (group?.rank ?? 0);
 }
 
 export function pageSource(config: VaeTrainConfig['data']): PageSource {
@@ -36,8 +47,9 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     trainer: NativeTrainer,
     readonly vae: AutoencoderKL,
     private readonly lpips: Lpips | null,
+    group?: ProcessGroup,
   ) {
-    super(config, trainer, vae, config.train.max_steps);
+    super(config, trainer, vae, config.train.max_steps, group?.env);
     this.pages = pageSource(config.data);
   }
 
@@ -69,9 +81,10 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
         eps: o.eps,
         weightDecay: o.weight_decay,
         ema: config.ema.enabled,
-        seed: config.train.seed,
+        seed: rankSeed(config.train.seed, options.processGroup),
+        processGroup: options.processGroup,
       });
-      const t = new VaeTrainer(config, nt, vae, lpips);
+      const t = new VaeTrainer(config, nt, vae, lpips, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {
@@ -84,7 +97,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
   protected loadMicro(index: number): Promise<VaeBatch> {
     const c = this.vaeConfig;
     const b = c.train.batch_size;
-    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page }, index * b, b);
+    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page }, index * b, b, (i) => this.exampleIndex(i));
   }
 
   protected async nativeStep(micro: VaeBatch[], control: StepControl): Promise<StepResult> {

@@ -11,6 +11,7 @@
 #include "bind/tensor_handle.h"
 #include "bind/threads.h"
 #include "core/error.h"
+#include "dist/process_group.h"
 
 namespace da::bind {
 namespace {
@@ -43,11 +44,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
     o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
     o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
-#ifdef DOC_ANON_HAVE_GLOO
-    o.Set("gloo", Napi::Boolean::New(env, true));
-#else
-    o.Set("gloo", Napi::Boolean::New(env, false));
-#endif
+    // Process-group backends this build can create (data-parallel training on CPU / CUDA).
+    o.Set("gloo", Napi::Boolean::New(env, dist::gloo_available()));
+    o.Set("nccl", Napi::Boolean::New(env, dist::nccl_available()));
     o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
     return o;
   });

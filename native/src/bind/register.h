@@ -16,4 +16,5 @@ void register_glyph_encoder(Napi::Env env, Napi::Object exports);
 void register_lpips(Napi::Env env, Napi::Object exports);
 void register_image(Napi::Env env, Napi::Object exports);
 void register_train(Napi::Env env, Napi::Object exports);
+void register_dist(Napi::Env env, Napi::Object exports);  // process groups (data parallelism)
 }  // namespace da::bind

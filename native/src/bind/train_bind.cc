@@ -11,6 +11,7 @@
 
 #include "bind/args.h"
 #include "bind/async.h"
+#include "bind/dist_handle.h"
 #include "bind/errors.h"
 #include "bind/model_handle.h"
 #include "bind/options.h"
@@ -18,6 +19,7 @@
 #include "bind/tensor_handle.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "dist/data_parallel.h"
 #include "io/safetensors.h"
 #include "models/lpips.h"
 #include "models/unet.h"
@@ -37,6 +39,7 @@ const napi_type_tag kTrainerTag = {0x6a1d3e5f7b9c2e40ULL, 0x8f7e6d5c4b3a2918ULL}
 struct TrainerBox {
   std::shared_ptr<ModelBox> model;
   std::unique_ptr<train::Trainer> trainer;
+  std::shared_ptr<dist::ProcessGroup> group;  // data parallelism (null: one process)
   bool disposed = false;
 };
 using TrainerPtr = std::shared_ptr<TrainerBox>;
@@ -93,7 +96,9 @@ Napi::Value result_to_js(Napi::Env env, train::StepResult& r) {
   return o;
 }
 
-// createTrainer(model, { beta1, beta2, eps, weightDecay, ema, seed }) -> Promise<trainer>
+// createTrainer(model, { beta1, beta2, eps, weightDecay, ema, seed, processGroup? }) -> Promise<trainer>
+// With a process group the parameters are broadcast from rank 0 and every step averages the
+// gradients over the ranks (dist/data_parallel.h).
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -107,13 +112,18 @@ Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
     to.adamw.weight_decay = field_number(o, "weightDecay").value_or(to.adamw.weight_decay);
     to.ema = field_bool(o, "ema").value_or(false);
     to.seed = static_cast<uint64_t>(field_int(o, "seed", 0, (int64_t{1} << 53) - 1).value_or(0));
+    std::shared_ptr<dist::ProcessGroup> group = has_field(o, "processGroup") ? process_group_from(o.Get("processGroup")) : nullptr;
     return run_async<TrainerPtr>(
         env,
-        [model, to]() {
+        [model, to, group]() {
           std::lock_guard<std::mutex> lock(model->mutex);
           auto box = std::make_shared<TrainerBox>();
           box->model = model;
           box->trainer = std::make_unique<train::Trainer>(*model->module, to);
+          if (group) {
+            dist::attach_data_parallel(*box->trainer, group);
+            box->group = group;
+          }
           return box;
         },
         [](Napi::Env e, TrainerPtr& t) -> Napi::Value {

@@ -20,11 +20,18 @@ export interface VaeExampleOptions {
   examplesPerPage: number;
 }
 
-export async function vaeBatch(pages: PageSource, o: VaeExampleOptions, start: number, batchSize: number): Promise<VaeBatch> {
+/** Local examples start .. start + batchSize - 1; `toDataset` maps each to its dataset index (a rank's shard). */
+export async function vaeBatch(
+  pages: PageSource,
+  o: VaeExampleOptions,
+  start: number,
+  batchSize: number,
+  toDataset: (local: number) => number = (i) => i,
+): Promise<VaeBatch> {
   const s = o.cropSize;
   const images = new Uint8Array(batchSize * s * s * 3);
   for (let b = 0; b < batchSize; b++) {
-    const i = start + b;
+    const i = toDataset(start + b);
     const page = await pages.page(Math.floor(i / o.examplesPerPage));
     if (page.width < s || page.height < s) {
       throw new DocAnonError(ErrorCode.CONFIG, `data.crop_size ${s} is larger than a ${page.width}x${page.height} page`);
