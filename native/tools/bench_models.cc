@@ -75,11 +75,18 @@ DA_CHECK("bench.unet") {
     auto unet = std::make_shared<models::UNet2DConditionModelImpl>(cfg);
     unet->to(ctx.device, ctx.dtype);
     unet->eval();
+    const bool cl = std::getenv("DOC_ANON_CHANNELS_LAST") && std::string(std::getenv("DOC_ANON_CHANNELS_LAST")) == "1";
+    if (cl) {
+      torch::NoGradGuard ng;
+      for (auto& p : unet->parameters())
+        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
     for (int64_t b : batches)
       for (int64_t hw : c.latents)
         for (int th : thread_counts(ctx)) {
           at::set_num_threads(th);
           at::Tensor x = at::randn({b, cfg.in_channels, hw, hw}, opts(ctx));
+          if (cl) x = x.contiguous(at::MemoryFormat::ChannelsLast);
           at::Tensor t = at::full({b}, 500, at::TensorOptions().dtype(at::kLong).device(ctx.device));
           at::Tensor e = at::randn({b, c.ctx_len, cfg.cross_attention_dim.at(0)}, opts(ctx));
           std::string tag = c.name + " b" + std::to_string(b) + " latent " + std::to_string(hw) + "x" + std::to_string(hw) +
