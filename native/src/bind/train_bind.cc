@@ -6,6 +6,7 @@
 #include <torch/autograd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <mutex>
 
@@ -244,63 +245,53 @@ Napi::Value TrainerUnetStep(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value TrainerSaveState(const Napi::CallbackInfo& info) {
+// (trainer, path) calls: checks on the JS thread, then `body` on a worker under the model's lock.
+Napi::Value trainer_path_call(const Napi::CallbackInfo& info, const char* what,
+                              std::function<void(const TrainerPtr&, const std::string&)> body,
+                              std::function<void(const TrainerPtr&)> precheck = nullptr) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     TrainerPtr t = trainer_from(info[0]);
-    std::string path = get_string(info[1], "path");
+    std::string path = get_string(info[1], what);
+    if (precheck) precheck(t);
     return run_async<bool>(
         env,
-        [t, path]() {
+        [t, path, body]() {
           std::lock_guard<std::mutex> lock(t->model->mutex);
-          t->trainer->save_state(path);
+          body(t, path);
           return true;
         },
         [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
   });
 }
 
+Napi::Value TrainerSaveState(const Napi::CallbackInfo& info) {
+  return trainer_path_call(info, "path", [](const TrainerPtr& t, const std::string& path) { t->trainer->save_state(path); });
+}
+
 Napi::Value TrainerLoadState(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    TrainerPtr t = trainer_from(info[0]);
-    std::string path = get_string(info[1], "path");
-    return run_async<bool>(
-        env,
-        [t, path]() {
-          std::lock_guard<std::mutex> lock(t->model->mutex);
-          t->trainer->load_state(path);
-          return true;
-        },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
-  });
+  return trainer_path_call(info, "path", [](const TrainerPtr& t, const std::string& path) { t->trainer->load_state(path); });
 }
 
 // trainerSaveEma(trainer, dir): config.json + diffusion_pytorch_model.safetensors with the EMA
 // weights (the frozen parameters and buffers from the model), loadable by fromPretrained.
 Napi::Value TrainerSaveEma(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    TrainerPtr t = trainer_from(info[0]);
-    std::string dir = get_string(info[1], "dir");
-    if (!t->trainer->has_ema()) fail(code::kArgument, "this trainer was created without EMA");
-    if (!t->model->config_json) fail(code::kUnsupported, "the model has no config to save");
-    return run_async<bool>(
-        env,
-        [t, dir]() {
-          std::lock_guard<std::mutex> lock(t->model->mutex);
-          std::filesystem::create_directories(dir);
-          {
-            std::ofstream f(dir + "/config.json");
-            f << t->model->config_json();
-            if (!f) fail(code::kIo, "cannot write " + dir + "/config.json");
-          }
-          io::write_safetensors(dir + "/diffusion_pytorch_model.safetensors", t->trainer->ema()->averaged_state_dict(*t->model->module),
-                                {{"format", "pt"}});
-          return true;
-        },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
-  });
+  return trainer_path_call(
+      info, "dir",
+      [](const TrainerPtr& t, const std::string& dir) {
+        std::filesystem::create_directories(dir);
+        {
+          std::ofstream f(dir + "/config.json");
+          f << t->model->config_json();
+          if (!f) fail(code::kIo, "cannot write " + dir + "/config.json");
+        }
+        io::write_safetensors(dir + "/diffusion_pytorch_model.safetensors", t->trainer->ema()->averaged_state_dict(*t->model->module),
+                              {{"format", "pt"}});
+      },
+      [](const TrainerPtr& t) {
+        if (!t->trainer->has_ema()) fail(code::kArgument, "this trainer was created without EMA");
+        if (!t->model->config_json) fail(code::kUnsupported, "the model has no config to save");
+      });
 }
 
 Napi::Value TrainerInfo(const Napi::CallbackInfo& info) {
