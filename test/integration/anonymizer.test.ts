@@ -82,6 +82,16 @@ describe('Anonymizer with the diffute engine (fixture models)', () => {
     expect(a.image.equals(c.image)).toBe(false);
   });
 
+  it('classifier-free guidance runs against the zero context that conditioning dropout trains on', async () => {
+    const { png, regions } = await page();
+    const guided = await Anonymizer.create({ ...opts, diffute: { ...opts.diffute, guidanceScale: 3 } });
+    const a = await guided.anonymize(png, { regions: regions.slice(0, 1) });
+    const b = await anonymizer.anonymize(png, { regions: regions.slice(0, 1) });
+    guided.dispose();
+    expect(a.reports[0].details.changedFraction as number).toBeGreaterThan(0);
+    expect(a.image.equals(b.image)).toBe(false);
+  });
+
   it('honours an AbortSignal and reports nothing', async () => {
     const { png, regions } = await page();
     const ac = new AbortController();

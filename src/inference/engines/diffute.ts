@@ -207,7 +207,8 @@ export class DiffuteEngine implements Engine {
         image: imageT,
         mask: maskT,
         encoderHiddenStates: context,
-        negativeEncoderHiddenStates: o.guidanceScale > 1 ? await this.models.glyphEncoder.encodeTexts(batch.map(() => '')) : undefined,
+        // The unconditional input is what conditioning dropout trains on: an all-zero context.
+        negativeEncoderHiddenStates: o.guidanceScale > 1 ? Tensor.zeros(context.shape) : undefined,
         steps: o.steps,
         guidanceScale: o.guidanceScale,
         maskedFill: o.maskedFill,
