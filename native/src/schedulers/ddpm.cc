@@ -27,24 +27,7 @@ DDPMConfig DDPMConfig::from_json(const json::Value& config) {
 
 DDPMScheduler::DDPMScheduler(DDPMConfig cfg) : Scheduler(cfg.schedule), dcfg_(std::move(cfg)) {}
 
-void DDPMScheduler::set_timesteps(int64_t n) {
-  const int64_t T = cfg_.num_train_timesteps;
-  if (n < 1 || n > T)
-    fail(code::kArgument, "num_inference_steps must be in [1, " + std::to_string(T) + "], got " + std::to_string(n));
-  std::vector<double> ts;
-  if (cfg_.timestep_spacing == Spacing::kLinspace) {
-    for (double v : detail::np_linspace(0, (double)(T - 1), n)) ts.push_back(detail::np_round(v));
-    std::reverse(ts.begin(), ts.end());
-  } else if (cfg_.timestep_spacing == Spacing::kLeading) {
-    int64_t ratio = T / n;
-    for (int64_t i = n - 1; i >= 0; --i) ts.push_back((double)(i * ratio + cfg_.steps_offset));
-  } else {
-    double ratio = (double)T / (double)n;
-    for (double v : detail::np_arange((double)T, 0, -ratio)) ts.push_back(detail::np_round(v) - 1);
-  }
-  timesteps_ = ts;
-  num_inference_steps_ = n;
-}
+void DDPMScheduler::set_timesteps(int64_t n) { set_integer_timesteps(n); }
 
 int64_t DDPMScheduler::previous_timestep(int64_t t) const {
   if (num_inference_steps_ == 0) return t - 1;

@@ -94,6 +94,9 @@ class Scheduler {
  protected:
   explicit Scheduler(ScheduleConfig cfg);
   void refresh_alphas_cumprod();  // after a subclass edits alphas_cumprod_t_
+  // DDIM/DDPM set_timesteps: integer timesteps by the configured spacing (leading / linspace /
+  // trailing, as diffusers computes them with numpy), descending; sets timesteps_ and the count.
+  void set_integer_timesteps(int64_t num_inference_steps);
   // Integer timestep in [0, num_train_timesteps): ERR_ARGUMENT otherwise.
   int64_t train_index(double timestep, const char* what) const;
   // sqrt(alphas_cumprod[t]) and sqrt(1 - alphas_cumprod[t]) for a timestep tensor, shaped to
