@@ -11,7 +11,8 @@ import { CHECKPOINT_FORMAT, META_FILE, STATE_FILE, readCheckpointMeta, writeChec
 import type { TrainConfig } from './config';
 import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
-import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
+import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
+import type { ProcessGroup } from './distributed';
 import { Prefetcher } from './data/prefetch';
 
 /** One optimizer step as reported. */
@@ -21,6 +22,37 @@ export interface StepReport extends StepResult {
   /** Wall time of the step, ms, and how much of it waited on data. */
   stepMs: number;
   dataWaitMs: number;
+}
+
+export interface TrainerBuildOptions {
+  /** Overrides train.device. */
+  device?: string;
+  /** A checkpoint folder to resume from (its model/ weights, optimizer, generator, cursor). */
+  resumeFrom?: string;
+  /** Data parallelism: this rank's shard of the data, gradients averaged over the group. */
+  processGroup?: ProcessGroup;
+}
+
+/**
+ * The trainer seed of a rank: each rank draws its own noise (posterior samples, timesteps), as one
+ * process would for different examples of its batch; rank 0 keeps the configured seed.
+ */
+export function rankSeed(seed: number, group?: ProcessGroup): number {
+  return seed + (group?.rank ?? 0);
+}
+
+/** The native optimizer-step trainer for `model`, from the config's optimizer, EMA and seed. */
+export function createNativeTrainer(model: NativeModel, config: TrainConfig, options: TrainerBuildOptions): Promise<NativeTrainer> {
+  const o = config.optimizer;
+  return NativeTrainer.create(model, {
+    beta1: o.beta1,
+    beta2: o.beta2,
+    eps: o.eps,
+    weightDecay: o.weight_decay,
+    ema: config.ema.enabled,
+    seed: rankSeed(config.train.seed, options.processGroup),
+    processGroup: options.processGroup,
+  });
 }
 
 export abstract class BaseTrainer<Micro> {

@@ -10,14 +10,14 @@ import { preprocessTrocr, type GlyphEncoder } from '../models/glyph-encoder';
 import { SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { renderGlyph } from '../render/glyph';
-import { BaseTrainer } from './base-trainer';
+import { BaseTrainer, createNativeTrainer, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
 import type { PageSource } from './data/pages';
 import { unetExample } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
-import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
+import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
-import { pageSource, rankSeed, type TrainerBuildOptions } from './vae-trainer';
+import { pageSource } from './vae-trainer';
 
 /** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
 export interface UnetMicro {
@@ -58,16 +58,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
       unet.setRequiresGrad(true);
       vae.setRequiresGrad(false);
       glyph.setRequiresGrad(false);
-      const o = config.optimizer;
-      const nt = await NativeTrainer.create(unet, {
-        beta1: o.beta1,
-        beta2: o.beta2,
-        eps: o.eps,
-        weightDecay: o.weight_decay,
-        ema: config.ema.enabled,
-        seed: rankSeed(config.train.seed, options.processGroup),
-        processGroup: options.processGroup,
-      });
+      const nt = await createNativeTrainer(unet, config, options);
       const t = new UnetTrainer(config, nt, unet, vae, glyph, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;

@@ -7,30 +7,13 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { Lpips } from '../models/lpips';
-import { BaseTrainer } from './base-trainer';
+import { BaseTrainer, createNativeTrainer, type TrainerBuildOptions } from './base-trainer';
 import type { VaeTrainConfig } from './config';
 import { DatasetPages, SyntheticPages, type PageSource } from './data/pages';
 import { vaeBatch, type VaeBatch } from './data/vae-examples';
 import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
-import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
-
-export interface TrainerBuildOptions {
-  /** Overrides train.device. */
-  device?: string;
-  /** A checkpoint folder to resume from (its model/ weights, optimizer, generator, cursor). */
-  resumeFrom?: string;
-  /** Data parallelism: this rank's shard of the data, gradients averaged over the group. */
-  processGroup?: ProcessGroup;
-}
-
-/**
- * The trainer seed of a rank: each rank draws its own noise (posterior samples, timesteps), as one
- * process would for different examples of its batch; rank 0 keeps the configured seed.
- */
-export function rankSeed(seed: number, group?: ProcessGroup): number {
-  return seed + (group?.rank ?? 0);
-}
+import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 
 export function pageSource(config: VaeTrainConfig['data']): PageSource {
   if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
@@ -74,16 +57,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
         if (!config.lpips) throw new DocAnonError(ErrorCode.CONFIG, 'loss.lpips_weight > 0 needs lpips.backbone');
         lpips = await buildLpips(config.lpips.backbone, config.lpips.heads, device);
       }
-      const o = config.optimizer;
-      const nt = await NativeTrainer.create(vae, {
-        beta1: o.beta1,
-        beta2: o.beta2,
-        eps: o.eps,
-        weightDecay: o.weight_decay,
-        ema: config.ema.enabled,
-        seed: rankSeed(config.train.seed, options.processGroup),
-        processGroup: options.processGroup,
-      });
+      const nt = await createNativeTrainer(vae, config, options);
       const t = new VaeTrainer(config, nt, vae, lpips, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
@@ -123,3 +97,5 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     this.lpips?.dispose();
   }
 }
+
+export type { TrainerBuildOptions } from './base-trainer';
