@@ -74,6 +74,8 @@ export type { ModelLoadOptions, ParameterInfo } from './models/native-model';
 export { inpaintLoop, MASKED_FILL } from './inference/inpaint-loop';
 export type { InpaintLoopOptions, InpaintLoopResult } from './inference/inpaint-loop';
 export { GlyphEncoder, preprocessTrocr } from './models/glyph-encoder';
+export { GlyphProjection, GlyphProjectionConfigSchema } from './models/glyph-projection';
+export type { GlyphProjectionConfig } from './models/glyph-projection';
 export type { GlyphEncoderOutput, RgbPixels, ViTConfig } from './models/glyph-encoder';
 export { Lpips, bundledLpipsHeads } from './models/lpips';
 export type { LpipsOutput } from './models/lpips';
@@ -112,3 +114,15 @@ export {
   type UnetTrainConfig,
 } from './training/config';
 export { listCheckpoints, latestCheckpoint, readCheckpointMeta, writeCheckpoint, pruneCheckpoints, type CheckpointMeta } from './training/checkpoint';
+export {
+  importDataset,
+  importFunsd,
+  importXfund,
+  ImportDatasetOptionsSchema,
+  FunsdAnnotationSchema,
+  XfundSplitSchema,
+  FormEntitySchema,
+  type ImportDatasetOptions,
+  type ImportReport,
+  type DatasetFormat,
+} from './training/data/importers';

@@ -18,6 +18,7 @@
 #include "io/safetensors.h"
 #include "models/config_reader.h"
 #include "models/vit.h"
+#include "models/glyph_projection.h"
 #include "models/weights.h"
 
 namespace {

@@ -34,7 +34,8 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --include-original   put the original text into the report (keep the report private)
   --dpi N              PDF input: rendering resolution (default 150)
   --engine NAME        classic (default, no weights) | diffute
-  --model DIR|r2://    diffute: a folder with unet/, vae/ (and scheduler/) in the diffusers layout
+  --model DIR|r2://    diffute: a folder with unet/, vae/ (and scheduler/, glyph_projection/) in the
+                       diffusers layout; glyph_projection/ is used when the folder has one
   --glyph-encoder DIR  diffute: TrOCR folder (default: <model>/glyph_encoder)
   --sampler NAME       ddpm (default) | ddim | dpmpp2m | euler | pndm
   --steps N            sampling steps (default 50)
@@ -191,6 +192,7 @@ export const anonymizeCommand: Command = {
         vae: join('vae'),
         glyphEncoder: values['glyph-encoder'] ?? join('glyph_encoder'),
         scheduler: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'scheduler')) ? path.join(m, 'scheduler') : undefined,
+        glyphProjection: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'glyph_projection')) ? path.join(m, 'glyph_projection') : undefined,
       };
       options.diffute = { sampler: values.sampler as never, steps: int(values.steps, 'steps'), seed: int(values.seed, 'seed') };
     } else {

@@ -1,6 +1,7 @@
 /** The table of `doc-anon` subcommands. */
 import { anonymizeCommand } from './anonymize';
 import { artifactsCommand } from './artifacts';
+import { datasetCommand } from './dataset';
 import { detectCommand } from './detect';
 import { serveCommand } from './serve';
 import { infoCommand } from './info';
@@ -19,4 +20,5 @@ export const commands: Record<string, Command> = {
   serve: serveCommand,
   'train-vae': trainVaeCommand,
   'train-unet': trainUnetCommand,
+  dataset: datasetCommand,
 };

@@ -23,6 +23,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { setNumThreads } from '../core/runtime';
 import { AutoencoderKL } from '../models/autoencoder-kl';
 import { GlyphEncoder } from '../models/glyph-encoder';
+import { GlyphProjection } from '../models/glyph-projection';
 import { NoiseScheduler } from '../models/scheduler';
 import { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
@@ -47,6 +48,8 @@ export const AnonymizerOptionsSchema = z.strictObject({
       unet: z.string().min(1),
       vae: z.string().min(1),
       glyphEncoder: z.string().min(1),
+      /** The glyph projection trained with the UNet (needed when the encoder's width differs from its cross_attention_dim). */
+      glyphProjection: z.string().min(1).optional(),
       /** A scheduler_config.json (file or folder); default SD2-inpainting's. */
       scheduler: z.string().min(1).optional(),
     })
@@ -169,13 +172,15 @@ export class Anonymizer {
       owned.push(vae);
       const glyphEncoder = await GlyphEncoder.fromPretrained(o.models.glyphEncoder, load);
       owned.push(glyphEncoder);
+      const glyphProjection = o.models.glyphProjection ? await GlyphProjection.fromPretrained(o.models.glyphProjection, load) : undefined;
+      if (glyphProjection) owned.push(glyphProjection);
       let schedulerConfig = o.diffute?.schedulerConfig;
       if (!schedulerConfig && o.models.scheduler) {
         const file = fs.statSync(o.models.scheduler).isDirectory() ? path.join(o.models.scheduler, 'scheduler_config.json') : o.models.scheduler;
         schedulerConfig = JSON.parse(fs.readFileSync(file, 'utf8').replace(/-Infinity/g, 'null')) as Record<string, unknown>;
         NoiseScheduler.fromConfig(schedulerConfig, o.diffute?.sampler ?? 'ddpm'); // validate now, not at the first page
       }
-      const engine = new DiffuteEngine({ unet, vae, glyphEncoder }, { ...o.diffute, schedulerConfig });
+      const engine = new DiffuteEngine({ unet, vae, glyphEncoder, glyphProjection }, { ...o.diffute, schedulerConfig });
       return new Anonymizer(o, engine, owned, runtime.ocr);
     } catch (e) {
       for (const m of owned) m.dispose();

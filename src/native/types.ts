@@ -132,6 +132,8 @@ export interface NativeTrainerOptions {
   seed?: number;
   /** Data parallelism: parameters broadcast from rank 0, gradients averaged over the ranks. */
   processGroup?: NativeProcessGroupHandle;
+  /** A UNet trainer's glyph projection, trained with it (parameters `glyph_projection.*`). */
+  glyphProjection?: NativeModelHandle;
 }
 
 export interface NativeStepOptions {
@@ -185,6 +187,9 @@ export interface NativeAddon {
     pixelValues: NativeTensorHandle,
     keepIntermediates: boolean,
   ): Promise<{ lastHiddenState: NativeTensorHandle; embeddings?: NativeTensorHandle; layerOutputs: NativeTensorHandle[] }>;
+  loadGlyphProjection(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  createGlyphProjection(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
+  glyphProject(projection: NativeModelHandle, hiddenStates: NativeTensorHandle): Promise<NativeTensorHandle>;
   preprocessTrocr(images: NativeTensorHandle, size: number): Promise<{ pixelValues: NativeTensorHandle; resized: NativeTensorHandle }>;
   imageToTensor(image: NativeTensorHandle): Promise<NativeTensorHandle>;
   tensorToImage(tensor: NativeTensorHandle): Promise<NativeTensorHandle>;
@@ -229,7 +234,7 @@ export interface NativeAddon {
   ): Promise<NativeStepResult>;
   trainerSaveState(trainer: NativeTrainerHandle, path: string): Promise<void>;
   trainerLoadState(trainer: NativeTrainerHandle, path: string): Promise<void>;
-  trainerSaveEma(trainer: NativeTrainerHandle, dir: string): Promise<void>;
+  trainerSaveEma(trainer: NativeTrainerHandle, dir: string, part?: 'glyph_projection'): Promise<void>;
   trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; trainable: string[] };
   disposeTrainer(trainer: NativeTrainerHandle): void;
   distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; device?: string; timeoutMs?: number }): Promise<NativeProcessGroupHandle>;

@@ -41,10 +41,19 @@ export function rankSeed(seed: number, group?: ProcessGroup): number {
   return seed + (group?.rank ?? 0);
 }
 
-/** The native optimizer-step trainer for `model`, from the config's optimizer, EMA and seed. */
-export function createNativeTrainer(model: NativeModel, config: TrainConfig, options: TrainerBuildOptions): Promise<NativeTrainer> {
+/**
+ * The native optimizer-step trainer for `model` (and a UNet's glyph projection, trained with it),
+ * from the config's optimizer, EMA and seed.
+ */
+export function createNativeTrainer(
+  model: NativeModel,
+  config: TrainConfig,
+  options: TrainerBuildOptions,
+  glyphProjection?: NativeModel,
+): Promise<NativeTrainer> {
   const o = config.optimizer;
   return NativeTrainer.create(model, {
+    glyphProjection,
     beta1: o.beta1,
     beta2: o.beta2,
     eps: o.eps,
@@ -87,6 +96,8 @@ export abstract class BaseTrainer<Micro> {
   protected abstract disposeMicro(micro: Micro): void;
   /** Frozen or auxiliary models to free with the trainer. */
   protected abstract disposeOthers(): void;
+  /** Writes what a subclass trains besides the model into a checkpoint folder being written. */
+  protected async saveAuxiliary(_dir: string): Promise<void> {}
 
   lrAt(step: number): number {
     return learningRate(this.config.optimizer.lr, this.config.lr_schedule, step, this.totalSteps);
@@ -149,6 +160,7 @@ export abstract class BaseTrainer<Micro> {
     return writeCheckpoint(root, this.meta(), async (dir) => {
       await this.model.save(path.join(dir, 'model'));
       if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, 'ema'));
+      await this.saveAuxiliary(dir);
       await this.trainer.saveState(path.join(dir, STATE_FILE));
     });
   }

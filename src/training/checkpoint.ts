@@ -5,6 +5,8 @@
  *     model/            diffusers layout (config.json + diffusion_pytorch_model.safetensors):
  *                       loadable by diffusers and by our fromPretrained
  *     ema/              the EMA weights in the same layout (when EMA is on)
+ *     glyph_projection/ a UNet run's trained glyph projection (config.json + model.safetensors),
+ *     ema_glyph_projection/  and its EMA (when both are on)
  *     trainer_state.safetensors   AdamW moments and step, EMA shadows, generator state
  *     trainer.json      step, data cursor, LR schedule state, seeds, the resolved config
  *

@@ -61,6 +61,29 @@ const SyntheticDataSchema = z.strictObject({
   rotation: z.number().min(0).max(10).default(0),
 });
 
+/**
+ * Light augmentation of VAE crops (default: all off, crops are the page's pixels). Drawn from the
+ * same (seed, example) stream as the crop, so a resumed run sees the same examples. Documents-first:
+ * no flip and no blur unless asked (mirrored text is not a document; the VAE must keep text sharp).
+ */
+const VaeAugmentSchema = z.strictObject({
+  /** Mirror half of the crops left-right (off: mirrored text is not a document). */
+  hflip: z.boolean().default(false),
+  /** Brightness shift drawn in [-b, b] as a fraction of full scale (0.1 = up to 25.5 levels). */
+  brightness: z.number().min(0).max(0.5).default(0),
+  /** Contrast factor drawn in [1 - c, 1 + c], around mid-grey (127.5). */
+  contrast: z.number().min(0).max(0.9).default(0),
+  /** Gaussian noise: each crop draws a standard deviation in [0, noise] levels (0..255), one sample per pixel (all channels). */
+  noise: z.number().min(0).max(64).default(0),
+  /** JPEG re-compression at a quality drawn in [min, max] (1..100); null: none. */
+  jpeg_quality: z
+    .tuple([z.number().int().min(1).max(100), z.number().int().min(1).max(100)])
+    .refine(([lo, hi]) => lo <= hi, { message: 'must be [min, max] with min <= max' })
+    .nullable()
+    .default(null),
+});
+export type VaeAugmentConfig = z.output<typeof VaeAugmentSchema>;
+
 const dataFields = {
     source: z.enum(['synthetic', 'dataset']).default('synthetic'),
     /** Folder of `*.json` annotations (dataset format) with their images (source: dataset). */
@@ -131,6 +154,7 @@ export const VaeTrainConfigSchema = z.strictObject({
       ...dataFields,
       /** Side of the square random crop, at the page's native resolution (text stays sharp). */
       crop_size: z.number().int().min(16).default(256),
+      augment: VaeAugmentSchema.default(VaeAugmentSchema.parse({})),
     })
     .refine(needsDir, needsDirMessage),
   ...common,
@@ -144,6 +168,17 @@ export const UnetTrainConfigSchema = z.strictObject({
   vae: ModelSourceSchema,
   /** Frozen TrOCR encoder (the glyph conditioning). */
   glyph_encoder: ModelSourceSchema,
+  /**
+   * A trainable projection hidden_size -> cross_attention_dim between the glyph encoder and the
+   * UNet (needed when they differ, e.g. TrOCR-base 768 with SD2's 1024). New from `seed`, or
+   * continued from a saved projection folder (`pretrained`). Absent: the sizes must match.
+   */
+  glyph_projection: z
+    .strictObject({
+      pretrained: z.string().min(1).optional(),
+      seed: z.number().int().min(0).default(0),
+    })
+    .optional(),
   /** DDPM noise schedule (diffusers scheduler_config.json fields; default SD2 inpainting's). */
   scheduler: z.record(z.string(), z.unknown()).optional(),
   loss: z.strictObject({

@@ -19,6 +19,8 @@ export interface TrainerCreateOptions {
   seed?: number;
   /** Data parallelism over this group (see ./distributed). */
   processGroup?: ProcessGroup;
+  /** A UNet trainer's glyph projection, trained with it (its parameters are `glyph_projection.*`). */
+  glyphProjection?: NativeModel;
 }
 
 export interface StepControl {
@@ -66,8 +68,12 @@ export class NativeTrainer {
 
   /** Collects the model's parameters that require grad (freeze others first). */
   static async create(model: NativeModel, options: TrainerCreateOptions = {}): Promise<NativeTrainer> {
-    const { lr: _lr, processGroup, ...rest } = options;
-    const opts = processGroup ? { ...rest, processGroup: processGroup.nativeHandle } : rest;
+    const { lr: _lr, processGroup, glyphProjection, ...rest } = options;
+    const opts = {
+      ...rest,
+      ...(processGroup ? { processGroup: processGroup.nativeHandle } : {}),
+      ...(glyphProjection ? { glyphProjection: glyphProjection.handle } : {}),
+    };
     return new NativeTrainer(await model.runExclusive(() => native().createTrainer(model.handle, opts)), model);
   }
 
@@ -106,9 +112,12 @@ export class NativeTrainer {
   loadState(file: string): Promise<void> {
     return this.model.runExclusive(() => native().trainerLoadState(this.h(), file));
   }
-  /** The EMA model in the diffusers layout (config.json + diffusion_pytorch_model.safetensors). */
-  saveEma(dir: string): Promise<void> {
-    return this.model.runExclusive(() => native().trainerSaveEma(this.h(), dir));
+  /**
+   * The EMA model in the diffusers layout (config.json + diffusion_pytorch_model.safetensors), or
+   * with `part: 'glyph_projection'` the trained projection's EMA in its own layout.
+   */
+  saveEma(dir: string, part?: 'glyph_projection'): Promise<void> {
+    return this.model.runExclusive(() => native().trainerSaveEma(this.h(), dir, part));
   }
 
   dispose(): void {

@@ -1,12 +1,16 @@
 /**
  * DiffUTE UNet training: frozen VAE and glyph encoder, one OCR line per example (see
  * data/unet-examples.ts), DDPM noising at uniform timesteps, epsilon or v targets, optional
- * conditioning dropout (native/src/train/unet_loss.h).
+ * conditioning dropout (native/src/train/unet_loss.h), and an optional glyph projection trained
+ * with the UNet when the encoder's width differs from the UNet's cross_attention_dim.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
 import { preprocessTrocr, type GlyphEncoder } from '../models/glyph-encoder';
+import { GlyphProjection } from '../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { renderGlyph } from '../render/glyph';
@@ -18,6 +22,60 @@ import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
 import { pageSource } from './vae-trainer';
+
+/** Checkpoint folders of the trained glyph projection and its EMA. */
+export const GLYPH_PROJECTION_DIR = 'glyph_projection';
+export const EMA_GLYPH_PROJECTION_DIR = 'ema_glyph_projection';
+
+function crossAttentionDim(unet: UNet2DConditionModel): number {
+  const c = unet.config.cross_attention_dim;
+  return Array.isArray(c) ? c[0] : (c ?? 1024);
+}
+
+/**
+ * The projection a config asks for: from the checkpoint being resumed, a pretrained folder, or new
+ * from its seed; none when the config has none (then the widths must match).
+ */
+async function buildProjection(
+  config: UnetTrainConfig,
+  glyph: GlyphEncoder,
+  unet: UNet2DConditionModel,
+  device: string,
+  resumeFrom?: string,
+): Promise<GlyphProjection | undefined> {
+  const hidden = glyph.config.hidden_size;
+  const cross = crossAttentionDim(unet);
+  const p = config.glyph_projection;
+  const saved = resumeFrom ? path.join(resumeFrom, GLYPH_PROJECTION_DIR) : undefined;
+  if (saved && fs.existsSync(saved) !== (p !== undefined)) {
+    throw new DocAnonError(
+      ErrorCode.CONFIG,
+      p ? `checkpoint ${resumeFrom} has no ${GLYPH_PROJECTION_DIR}/ but the config trains one` : `checkpoint ${resumeFrom} has a ${GLYPH_PROJECTION_DIR}/ but the config has no glyph_projection`,
+    );
+  }
+  if (!p) {
+    if (hidden !== cross) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `the glyph encoder's hidden_size ${hidden} differs from the UNet's cross_attention_dim ${cross}: add glyph_projection: {} to the config (a trainable ${hidden} -> ${cross} projection) or use an encoder of width ${cross}`,
+      );
+    }
+    return undefined;
+  }
+  const from = saved ?? p.pretrained;
+  const proj = from
+    ? await GlyphProjection.fromPretrained(from, { device, dtype: 'float32' })
+    : await GlyphProjection.fromConfig({ in_features: hidden, out_features: cross }, { device, dtype: 'float32', seed: p.seed });
+  if (proj.config.in_features !== hidden || proj.config.out_features !== cross) {
+    proj.dispose();
+    throw new DocAnonError(
+      ErrorCode.CONFIG,
+      `the glyph projection ${from} maps ${proj.config.in_features} -> ${proj.config.out_features}, but the encoder gives ${hidden} and the UNet takes ${cross}`,
+    );
+  }
+  proj.setRequiresGrad(true);
+  return proj;
+}
 
 /** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
 export interface UnetMicro {
@@ -38,6 +96,8 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     readonly unet: UNet2DConditionModel,
     private readonly vae: AutoencoderKL,
     private readonly glyph: GlyphEncoder,
+    /** The glyph projection trained with the UNet, when the config has one. */
+    readonly glyphProjection: GlyphProjection | undefined,
     group?: ProcessGroup,
   ) {
     super(config, trainer, unet, config.train.max_steps, group?.env);
@@ -54,18 +114,21 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     const unet = await buildUnet(source, device);
     const vae = await buildVae(config.vae, device);
     const glyph = await buildGlyphEncoder(config.glyph_encoder, device);
+    let projection: GlyphProjection | undefined;
     try {
       unet.setRequiresGrad(true);
       vae.setRequiresGrad(false);
       glyph.setRequiresGrad(false);
-      const nt = await createNativeTrainer(unet, config, options);
-      const t = new UnetTrainer(config, nt, unet, vae, glyph, options.processGroup);
+      projection = await buildProjection(config, glyph, unet, device, options.resumeFrom);
+      const nt = await createNativeTrainer(unet, config, options, projection);
+      const t = new UnetTrainer(config, nt, unet, vae, glyph, projection, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {
       unet.dispose();
       vae.dispose();
       glyph.dispose();
+      projection?.dispose();
       throw e;
     }
   }
@@ -131,8 +194,15 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
 
   protected disposeMicro(): void {}
 
+  protected override async saveAuxiliary(dir: string): Promise<void> {
+    if (!this.glyphProjection) return;
+    await this.glyphProjection.save(path.join(dir, GLYPH_PROJECTION_DIR));
+    if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, EMA_GLYPH_PROJECTION_DIR), 'glyph_projection');
+  }
+
   protected disposeOthers(): void {
     this.vae.dispose();
     this.glyph.dispose();
+    this.glyphProjection?.dispose();
   }
 }

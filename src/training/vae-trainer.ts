@@ -15,7 +15,8 @@ import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 
-export function pageSource(config: VaeTrainConfig['data']): PageSource {
+/** The page source of a training config's `data` (VAE or UNet: only the fields both have are read). */
+export function pageSource(config: Pick<VaeTrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): PageSource {
   if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
   const s = config.synthetic;
   return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
@@ -71,7 +72,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
   protected loadMicro(index: number): Promise<VaeBatch> {
     const c = this.vaeConfig;
     const b = c.train.batch_size;
-    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page }, index * b, b, (i) => this.exampleIndex(i));
+    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page, augment: c.data.augment }, index * b, b, (i) => this.exampleIndex(i));
   }
 
   protected async nativeStep(micro: VaeBatch[], control: StepControl): Promise<StepResult> {

@@ -13,6 +13,7 @@ void register_unet(Napi::Env env, Napi::Object exports);
 void register_scheduler(Napi::Env env, Napi::Object exports);
 void register_inpaint(Napi::Env env, Napi::Object exports);
 void register_glyph_encoder(Napi::Env env, Napi::Object exports);
+void register_glyph_projection(Napi::Env env, Napi::Object exports);
 void register_lpips(Napi::Env env, Napi::Object exports);
 void register_image(Napi::Env env, Napi::Object exports);
 void register_train(Napi::Env env, Napi::Object exports);

@@ -5,9 +5,9 @@
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
-#include <fstream>
 #include <mutex>
 
 #include "bind/args.h"
@@ -22,9 +22,11 @@
 #include "core/json.h"
 #include "dist/data_parallel.h"
 #include "io/safetensors.h"
+#include "models/config_reader.h"
 #include "models/lpips.h"
 #include "models/unet.h"
 #include "models/vae.h"
+#include "models/glyph_projection.h"
 #include "models/vit.h"
 #include "schedulers/scheduler.h"
 #include "train/trainer.h"
@@ -39,6 +41,7 @@ const napi_type_tag kTrainerTag = {0x6a1d3e5f7b9c2e40ULL, 0x8f7e6d5c4b3a2918ULL}
 
 struct TrainerBox {
   std::shared_ptr<ModelBox> model;
+  std::shared_ptr<ModelBox> projection;  // a UNet trainer's glyph projection, trained with it (may be null)
   std::unique_ptr<train::Trainer> trainer;
   std::shared_ptr<dist::ProcessGroup> group;  // data parallelism (null: one process)
   bool disposed = false;
@@ -85,6 +88,18 @@ at::Tensor model_image(const at::Tensor& t, const char* what) {
   return t;
 }
 
+// Locks several models' mutexes without deadlock (std::lock's back-off), null boxes skipped.
+std::vector<std::unique_lock<std::mutex>> lock_models(std::initializer_list<const std::shared_ptr<ModelBox>*> boxes) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (auto* b : boxes)
+    if (*b) locks.emplace_back((*b)->mutex, std::defer_lock);
+  // std::lock takes a fixed argument list; lock in address order instead (every multi-model call
+  // here goes through this helper or std::lock, both free of lock-order deadlocks with each other).
+  std::sort(locks.begin(), locks.end(), [](const auto& a, const auto& b) { return a.mutex() < b.mutex(); });
+  for (auto& l : locks) l.lock();
+  return locks;
+}
+
 Napi::Value result_to_js(Napi::Env env, train::StepResult& r) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Object terms = Napi::Object::New(env);
@@ -97,9 +112,10 @@ Napi::Value result_to_js(Napi::Env env, train::StepResult& r) {
   return o;
 }
 
-// createTrainer(model, { beta1, beta2, eps, weightDecay, ema, seed, processGroup? }) -> Promise<trainer>
-// With a process group the parameters are broadcast from rank 0 and every step averages the
-// gradients over the ranks (dist/data_parallel.h).
+// createTrainer(model, { beta1, beta2, eps, weightDecay, ema, seed, processGroup?, glyphProjection? })
+// -> Promise<trainer>. With a process group the parameters are broadcast from rank 0 and every step
+// averages the gradients over the ranks (dist/data_parallel.h). A UNet trainer may also train a
+// glyph projection: its parameters are named `glyph_projection.*` in the optimizer/EMA state.
 Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -114,13 +130,18 @@ Napi::Value CreateTrainer(const Napi::CallbackInfo& info) {
     to.ema = field_bool(o, "ema").value_or(false);
     to.seed = static_cast<uint64_t>(field_int(o, "seed", 0, (int64_t{1} << 53) - 1).value_or(0));
     std::shared_ptr<dist::ProcessGroup> group = has_field(o, "processGroup") ? process_group_from(o.Get("processGroup")) : nullptr;
+    auto projection = has_field(o, "glyphProjection") ? optional_model(o.Get("glyphProjection"), "glyph_projection", "glyphProjection") : nullptr;
+    if (projection && model->kind != "unet") fail(code::kArgument, "a glyph projection trains only with a unet");
     return run_async<TrainerPtr>(
         env,
-        [model, to, group]() {
-          std::lock_guard<std::mutex> lock(model->mutex);
+        [model, projection, to, group]() {
+          auto locks = lock_models({&model, &projection});
           auto box = std::make_shared<TrainerBox>();
           box->model = model;
-          box->trainer = std::make_unique<train::Trainer>(*model->module, to);
+          box->projection = projection;
+          std::vector<train::TrainedModule> modules{{"", model->module.get()}};
+          if (projection) modules.push_back({"glyph_projection", projection->module.get()});
+          box->trainer = std::make_unique<train::Trainer>(modules, to);
           if (group) {
             dist::attach_data_parallel(*box->trainer, group);
             box->group = group;
@@ -223,20 +244,14 @@ Napi::Value TrainerUnetStep(const Napi::CallbackInfo& info) {
         [t, vae, glyph, scheduler, micro, lo, checkpointing, so]() {
           auto unet = ModelHandle::Typed<models::UNet2DConditionModelImpl>(t->model);
           auto v = ModelHandle::Typed<models::AutoencoderKLImpl>(vae);
-          // Fixed lock order (unet, vae, glyph) as in the inpainting loop.
-          std::unique_lock<std::mutex> l1(t->model->mutex, std::defer_lock), l2(vae->mutex, std::defer_lock), l3;
-          if (glyph) {
-            l3 = std::unique_lock<std::mutex>(glyph->mutex, std::defer_lock);
-            std::lock(l1, l2, l3);
-          } else {
-            std::lock(l1, l2);
-          }
+          auto locks = lock_models({&t->model, &vae, &glyph, &t->projection});
           auto* g = glyph ? ModelHandle::Typed<models::GlyphEncoder>(glyph).get() : nullptr;
+          auto* proj = t->projection ? ModelHandle::Typed<models::GlyphProjection>(t->projection).get() : nullptr;
           unet->set_gradient_checkpointing(checkpointing);
           return t->trainer->step(
               static_cast<int64_t>(micro.size()),
               [&](int64_t i) {
-                auto terms = train::unet_loss(*unet, *v, g, *scheduler, micro[i], lo, t->trainer->generator());
+                auto terms = train::unet_loss(*unet, *v, g, proj, *scheduler, micro[i], lo, t->trainer->generator());
                 return std::map<std::string, at::Tensor>{{"loss", terms.loss}, {"mse", terms.loss}};
               },
               so);
@@ -273,23 +288,27 @@ Napi::Value TrainerLoadState(const Napi::CallbackInfo& info) {
   return trainer_path_call(info, "path", [](const TrainerPtr& t, const std::string& path) { t->trainer->load_state(path); });
 }
 
-// trainerSaveEma(trainer, dir): config.json + diffusion_pytorch_model.safetensors with the EMA
-// weights (the frozen parameters and buffers from the model), loadable by fromPretrained.
+// trainerSaveEma(trainer, dir, part?): the EMA weights (frozen parameters and buffers from the
+// model) in the model's own layout, loadable by fromPretrained: the trained model's
+// config.json + diffusion_pytorch_model.safetensors, or with part "glyph_projection" the
+// projection's config.json + model.safetensors.
 Napi::Value TrainerSaveEma(const Napi::CallbackInfo& info) {
+  const bool projection = info.Length() > 2 && !info[2].IsUndefined() &&
+                          (info[2].IsString() && info[2].As<Napi::String>().Utf8Value() == "glyph_projection");
+  if (info.Length() > 2 && !info[2].IsUndefined() && !projection)
+    return guarded(info.Env(), []() -> Napi::Value { fail(code::kArgument, "part must be undefined or 'glyph_projection'"); });
   return trainer_path_call(
       info, "dir",
-      [](const TrainerPtr& t, const std::string& dir) {
+      [projection](const TrainerPtr& t, const std::string& dir) {
         std::filesystem::create_directories(dir);
-        {
-          std::ofstream f(dir + "/config.json");
-          f << t->model->config_json();
-          if (!f) fail(code::kIo, "cannot write " + dir + "/config.json");
-        }
-        io::write_safetensors(dir + "/diffusion_pytorch_model.safetensors", t->trainer->ema()->averaged_state_dict(*t->model->module),
-                              {{"format", "pt"}});
+        const auto& box = projection ? t->projection : t->model;
+        models::write_text_file(dir + "/config.json", box->config_json());
+        io::write_safetensors(dir + (projection ? "/model.safetensors" : "/diffusion_pytorch_model.safetensors"),
+                              t->trainer->ema()->averaged_state_dict(*box->module, projection ? "glyph_projection" : ""), {{"format", "pt"}});
       },
-      [](const TrainerPtr& t) {
+      [projection](const TrainerPtr& t) {
         if (!t->trainer->has_ema()) fail(code::kArgument, "this trainer was created without EMA");
+        if (projection && !t->projection) fail(code::kArgument, "this trainer has no glyph projection");
         if (!t->model->config_json) fail(code::kUnsupported, "the model has no config to save");
       });
 }

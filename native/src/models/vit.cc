@@ -204,10 +204,6 @@ std::shared_ptr<GlyphEncoder> load_glyph_encoder(const std::string& dir, at::Sca
   return enc;
 }
 
-GlyphProjection::GlyphProjection(int64_t in, int64_t out) { proj = register_module("proj", torch::nn::Linear(in, out)); }
-
-at::Tensor GlyphProjection::forward(const at::Tensor& h) { return proj->forward(h); }
-
 // ---- preprocessing --------------------------------------------------------------------------
 
 at::Tensor preprocess_trocr_images(const at::Tensor& images_u8, int64_t size, ImageLayout layout, at::Tensor* resized_u8) {

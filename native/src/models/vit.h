@@ -138,15 +138,6 @@ class GlyphEncoder : public torch::nn::Module {
 std::shared_ptr<GlyphEncoder> load_glyph_encoder(const std::string& dir, at::ScalarType dtype = at::kFloat,
                                                  c10::Device device = c10::kCPU);
 
-// Optional trainable projection hidden -> cross_attention_dim (needed for the base encoder, 768 ->
-// 1024; the large one already matches SD2's 1024). Keys: `proj.weight`, `proj.bias`.
-class GlyphProjection : public torch::nn::Module {
- public:
-  GlyphProjection(int64_t in_features, int64_t out_features);
-  at::Tensor forward(const at::Tensor& hidden_states);  // (..., in) -> (..., out)
-  torch::nn::Linear proj{nullptr};
-};
-
 enum class ImageLayout { kNHWC, kNCHW };
 
 // TrOCR preprocessing as transformers 5's ViTImageProcessor (torchvision backend) does it: uint8

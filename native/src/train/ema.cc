@@ -39,12 +39,12 @@ void Ema::load_state(const std::map<std::string, at::Tensor>& tensors) {
   }
 }
 
-io::NamedTensors Ema::averaged_state_dict(const torch::nn::Module& module) const {
+io::NamedTensors Ema::averaged_state_dict(const torch::nn::Module& module, const std::string& prefix) const {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
   io::NamedTensors out;
   for (auto& [k, t] : models::state_dict(module)) {
-    auto it = index.find(k);
+    auto it = index.find(prefix.empty() ? k : prefix + "." + k);
     out.emplace_back(k, it == index.end() ? t : shadow_[it->second]);
   }
   return out;

@@ -18,8 +18,8 @@ class Ema {
   io::NamedTensors state() const;
   void load_state(const std::map<std::string, at::Tensor>& tensors);
   // The module's full state_dict with the tracked parameters replaced by their shadows (the
-  // diffusers-layout EMA model).
-  io::NamedTensors averaged_state_dict(const torch::nn::Module& module) const;
+  // diffusers-layout EMA model). `prefix` is the module's TrainedModule prefix ("" for the main model).
+  io::NamedTensors averaged_state_dict(const torch::nn::Module& module, const std::string& prefix = "") const;
 
  private:
   std::vector<std::string> names_;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <set>
 
 #include "core/error.h"
 #include "io/safetensors.h"
@@ -13,8 +14,25 @@
 
 namespace da::train {
 
-Trainer::Trainer(const torch::nn::Module& model, TrainerOptions options)
-    : params_(trainable_parameters(model)),
+namespace {
+
+std::vector<NamedParam> collect(const std::vector<TrainedModule>& modules) {
+  std::vector<NamedParam> all;
+  std::set<std::string> names;
+  for (const auto& m : modules) {
+    for (auto& p : trainable_parameters(*m.module)) {
+      std::string name = m.prefix.empty() ? p.name : m.prefix + "." + p.name;
+      if (!names.insert(name).second) fail(code::kInternal, "two trained parameters are both named " + name);
+      all.push_back({name, p.param});
+    }
+  }
+  return all;
+}
+
+}  // namespace
+
+Trainer::Trainer(const std::vector<TrainedModule>& modules, TrainerOptions options)
+    : params_(collect(modules)),
       optimizer_(params_, options.adamw),
       generator_(at::detail::createCPUGenerator(options.seed)) {
   if (options.ema) ema_.emplace(params_);

@@ -41,9 +41,18 @@ struct StepResult {
   int64_t step = 0;  // optimizer steps taken so far (after this one)
 };
 
+// A module whose trainable parameters one trainer optimizes; its parameter names get
+// `prefix + "."` (empty prefix: the module's own state_dict names).
+struct TrainedModule {
+  std::string prefix;
+  const torch::nn::Module* module;
+};
+
 class Trainer {
  public:
-  Trainer(const torch::nn::Module& model, TrainerOptions options);
+  Trainer(const torch::nn::Module& model, TrainerOptions options) : Trainer({TrainedModule{"", &model}}, std::move(options)) {}
+  // Several modules trained together (the UNet and the glyph projection); names must not collide.
+  Trainer(const std::vector<TrainedModule>& modules, TrainerOptions options);
 
   // `micro(i)` runs micro-batch i and returns named scalar terms, "loss" among them (attached).
   StepResult step(int64_t micro_batches, const std::function<std::map<std::string, at::Tensor>(int64_t)>& micro,

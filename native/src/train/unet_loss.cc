@@ -29,8 +29,8 @@ at::Tensor boxes_to_mask(const at::Tensor& boxes, int64_t height, int64_t width,
 }
 
 UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::AutoencoderKLImpl& vae,
-                        models::GlyphEncoder* glyph, schedulers::Scheduler& scheduler, const UnetBatch& batch,
-                        const UnetLossOptions& o, at::Generator& generator) {
+                        models::GlyphEncoder* glyph, models::GlyphProjection* projection, schedulers::Scheduler& scheduler,
+                        const UnetBatch& batch, const UnetLossOptions& o, at::Generator& generator) {
   const at::Tensor& w = vae.quant_conv->weight;
   const c10::Device device = w.device();
   at::Tensor image = batch.image;
@@ -53,7 +53,7 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
     fail(code::kArgument, "a UNet batch needs boxes or mask");
   }
 
-  at::Tensor latents, masked_latents, mask_latent, context, noise, timesteps, noisy, target;
+  at::Tensor latents, masked_latents, mask_latent, context, noise, timesteps, noisy, target, drop;
   {
     torch::NoGradGuard ng;
     at::Tensor masked = image * (1.0 - mask) + o.masked_fill * mask;
@@ -61,7 +61,7 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
     models::DiagonalGaussian p_msk(vae.encode(masked.to(w.scalar_type())).to(at::kFloat));
     const auto lat_sizes = p_img.mean.sizes();
     const int64_t T = scheduler.num_train_timesteps();
-    at::Tensor eps_img, eps_msk, drop;
+    at::Tensor eps_img, eps_msk;
     {
       // Every draw from one CPU generator, in a fixed order: CPU and CUDA runs see the same numbers,
       // and the generator state in a checkpoint resumes the stream exactly. (The sampling kernels
@@ -91,16 +91,23 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
       fail(code::kArgument, "a UNet batch needs glyphPixels (with a glyph encoder) or context");
     }
     if (context.dim() != 3 || context.size(0) != B) fail(code::kShape, "context must be [B, T, D], got " + c10::str(context.sizes()));
-    if (o.cond_dropout > 0) {
-      at::Tensor keep = (drop >= o.cond_dropout).to(at::kFloat).to(device).view({B, 1, 1});
-      context = context * keep;
-    }
   }
   at::Tensor input = at::cat({noisy, mask_latent, masked_latents}, 1);
   const at::Tensor& uw = unet.conv_in->weight;
   at::Tensor pred;
   {
     AutocastScope ac(device, o.autocast_bf16);
+    // The projection trains with the UNet (outside the no-grad block); dropout zeroes what the UNet
+    // sees, the same all-zero context the engine's guidance uses as its unconditional input.
+    if (projection != nullptr) context = projection->forward(context.to(projection->proj->weight.scalar_type()));
+    if (o.cond_dropout > 0) {
+      at::Tensor keep = (drop >= o.cond_dropout).to(at::kFloat).to(device).view({B, 1, 1});
+      context = context * keep.to(context.scalar_type());
+    }
+    const int64_t want = unet.config().cross_attention_dim.at(0);
+    if (context.size(2) != want)
+      fail(code::kConfig, "the glyph context is " + std::to_string(context.size(2)) + " wide but the UNet's cross_attention_dim is " +
+                              std::to_string(want) + (projection ? "" : ": train a glyph projection (glyph_projection in the config)"));
     pred = unet.forward(input.to(uw.scalar_type()), timesteps.to(device), context.to(uw.scalar_type()));
   }
   UnetLossTerms t;

@@ -6,14 +6,17 @@
 //  - latents = posterior sample * scaling_factor for the image and for the masked image (frozen VAE);
 //  - uniform timesteps in [0, num_train_timesteps), DDPM forward noising;
 //  - target: the noise (epsilon) or the velocity (v_prediction);
-//  - context: the frozen glyph encoder's last_hidden_state; with probability cond_dropout per
-//    sample it is replaced by zeros (so classifier-free guidance can be used at inference);
+//  - context: the frozen glyph encoder's last_hidden_state, through the trainable glyph projection
+//    when there is one (hidden_size -> cross_attention_dim); with probability cond_dropout per
+//    sample the UNet's context is replaced by zeros (so classifier-free guidance can use an
+//    all-zero unconditional input at inference);
 //  - loss = mean squared error over all elements, in float32.
 #pragma once
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 #include "models/unet.h"
+#include "models/glyph_projection.h"
 #include "models/vae.h"
 #include "models/vit.h"
 #include "schedulers/scheduler.h"
@@ -40,8 +43,8 @@ struct UnetLossTerms {
 };
 
 UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::AutoencoderKLImpl& vae,
-                        models::GlyphEncoder* glyph, schedulers::Scheduler& scheduler, const UnetBatch& batch,
-                        const UnetLossOptions& options, at::Generator& generator);
+                        models::GlyphEncoder* glyph, models::GlyphProjection* projection, schedulers::Scheduler& scheduler,
+                        const UnetBatch& batch, const UnetLossOptions& options, at::Generator& generator);
 
 // [B, 1, H, W] float mask with ones inside each box (clipped to the image).
 at::Tensor boxes_to_mask(const at::Tensor& boxes, int64_t height, int64_t width, const c10::Device& device);

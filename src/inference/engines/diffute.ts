@@ -2,7 +2,8 @@
  * The DiffUTE engine: per region, an adaptive crop around the box (grown from the text height,
  * clipped to the page), scaled to the model resolution; the box mask (bottom extended by h/10);
  * the masked image with DiffUTE's fill; the replacement's glyph image through the TrOCR encoder as
- * encoder_hidden_states; the native inpainting loop; decode, resize back, and a feathered paste of
+ * encoder_hidden_states (through a trained glyph projection when the encoder is narrower than the
+ * UNet's cross-attention); the native inpainting loop; decode, resize back, and a feathered paste of
  * the mask area only. Every pixel outside the pasted areas stays byte-identical.
  */
 import sharp from 'sharp';
@@ -12,6 +13,7 @@ import { DocAnonError, ErrorCode } from '../../core/errors';
 import { Tensor } from '../../core/tensor';
 import type { AutoencoderKL } from '../../models/autoencoder-kl';
 import type { GlyphEncoder } from '../../models/glyph-encoder';
+import type { GlyphProjection } from '../../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
 import type { UNet2DConditionModel } from '../../models/unet-2d-condition';
 import { native } from '../../native/loader';
@@ -53,6 +55,8 @@ export interface DiffuteModels {
   unet: UNet2DConditionModel;
   vae: AutoencoderKL;
   glyphEncoder: GlyphEncoder;
+  /** The projection trained with the UNet (hidden_size -> cross_attention_dim), when it has one. */
+  glyphProjection?: GlyphProjection;
 }
 
 /**
@@ -113,10 +117,18 @@ export class DiffuteEngine implements Engine {
     }
     const ctx = models.unet.config.cross_attention_dim;
     const dim = Array.isArray(ctx) ? ctx[0] : ctx;
-    if (dim !== undefined && dim !== models.glyphEncoder.config.hidden_size) {
+    const hidden = models.glyphEncoder.config.hidden_size;
+    const proj = models.glyphProjection?.config;
+    if (proj && (proj.in_features !== hidden || (dim !== undefined && proj.out_features !== dim))) {
       throw new DocAnonError(
         ErrorCode.CONFIG,
-        `the glyph encoder's hidden size ${models.glyphEncoder.config.hidden_size} differs from the UNet's cross_attention_dim ${dim}: use TrOCR-large with SD2, or a trained projection`,
+        `the glyph projection maps ${proj.in_features} -> ${proj.out_features}, but the glyph encoder gives ${hidden} and the UNet's cross_attention_dim is ${dim}: use the projection trained with this UNet`,
+      );
+    }
+    if (!proj && dim !== undefined && dim !== hidden) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `the glyph encoder's hidden size ${hidden} differs from the UNet's cross_attention_dim ${dim}: use TrOCR-large with SD2, or the glyph projection trained with this UNet (models.glyphProjection)`,
       );
     }
   }
@@ -196,7 +208,7 @@ export class DiffuteEngine implements Engine {
       }
       const imageT = new Tensor(await native().imageToTensor(Tensor.from(pixels, [B, R, R, 3], 'uint8').handle));
       const maskT = Tensor.from(masks, [B, 1, R, R]);
-      const context = await this.models.glyphEncoder.encodeTexts(batch.map((j) => j.region.replacement));
+      const context = await this.glyphContext(batch.map((j) => j.region.replacement));
       // One loop per batch; per-region seeds make a region's result independent of its batch mates
       // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
       const result = await inpaintLoop({
@@ -267,6 +279,17 @@ export class DiffuteEngine implements Engine {
     }
     reports.sort((a, b) => a.index - b.index);
     return { image: out, reports };
+  }
+
+  /** encoder_hidden_states for the replacements: glyph encoder, then the projection when there is one. */
+  private async glyphContext(texts: string[]): Promise<Tensor> {
+    const hidden = await this.models.glyphEncoder.encodeTexts(texts);
+    if (!this.models.glyphProjection) return hidden;
+    try {
+      return await this.models.glyphProjection.forward(hidden);
+    } finally {
+      hidden.dispose();
+    }
   }
 
   /** The engine does not own the models: the Anonymizer disposes them. */

@@ -1,10 +1,13 @@
 /**
  * VAE examples: random square crops of pages at their native resolution (no resizing, so text
  * keeps its real sharpness). Example i comes from page floor(i / examplesPerPage) at a position
- * drawn from (seed, i), so the stream restarts exactly from any cursor.
+ * drawn from (seed, i), so the stream restarts exactly from any cursor. Optional light augmentation
+ * (data.augment, off by default) continues the same (seed, i) stream, so it resumes exactly too.
  */
 import { DocAnonError, ErrorCode } from '../../core/errors';
+import type { VaeAugmentConfig } from '../config';
 import { Rng } from '../synthetic/random';
+import { augmentCrop } from './augment';
 import { cropSquare } from './crop';
 import { mixSeed, type PageSource } from './pages';
 
@@ -18,6 +21,8 @@ export interface VaeExampleOptions {
   seed: number;
   cropSize: number;
   examplesPerPage: number;
+  /** Light augmentation (absent or all off: the crops are the page's pixels). */
+  augment?: VaeAugmentConfig;
 }
 
 /** Local examples start .. start + batchSize - 1; `toDataset` maps each to its dataset index (a rank's shard). */
@@ -37,7 +42,8 @@ export async function vaeBatch(
       throw new DocAnonError(ErrorCode.CONFIG, `data.crop_size ${s} is larger than a ${page.width}x${page.height} page`);
     }
     const rng = new Rng(mixSeed(o.seed ^ 0x5eed, i));
-    images.set(cropSquare(page, rng.int(0, page.width - s), rng.int(0, page.height - s), s), b * s * s * 3);
+    const crop = cropSquare(page, rng.int(0, page.width - s), rng.int(0, page.height - s), s);
+    images.set(await augmentCrop(crop, s, o.augment, rng), b * s * s * 3);
   }
   return { images, shape: [batchSize, s, s, 3] };
 }
