@@ -236,10 +236,14 @@ export interface NativeAddon {
   trainerLoadState(trainer: NativeTrainerHandle, path: string): Promise<void>;
   trainerSaveEma(trainer: NativeTrainerHandle, dir: string, part?: 'glyph_projection'): Promise<void>;
   trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; trainable: string[] };
+  trainerGeneratorState(trainer: NativeTrainerHandle): Promise<NativeTensorHandle>;
+  trainerSetGeneratorState(trainer: NativeTrainerHandle, state: NativeTensorHandle): Promise<void>;
   disposeTrainer(trainer: NativeTrainerHandle): void;
   distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; device?: string; timeoutMs?: number }): Promise<NativeProcessGroupHandle>;
   distAllReduceMean(group: NativeProcessGroupHandle, tensors: NativeTensorHandle[]): Promise<void>;
   distBarrier(group: NativeProcessGroupHandle): Promise<void>;
+  distAllGather(group: NativeProcessGroupHandle, tensor: NativeTensorHandle): Promise<NativeTensorHandle>;
+  distAny(group: NativeProcessGroupHandle, flag: boolean): Promise<boolean>;
   distInfo(group: NativeProcessGroupHandle): { rank: number; worldSize: number; backend: string };
   disposeProcessGroup(group: NativeProcessGroupHandle): void;
   init(errorClass: new (code: string, message: string) => Error): void;

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import type { NativeModel } from '../models/native-model';
-import { CHECKPOINT_FORMAT, META_FILE, STATE_FILE, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
+import { Tensor } from '../core/tensor';
+import { readSafetensors, writeSafetensors } from '../core/safetensors';
+import { CHECKPOINT_FORMAT, META_FILE, RANK_RNG_FILE, STATE_FILE, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { TrainConfig } from './config';
 import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
@@ -65,6 +67,8 @@ export function createNativeTrainer(
 }
 
 export abstract class BaseTrainer<Micro> {
+  /** This process's rank in a data-parallel job (SINGLE: the whole dataset). */
+  readonly dist: DistEnv;
   /** Optimizer steps done. */
   step = 0;
   /** Micro-batches consumed (the next one to load). */
@@ -77,9 +81,11 @@ export abstract class BaseTrainer<Micro> {
     protected readonly model: NativeModel,
     /** Steps the LR schedule spans (the config's max_steps, independent of --max-steps stops). */
     readonly totalSteps: number,
-    /** This process's rank in a data-parallel job (SINGLE: the whole dataset). */
-    readonly dist: DistEnv = SINGLE,
-  ) {}
+    /** The data-parallel group this rank trains in (none: one process). */
+    readonly group?: ProcessGroup,
+  ) {
+    this.dist = group?.env ?? SINGLE;
+  }
 
   /**
    * The dataset index of this rank's local example i: rank r takes examples r, r + W, r + 2W, ...
@@ -150,18 +156,37 @@ export abstract class BaseTrainer<Micro> {
       lr: { base: this.config.optimizer.lr, totalSteps: this.totalSteps, schedule: { ...this.config.lr_schedule }, last: this.lrAt(Math.max(0, this.step - 1)) },
       seeds: { train: this.config.train.seed, data: this.config.data.seed },
       ema: this.config.ema.enabled,
+      worldSize: this.dist.worldSize,
       createdAt: new Date().toISOString(),
       config: this.config,
     };
   }
 
-  /** Writes a checkpoint of the current step under `root`; returns its folder. */
-  saveCheckpoint(root: string): Promise<string> {
+  /**
+   * Every rank's generator state, [W, S] uint8, in a data-parallel job (undefined alone). A
+   * collective: every rank calls it before rank 0 writes a checkpoint.
+   */
+  async gatherGenerators(): Promise<Tensor | undefined> {
+    if (!this.group) return undefined;
+    const own = await this.trainer.generatorState();
+    try {
+      return await this.group.allGather(own);
+    } finally {
+      own.dispose();
+    }
+  }
+
+  /**
+   * Writes a checkpoint of the current step under `root`; returns its folder. In a data-parallel
+   * job pass the ranks' generators from {@link gatherGenerators}.
+   */
+  saveCheckpoint(root: string, rankGenerators?: Tensor): Promise<string> {
     return writeCheckpoint(root, this.meta(), async (dir) => {
       await this.model.save(path.join(dir, 'model'));
       if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, 'ema'));
       await this.saveAuxiliary(dir);
       await this.trainer.saveState(path.join(dir, STATE_FILE));
+      if (rankGenerators) await writeSafetensors(path.join(dir, RANK_RNG_FILE), { 'rng.cpu': rankGenerators }, { worldSize: String(this.dist.worldSize) });
     });
   }
 
@@ -174,11 +199,41 @@ export abstract class BaseTrainer<Micro> {
     if (meta.kind !== this.kind) throw new DocAnonError(ErrorCode.CONFIG, `checkpoint ${dir} is a ${meta.kind} checkpoint, not ${this.kind}`);
     if (meta.ema !== this.config.ema.enabled) throw new DocAnonError(ErrorCode.CONFIG, `checkpoint ${dir} has ema ${meta.ema}, the config ${this.config.ema.enabled}`);
     if (!fs.existsSync(path.join(dir, STATE_FILE))) throw new DocAnonError(ErrorCode.IO, `checkpoint ${dir} has no ${STATE_FILE}`);
+    if (meta.worldSize !== this.dist.worldSize) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `checkpoint ${dir} was written by ${meta.worldSize} rank(s); resume it with the same number (--nproc ${meta.worldSize} or WORLD_SIZE=${meta.worldSize}): the data cursor and the generators are per rank`,
+      );
+    }
     await this.trainer.loadState(path.join(dir, STATE_FILE));
+    if (this.dist.worldSize > 1) await this.restoreRankGenerator(dir);
     this.step = meta.step;
     this.cursor = meta.cursor;
     this.prefetcher = null;
     return meta;
+  }
+
+  /** This rank's own generator (trainer_state holds rank 0's). */
+  private async restoreRankGenerator(dir: string): Promise<void> {
+    const file = path.join(dir, RANK_RNG_FILE);
+    if (!fs.existsSync(file)) throw new DocAnonError(ErrorCode.IO, `checkpoint ${dir} of a ${this.dist.worldSize}-rank run has no ${RANK_RNG_FILE}`);
+    const { tensors } = await readSafetensors(file);
+    const all = tensors['rng.cpu'];
+    try {
+      if (!all || all.dtype !== 'uint8' || all.shape.length !== 2 || all.shape[0] !== this.dist.worldSize) {
+        throw new DocAnonError(ErrorCode.WEIGHTS, `${file} must hold rng.cpu [${this.dist.worldSize}, S] uint8`);
+      }
+      const S = all.shape[1];
+      const row = all.dataSync<'uint8'>().slice(this.dist.rank * S, (this.dist.rank + 1) * S);
+      const mine = Tensor.from(row, [S], 'uint8');
+      try {
+        await this.trainer.setGeneratorState(mine);
+      } finally {
+        mine.dispose();
+      }
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@
  *     glyph_projection/ a UNet run's trained glyph projection (config.json + model.safetensors),
  *     ema_glyph_projection/  and its EMA (when both are on)
  *     trainer_state.safetensors   AdamW moments and step, EMA shadows, generator state
+ *     rng_ranks.safetensors       data-parallel runs: every rank's generator ("rng.cpu", [W, S])
  *     trainer.json      step, data cursor, LR schedule state, seeds, the resolved config
  *
  * A checkpoint is written into a temp folder next to its final name and renamed into place, so a
@@ -34,6 +35,8 @@ export const CheckpointMetaSchema = z.strictObject({
   /** Seeds of the trainer generator and the data stream (the generator's state is in trainer_state). */
   seeds: z.strictObject({ train: z.number().int(), data: z.number().int() }),
   ema: z.boolean(),
+  /** Ranks of the run that wrote it (the data cursor and generators are per rank). */
+  worldSize: z.number().int().min(1).default(1),
   createdAt: z.string(),
   config: z.unknown(),
 });
@@ -41,6 +44,7 @@ export type CheckpointMeta = z.output<typeof CheckpointMetaSchema>;
 
 export const META_FILE = 'trainer.json';
 export const STATE_FILE = 'trainer_state.safetensors';
+export const RANK_RNG_FILE = 'rng_ranks.safetensors';
 
 const STEP_DIR = /^step-(\d{8,})$/;
 

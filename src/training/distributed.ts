@@ -5,6 +5,7 @@
  * ranks with batch B train exactly like one process with batch W x B.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
 import type { NativeProcessGroupHandle } from '../native/types';
 
@@ -105,6 +106,16 @@ export class ProcessGroup {
 
   barrier(): Promise<void> {
     return native().distBarrier(this.nativeHandle);
+  }
+
+  /** Every rank's `tensor` (same shape and dtype everywhere), stacked in rank order on the CPU. A collective. */
+  async allGather(tensor: Tensor): Promise<Tensor> {
+    return new Tensor(await native().distAllGather(this.nativeHandle, tensor.handle));
+  }
+
+  /** True on every rank when `flag` is true on any rank (e.g. one rank got SIGINT). A collective. */
+  any(flag: boolean): Promise<boolean> {
+    return native().distAny(this.nativeHandle, flag);
   }
 
   /** Drops this reference; the group closes once no trainer uses it either. */

@@ -4,6 +4,10 @@
  * SIGINT/SIGTERM before exiting), keeps the last N, and pushes each checkpoint to R2 in the
  * background when storage.uri is set (flushed before returning). A failing step throws: a run
  * that fails never reports success.
+ *
+ * In a data-parallel job the ranks agree before every step whether any of them got a signal, so
+ * all stop after the same step (a rank that stopped alone would leave the others waiting in the
+ * next all-reduce); every rank's generator goes into each checkpoint, which rank 0 writes.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -58,14 +62,25 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     process.on('SIGTERM', handlers.SIGTERM);
   }
   let lastCheckpoint: string | undefined;
+  let lastCheckpointStep = -1;
   const uploading = new Set<string>();
   let last: StepReport | undefined;
   let stepMs = 0;
   let waitMs = 0;
   const checkpoint = async (): Promise<void> => {
-    if (!writer) return;
-    if (lastCheckpoint && lastCheckpoint.endsWith(String(trainer.step).padStart(8, '0'))) return;
-    lastCheckpoint = await trainer.saveCheckpoint(root);
+    // Every rank takes the same branches here (same step), so the generator gather lines up.
+    if (lastCheckpointStep === trainer.step) return;
+    lastCheckpointStep = trainer.step;
+    const generators = await trainer.gatherGenerators();
+    if (!writer) {
+      generators?.dispose();
+      return;
+    }
+    try {
+      lastCheckpoint = await trainer.saveCheckpoint(root, generators);
+    } finally {
+      generators?.dispose();
+    }
     pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
     o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
     if (o.store && o.storageUri) {
@@ -80,7 +95,15 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     }
   };
   try {
-    while (trainer.step < maxSteps && !stopSignal) {
+    for (;;) {
+      if (trainer.step >= maxSteps) break;
+      if (trainer.group) {
+        if ((await trainer.group.any(stopSignal !== null)) && !stopSignal) {
+          stopSignal = 'peer';
+          o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
+        }
+      }
+      if (stopSignal) break;
       const r = await trainer.trainStep();
       last = r;
       stepMs += r.stepMs;

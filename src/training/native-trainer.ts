@@ -7,7 +7,7 @@ import { native } from '../native/loader';
 import type { NativeStepResult, NativeTrainerHandle, NativeUnetMicroBatch } from '../native/types';
 import type { NativeModel } from '../models/native-model';
 import type { ProcessGroup } from './distributed';
-import type { Tensor } from '../core/tensor';
+import { Tensor } from '../core/tensor';
 
 export interface TrainerCreateOptions {
   lr?: number;
@@ -118,6 +118,14 @@ export class NativeTrainer {
    */
   saveEma(dir: string, part?: 'glyph_projection'): Promise<void> {
     return this.model.runExclusive(() => native().trainerSaveEma(this.h(), dir, part));
+  }
+
+  /** The state of the generator every random draw of a step comes from (uint8). */
+  async generatorState(): Promise<Tensor> {
+    return new Tensor(await this.model.runExclusive(() => native().trainerGeneratorState(this.h())));
+  }
+  setGeneratorState(state: Tensor): Promise<void> {
+    return this.model.runExclusive(() => native().trainerSetGeneratorState(this.h(), state.handle));
   }
 
   dispose(): void {

@@ -100,7 +100,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     readonly glyphProjection: GlyphProjection | undefined,
     group?: ProcessGroup,
   ) {
-    super(config, trainer, unet, config.train.max_steps, group?.env);
+    super(config, trainer, unet, config.train.max_steps, group);
     this.pages = pageSource(config.data);
   }
 

@@ -33,7 +33,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     private readonly lpips: Lpips | null,
     group?: ProcessGroup,
   ) {
-    super(config, trainer, vae, config.train.max_steps, group?.env);
+    super(config, trainer, vae, config.train.max_steps, group);
     this.pages = pageSource(config.data);
   }
 

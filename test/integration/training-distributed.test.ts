@@ -3,11 +3,14 @@
  *  - the all-reduce is an exact mean for several sizes and dtypes (float32, bfloat16, float64),
  *    mixed in one call (the C++ harness check dist.allreduce: 2 ranks as 2 threads on one TCPStore);
  *  - `doc-anon train-vae --nproc 2` (2 child processes, batch B each) ends with the same weights
- *    as one process with batch 2B over the same examples, within float tolerance.
+ *    as one process with batch 2B over the same examples, within float tolerance;
+ *  - a 2-rank run resumed from a checkpoint equals the uninterrupted run bit for bit (each rank
+ *    gets its own generator back);
+ *  - a signal to one rank stops both after the same step, with a checkpoint and exit code 130.
  * Needs the native addon built with the gloo headers (libgloo-dev): skipped otherwise, saying so.
  * The children run the compiled CLI, so this builds lib/ first (npm run build:ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +18,8 @@ import * as YAML from 'yaml';
 import { main } from '../../src/cli/main';
 import { readSafetensors } from '../../src/core/safetensors';
 import { native } from '../../src/native/loader';
-import { checkpointsRoot, latestCheckpoint } from '../../src/training/checkpoint';
+import { freePort } from '../../src/cli/spawn-ranks';
+import { checkpointsRoot, latestCheckpoint, readCheckpointMeta } from '../../src/training/checkpoint';
 
 const ROOT = path.join(__dirname, '..', '..');
 const gloo = native().info().gloo;
@@ -30,18 +34,28 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The tiny local VAE config, deterministic given the data (no posterior sampling), batch `batch`. */
-function vaeConfig(batch: number): string {
+function vaeConfig(batch: number, o: { steps?: number; every?: number; sample?: boolean; name?: string } = {}): string {
   const cfg = YAML.parse(fs.readFileSync(path.join(ROOT, 'configs', 'training', 'vae.local.yaml'), 'utf8'));
-  cfg.train.max_steps = 4;
+  cfg.train.max_steps = o.steps ?? 4;
   cfg.train.batch_size = batch;
   cfg.data.crop_size = 32;
   // The posterior draw would differ between one batch of 2B and two of B (the generator's stream
   // is consumed differently); everything else in the step is a function of the examples.
-  cfg.loss.sample_posterior = false;
-  cfg.checkpoint.every = 4;
-  const file = path.join(tmp, `vae-b${batch}.yaml`);
+  cfg.loss.sample_posterior = o.sample ?? false;
+  cfg.checkpoint.every = o.every ?? 4;
+  const file = path.join(tmp, `${o.name ?? 'vae'}-b${batch}.yaml`);
   fs.writeFileSync(file, YAML.stringify(cfg));
   return file;
+}
+
+/** Runs `fn` with the CLI's logs at warn (the children inherit it). */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.DOC_ANON_LOG_LEVEL = 'warn';
+  try {
+    return await fn();
+  } finally {
+    delete process.env.DOC_ANON_LOG_LEVEL;
+  }
 }
 
 /** Largest elementwise |a - b| over all tensors of two safetensors files with the same keys. */
@@ -69,8 +83,12 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     expect(out).toMatch(/BFloat16 n=1048576 rank1/);
   });
 
-  it('--nproc 2 with batch B equals one process with batch 2B (weights, EMA)', async () => {
+  // The ranks run the compiled CLI.
+  beforeAll(() => {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  });
+
+  it('--nproc 2 with batch B equals one process with batch 2B (weights, EMA)', async () => {
     const dp = path.join(tmp, 'dp');
     const sp = path.join(tmp, 'sp');
     const sp2 = path.join(tmp, 'sp2');
@@ -96,6 +114,87 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
       const control = await maxAbsDiff(path.join(c, f), path.join(b, f));
       expect(control.maxDiff).toBeGreaterThan(1e-4);
     }
+  });
+
+  it('a resumed 2-rank run equals the uninterrupted one bit for bit (every rank gets its own generator back)', async () => {
+    // Posterior sampling on: each rank draws noise from its own generator every step.
+    const cfg = vaeConfig(2, { steps: 4, every: 2, sample: true, name: 'resume' });
+    const whole = path.join(tmp, 'dp-whole');
+    const parts = path.join(tmp, 'dp-parts');
+    await quietly(async () => {
+      expect(await main(['train-vae', '--config', cfg, '--nproc', '2', '--out', whole])).toBe(0);
+      expect(await main(['train-vae', '--config', cfg, '--nproc', '2', '--out', parts, '--max-steps', '2'])).toBe(0);
+      expect(await main(['train-vae', '--config', cfg, '--nproc', '2', '--out', parts, '--resume'])).toBe(0);
+    });
+    const a = latestCheckpoint(checkpointsRoot(whole)) as string;
+    const b = latestCheckpoint(checkpointsRoot(parts)) as string;
+    expect([path.basename(a), path.basename(b)]).toEqual(['step-00000004', 'step-00000004']);
+    expect(readCheckpointMeta(b).worldSize).toBe(2);
+    for (const f of ['model/diffusion_pytorch_model.safetensors', 'ema/diffusion_pytorch_model.safetensors', 'trainer_state.safetensors', 'rng_ranks.safetensors']) {
+      const equal = fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f)));
+      expect({ f, equal }).toEqual({ f, equal: true });
+    }
+    // The two ranks' generators are different streams (rank seeds differ).
+    const rng = (await readSafetensors(path.join(b, 'rng_ranks.safetensors'))).tensors['rng.cpu'];
+    expect(rng.shape[0]).toBe(2);
+    const bytes = rng.dataSync<'uint8'>();
+    const S = rng.shape[1];
+    expect(Buffer.from(bytes.subarray(0, S)).equals(Buffer.from(bytes.subarray(S)))).toBe(false);
+    // Resuming with another number of ranks is refused (the cursor and generators are per rank).
+    const err: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+    try {
+      expect(await quietly(() => main(['train-vae', '--config', cfg, '--out', parts, '--resume', '--max-steps', '4']))).not.toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err.join('')).toMatch(/ERR_CONFIG[\s\S]*2 rank/);
+  });
+
+  it('SIGINT to one rank stops both after the same step, with a checkpoint (exit 130)', async () => {
+    const cfg = vaeConfig(2, { steps: 100000, every: 100000, name: 'signal' });
+    const out = path.join(tmp, 'dp-signal');
+    const port = await freePort();
+    const entry = path.join(ROOT, 'lib', 'cli', 'main.js');
+    const ranks = [0, 1].map((rank) =>
+      spawn(process.execPath, [entry, 'train-vae', '--config', cfg, '--out', out], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DOC_ANON_LOG_LEVEL: 'warn', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) },
+      }),
+    );
+    const logs = ['', ''];
+    ranks.forEach((r, i) => {
+      r.stdout?.on('data', (d) => (logs[i] += String(d)));
+      r.stderr?.on('data', (d) => (logs[i] += String(d)));
+    });
+    const exits = ranks.map((r) => new Promise<number | null>((resolve) => r.once('exit', (code) => resolve(code))));
+    const metrics = path.join(out, 'metrics.jsonl');
+    const lines = (): number => (fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').trim().split('\n').filter(Boolean).length : 0);
+    try {
+      const t0 = Date.now();
+      while (lines() < 3) {
+        if (Date.now() - t0 > 120_000) throw new Error(`no training progress: ${logs.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      ranks[1].kill('SIGINT');
+      let timer: NodeJS.Timeout | undefined;
+      const codes = await Promise.race([
+        Promise.all(exits),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`ranks did not stop: ${logs.join('\n')}`)), 120_000))),
+      ]).finally(() => clearTimeout(timer));
+      expect(codes).toEqual([130, 130]);
+    } finally {
+      for (const r of ranks) if (r.exitCode === null) r.kill('SIGKILL');
+    }
+    const ckpt = latestCheckpoint(checkpointsRoot(out)) as string;
+    const meta = readCheckpointMeta(ckpt);
+    // Rank 0 logged every step it took and checkpointed the last one: both ranks stopped there.
+    expect(meta.step).toBe(lines());
+    expect(meta.step).toBeGreaterThanOrEqual(3);
+    expect(fs.existsSync(path.join(ckpt, 'rng_ranks.safetensors'))).toBe(true);
+    // Rank 1 got the signal; rank 0 learned it from rank 1 and stopped at the same step.
+    expect(logs[0]).toMatch(/another rank received a signal/);
+    expect(logs[1]).toMatch(/signal received/);
   });
 
   it('--dry-run shows the ranks', async () => {

@@ -1,5 +1,5 @@
 // Data-parallel entry points: distInit (join a c10d process group; resolves once every rank has
-// joined), distAllReduceMean / distBarrier (collectives, also used by the tests), distInfo and
+// joined), distAllReduceMean / distBarrier / distAllGather / distAny (collectives), distInfo and
 // disposeProcessGroup. Trainers take the handle in createTrainer({ processGroup }).
 #include <ATen/ATen.h>
 
@@ -77,6 +77,29 @@ Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
   });
 }
 
+// distAllGather(group, tensor) -> Promise<tensor [worldSize, ...]> (every rank's tensor, on the CPU).
+Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto g = process_group_from(info[0]);
+    at::Tensor t = TensorHandle::FromValue(info[1], "tensor");
+    return run_async<at::Tensor>(
+        env, [g, t]() { return g->all_gather(t); }, [](Napi::Env e, at::Tensor& r) -> Napi::Value { return TensorHandle::Wrap(e, r); });
+  });
+}
+
+// distAny(group, flag) -> Promise<boolean>: true on every rank when any rank passed true.
+Napi::Value DistAny(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto g = process_group_from(info[0]);
+    if (!info[1].IsBoolean()) fail(code::kArgument, "flag must be a boolean");
+    bool flag = info[1].As<Napi::Boolean>().Value();
+    return run_async<bool>(
+        env, [g, flag]() { return g->any(flag); }, [](Napi::Env e, bool& r) -> Napi::Value { return Napi::Boolean::New(e, r); });
+  });
+}
+
 Napi::Value DistInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -112,6 +135,8 @@ void register_dist(Napi::Env env, Napi::Object exports) {
   exports.Set("distInit", Napi::Function::New(env, DistInit, "distInit"));
   exports.Set("distAllReduceMean", Napi::Function::New(env, DistAllReduceMean, "distAllReduceMean"));
   exports.Set("distBarrier", Napi::Function::New(env, DistBarrier, "distBarrier"));
+  exports.Set("distAllGather", Napi::Function::New(env, DistAllGather, "distAllGather"));
+  exports.Set("distAny", Napi::Function::New(env, DistAny, "distAny"));
   exports.Set("distInfo", Napi::Function::New(env, DistInfo, "distInfo"));
   exports.Set("disposeProcessGroup", Napi::Function::New(env, DisposeProcessGroup, "disposeProcessGroup"));
 }

@@ -313,6 +313,38 @@ Napi::Value TrainerSaveEma(const Napi::CallbackInfo& info) {
       });
 }
 
+// trainerGeneratorState(trainer) -> Promise<uint8 tensor>; trainerSetGeneratorState(trainer, state)
+// -> Promise<void>. Data-parallel checkpoints keep every rank's generator (each rank draws its own noise).
+Napi::Value TrainerGeneratorState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    TrainerPtr t = trainer_from(info[0]);
+    return run_async<at::Tensor>(
+        env,
+        [t]() {
+          std::lock_guard<std::mutex> lock(t->model->mutex);
+          return t->trainer->generator_state();
+        },
+        [](Napi::Env e, at::Tensor& r) -> Napi::Value { return TensorHandle::Wrap(e, r); });
+  });
+}
+
+Napi::Value TrainerSetGeneratorState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    TrainerPtr t = trainer_from(info[0]);
+    at::Tensor state = TensorHandle::FromValue(info[1], "state");
+    return run_async<bool>(
+        env,
+        [t, state]() {
+          std::lock_guard<std::mutex> lock(t->model->mutex);
+          t->trainer->set_generator_state(state);
+          return true;
+        },
+        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
+  });
+}
+
 Napi::Value TrainerInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -351,6 +383,8 @@ void register_train(Napi::Env env, Napi::Object exports) {
   exports.Set("trainerLoadState", Napi::Function::New(env, TrainerLoadState, "trainerLoadState"));
   exports.Set("trainerSaveEma", Napi::Function::New(env, TrainerSaveEma, "trainerSaveEma"));
   exports.Set("trainerInfo", Napi::Function::New(env, TrainerInfo, "trainerInfo"));
+  exports.Set("trainerGeneratorState", Napi::Function::New(env, TrainerGeneratorState, "trainerGeneratorState"));
+  exports.Set("trainerSetGeneratorState", Napi::Function::New(env, TrainerSetGeneratorState, "trainerSetGeneratorState"));
   exports.Set("disposeTrainer", Napi::Function::New(env, DisposeTrainer, "disposeTrainer"));
 }
 

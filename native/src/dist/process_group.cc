@@ -35,6 +35,7 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::Backend> backend;
   std::chrono::milliseconds timeout;
+  c10::Device device{c10::kCPU};  // where collectives' tensors must live (NCCL: the rank's GPU)
 };
 
 namespace {
@@ -111,6 +112,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o)
 
   auto impl = std::make_unique<Impl>();
   impl->timeout = o.timeout;
+  impl->device = o.device;
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(o.master_port);
@@ -186,6 +188,28 @@ void ProcessGroup::barrier() {
   c10d::BarrierOptions bo;
   bo.timeout = impl_->timeout;
   wait(impl_->backend->barrier(bo), "barrier", rank_);
+}
+
+at::Tensor ProcessGroup::all_gather(const at::Tensor& local) {
+  if (!local.defined()) fail(code::kArgument, "all_gather: the tensor is undefined");
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> input{local.detach().contiguous().to(impl_->device)};
+  std::vector<std::vector<at::Tensor>> outputs(1);
+  for (int r = 0; r < world_size_; ++r) outputs[0].push_back(at::empty_like(input[0]));
+  c10d::AllgatherOptions ao;
+  ao.timeout = impl_->timeout;
+  wait(impl_->backend->allgather(outputs, input, ao), "all-gather", rank_);
+  return at::stack(outputs[0]).cpu();
+}
+
+bool ProcessGroup::any(bool flag) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> buffer{at::full({1}, flag ? 1.0f : 0.0f, at::TensorOptions().dtype(at::kFloat).device(impl_->device))};
+  c10d::AllreduceOptions ao;
+  ao.reduceOp = c10d::ReduceOp::MAX;
+  ao.timeout = impl_->timeout;
+  wait(impl_->backend->allreduce(buffer, ao), "all-reduce (stop flag)", rank_);
+  return buffer[0].item<float>() > 0.5f;
 }
 
 }  // namespace da::dist

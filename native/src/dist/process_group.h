@@ -45,6 +45,11 @@ class ProcessGroup {
   // In place: every rank's tensors become rank `root`'s (packed per dtype as above).
   void broadcast(std::vector<at::Tensor>& tensors, int root = 0);
   void barrier();
+  // Every rank's `local` (same shape and dtype on every rank) stacked in rank order:
+  // [world_size, ...local.sizes()], on the CPU (small host data: generator states, flags).
+  at::Tensor all_gather(const at::Tensor& local);
+  // True on every rank when `flag` is true on any rank (agreeing to stop at the same step).
+  bool any(bool flag);
 
  private:
   struct Impl;

@@ -72,16 +72,27 @@ StepResult Trainer::step(int64_t k, const std::function<std::map<std::string, at
   return r;
 }
 
+at::Tensor Trainer::generator_state() const {
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  return generator_.get_state();
+}
+
+void Trainer::set_generator_state(const at::Tensor& state) {
+  if (!state.defined() || state.scalar_type() != at::kByte || state.dim() != 1)
+    fail(code::kWeights, "a generator state is a 1-D uint8 tensor");
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  try {
+    generator_.set_state(state.cpu().contiguous());
+  } catch (const c10::Error& e) {
+    fail(code::kWeights, std::string("not a CPU generator state: ") + e.what_without_backtrace());
+  }
+}
+
 void Trainer::save_state(const std::string& path) const {
   io::NamedTensors all = optimizer_.state();
   if (ema_)
     for (auto& t : ema_->state()) all.push_back(t);
-  at::Tensor rng;
-  {
-    std::lock_guard<std::mutex> lock(generator_.mutex());
-    rng = generator_.get_state();
-  }
-  all.emplace_back("rng.cpu", rng);
+  all.emplace_back("rng.cpu", generator_state());
   io::write_safetensors(path, all, {{"format", "doc-anon-torch/trainer-state"}, {"version", "1"}});
 }
 
@@ -93,8 +104,7 @@ void Trainer::load_state(const std::string& path) {
   if (ema_) ema_->load_state(tensors);
   auto it = tensors.find("rng.cpu");
   if (it == tensors.end()) fail(code::kWeights, "trainer state has no rng.cpu");
-  std::lock_guard<std::mutex> lock(generator_.mutex());
-  generator_.set_state(it->second);
+  set_generator_state(it->second);
 }
 
 }  // namespace da::train

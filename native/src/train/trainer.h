@@ -67,6 +67,11 @@ class Trainer {
   // Called between accumulation and clipping (data-parallel gradient averaging).
   std::function<void(const std::vector<NamedParam>&)> gradient_hook;
 
+  // The generator's state (a uint8 tensor); set_generator_state restores one (ERR_WEIGHTS when it
+  // is not a CPU generator state).
+  at::Tensor generator_state() const;
+  void set_generator_state(const at::Tensor& state);
+
   // Optimizer moments, step, EMA shadows and the generator state as one safetensors file.
   void save_state(const std::string& path) const;
   void load_state(const std::string& path);
