@@ -3,6 +3,7 @@
 // inpainting loop per region. Random weights (timing only). On CPU each case runs at 1 thread and
 // at all threads; on CUDA in the harness dtype (e.g. --dtype bfloat16).
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/autograd.h>
 
 #include <fstream>
@@ -76,6 +77,7 @@ DA_CHECK("bench.unet") {
     unet->to(ctx.device, ctx.dtype);
     unet->eval();
     const bool cl = std::getenv("DOC_ANON_CHANNELS_LAST") && std::string(std::getenv("DOC_ANON_CHANNELS_LAST")) == "1";
+    const bool inference_mode = !env_off("DOC_ANON_BENCH_INFERENCE_MODE");
     if (cl) {
       torch::NoGradGuard ng;
       for (auto& p : unet->parameters())
@@ -92,8 +94,13 @@ DA_CHECK("bench.unet") {
           std::string tag = c.name + " b" + std::to_string(b) + " latent " + std::to_string(hw) + "x" + std::to_string(hw) +
                             (ctx.device.is_cpu() ? " t" + std::to_string(th) : "");
           auto fwd = bench::time_it(ctx.device, [&] {
-            torch::NoGradGuard ng;
-            (void)unet->forward(x, t, e);
+            if (inference_mode) {
+              c10::InferenceMode im;
+              (void)unet->forward(x, t, e);
+            } else {
+              torch::NoGradGuard ng;
+              (void)unet->forward(x, t, e);
+            }
           }, 2, 2.0);
           bench::row(tag + " forward", fwd, ctx.device.is_cuda() ? std::to_string(1000.0 / fwd.mean_ms).substr(0, 5) + " it/s" : "");
           if (env_off("DOC_ANON_BENCH_BACKWARD")) continue;

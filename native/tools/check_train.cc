@@ -1,7 +1,7 @@
 // Training core checks: the VAE loss convention (output-level gradients equal the documented
 // formula, parameter-gradient ratio KL/recon equals the independently written formula's, batch
 // averaging), AdamW against libtorch's torch::optim::AdamW, clipping, accumulation and exact state
-// round trips.
+// round trips, and real optimizer steps on the harness device (bf16 autocast on CUDA).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/autograd.h>
@@ -14,11 +14,16 @@
 
 #include "core/fs_util.h"
 #include "harness.h"
+#include "models/unet.h"
 #include "models/vae.h"
+#include "models/vit.h"
 #include "models/weights.h"
+#include "schedulers/scheduler.h"
 #include "train/adamw.h"
+#include "train/autocast.h"
 #include "train/clip.h"
 #include "train/trainer.h"
+#include "train/unet_loss.h"
 #include "train/vae_loss.h"
 
 namespace {
@@ -172,4 +177,91 @@ DA_CHECK("train.accumulation_and_state") {
              at::equal(vae_a->quant_conv->weight.detach(), vae_b->quant_conv->weight.detach()) &&
                  at::equal(vae_a->decoder->conv_out->weight.detach(), vae_b->decoder->conv_out->weight.detach()));
   da::fs::remove_tree(std::filesystem::path(dir).string());
+}
+
+// Optimizer steps computed on --device (the other train.* checks run on the CPU whatever the
+// device): float32 master weights stay float32 on the device; on CUDA the step runs under bf16
+// autocast, so its losses differ from the same steps in float32 on the CPU by bf16 rounding (not
+// by more, and not by nothing); on the CPU autocast is off and they are identical.
+DA_CHECK("train.device_steps") {
+  const c10::Device dev = ctx.device;
+  const bool cuda = dev.is_cuda();
+  auto io = da::io::SafetensorsFile::open(ctx.path("vae/io.safetensors"));
+  const at::Tensor x = io->load("input.x");
+
+  auto vae_losses = [&](c10::Device d, std::vector<double>* losses) {
+    da::models::LoadOptions lo;
+    lo.device = d;
+    auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"), lo);
+    for (auto& p : vae->parameters()) p.set_requires_grad(true);
+    at::Tensor w0 = vae->decoder->conv_out->weight.detach().clone();
+    da::train::TrainerOptions to;
+    to.ema = true;
+    to.seed = 5;
+    da::train::Trainer tr(*vae, to);
+    da::train::StepOptions so;
+    so.lr = 1e-3;
+    for (int s = 0; s < 3; ++s) {
+      auto r = tr.step(1, [&](int64_t) {
+        da::train::AutocastScope ac(d, true);
+        auto t = da::train::vae_loss(*vae, nullptr, x.to(d), {}, tr.generator());
+        return std::map<std::string, at::Tensor>{{"loss", t.loss}};
+      }, so);
+      losses->push_back(r.terms["loss"]);
+      ctx.expect("vae step " + std::to_string(s) + " on " + d.str() + ": finite, applied", std::isfinite(r.terms["loss"]) && !r.skipped);
+    }
+    const at::Tensor& w = vae->decoder->conv_out->weight;
+    ctx.expect("vae master weights stay float32 on " + d.str(), w.scalar_type() == at::kFloat && w.device() == d);
+    ctx.expect("vae weights moved on " + d.str(), !at::equal(w.detach().cpu(), w0.cpu()));
+  };
+  std::vector<double> on_dev, on_cpu;
+  vae_losses(dev, &on_dev);
+  vae_losses(c10::Device(c10::kCPU), &on_cpu);
+  const double rel = std::abs(on_dev[0] - on_cpu[0]) / std::abs(on_cpu[0]);
+  if (cuda)
+    ctx.expect("vae: bf16 autocast step vs float32 CPU step: 0 < rel. diff < 5e-2 (" + std::to_string(rel) + ")", rel > 0 && rel < 5e-2);
+  else
+    ctx.expect("vae: CPU steps are plain float32 (identical losses)", on_dev == on_cpu);
+
+  // DiffUTE UNet step (fixture UNet, frozen fixture VAE and glyph encoder).
+  auto unet_losses = [&](c10::Device d, std::vector<double>* losses) {
+    da::models::LoadOptions lo;
+    lo.device = d;
+    auto unet = da::models::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), lo);
+    auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"), lo);
+    auto glyph = da::models::load_glyph_encoder(ctx.path("glyph_encoder"), at::kFloat, d);
+    for (auto& p : vae->parameters()) p.set_requires_grad(false);
+    for (auto& p : unet->parameters()) p.set_requires_grad(true);
+    auto sched = da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json"), "DDPMScheduler");
+    da::train::Trainer tr(*unet, {});
+    da::train::StepOptions so;
+    so.lr = 1e-3;
+    const int64_t f = vae->config().downsample_factor();
+    const int64_t latent = unet->config().sample_size.empty() ? 16 : unet->config().sample_size[0];
+    const int64_t side = latent * f, S = glyph->config().image_size;
+    at::manual_seed(9);
+    da::train::UnetBatch b;
+    b.image = at::rand({2, 3, side, side}) * 2 - 1;
+    b.boxes = at::tensor({0.0f, 0.0f, float(side) / 2, float(side) / 4, float(side) / 4, float(side) / 2, float(side), float(side)}).view({2, 4});
+    b.glyph_pixels = at::rand({2, 3, S, S}) * 2 - 1;
+    da::train::UnetLossOptions uo;
+    uo.cond_dropout = 0.5;
+    for (int s = 0; s < 2; ++s) {
+      auto r = tr.step(1, [&](int64_t) {
+        auto t = da::train::unet_loss(*unet, *vae, glyph.get(), nullptr, *sched, b, uo, tr.generator());
+        return std::map<std::string, at::Tensor>{{"loss", t.loss}};
+      }, so);
+      losses->push_back(r.terms["loss"]);
+      ctx.expect("unet step " + std::to_string(s) + " on " + d.str() + ": finite, applied", std::isfinite(r.terms["loss"]) && !r.skipped);
+    }
+    ctx.expect("unet master weights stay float32 on " + d.str(), unet->conv_in->weight.scalar_type() == at::kFloat && unet->conv_in->weight.device() == d);
+  };
+  std::vector<double> u_dev, u_cpu;
+  unet_losses(dev, &u_dev);
+  unet_losses(c10::Device(c10::kCPU), &u_cpu);
+  const double urel = std::abs(u_dev[0] - u_cpu[0]) / std::abs(u_cpu[0]);
+  if (cuda)
+    ctx.expect("unet: bf16 autocast step vs float32 CPU step: 0 < rel. diff < 5e-2 (" + std::to_string(urel) + ")", urel > 0 && urel < 5e-2);
+  else
+    ctx.expect("unet: CPU steps are plain float32 (identical losses)", u_dev == u_cpu);
 }
