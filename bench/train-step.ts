@@ -68,6 +68,8 @@ interface CaseResult {
   createMs: number;
   maxRssKiB: number;
   note?: string;
+  /** The reference's mean ms per timed step of each part of the step. */
+  phases?: Record<string, number>;
 }
 
 function merge(a: any, b: any): any {
@@ -332,6 +334,8 @@ async function main(): Promise<void> {
 
   console.log(`train step, ${os.cpus()[0]?.model ?? 'cpu'}, ${all} threads available, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
   const rows: string[][] = [];
+  const phaseRows: string[][] = [];
+  const phaseNames = ['forward + loss', 'backward', 'clip', 'AdamW', 'EMA', 'zero grads'];
   const configs: string[] = [];
   for (const size of sizes)
     for (const model of models) {
@@ -354,7 +358,10 @@ async function main(): Promise<void> {
           if (py && typeof py !== 'string') {
             const ref = runReference(py, spec);
             if (typeof ref === 'string') rows.push(['eager PyTorch', `${size} ${model}`, String(th), ref, '', '', '', '', '', '', '', '']);
-            else rows.push(fmtRow(ref, typeof ours === 'string' ? undefined : ours));
+            else {
+              rows.push(fmtRow(ref, typeof ours === 'string' ? undefined : ours));
+              if (ref.phases) phaseRows.push([`${size} ${model}`, String(th), ...phaseNames.map((n) => (ref.phases?.[n] ?? 0).toFixed(n === 'forward + loss' || n === 'backward' ? 0 : 1))]);
+            }
           }
         }
     }
@@ -365,6 +372,10 @@ async function main(): Promise<void> {
   console.log(
     table(['impl', 'config', 'threads', 'samples/step', 'timed steps', 'samples/s', 'mean ms/step', 'min ms/step', 'data wait', 'peak RSS MiB', 'build s', 'ours / eager'], rows),
   );
+  if (phaseRows.length > 0) {
+    console.log('\neager PyTorch step, mean ms per timed step by part (the same libtorch kernels run in ours, in one native call):\n');
+    console.log(table(['config', 'threads', ...phaseNames], phaseRows));
+  }
   console.log('\n(data wait: time the step waited on the prefetcher / step wall time, summed over the timed steps; ours / eager: our throughput relative to the eager row\'s, > 100% = ours faster; build s: model + trainer creation)');
 }
 

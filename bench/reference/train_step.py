@@ -262,26 +262,40 @@ def main():
     max_norm = cfg["train"]["max_grad_norm"]
     create_ms = (time.perf_counter() - t0) * 1000
 
+    phases = {}
+
+    def mark(name, t):
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + (now - t) * 1000
+        return now
+
     def step(i):
+        t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         sums = {}
         for _ in range(k):
             terms = micro()
+            t = mark("forward + loss", t)
             (terms["loss"] / k).backward()
+            t = mark("backward", t)
             for name, v in terms.items():
                 sums[name] = sums.get(name, 0.0) + float(v.detach().double())
         norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm)) if max_norm > 0 else 0.0
+        t = mark("clip", t)
         if math.isfinite(norm):
             for g in opt.param_groups:
                 g["lr"] = o["lr"]  # the bench's schedule position does not change the cost
             opt.step()
+            t = mark("AdamW", t)
             if ema is not None:
                 e = cfg["ema"]
                 decay = min(e["decay"], (1 + i) / (10 + i)) if e.get("warmup", True) else e["decay"]
                 with torch.no_grad():
                     for s, p in zip(ema, params):
                         s.lerp_(p.detach(), 1.0 - decay)
+                t = mark("EMA", t)
         opt.zero_grad(set_to_none=True)
+        mark("zero grads", t)
         return {n: v / k for n, v in sums.items()}
 
     times = []
@@ -295,6 +309,8 @@ def main():
         print(f"  eager {case['size']} {case['model']} t{case['threads']} step {i + 1}/{n}{' (warm-up)' if i < case['warmup'] else ''}: {ms:.0f} ms", file=sys.stderr, flush=True)
         if i >= case["warmup"]:
             times.append(ms)
+        else:
+            phases.clear()
     out = {
         "impl": "eager PyTorch",
         "model": case["model"],
@@ -308,6 +324,8 @@ def main():
         "createMs": create_ms,
         "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "note": f"torch {torch.__version__}",
+        # Mean ms per timed step of each part (forward + loss includes drawing the random batch).
+        "phases": {name: v / max(1, len(times)) for name, v in phases.items()},
     }
     print("@@RESULT " + json.dumps(out), flush=True)
 

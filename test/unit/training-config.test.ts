@@ -3,18 +3,12 @@ import * as path from 'node:path';
 import * as YAML from 'yaml';
 import * as fs from 'node:fs';
 import { loadUnetTrainConfig, loadVaeTrainConfig, parseUnetTrainConfig, parseVaeTrainConfig } from '../../src/training/config';
+import { errorText } from '../helpers/cli';
 
 const dir = path.join(__dirname, '..', '..', 'configs', 'training');
 const read = (f: string): Record<string, any> => YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
 
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as { code?: string }).code}: ${(e as Error).message}`;
-  }
-  return 'no error';
-}
+const message = errorText;
 
 describe('training configs', () => {
   it('the shipped configs are valid', () => {

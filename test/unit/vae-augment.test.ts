@@ -11,6 +11,7 @@ import { augmentCrop, augmentOff, drawAugment } from '../../src/training/data/au
 import type { Page, PageSource } from '../../src/training/data/pages';
 import { vaeBatch } from '../../src/training/data/vae-examples';
 import { Rng } from '../../src/training/synthetic/random';
+import { errorText } from '../helpers/cli';
 
 const OFF: VaeAugmentConfig = { hflip: false, brightness: 0, contrast: 0, noise: 0, jpeg_quality: null };
 const aug = (o: Partial<VaeAugmentConfig>): VaeAugmentConfig => ({ ...OFF, ...o });
@@ -157,14 +158,7 @@ describe('VAE augmentation', () => {
 
   describe('config', () => {
     const local = (): Record<string, any> => YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'training', 'vae.local.yaml'), 'utf8'));
-    function message(fn: () => unknown): string {
-      try {
-        fn();
-      } catch (e) {
-        return `${(e as { code?: string }).code}: ${(e as Error).message}`;
-      }
-      return 'no error';
-    }
+    const message = errorText;
 
     it('defaults to all off and takes the documented keys', () => {
       expect(parseVaeTrainConfig(local()).data.augment).toEqual(OFF);
