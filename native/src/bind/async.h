@@ -1,32 +1,45 @@
-// Runs core work on a libuv worker thread and settles a Promise on the JS thread. The event loop
-// never waits on libtorch; exceptions are captured on the worker and rejected as DocAnonErrors.
+// Runs core work off the JS thread and settles a Promise on the JS thread. The event loop never
+// waits on libtorch; the work itself runs on the addon's single compute thread (compute_thread.h:
+// one OpenMP team per process), queued from a libuv worker; exceptions are captured and rejected
+// as DocAnonErrors.
 #pragma once
 #include <napi.h>
 
 #include <functional>
 #include <optional>
 
+#include "bind/compute_thread.h"
 #include "bind/errors.h"
-#include "bind/threads.h"
 
 namespace da::bind {
+
+// Where a call's work runs: the compute thread (models, training, anything heavy) or, for small
+// data-preparation calls, the libuv worker itself (see prepare_light_thread).
+enum class Lane { kCompute, kLight };
 
 template <typename R>
 class FnWorker : public Napi::AsyncWorker {
  public:
-  FnWorker(Napi::Env env, std::function<R()> work, std::function<Napi::Value(Napi::Env, R&)> done)
+  FnWorker(Napi::Env env, std::function<R()> work, std::function<Napi::Value(Napi::Env, R&)> done, Lane lane)
       : Napi::AsyncWorker(env, "doc-anon-torch"), work_(std::move(work)), done_(std::move(done)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
+        deferred_(Napi::Promise::Deferred::New(env)), lane_(lane) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
-    apply_thread_settings();
-    try {
-      result_.emplace(work_());
-    } catch (...) {
-      error_ = capture_current_exception();
+    auto body = [this] {
+      try {
+        result_.emplace(work_());
+      } catch (...) {
+        error_ = capture_current_exception();
+      }
+    };
+    if (lane_ == Lane::kLight) {
+      prepare_light_thread();
+      body();
+    } else {
+      run_on_compute_thread(body);
     }
   }
   void OnOK() override {
@@ -53,13 +66,15 @@ class FnWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::optional<R> result_;
   CapturedError error_;
+  Lane lane_;
 };
 
 // Queues `work` (runs off the JS thread; must not touch napi values) and converts its result
 // with `done` on the JS thread.
 template <typename R>
-Napi::Promise run_async(Napi::Env env, std::function<R()> work, std::function<Napi::Value(Napi::Env, R&)> done) {
-  auto* w = new FnWorker<R>(env, std::move(work), std::move(done));
+Napi::Promise run_async(Napi::Env env, std::function<R()> work, std::function<Napi::Value(Napi::Env, R&)> done,
+                        Lane lane = Lane::kCompute) {
+  auto* w = new FnWorker<R>(env, std::move(work), std::move(done), lane);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

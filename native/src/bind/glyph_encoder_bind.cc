@@ -107,7 +107,8 @@ Napi::Value PreprocessTrocr(const Napi::CallbackInfo& info) {
           o.Set("pixelValues", TensorHandle::Wrap(e, r.first));
           o.Set("resized", TensorHandle::Wrap(e, r.second));
           return o;
-        });
+        },
+        Lane::kLight);
   });
 }
 

@@ -17,7 +17,7 @@ Napi::Value ImageToTensor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     at::Tensor x = TensorHandle::FromValue(info[0], "image");
-    return run_async<at::Tensor>(env, [x]() { return tensor::image_u8_to_float(x); }, wrap);
+    return run_async<at::Tensor>(env, [x]() { return tensor::image_u8_to_float(x); }, wrap, Lane::kLight);
   });
 }
 
@@ -25,7 +25,7 @@ Napi::Value TensorToImage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     at::Tensor x = TensorHandle::FromValue(info[0], "tensor");
-    return run_async<at::Tensor>(env, [x]() { return tensor::image_float_to_u8(x); }, wrap);
+    return run_async<at::Tensor>(env, [x]() { return tensor::image_float_to_u8(x); }, wrap, Lane::kLight);
   });
 }
 

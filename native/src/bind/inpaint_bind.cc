@@ -6,6 +6,7 @@
 
 #include "bind/addon_data.h"
 #include "bind/args.h"
+#include "bind/compute_thread.h"
 #include "bind/errors.h"
 #include "bind/model_handle.h"
 #include "bind/options.h"
@@ -59,21 +60,22 @@ class InpaintWorker : public Napi::AsyncProgressQueueWorker<Progress> {
 
  protected:
   void Execute(const ExecutionProgress& progress) override {
-    apply_thread_settings();
-    try {
-      // Lock both models in a fixed order (unet, then vae) so two loops cannot deadlock.
-      std::scoped_lock lock(unet_->mutex, vae_->mutex);
-      if (abort_ && abort_->load()) fail(code::kAborted, "sampling was aborted before it started");
-      auto unet = ModelHandle::Typed<models::UNet2DConditionModelImpl>(unet_);
-      auto vae = ModelHandle::Typed<models::AutoencoderKLImpl>(vae_);
-      result_ = sampling::inpaint(*unet, *vae, *sched_, req_, [&](int64_t step, int64_t total) {
-        Progress p{step, total};
-        progress.Send(&p, 1);
-        return !(abort_ && abort_->load());
-      });
-    } catch (...) {
-      error_ = capture_current_exception();
-    }
+    run_on_compute_thread([&] {
+      try {
+        // Lock both models in a fixed order (unet, then vae) so two loops cannot deadlock.
+        std::scoped_lock lock(unet_->mutex, vae_->mutex);
+        if (abort_ && abort_->load()) fail(code::kAborted, "sampling was aborted before it started");
+        auto unet = ModelHandle::Typed<models::UNet2DConditionModelImpl>(unet_);
+        auto vae = ModelHandle::Typed<models::AutoencoderKLImpl>(vae_);
+        result_ = sampling::inpaint(*unet, *vae, *sched_, req_, [&](int64_t step, int64_t total) {
+          Progress p{step, total};
+          progress.Send(&p, 1);  // thread-safe: queued to the JS thread
+          return !(abort_ && abort_->load());
+        });
+      } catch (...) {
+        error_ = capture_current_exception();
+      }
+    });
   }
   void OnProgress(const Progress* data, size_t count) override {
     if (progress_cb_.IsEmpty() || !count) return;

@@ -71,7 +71,7 @@ class SafetensorsHandle : public Napi::ObjectWrap<SafetensorsHandle> {
       auto f = file();
       f->entry(name);  // fail fast, synchronously, on unknown names
       return run_async<at::Tensor>(env, [f, name]() { return f->load(name); },
-                                   [](Napi::Env e, at::Tensor& t) -> Napi::Value { return TensorHandle::Wrap(e, t); });
+                                   [](Napi::Env e, at::Tensor& t) -> Napi::Value { return TensorHandle::Wrap(e, t); }, Lane::kLight);
     });
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -88,7 +88,8 @@ Napi::Value OpenSafetensors(const Napi::CallbackInfo& info) {
     std::string path = get_string(info[0], "path");
     return run_async<std::shared_ptr<io::SafetensorsFile>>(
         env, [path]() { return io::SafetensorsFile::open(path); },
-        [](Napi::Env e, std::shared_ptr<io::SafetensorsFile>& f) -> Napi::Value { return SafetensorsHandle::New(e, f); });
+        [](Napi::Env e, std::shared_ptr<io::SafetensorsFile>& f) -> Napi::Value { return SafetensorsHandle::New(e, f); },
+        Lane::kLight);
   });
 }
 
@@ -116,7 +117,7 @@ Napi::Value WriteSafetensors(const Napi::CallbackInfo& info) {
     }
     return run_async<bool>(
         env, [path, list, meta]() { io::write_safetensors(path, list, meta); return true; },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
+        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); }, Lane::kLight);
   });
 }
 

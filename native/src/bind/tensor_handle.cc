@@ -203,7 +203,7 @@ Napi::Value TensorHandle::ToTypedArrayAsync(const Napi::CallbackInfo& info) {
     at::Tensor t = tensor(env);
     return run_async<at::Tensor>(
         env, [t]() { return t.detach().to(at::kCPU).contiguous(); },
-        [](Napi::Env e, at::Tensor& c) { return tensor_to_typed_array(e, c); });
+        [](Napi::Env e, at::Tensor& c) { return tensor_to_typed_array(e, c); }, Lane::kLight);
   });
 }
 
@@ -217,7 +217,7 @@ Napi::Value TensorHandle::To(const Napi::CallbackInfo& info) {
                                ? parse_dtype(get_string(info[1], "dtype")) : t.scalar_type();
     return run_async<at::Tensor>(
         env, [t, device, dtype]() { return t.detach().to(device, dtype).clone(); },
-        [](Napi::Env e, at::Tensor& r) -> Napi::Value { return Wrap(e, r); });
+        [](Napi::Env e, at::Tensor& r) -> Napi::Value { return Wrap(e, r); }, Lane::kLight);
   });
 }
 

@@ -222,7 +222,7 @@ Napi::Value TrainerUnetStep(const Napi::CallbackInfo& info) {
     for (auto& v : micro_list(o)) {
       Napi::Object m = get_object(v, "micro-batch");
       train::UnetBatch b;
-      b.image = model_image(field_tensor(m, "image"), "image");
+      b.image = field_tensor(m, "image");  // converted to float NCHW on the compute thread
       b.boxes = field_tensor(m, "boxes", false);
       b.mask = field_tensor(m, "mask", false);
       b.glyph_pixels = field_tensor(m, "glyphPixels", false);
@@ -241,7 +241,8 @@ Napi::Value TrainerUnetStep(const Napi::CallbackInfo& info) {
     auto scheduler = std::shared_ptr<schedulers::Scheduler>(schedulers::make_scheduler(json::parse(sched_cfg, code::kConfig), "DDPMScheduler"));
     return run_async<train::StepResult>(
         env,
-        [t, vae, glyph, scheduler, micro, lo, checkpointing, so]() {
+        [t, vae, glyph, scheduler, micro, lo, checkpointing, so]() mutable {
+          for (auto& b : micro) b.image = model_image(b.image, "image");
           auto unet = ModelHandle::Typed<models::UNet2DConditionModelImpl>(t->model);
           auto v = ModelHandle::Typed<models::AutoencoderKLImpl>(vae);
           auto locks = lock_models({&t->model, &vae, &glyph, &t->projection});
