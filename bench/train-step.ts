@@ -12,10 +12,14 @@
  *       [--threads 1,all] [--steps N] [--warmup N] [--reference] [--repeat N]
  *
  * Env equivalents: BENCH_CONFIGS, BENCH_MODELS, BENCH_THREADS, BENCH_STEPS, BENCH_WARMUP,
- * BENCH_REFERENCE=1, BENCH_REPEAT. Default steps: tiny 20 timed after 3 warm-up; sd2 VAE 5 and sd2
- * UNet 3 timed after 1 warm-up. --write-cases DIR only writes each case's spec for running the
- * reference alone (python3 bench/reference/train_step.py --case DIR/<case>.json). --reference runs `python3` (BENCH_PYTHON overrides) with .ref/ (diffusers source) on
- * PYTHONPATH when present; it prints one line and goes on without when torch or diffusers do not import.
+ * BENCH_REFERENCE=1, BENCH_REPEAT, BENCH_CACHED_DATA=1 (--cached-data: every micro-batch is the first
+ * one, so no data preparation runs beside the step), BENCH_GRAD_CKPT=1 (SD2 UNet with gradient
+ * checkpointing). Default steps: tiny 20 timed after 3 warm-up; SD2 VAE 5 and SD2 UNet 3 timed after
+ * 1 warm-up (about 6 minutes on 2 cores; the SD2 UNet case needs about 21 GB of memory).
+ * --reference runs `python3` (BENCH_PYTHON overrides) with .ref/ (diffusers source) on PYTHONPATH
+ * when present; when torch or diffusers do not import it prints one line and runs ours alone.
+ * --write-cases DIR only writes each case's spec, for running the reference alone
+ * (python3 bench/reference/train_step.py --case DIR/<case>.json).
  * Fixtures (SD2 manifests, the VGG16 LPIPS backbone): DOC_ANON_FIXTURES, else ../shared/fixtures.
  */
 import { spawnSync } from 'node:child_process';
