@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -36,9 +37,21 @@ void AdamW::step(double lr) {
     p.mul_(1.0 - lr * options_.weight_decay);
     exp_avg_[i].lerp_(g, 1.0 - options_.beta1);
     exp_avg_sq_[i].mul_(options_.beta2).addcmul_(g, g, 1.0 - options_.beta2);
-    at::Tensor denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(options_.eps);
+    // denom = sqrt(v) / sqrt(bc2) + eps, the same three element-wise ops as torch, written into a
+    // reused buffer: fresh temporaries (2x the model per step) cost page faults and page zeroing
+    // that showed up as a large share of an SD2 step's time.
+    at::Tensor denom = scratch_for(exp_avg_sq_[i]);
+    at::sqrt_out(denom, exp_avg_sq_[i]);
+    denom.div_(bc2_sqrt).add_(options_.eps);
     p.addcdiv_(exp_avg_[i], denom, -step_size);
   }
+}
+
+at::Tensor AdamW::scratch_for(const at::Tensor& like) {
+  const int64_t n = like.numel();
+  if (!scratch_.defined() || scratch_.numel() < n || scratch_.device() != like.device() || scratch_.scalar_type() != like.scalar_type())
+    scratch_ = at::empty({std::max<int64_t>(n, scratch_.defined() ? scratch_.numel() : 0)}, like.options().memory_format(at::MemoryFormat::Contiguous));
+  return scratch_.narrow(0, 0, n).view(like.sizes());
 }
 
 io::NamedTensors AdamW::state() const {

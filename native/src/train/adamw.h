@@ -39,7 +39,11 @@ class AdamW {
  private:
   std::vector<NamedParam> params_;
   AdamWOptions options_;
+  // A contiguous view of `scratch_` shaped like `like` (grown to the largest parameter).
+  at::Tensor scratch_for(const at::Tensor& like);
+
   std::vector<at::Tensor> exp_avg_, exp_avg_sq_;
+  at::Tensor scratch_;  // the denominator buffer, reused parameter after parameter
   int64_t step_ = 0;
 };
 
