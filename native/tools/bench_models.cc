@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <fstream>
 #include <sstream>
@@ -103,6 +104,12 @@ DA_CHECK("bench.unet") {
             }
           }, 2, 2.0);
           bench::row(tag + " forward", fwd, ctx.device.is_cuda() ? std::to_string(1000.0 / fwd.mean_ms).substr(0, 5) + " it/s" : "");
+          // DOC_ANON_BENCH_PROFILE=FILE: one more forward under libtorch's profiler, as a Chrome trace.
+          if (const char* prof = std::getenv("DOC_ANON_BENCH_PROFILE"); prof && *prof) {
+            c10::InferenceMode im;
+            torch::autograd::profiler::RecordProfile guard(std::string(prof) + "." + std::to_string(hw) + ".json");
+            (void)unet->forward(x, t, e);
+          }
           if (env_off("DOC_ANON_BENCH_BACKWARD")) continue;
           auto bwd = bench::time_it(ctx.device, [&] {
             unet->zero_grad();

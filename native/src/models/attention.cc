@@ -4,6 +4,7 @@
 #include <torch/nn/modules/dropout.h>
 
 #include "core/error.h"
+#include "models/linear.h"
 
 namespace da::models {
 
@@ -61,11 +62,11 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
   if (context.defined() && (context.dim() != 3 || context.size(0) != B || context.size(2) != options_.cross_attention_dim))
     da::fail(code::kShape, "encoder_hidden_states must be [B=" + std::to_string(B) + ", S, " +
                                std::to_string(options_.cross_attention_dim) + "], got " + c10::str(context.sizes()));
-  at::Tensor q = to_q->forward(h);
-  at::Tensor k = to_k->forward(kv);
-  at::Tensor v = to_v->forward(kv);
+  at::Tensor q = linear(to_q, h);
+  at::Tensor k = linear(to_k, kv);
+  at::Tensor v = linear(to_v, kv);
   at::Tensor o = multi_head_attention(q, k, v, options_.heads, options_.upcast_attention);
-  o = to_out_0->forward(o);
+  o = linear(to_out_0, o);
   if (options_.dropout > 0) o = at::dropout(o, options_.dropout, is_training());
   if (spatial) o = o.transpose(-1, -2).reshape({B, C, H, W});
   if (options_.residual_connection) o = o + residual;

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/dropout.h>
+#include "models/linear.h"
 
 namespace da::models {
 
@@ -12,7 +13,7 @@ GEGLUImpl::GEGLUImpl(int64_t dim_in, int64_t dim_out) {
 }
 
 at::Tensor GEGLUImpl::forward(const at::Tensor& x) {
-  auto parts = proj->forward(x).chunk(2, -1);
+  auto parts = linear(proj, x).chunk(2, -1);
   return parts[0] * at::gelu(parts[1]);
 }
 
@@ -28,7 +29,7 @@ FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner_dim, double dropout)
 at::Tensor FeedForwardImpl::forward(const at::Tensor& x) {
   at::Tensor h = geglu_->forward(x);
   if (dropout_ > 0) h = at::dropout(h, dropout_, is_training());
-  return out_->forward(h);
+  return linear(out_, h);
 }
 
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(const BasicTransformerBlockOptions& o)
@@ -90,13 +91,13 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor
   auto to_tokens = [&](const at::Tensor& t) { return t.permute({0, 2, 3, 1}).reshape({B, H * W, t.size(1)}); };
   auto to_image = [&](const at::Tensor& t) { return t.reshape({B, H, W, t.size(2)}).permute({0, 3, 1, 2}).contiguous(); };
   if (proj_in_linear) {
-    h = proj_in_linear->forward(to_tokens(h));
+    h = linear(proj_in_linear, to_tokens(h));
   } else {
     h = to_tokens(proj_in_conv->forward(h));
   }
   for (auto& b : blocks) h = b->forward(h, context);
   if (proj_out_linear) {
-    h = to_image(proj_out_linear->forward(h));
+    h = to_image(linear(proj_out_linear, h));
   } else {
     h = proj_out_conv->forward(to_image(h));
   }

@@ -1,4 +1,5 @@
 #include "models/vit.h"
+#include "models/linear.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/activation.h>
@@ -104,7 +105,7 @@ ViTSelfAttention::ViTSelfAttention(const ViTConfig& c) : heads(c.num_attention_h
 at::Tensor ViTSelfAttention::forward(const at::Tensor& x) {
   const int64_t n = x.size(0), t = x.size(1), d = x.size(2), hd = d / heads;
   auto split = [&](const at::Tensor& y) { return y.view({n, t, heads, hd}).transpose(1, 2); };
-  at::Tensor q = split(query->forward(x)), k = split(key->forward(x)), v = split(value->forward(x));
+  at::Tensor q = split(linear(query, x)), k = split(linear(key, x)), v = split(linear(value, x));
   // Softmax(q k^T / sqrt(hd)) v; SDPA differs from transformers' eager path by ~1e-6 (README).
   at::Tensor o = at::scaled_dot_product_attention(q, k, v, {}, 0.0, false, std::pow((double)hd, -0.5));
   return o.transpose(1, 2).reshape({n, t, d});
@@ -117,7 +118,7 @@ ViTAttention::ViTAttention(const ViTConfig& c) {
   output = register_module("output", std::make_shared<ViTDense>(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor ViTAttention::forward(const at::Tensor& x) { return output->dense->forward(attention->forward(x)); }
+at::Tensor ViTAttention::forward(const at::Tensor& x) { return linear(output->dense, attention->forward(x)); }
 
 ViTLayer::ViTLayer(const ViTConfig& c) {
   attention = register_module("attention", std::make_shared<ViTAttention>(c));
@@ -130,8 +131,8 @@ ViTLayer::ViTLayer(const ViTConfig& c) {
 
 at::Tensor ViTLayer::forward(const at::Tensor& x_in) {
   at::Tensor x = attention->forward(layernorm_before->forward(x_in)) + x_in;
-  at::Tensor h = at::gelu(intermediate->dense->forward(layernorm_after->forward(x)));  // exact erf GELU
-  return output->dense->forward(h) + x;
+  at::Tensor h = at::gelu(linear(intermediate->dense, layernorm_after->forward(x)));  // exact erf GELU
+  return linear(output->dense, h) + x;
 }
 
 ViTEncoder::ViTEncoder(const ViTConfig& c) {
