@@ -15,7 +15,9 @@ import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
+import { pageSource, type PageSource } from './data/pages';
 import { Prefetcher } from './data/prefetch';
+import type { ModelSource } from './model-source';
 
 /** One optimizer step as reported. */
 export interface StepReport extends StepResult {
@@ -41,6 +43,11 @@ export interface TrainerBuildOptions {
  */
 export function rankSeed(seed: number, group?: ProcessGroup): number {
   return seed + (group?.rank ?? 0);
+}
+
+/** Where the trained model's weights come from: the checkpoint being resumed (its model/), else the config. */
+export function trainedModelSource(configured: ModelSource, options: TrainerBuildOptions): ModelSource {
+  return options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model'), seed: 0 } : configured;
 }
 
 /**
@@ -69,6 +76,8 @@ export function createNativeTrainer(
 export abstract class BaseTrainer<Micro> {
   /** This process's rank in a data-parallel job (SINGLE: the whole dataset). */
   readonly dist: DistEnv;
+  /** The pages examples are cut from (synthetic or a dataset folder, per the config's data). */
+  protected readonly pages: PageSource;
   /** Optimizer steps done. */
   step = 0;
   /** Micro-batches consumed (the next one to load). */
@@ -85,6 +94,7 @@ export abstract class BaseTrainer<Micro> {
     readonly group?: ProcessGroup,
   ) {
     this.dist = group?.env ?? SINGLE;
+    this.pages = pageSource(config.data);
   }
 
   /**

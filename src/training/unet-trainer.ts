@@ -14,14 +14,12 @@ import { GlyphProjection } from '../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { renderGlyph } from '../render/glyph';
-import { BaseTrainer, createNativeTrainer, type TrainerBuildOptions } from './base-trainer';
+import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
-import type { PageSource } from './data/pages';
 import { unetExample } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
-import { pageSource } from './vae-trainer';
 
 /** Checkpoint folders of the trained glyph projection and its EMA. */
 export const GLYPH_PROJECTION_DIR = 'glyph_projection';
@@ -88,7 +86,6 @@ export interface UnetMicro {
 
 export class UnetTrainer extends BaseTrainer<UnetMicro> {
   readonly kind = 'unet' as const;
-  private readonly pages: PageSource;
 
   private constructor(
     config: UnetTrainConfig,
@@ -101,7 +98,6 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     group?: ProcessGroup,
   ) {
     super(config, trainer, unet, config.train.max_steps, group);
-    this.pages = pageSource(config.data);
   }
 
   get unetConfig(): UnetTrainConfig {
@@ -110,8 +106,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
 
   static async create(config: UnetTrainConfig, options: TrainerBuildOptions = {}): Promise<UnetTrainer> {
     const device = options.device ?? config.train.device;
-    const source = options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model'), seed: 0 } : config.model;
-    const unet = await buildUnet(source, device);
+    const unet = await buildUnet(trainedModelSource(config.model, options), device);
     const vae = await buildVae(config.vae, device);
     const glyph = await buildGlyphEncoder(config.glyph_encoder, device);
     let projection: GlyphProjection | undefined;

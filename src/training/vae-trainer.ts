@@ -2,29 +2,19 @@
  * VAE fine-tuning / training: loss = recon + beta * KL + lambda * LPIPS with the latent-diffusion
  * reductions (native/src/train/vae_loss.h), on random native-resolution crops of pages.
  */
-import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { Lpips } from '../models/lpips';
-import { BaseTrainer, createNativeTrainer, type TrainerBuildOptions } from './base-trainer';
+import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { VaeTrainConfig } from './config';
-import { DatasetPages, SyntheticPages, type PageSource } from './data/pages';
 import { vaeBatch, type VaeBatch } from './data/vae-examples';
 import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 
-/** The page source of a training config's `data` (VAE or UNet: only the fields both have are read). */
-export function pageSource(config: Pick<VaeTrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): PageSource {
-  if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
-  const s = config.synthetic;
-  return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
-}
-
 export class VaeTrainer extends BaseTrainer<VaeBatch> {
   readonly kind = 'vae' as const;
-  private readonly pages: PageSource;
 
   private constructor(
     config: VaeTrainConfig,
@@ -34,7 +24,6 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     group?: ProcessGroup,
   ) {
     super(config, trainer, vae, config.train.max_steps, group);
-    this.pages = pageSource(config.data);
   }
 
   get vaeConfig(): VaeTrainConfig {
@@ -43,8 +32,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
 
   static async create(config: VaeTrainConfig, options: TrainerBuildOptions = {}): Promise<VaeTrainer> {
     const device = options.device ?? config.train.device;
-    const source = options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model'), seed: 0 } : config.model;
-    const vae = await buildVae(source, device);
+    const vae = await buildVae(trainedModelSource(config.model, options), device);
     let lpips: Lpips | null = null;
     try {
       vae.setRequiresGrad(true);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { decodeImage } from '../../inference/image-io';
+import type { TrainConfig } from '../config';
 import { parseDocumentAnnotation, type DocumentAnnotation } from '../dataset-format';
 import { generateDocument } from '../synthetic';
 import { Rng } from '../synthetic/random';
@@ -118,4 +119,11 @@ export class DatasetPages extends CachedSource {
     const img = await decodeImage(imagePath);
     return { data: toRgb(img.data, img.width, img.height, img.channels), width: img.width, height: img.height, annotation };
   }
+}
+
+/** The page source of a training config's `data` (VAE or UNet: only the fields both have are read). */
+export function pageSource(config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): PageSource {
+  if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
+  const s = config.synthetic;
+  return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
 }
