@@ -4,7 +4,10 @@
  * with the ratio per round and its median. Ours is the C++ harness benchmark (build/docanon_harness
  * bench.unet / bench.vae); diffusers' is bench/reference/diffusers_unet.py, which needs a Python with
  * torch and the diffusers source (`.ref/` is put on PYTHONPATH when present; BENCH_PYTHON picks the
- * interpreter). Without them it says so and times ours alone. Random weights: timing only.
+ * interpreter). Without them it says so and times ours alone. Random weights: timing only. A second
+ * table compares peak memory: the resident-size peak of the timed runs above the process's size
+ * before them (both sides reset the high-water mark the same way), i.e. activations and workspaces,
+ * not the weights.
  *
  *   node -r ./bench/register-ts.js bench/models-vs-diffusers.ts [--rounds 3] [--threads N]
  *       [--latents 32[,64]] [--backward] [--vae]
@@ -30,17 +33,22 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const threads = Number(values.threads);
 
-/** Rows `| case | mean ms | ...` of a benchmark's markdown output, by case name without its thread tag. */
-function rows(text: string): Map<string, number> {
-  const out = new Map<string, number>();
+interface Measure {
+  ms: number;
+  peakMb: number;
+}
+
+/** Rows `| case | mean ms | min ms | iters | peak MB | ...` of a benchmark's markdown output, by case name without its thread tag. */
+function rows(text: string): Map<string, Measure> {
+  const out = new Map<string, Measure>();
   for (const line of text.split('\n')) {
-    const m = /^\| (?:diffusers )?(sd2 [^|]*?) \| ([\d.]+) \|/.exec(line);
-    if (m) out.set(m[1].replace(/ t\d+(?= )/, ''), Number(m[2]));
+    const m = /^\| (?:diffusers )?(sd2 [^|]*?) \| ([\d.]+) \| [\d.]+ \| \d+ \| (-?[\d.]+|nan) \|/.exec(line);
+    if (m) out.set(m[1].replace(/ t\d+(?= )/, ''), { ms: Number(m[2]), peakMb: Number(m[3]) });
   }
   return out;
 }
 
-function ours(): Map<string, number> {
+function ours(): Map<string, Measure> {
   const harness = path.join(ROOT, 'build', 'docanon_harness');
   if (!fs.existsSync(harness)) throw new Error(`${harness} is missing: npm run build:native`);
   const r = spawnSync(harness, ['--fixtures', FIXTURES, 'bench.unet', ...(values.vae ? ['bench.vae'] : [])], {
@@ -57,7 +65,7 @@ function ours(): Map<string, number> {
   return rows(r.stdout);
 }
 
-function reference(): Map<string, number> | string {
+function reference(): Map<string, Measure> | string {
   const python = process.env.BENCH_PYTHON ?? 'python3';
   const ref = path.join(ROOT, '.ref');
   const env = { ...process.env, PYTHONPATH: [fs.existsSync(ref) ? ref : '', process.env.PYTHONPATH ?? ''].filter(Boolean).join(path.delimiter) };
@@ -74,8 +82,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const mine: Array<Map<string, number>> = [];
-const theirs: Array<Map<string, number>> = [];
+const mine: Array<Map<string, Measure>> = [];
+const theirs: Array<Map<string, Measure>> = [];
 let unavailable: string | undefined;
 for (let i = 0; i < rounds; i++) {
   process.stderr.write(`round ${i + 1}/${rounds}: ours`);
@@ -92,12 +100,20 @@ for (let i = 0; i < rounds; i++) {
 const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(' / ');
 console.log(`\nSD2 models, CPU float32, ${threads} thread(s), ${rounds} interleaved round(s), ${new Date().toISOString().slice(0, 10)}`);
 if (unavailable) console.log(unavailable);
-console.log('\n| case | ours mean ms per round | diffusers mean ms per round | diffusers / ours per round | median |');
-console.log('|---|---|---|---|---:|');
-for (const name of mine[0].keys()) {
-  const a = mine.map((m) => m.get(name) ?? NaN);
-  const b = theirs.map((m) => m.get(name) ?? NaN);
-  const ratios = b.map((x, i) => x / a[i]);
-  console.log(`| ${name} | ${fmt(a)} | ${b.length ? fmt(b) : 'n/a'} | ${ratios.length ? ratios.map((x) => x.toFixed(3)).join(' / ') : 'n/a'} | ${ratios.length ? median(ratios).toFixed(3) : 'n/a'} |`);
+
+/** One table: per case, ours and diffusers per round, diffusers / ours per round and the median. */
+function table(title: string, pick: (m: Measure) => number): void {
+  console.log(`\n${title}\n`);
+  console.log('| case | ours per round | diffusers per round | diffusers / ours per round | median |');
+  console.log('|---|---|---|---|---:|');
+  for (const name of mine[0].keys()) {
+    const a = mine.map((m) => (m.has(name) ? pick(m.get(name)!) : NaN));
+    const b = theirs.map((m) => (m.has(name) ? pick(m.get(name)!) : NaN));
+    const ratios = b.map((x, i) => x / a[i]);
+    const r = ratios.length ? `${ratios.map((x) => x.toFixed(3)).join(' / ')} | ${median(ratios).toFixed(3)}` : 'n/a | n/a';
+    console.log(`| ${name} | ${fmt(a)} | ${b.length ? fmt(b) : 'n/a'} | ${r} |`);
+  }
 }
-console.log('\n(diffusers / ours > 1: ours is faster. Compare within a round; each case is the mean of the benchmark\'s timed iterations.)');
+table('Mean time per run, ms', (m) => m.ms);
+table('Peak memory of the runs above the resident size before them, MiB', (m) => m.peakMb);
+console.log("\n(diffusers / ours > 1: ours is faster, or needs less memory. Compare within a round; times are the mean of the benchmark's timed iterations.)");

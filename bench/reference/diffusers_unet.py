@@ -9,6 +9,7 @@ on PYTHONPATH (never committed). Random weights; timing only. Prints markdown ta
 import argparse
 import json
 import os
+import re
 import time
 
 import torch
@@ -16,7 +17,30 @@ from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
 from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 
 
+def _status_mb(field):
+    m = re.search(field + r":\s+(\d+) kB", open("/proc/self/status").read())
+    return int(m.group(1)) / 1024 if m else float("nan")
+
+
+class CpuPeak:
+    """Resident-size peak of the timed code alone, measured as the harness does (bench_util.cc):
+    reset the high-water mark (Linux: "5" to /proc/self/clear_refs), then VmHWM minus the resident
+    size at the start. NaN where the reset is not allowed."""
+
+    def __init__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.base = _status_mb("VmRSS")
+        except OSError:
+            self.base = float("nan")
+
+    def peak(self):
+        return _status_mb("VmHWM") - self.base
+
+
 def timed(device, fn, min_iters, budget_s):
+    cpu_peak = CpuPeak() if device.type == "cpu" else None
     fn()
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -34,7 +58,7 @@ def timed(device, fn, min_iters, budget_s):
             break
         if len(times) >= 100:
             break
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else float("nan")
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else cpu_peak.peak()
     return sum(times) / len(times), min(times), len(times), peak
 
 

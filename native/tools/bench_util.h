@@ -12,7 +12,7 @@ namespace da::bench {
 struct Timing {
   double mean_ms = 0, min_ms = 0;
   int iters = 0;
-  double peak_mb = 0;  // CUDA: allocator peak during the runs; CPU: growth of the process high-water mark
+  double peak_mb = 0;  // CUDA: allocator peak during the runs; CPU: resident-size peak above the start
 };
 
 // Runs fn once to warm up, then repeats until `min_iters` runs and `budget_s` seconds have passed
