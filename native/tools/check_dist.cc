@@ -10,6 +10,8 @@
 
 #include <thread>
 
+#include <torch/cuda.h>
+
 #include "dist/process_group.h"
 #include "harness.h"
 
@@ -90,5 +92,75 @@ DA_CHECK("dist.allreduce") {
   for (size_t k = 0; k < dtypes.size(); ++k) {
     ctx.expect("dist.broadcast " + std::string(c10::toString(dtypes[k])),
                at::equal(broadcasts[1][k], rank_tensor(0, 513, dtypes[k], 0)) && at::equal(broadcasts[0][k], rank_tensor(0, 513, dtypes[k], 0)));
+  }
+}
+
+// NCCL on the GPUs of this machine: one rank per GPU (up to 2), as threads of this process on one
+// TCPStore. With a single GPU the group has one rank, which still runs NCCL's communicator setup
+// and every collective the trainer uses (the data-parallel code path on CUDA). Needs --device cuda.
+DA_CHECK("dist.nccl") {
+  if (!ctx.device.is_cuda()) {
+    ctx.expect("dist.nccl (skipped: needs --device cuda)", true);
+    return;
+  }
+  const bool nccl = da::dist::nccl_available();
+  if (!ctx.expect("dist.nccl built with NCCL", nccl, nccl ? "" : "this libtorch/headers combination left NCCL out (see the cmake output)"))
+    return;
+  const int world = static_cast<int>(std::min<int64_t>(2, torch::cuda::device_count()));
+  if (!ctx.expect("dist.nccl a GPU is visible", world >= 1)) return;
+  const std::vector<int64_t> sizes = {1, 1000, 1 << 20};
+  const std::vector<at::ScalarType> dtypes = {at::kFloat, at::kBFloat16};
+  const int port = free_port();
+  std::vector<std::vector<at::Tensor>> results(world);
+  std::vector<at::Tensor> gathered(world);
+  std::vector<int> stop(world, -1);
+  std::vector<std::string> errors(world);
+  auto body = [&](int rank) {
+    try {
+      da::dist::ProcessGroupOptions o;
+      o.rank = rank;
+      o.world_size = world;
+      o.master_port = port;
+      o.timeout = std::chrono::seconds(120);
+      o.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(rank));
+      auto pg = da::dist::ProcessGroup::create(o);
+      std::vector<at::Tensor> ts;
+      int i = 0;
+      for (auto dt : dtypes)
+        for (auto n : sizes) ts.push_back(rank_tensor(rank, n, dt, i++).to(o.device));
+      pg->all_reduce_mean(ts);
+      results[rank] = ts;
+      gathered[rank] = pg->all_gather(at::full({3}, static_cast<double>(rank + 1), at::kLong));
+      stop[rank] = pg->any(rank == world - 1) ? 1 : 0;  // only the last rank asks to stop
+      pg->barrier();
+    } catch (const std::exception& e) {
+      errors[rank] = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < world; ++r) threads.emplace_back(body, r);
+  for (auto& t : threads) t.join();
+  std::string all_errors;
+  for (const auto& e : errors) all_errors += e.empty() ? "" : e + " | ";
+  if (!ctx.expect("dist.nccl " + std::to_string(world) + " rank(s) joined", all_errors.empty(), all_errors)) return;
+  int i = 0;
+  for (auto dt : dtypes) {
+    for (auto n : sizes) {
+      auto sum = at::zeros({n}, at::kDouble);
+      for (int r = 0; r < world; ++r) sum += rank_tensor(r, n, dt, i).to(at::kDouble);
+      auto expected = (sum / world).to(dt);
+      const double tol = dt == at::kBFloat16 ? 1e-2 : 1e-6;
+      const std::string name = "dist.nccl all-reduce " + std::string(c10::toString(dt)) + " n=" + std::to_string(n);
+      for (int r = 0; r < world; ++r) {
+        ctx.expect(name + " rank" + std::to_string(r) + " stays on its GPU", results[r][i].device() == c10::Device(c10::kCUDA, r));
+        ctx.compare(name + " rank" + std::to_string(r), results[r][i].cpu(), expected, tol, tol);
+      }
+      ++i;
+    }
+  }
+  auto expected_gather = at::arange(1, world + 1, at::kLong).unsqueeze(1).expand({world, 3});
+  for (int r = 0; r < world; ++r) {
+    ctx.expect("dist.nccl all-gather rank" + std::to_string(r), at::equal(gathered[r], expected_gather));
+    ctx.expect("dist.nccl stop flag agreed on rank" + std::to_string(r), stop[r] == 1);
   }
 }

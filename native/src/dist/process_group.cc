@@ -131,9 +131,15 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o)
   try {
 #if DA_DIST_NCCL
     if (cuda) {
+      // Each rank drives its own GPU: make it current (NCCL's communicator and streams live there)
+      // and bind the group to it, instead of NCCL guessing rank % device_count, which is wrong
+      // when global and local ranks differ.
+      if (!o.device.has_index()) fail(code::kArgument, "an NCCL process group needs a device with an index (cuda:LOCAL_RANK)");
+      c10::cuda::set_device(o.device.index());
       auto opts = c10d::ProcessGroupNCCL::Options::create();
       opts->timeout = o.timeout;
       impl->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, o.rank, o.world_size, opts);
+      impl->backend->setBoundDeviceId(o.device);
       name = "nccl";
     }
 #endif
