@@ -1,4 +1,5 @@
 #include "models/attention.h"
+#include "models/inplace.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/dropout.h>
@@ -69,8 +70,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
   o = linear(to_out_0, o);
   if (options_.dropout > 0) o = at::dropout(o, options_.dropout, is_training());
   if (spatial) o = o.transpose(-1, -2).reshape({B, C, H, W});
-  if (options_.residual_connection) o = o + residual;
-  if (options_.rescale_output_factor != 1.0) o = o / options_.rescale_output_factor;
+  if (options_.residual_connection) o = add_to_fresh(o, residual);
+  if (options_.rescale_output_factor != 1.0) o = div_fresh(o, options_.rescale_output_factor);
   return o;
 }
 

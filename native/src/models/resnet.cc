@@ -1,4 +1,5 @@
 #include "models/resnet.h"
+#include "models/inplace.h"
 
 #include <ATen/ATen.h>
 
@@ -18,18 +19,18 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& o) : options_(o
 }
 
 at::Tensor ResnetBlock2DImpl::forward(const at::Tensor& x, const at::Tensor& temb) {
-  at::Tensor h = at::silu(norm1->forward(x));
+  at::Tensor h = silu_of_fresh(norm1->forward(x));
   h = conv1->forward(h);
   if (time_emb_proj && temb.defined()) {
     at::Tensor t = time_emb_proj->forward(at::silu(temb));
-    h = h + t.unsqueeze(-1).unsqueeze(-1);
+    h = add_to_fresh(h, t.unsqueeze(-1).unsqueeze(-1));
   }
-  h = at::silu(norm2->forward(h));
+  h = silu_of_fresh(norm2->forward(h));
   if (options_.dropout > 0) h = at::dropout(h, options_.dropout, is_training());
   h = conv2->forward(h);
   at::Tensor shortcut = conv_shortcut ? conv_shortcut->forward(x) : x;
-  at::Tensor out = shortcut + h;
-  if (options_.output_scale_factor != 1.0) out = out / options_.output_scale_factor;
+  at::Tensor out = add_to_fresh(h, shortcut);
+  if (options_.output_scale_factor != 1.0) out = div_fresh(out, options_.output_scale_factor);
   return out;
 }
 

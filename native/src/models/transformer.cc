@@ -1,4 +1,5 @@
 #include "models/transformer.h"
+#include "models/inplace.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/dropout.h>
@@ -14,7 +15,8 @@ GEGLUImpl::GEGLUImpl(int64_t dim_in, int64_t dim_out) {
 
 at::Tensor GEGLUImpl::forward(const at::Tensor& x) {
   auto parts = linear(proj, x).chunk(2, -1);
-  return parts[0] * at::gelu(parts[1]);
+  at::Tensor gate = at::gelu(parts[1]);
+  return in_place_allowed() ? gate.mul_(parts[0]) : parts[0] * gate;
 }
 
 FeedForwardImpl::FeedForwardImpl(int64_t dim, int64_t inner_dim, double dropout) : dropout_(dropout) {
@@ -54,9 +56,9 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(const BasicTransformerBlock
 }
 
 at::Tensor BasicTransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& context) {
-  at::Tensor h = x + attn1->forward(norm1->forward(x), only_cross_attention_ ? context : at::Tensor());
-  h = h + attn2->forward(norm2->forward(h), context);
-  return h + ff->forward(norm3->forward(h));
+  at::Tensor h = add_to_fresh(attn1->forward(norm1->forward(x), only_cross_attention_ ? context : at::Tensor()), x);
+  h = add_to_fresh(attn2->forward(norm2->forward(h), context), h);
+  return add_to_fresh(ff->forward(norm3->forward(h)), h);
 }
 
 Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions& o) : options_(o) {
@@ -101,7 +103,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor& x, const at::Tensor
   } else {
     h = proj_out_conv->forward(to_image(h));
   }
-  return h + x;
+  return add_to_fresh(h, x);
 }
 
 }  // namespace da::models

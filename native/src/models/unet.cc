@@ -1,4 +1,5 @@
 #include "models/unet.h"
+#include "models/inplace.h"
 
 #include <ATen/ATen.h>
 
@@ -420,7 +421,7 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor& sample_in, const 
   if (mid_block) h = mid_block->forward(h, emb, context);
   if (inter) inter->mid_block = h;
   for (auto& u : ups) h = u->forward(h, emb, context, skips);
-  h = at::silu(conv_norm_out->forward(h));
+  h = silu_of_fresh(conv_norm_out->forward(h));
   return conv_out->forward(h);
 }
 

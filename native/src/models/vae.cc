@@ -1,4 +1,5 @@
 #include "models/vae.h"
+#include "models/inplace.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -226,7 +227,7 @@ at::Tensor EncoderImpl::forward(const at::Tensor& x) {
   at::Tensor h = conv_in->forward(x);
   for (auto& b : blocks) h = run_block(gradient_checkpointing, b, h);
   h = run_block(gradient_checkpointing, mid_block, h);
-  h = at::silu(conv_norm_out->forward(h));
+  h = silu_of_fresh(conv_norm_out->forward(h));
   return conv_out->forward(h);
 }
 
@@ -251,7 +252,7 @@ at::Tensor DecoderImpl::forward(const at::Tensor& z) {
   at::Tensor h = conv_in->forward(z);
   h = run_block(gradient_checkpointing, mid_block, h);
   for (auto& b : blocks) h = run_block(gradient_checkpointing, b, h);
-  h = at::silu(conv_norm_out->forward(h));
+  h = silu_of_fresh(conv_norm_out->forward(h));
   return conv_out->forward(h);
 }
 
