@@ -11,6 +11,7 @@
 #include <torch/nn/module.h>
 
 #include <cstdio>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -71,6 +72,27 @@ at::Tensor all_grads(torch::nn::Module& m) {
   return at::cat(g);
 }
 
+// Inference runs elementwise steps in place on fresh outputs (models/inplace.h); under autograd the
+// same steps run out of place. The two must agree bit for bit, and the inputs must come back
+// untouched (an in-place step on a tensor that was not fresh would show in one or the other).
+void expect_inference_equals_autograd(Context& ctx, const std::string& part, const at::Tensor& autograd_out,
+                                      const std::vector<at::Tensor>& inputs,
+                                      const std::function<at::Tensor()>& forward) {
+  std::vector<at::Tensor> before;
+  for (const auto& t : inputs) before.push_back(t.detach().clone());
+  at::Tensor inference_out;
+  {
+    c10::InferenceMode guard;
+    inference_out = forward();
+  }
+  ctx.expect(part + " inference forward (in place) equals the autograd forward bit for bit",
+             at::equal(inference_out, autograd_out.detach()),
+             "max_abs " + std::to_string((inference_out - autograd_out.detach()).abs().max().item<double>()));
+  bool untouched = true;
+  for (size_t i = 0; i < inputs.size(); ++i) untouched = untouched && at::equal(inputs[i], before[i]);
+  ctx.expect(part + " inference forward leaves its inputs untouched", untouched);
+}
+
 da::models::LoadOptions load_options(const Context& ctx) {
   da::models::LoadOptions o;
   o.dtype = ctx.dtype;
@@ -113,6 +135,8 @@ DA_CHECK("parity.vae") {
     got["output.decoded_mode"] = vae->forward(x, /*sample_posterior=*/false);
   }
   compare_all(ctx, "vae", *io, got);
+  expect_inference_equals_autograd(ctx, "vae decode", decoded, {z}, [&] { return vae->decode(z.detach()); });
+  expect_inference_equals_autograd(ctx, "vae encode", post.parameters, {x}, [&] { return vae->encode(x); });
 
   // Gradient checkpointing recomputes the blocks in backward: same loss and gradients.
   at::Tensor plain = all_grads(*vae).clone();
@@ -148,6 +172,7 @@ DA_CHECK("parity.unet") {
   for (const auto& e : io->entries())
     if (e.name.rfind("grad.", 0) == 0) got[e.name] = grad_of(*unet, e.name.substr(5));
   compare_all(ctx, "unet", *io, got);
+  expect_inference_equals_autograd(ctx, "unet", out, {sample, ehs}, [&] { return unet->forward(sample, timesteps, ehs); });
 
   // Every parameter must receive a gradient (training relies on it).
   int64_t without = 0;
