@@ -19,7 +19,7 @@ export const infoCommand: Command = {
     const lines = [
       `doc-anon-torch ${i.version}`,
       `libtorch       ${i.libtorch}`,
-      `cuda           ${i.cuda.available ? `${i.cuda.deviceCount} device(s)` : 'not available'}`,
+      `cuda           ${i.cuda.available ? `${i.cuda.deviceCount} device(s)` : i.cuda.builtWithCuda ? 'built with CUDA, no GPU visible' : 'not built with CUDA'}`,
       `threads        intra-op ${i.threads.intraOp}, inter-op ${i.threads.interOp}`,
       `sdpa           ${i.sdpa ? 'yes' : 'no'}`,
       `mkldnn         ${i.mkldnn ? 'yes' : 'no'}`,

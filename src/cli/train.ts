@@ -125,8 +125,14 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         }
         if (!resumeFrom) log.warn({ out }, '--resume: no checkpoint found, starting from scratch');
       }
-      if (device.startsWith('cuda') && !native().info().cuda.available) {
-        throw new DocAnonError(ErrorCode.DEVICE, `--device ${device}: this build or machine has no CUDA`);
+      const cuda = native().info().cuda;
+      if (device.startsWith('cuda') && !cuda.available) {
+        throw new DocAnonError(
+          ErrorCode.DEVICE,
+          cuda.builtWithCuda
+            ? `--device ${device}: the native core is built with CUDA, but no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)`
+            : `--device ${device}: the native core is built against a CPU-only libtorch; rebuild against a CUDA PyTorch (LIBTORCH=<its torch/ folder> npm run build:native)`,
+        );
       }
       const worldSize = nproc > 1 ? nproc : dist.worldSize;
       if (worldSize > 1) checkDistributedSupport(device);

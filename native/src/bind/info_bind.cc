@@ -32,7 +32,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Object c = Napi::Object::New(env);
     c.Set("available", Napi::Boolean::New(env, cuda));
     c.Set("deviceCount", Napi::Number::New(env, cuda ? at::detail::getCUDAHooks().deviceCount() : 0));
-    c.Set("builtWithCuda", Napi::Boolean::New(env, at::detail::getCUDAHooks().hasCUDA() || cuda));
+    // isBuilt: the CUDA hooks of libtorch_cuda are registered, GPU or not (hasCUDA needs a device).
+    c.Set("builtWithCuda", Napi::Boolean::New(env, at::detail::getCUDAHooks().isBuilt() || cuda));
     o.Set("cuda", c);
     Napi::Object t = Napi::Object::New(env);
     t.Set("intraOp", Napi::Number::New(env, desired_threads() > 0 ? desired_threads() : at::get_num_threads()));
