@@ -196,12 +196,16 @@ DA_CHECK("bench.glyph") {
 }
 
 DA_CHECK("bench.inpaint") {
-  // Per-region latency of the DiffUTE loop (2 DDIM steps + VAE encode/decode), random weights.
-  bench::header(std::string("Inpainting loop per region, 2 DDIM steps (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  // Per-region latency of the DiffUTE loop (DDIM steps + VAE encode/decode), random weights, with
+  // the cross-attention K/V cache (the default) and without it as the baseline in the same run.
+  // DOC_ANON_BENCH_INPAINT_STEPS (default 2) and DOC_ANON_BENCH_INPAINT_RES (SD2 case, default 512).
+  const int64_t steps = std::max<int64_t>(1, env_list("DOC_ANON_BENCH_INPAINT_STEPS", {2})[0]);
+  const int64_t sd2_res = std::max<int64_t>(8, env_list("DOC_ANON_BENCH_INPAINT_RES", {512})[0]);
+  bench::header("Inpainting loop per region, " + std::to_string(steps) + " DDIM steps (" + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
   struct Case { std::string name, unet, vae; int64_t res, ctx_len; };
   std::vector<Case> cases = {{"fixture 16px", read_file(ctx.path("unet/config.json")), read_file(ctx.path("vae/config.json")), 16, 7}};
   if (full_size_enabled())
-    cases.push_back({"sd2 512px", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), bench::manifest_config(ctx, "sd2_vae.json"), 512, 577});
+    cases.push_back({"sd2 " + std::to_string(sd2_res) + "px", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), bench::manifest_config(ctx, "sd2_vae.json"), sd2_res, 577});
   for (const auto& c : cases) {
     at::manual_seed(0);
     auto unet = std::make_shared<models::UNet2DConditionModelImpl>(models::UNet2DConditionConfig::from_json(json::parse(c.unet, "ERR_CONFIG")));
@@ -216,8 +220,12 @@ DA_CHECK("bench.inpaint") {
     r.mask = at::zeros({1, 1, c.res, c.res}, at::TensorOptions().device(ctx.device));
     r.mask.slice(2, c.res / 3, c.res / 2).fill_(1);
     r.encoder_hidden_states = at::randn({1, c.ctx_len, unet->config().cross_attention_dim.at(0)}, at::TensorOptions().device(ctx.device));
-    r.num_inference_steps = 2;
-    bench::row(c.name, bench::time_it(ctx.device, [&] { (void)sampling::inpaint(*unet, *vae, *sched, r); }, 1, 2.0));
+    r.num_inference_steps = steps;
+    for (bool cache : {true, false}) {
+      r.cache_context_kv = cache;
+      bench::row(c.name + (cache ? " (context K/V cached)" : " (K/V recomputed every step)"),
+                 bench::time_it(ctx.device, [&] { (void)sampling::inpaint(*unet, *vae, *sched, r); }, 1, 2.0));
+    }
   }
   ctx.expect("bench.inpaint ran", true);
 }

@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "io/safetensors.h"
+#include "models/attention.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "sampling/inpaint.h"
@@ -50,5 +51,22 @@ DA_CHECK("parity.pipeline") {
     ctx.compare(p + "final_latents", out.final_latents, T(p + "final_latents"), 2e-4, 1e-5);
     ctx.compare(p + "image_decoded", out.image_decoded, T(p + "image_decoded"), 1e-4, 1e-5);
     ctx.compare(p + "image", out.image, T(p + "image"), 1e-4);
+
+    // The cross-attention K/V cache (on above, the default) is used at every step after the first
+    // and changes no bit of the result.
+    int64_t cross_layers = 0;
+    for (const auto& m : unet->modules(false))
+      if (auto* a = dynamic_cast<da::models::AttentionImpl*>(m.get()); a && a->options().cross_attention_dim > 0) ++cross_layers;
+    const int64_t hits_before = unet->context_kv_cache_hits();
+    auto cached = da::sampling::inpaint(*unet, *vae, *da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")), r);
+    const int64_t hits = unet->context_kv_cache_hits() - hits_before;
+    ctx.expect(p + "context K/V cache reused at every step after the first", cross_layers > 0 && hits == cross_layers * (r.num_inference_steps - 1),
+               std::to_string(hits) + " hits, " + std::to_string(cross_layers) + " cross-attention layers");
+    r.cache_context_kv = false;
+    auto uncached = da::sampling::inpaint(*unet, *vae, *da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")), r);
+    ctx.expect(p + "context K/V cache: the same bits as recomputing them every step",
+               at::equal(cached.final_latents, uncached.final_latents) && at::equal(cached.image, uncached.image) &&
+                   at::equal(cached.final_latents, out.final_latents));
+    ctx.expect(p + "context K/V cache off: no reuse", unet->context_kv_cache_hits() - hits_before == hits);
   }
 }

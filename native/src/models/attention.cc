@@ -25,6 +25,14 @@ AttentionImpl::AttentionImpl(const AttentionOptions& o) : options_(o) {
   to_out->push_back(nn::Dropout(o.dropout));  // to_out.1: no parameters, kept for the layout
 }
 
+void AttentionImpl::set_context_kv_cache(bool on) {
+  kv_cache_on_ = on;
+  if (!on) {
+    cached_context_ = cached_k_ = cached_v_ = at::Tensor();
+    cached_version_ = -1;
+  }
+}
+
 at::Tensor multi_head_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                                 bool upcast) {
   const int64_t B = q.size(0), D = q.size(2);
@@ -64,8 +72,22 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
     da::fail(code::kShape, "encoder_hidden_states must be [B=" + std::to_string(B) + ", S, " +
                                std::to_string(options_.cross_attention_dim) + "], got " + c10::str(context.sizes()));
   at::Tensor q = linear(to_q, h);
-  at::Tensor k = linear(to_k, kv);
-  at::Tensor v = linear(to_v, kv);
+  at::Tensor k, v;
+  const bool cacheable = kv_cache_on_ && context.defined() && !at::GradMode::is_enabled();
+  if (cacheable && cached_context_.defined() && cached_context_.is_same(context) && cached_version_ == context._version()) {
+    k = cached_k_;
+    v = cached_v_;
+    ++kv_cache_hits_;
+  } else {
+    k = linear(to_k, kv);
+    v = linear(to_v, kv);
+    if (cacheable) {
+      cached_context_ = context;
+      cached_version_ = context._version();
+      cached_k_ = k;
+      cached_v_ = v;
+    }
+  }
   at::Tensor o = multi_head_attention(q, k, v, options_.heads, options_.upcast_attention);
   o = linear(to_out_0, o);
   if (options_.dropout > 0) o = at::dropout(o, options_.dropout, is_training());

@@ -43,8 +43,20 @@ class AttentionImpl : public torch::nn::Module {
 
   const AttentionOptions& options() const { return options_; }
 
+  // Cross-attention keys and values depend only on the context, which a sampling loop passes
+  // unchanged at every step: with the cache on, they are computed once per context tensor and
+  // reused while the same tensor (same storage, same version) comes back. Only without autograd;
+  // turning it off drops what it holds. Same linear on the same input: the same bits.
+  void set_context_kv_cache(bool on);
+  // How often cached keys/values were reused (cumulative; for checks).
+  int64_t context_kv_cache_hits() const { return kv_cache_hits_; }
+
  private:
   AttentionOptions options_;
+  bool kv_cache_on_ = false;
+  at::Tensor cached_context_, cached_k_, cached_v_;
+  int64_t cached_version_ = -1;
+  int64_t kv_cache_hits_ = 0;
 };
 TORCH_MODULE(Attention);
 

@@ -1,4 +1,5 @@
 #include "models/unet.h"
+
 #include "models/inplace.h"
 
 #include <ATen/ATen.h>
@@ -6,6 +7,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "models/attention.h"
 #include "models/checkpoint.h"
 #include "models/config_reader.h"
 
@@ -429,6 +431,18 @@ void UNet2DConditionModelImpl::set_gradient_checkpointing(bool enabled) {
   for (auto& d : downs) d->gradient_checkpointing = enabled;
   for (auto& u : ups) u->gradient_checkpointing = enabled;
   if (mid_block) mid_block->gradient_checkpointing = enabled;
+}
+
+void UNet2DConditionModelImpl::set_context_kv_cache(bool on) {
+  for (const auto& m : modules(/*include_self=*/false))
+    if (auto* a = dynamic_cast<AttentionImpl*>(m.get()); a && a->options().cross_attention_dim > 0) a->set_context_kv_cache(on);
+}
+
+int64_t UNet2DConditionModelImpl::context_kv_cache_hits() const {
+  int64_t hits = 0;
+  for (const auto& m : modules(/*include_self=*/false))
+    if (auto* a = dynamic_cast<const AttentionImpl*>(m.get())) hits += a->context_kv_cache_hits();
+  return hits;
 }
 
 std::shared_ptr<UNet2DConditionModelImpl> UNet2DConditionModelImpl::from_pretrained(const std::string& dir,

@@ -135,6 +135,10 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
   // Trades compute for memory in training: each resnet and transformer of every block is
   // recomputed during backward (as diffusers' enable_gradient_checkpointing). No effect under no-grad.
   void set_gradient_checkpointing(bool enabled);
+  // Sampling loops: every cross-attention layer computes its keys and values once per context
+  // tensor and reuses them while the same tensor comes back (AttentionImpl::set_context_kv_cache).
+  void set_context_kv_cache(bool on);
+  int64_t context_kv_cache_hits() const;  // summed over the layers, cumulative
   static std::shared_ptr<UNet2DConditionModelImpl> from_pretrained(const std::string& dir, const LoadOptions& options = {},
                                                                    const std::string& variant = "");
   void save_pretrained(const std::string& dir) const;

@@ -100,6 +100,13 @@ InpaintResult inpaint(models::UNet2DConditionModelImpl& unet, models::Autoencode
     out.timesteps = scheduler.timesteps_tensor();
   }
 
+  // The cache lives for this loop only (also when a step throws or the caller aborts).
+  struct KvCacheScope {
+    models::UNet2DConditionModelImpl& unet;
+    KvCacheScope(models::UNet2DConditionModelImpl& u, bool on) : unet(u) { unet.set_context_kv_cache(on); }
+    ~KvCacheScope() { unet.set_context_kv_cache(false); }
+  } kv_cache_scope(unet, r.cache_context_kv);
+
   schedulers::StepOptions step_opts;
   step_opts.eta = r.eta;
   step_opts.generator = gen;
