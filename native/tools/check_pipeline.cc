@@ -4,7 +4,6 @@
 
 #include "harness.h"
 #include "io/safetensors.h"
-#include "models/attention.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "sampling/inpaint.h"
@@ -54,9 +53,7 @@ DA_CHECK("parity.pipeline") {
 
     // The cross-attention K/V cache (on above, the default) is used at every step after the first
     // and changes no bit of the result.
-    int64_t cross_layers = 0;
-    for (const auto& m : unet->modules(false))
-      if (auto* a = dynamic_cast<da::models::AttentionImpl*>(m.get()); a && a->options().cross_attention_dim > 0) ++cross_layers;
+    const auto cross_layers = static_cast<int64_t>(unet->cross_attention_layers().size());
     const int64_t hits_before = unet->context_kv_cache_hits();
     auto cached = da::sampling::inpaint(*unet, *vae, *da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")), r);
     const int64_t hits = unet->context_kv_cache_hits() - hits_before;

@@ -433,15 +433,20 @@ void UNet2DConditionModelImpl::set_gradient_checkpointing(bool enabled) {
   if (mid_block) mid_block->gradient_checkpointing = enabled;
 }
 
-void UNet2DConditionModelImpl::set_context_kv_cache(bool on) {
+std::vector<std::shared_ptr<AttentionImpl>> UNet2DConditionModelImpl::cross_attention_layers() const {
+  std::vector<std::shared_ptr<AttentionImpl>> layers;
   for (const auto& m : modules(/*include_self=*/false))
-    if (auto* a = dynamic_cast<AttentionImpl*>(m.get()); a && a->options().cross_attention_dim > 0) a->set_context_kv_cache(on);
+    if (auto a = std::dynamic_pointer_cast<AttentionImpl>(m); a && a->options().cross_attention_dim > 0) layers.push_back(a);
+  return layers;
+}
+
+void UNet2DConditionModelImpl::set_context_kv_cache(bool on) {
+  for (const auto& a : cross_attention_layers()) a->set_context_kv_cache(on);
 }
 
 int64_t UNet2DConditionModelImpl::context_kv_cache_hits() const {
   int64_t hits = 0;
-  for (const auto& m : modules(/*include_self=*/false))
-    if (auto* a = dynamic_cast<const AttentionImpl*>(m.get())) hits += a->context_kv_cache_hits();
+  for (const auto& a : cross_attention_layers()) hits += a->context_kv_cache_hits();
   return hits;
 }
 

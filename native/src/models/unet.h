@@ -139,6 +139,8 @@ class UNet2DConditionModelImpl : public torch::nn::Module {
   // tensor and reuses them while the same tensor comes back (AttentionImpl::set_context_kv_cache).
   void set_context_kv_cache(bool on);
   int64_t context_kv_cache_hits() const;  // summed over the layers, cumulative
+  // Every attention layer that attends to encoder_hidden_states (attn2 of each transformer block).
+  std::vector<std::shared_ptr<AttentionImpl>> cross_attention_layers() const;
   static std::shared_ptr<UNet2DConditionModelImpl> from_pretrained(const std::string& dir, const LoadOptions& options = {},
                                                                    const std::string& variant = "");
   void save_pretrained(const std::string& dir) const;
