@@ -46,8 +46,9 @@ struct CpuPeakProbe {
     std::ofstream clear("/proc/self/clear_refs");
     clear << "5";
     clear.flush();
-    reset = clear.good() && proc_status_mb("VmRSS") >= 0;
-    base_mb = reset ? proc_status_mb("VmRSS") : max_rss_mb();
+    const double rss = proc_status_mb("VmRSS");
+    reset = clear.good() && rss >= 0;
+    base_mb = reset ? rss : max_rss_mb();
   }
   double peak_mb() const { return (reset ? proc_status_mb("VmHWM") : max_rss_mb()) - base_mb; }
 };

@@ -136,8 +136,8 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       }
       const worldSize = nproc > 1 ? nproc : dist.worldSize;
       if (worldSize > 1) checkDistributedSupport(device);
-      if (nproc > 1 && device.startsWith('cuda') && native().info().cuda.deviceCount < nproc) {
-        throw new DocAnonError(ErrorCode.DEVICE, `--nproc ${nproc} on CUDA needs ${nproc} GPUs (one per rank), found ${native().info().cuda.deviceCount}`);
+      if (nproc > 1 && device.startsWith('cuda') && cuda.deviceCount < nproc) {
+        throw new DocAnonError(ErrorCode.DEVICE, `--nproc ${nproc} on CUDA needs ${nproc} GPUs (one per rank), found ${cuda.deviceCount}`);
       }
       const job: JobShape = {
         worldSize,
