@@ -2,12 +2,14 @@
 # GPU check for a machine with an NVIDIA GPU and a CUDA PyTorch, no network, possibly no Node.js.
 #   scripts/gpu-check.sh OUT_DIR
 # Builds the native core and the C++ harness against that PyTorch's libtorch (and the addon when
-# Node and node_modules are present), then on `cuda`:
-#   1. parity with ../shared/fixtures in float32, and in bfloat16 with the documented tolerance scale;
-#   2. a few bf16-autocast train steps of the VAE and UNet at small sizes (when the train checks exist),
-#      and the NCCL process group (dist.nccl: one rank per GPU, up to 2);
+# Node and node_modules are present), then on `cuda` (the short checks first, so that a run cut short
+# by a time limit still has them in its log):
+#   1. the NCCL process group (dist.nccl: one rank per GPU, up to 2) and a few bf16-autocast train
+#      steps of the VAE and UNet at small sizes;
+#   2. parity with ../shared/fixtures in float32, and in bfloat16 with the documented tolerance scale;
 #   3. the benchmarks at SD2 size (UNet 64x64 latent batch 1 and 8, VAE 512, LPIPS 512, glyph encoder,
-#      inpainting loop), optionally side by side with diffusers when its source is given.
+#      inpainting loop), optionally side by side with diffusers when its source is given, with the
+#      ops one batch-1 UNet step launches on each side (launch-bound at batch 1).
 # Writes gpu-check.log and gpu-table.md into OUT_DIR. Exits non-zero when a step fails or no GPU is
 # present: it never passes silently.
 # Env: LIBTORCH (default: the torch/ folder of python3's PyTorch), DOC_ANON_FIXTURES (default
@@ -61,20 +63,20 @@ else
   echo "(Node.js or node_modules absent: the addon is not built here; the harness covers the same core)"
 fi
 
-step "parity on cuda, float32 (TF32 off)"
-"$H" --fixtures "$FIX" --device cuda --dtype float32 io. parity. manifest. || record_fail "parity float32"
-
-step "parity on cuda, bfloat16 (tolerances x$TOL: bf16 keeps 8 bits of mantissa)"
-"$H" --fixtures "$FIX" --device cuda --dtype bfloat16 --tol-scale "$TOL" parity.vae parity.unet parity.glyph_encoder parity.lpips parity.pipeline \
-  || record_fail "parity bfloat16"
+step "NCCL process group on the visible GPUs (one rank per GPU, up to 2): all-reduce, all-gather, stop flag"
+"$H" --device cuda dist.nccl || record_fail "nccl"
 
 if "$H" --list | grep -q '^train\.'; then
   step "bf16-autocast train steps on cuda"
   "$H" --fixtures "$FIX" --device cuda --dtype bfloat16 train. || record_fail "train steps"
 fi
 
-step "NCCL process group on the visible GPUs (one rank per GPU, up to 2): all-reduce, all-gather, stop flag"
-"$H" --device cuda dist.nccl || record_fail "nccl"
+step "parity on cuda, float32 (TF32 off)"
+"$H" --fixtures "$FIX" --device cuda --dtype float32 io. parity. manifest. || record_fail "parity float32"
+
+step "parity on cuda, bfloat16 (tolerances x$TOL: bf16 keeps 8 bits of mantissa)"
+"$H" --fixtures "$FIX" --device cuda --dtype bfloat16 --tol-scale "$TOL" parity.vae parity.unet parity.glyph_encoder parity.lpips parity.pipeline \
+  || record_fail "parity bfloat16"
 
 if [[ "${SKIP_BENCH:-0}" == "1" ]]; then
   echo "(SKIP_BENCH=1: benchmarks skipped)"
@@ -85,12 +87,12 @@ step "benchmarks on cuda (bf16; random weights)"
   echo
   echo "GPU: $GPU_NAME. PyTorch/libtorch $TORCH_VER. $(date -u +%F)."
 } > "$TABLE"
-"$H" --fixtures "$FIX" --device cuda --dtype bfloat16 bench.unet bench.vae bench.lpips bench.glyph bench.inpaint | tee -a "$TABLE" \
+DOC_ANON_BENCH_OPCOUNT=1 "$H" --fixtures "$FIX" --device cuda --dtype bfloat16 bench.unet bench.vae bench.lpips bench.glyph bench.inpaint | tee -a "$TABLE" \
   || record_fail "benchmarks"
 
 if [[ -n "${DIFFUSERS_SRC:-}" && -d "$DIFFUSERS_SRC/diffusers" ]]; then
   step "reference: diffusers UNet in eager PyTorch on the same GPU"
-  PYTHONPATH="$DIFFUSERS_SRC:${PYTHONPATH:-}" python3 "$ROOT/bench/reference/diffusers_unet.py" --fixtures "$FIX" --device cuda --dtype bfloat16 \
+  PYTHONPATH="$DIFFUSERS_SRC:${PYTHONPATH:-}" python3 "$ROOT/bench/reference/diffusers_unet.py" --fixtures "$FIX" --device cuda --dtype bfloat16 --opcount \
     | tee -a "$TABLE" || record_fail "diffusers reference"
 fi
 fi

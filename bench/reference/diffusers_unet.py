@@ -67,6 +67,23 @@ def row(name, r, note=""):
     print(f"| diffusers {name} | {mean:.1f} | {mn:.1f} | {n} | {peak:.0f} | {note} |", flush=True)
 
 
+def count_ops(what, fn, device, top=15):
+    """The dispatcher ops (every level, autograd's backward functions too) one call of fn runs, as
+    the harness's bench::OpCounter counts them: launch-bound steps are as fast as the ops they launch."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    counts = {}
+    for ev in prof.events():
+        counts[ev.name] = counts.get(ev.name, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    total = sum(counts.values())
+    aten = sum(n for k, n in counts.items() if k.startswith("aten::"))
+    lines = [f"\nops in {what}: {total} (aten:: {aten})"] + [f"  {n}  {k}" for k, n in ranked[:top]]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fixtures", required=True)
@@ -76,6 +93,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="only the forward passes")
     ap.add_argument("--latents", default="32,64", help="UNet latent sizes, comma separated")
     ap.add_argument("--no-vae", action="store_true")
+    ap.add_argument("--opcount", action="store_true",
+                    help="count the ops of one batch-1 step at the largest latent (as the harness's DOC_ANON_BENCH_OPCOUNT=1)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -87,8 +106,10 @@ def main():
     print(f"\n### diffusers reference (torch {torch.__version__}, {device}, {a.dtype}, threads {torch.get_num_threads()})\n")
     print("| case | mean ms | min ms | iters | peak MB | note |\n|---|---:|---:|---:|---:|---|")
     batches = [1, 8] if device.type == "cuda" else [1]
+    latents = [int(v) for v in a.latents.split(",")]
+    op_counts = []  # printed after the table
     for b in batches:
-        for hw in [int(v) for v in a.latents.split(",")]:
+        for hw in latents:
             x = torch.randn(b, cfg["in_channels"], hw, hw, device=device, dtype=dtype)
             t = torch.full((b,), 500, device=device, dtype=torch.long)
             e = torch.randn(b, 577, 1024, device=device, dtype=dtype)
@@ -105,6 +126,12 @@ def main():
                     unet(x, t, encoder_hidden_states=e).sample.float().pow(2).mean().backward()
 
                 row(f"sd2 b{b} latent {hw}x{hw} forward+backward", timed(device, fb, 1, 2.0))
+            if a.opcount and b == 1 and hw == latents[-1]:
+                op_counts.append(count_ops(f"sd2 b{b} latent {hw}x{hw} forward (inference mode)", fwd, device))
+                if not a.quick:
+                    op_counts.append(count_ops(f"sd2 b{b} latent {hw}x{hw} forward+backward", fb, device))
+    for text in op_counts:
+        print(text, end="")
     del unet
     if a.no_vae:
         return

@@ -71,6 +71,7 @@ DA_CHECK("bench.unet") {
   if (full_size_enabled()) cases.push_back({"sd2", bench::manifest_config(ctx, "sd2_inpainting_unet.json"), env_list("DOC_ANON_BENCH_LATENTS", {32, 64}), 577});
   std::vector<int64_t> batches = ctx.device.is_cuda() ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1};
   bench::header(std::string("UNet2DConditionModel (") + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  std::string op_counts;  // printed after the table
   for (const auto& c : cases) {
     at::manual_seed(0);
     auto cfg = models::UNet2DConditionConfig::from_json(json::parse(c.config, "ERR_CONFIG"));
@@ -112,12 +113,28 @@ DA_CHECK("bench.unet") {
           }
           if (env_off("DOC_ANON_BENCH_BACKWARD")) continue;
           auto bwd = bench::time_it(ctx.device, [&] {
-            unet->zero_grad();
+            bench::clear_grads(*unet);
             unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
           }, 1, 2.0);
           bench::row(tag + " forward+backward", bwd);
+          // DOC_ANON_BENCH_OPCOUNT=1: the ops one SD2 batch-1 step launches (see OpCounter).
+          if (std::getenv("DOC_ANON_BENCH_OPCOUNT") && op_counts.empty() && c.name == "sd2" && b == 1 && hw == c.latents.back()) {
+            {
+              bench::OpCounter oc;
+              c10::InferenceMode im;
+              (void)unet->forward(x, t, e);
+              bench::sync(ctx.device);
+              op_counts += bench::format_op_counts(tag + " forward (inference mode)", oc);
+            }
+            bench::OpCounter oc;
+            bench::clear_grads(*unet);
+            unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
+            bench::sync(ctx.device);
+            op_counts += bench::format_op_counts(tag + " forward+backward", oc);
+          }
         }
   }
+  if (!op_counts.empty()) std::printf("%s", op_counts.c_str());
   at::set_num_threads(thread_counts(ctx).back());
   ctx.expect("bench.unet ran", true);
 }
@@ -142,7 +159,7 @@ DA_CHECK("bench.vae") {
         bench::row(tag + " encode", bench::time_it(ctx.device, [&] { torch::NoGradGuard ng; (void)vae->encode(x); }, 2, 2.0));
         bench::row(tag + " decode", bench::time_it(ctx.device, [&] { torch::NoGradGuard ng; (void)vae->decode(z); }, 2, 2.0));
         bench::row(tag + " encode+decode+backward", bench::time_it(ctx.device, [&] {
-          vae->zero_grad();
+          bench::clear_grads(*vae);
           models::DiagonalGaussian d(vae->encode(x));
           vae->decode(d.mean).to(at::kFloat).sub(x.to(at::kFloat)).pow(2).mean().backward();
         }, 1, 2.0));

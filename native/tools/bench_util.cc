@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include <torch/cuda.h>
 
@@ -53,11 +56,15 @@ struct CpuPeakProbe {
   double peak_mb() const { return (reset ? proc_status_mb("VmHWM") : max_rss_mb()) - base_mb; }
 };
 
+}  // namespace
+
+void clear_grads(torch::nn::Module& m) {
+  for (auto& p : m.parameters()) p.mutable_grad().reset();
+}
+
 void sync(const c10::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize(d.index() < 0 ? 0 : d.index());
 }
-
-}  // namespace
 
 Timing time_it(const c10::Device& device, const std::function<void()>& fn, int min_iters, double budget_s) {
   Timing t;
@@ -145,6 +152,49 @@ void header(const std::string& title) {
 void row(const std::string& name, const Timing& t, const std::string& extra) {
   std::printf("| %s | %.1f | %.1f | %d | %.0f | %s |\n", name.c_str(), t.mean_ms, t.min_ms, t.iters, t.peak_mb, extra.c_str());
   std::fflush(stdout);
+}
+
+namespace {
+// RecordFunction callbacks are plain function pointers, so the counts live here.
+std::mutex g_op_mu;
+std::unordered_map<std::string, int64_t> g_op_counts;
+
+std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction& fn) {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  ++g_op_counts[fn.name()];
+  return nullptr;
+}
+}  // namespace
+
+OpCounter::OpCounter() {
+  {
+    std::lock_guard<std::mutex> lock(g_op_mu);
+    g_op_counts.clear();
+  }
+  handle_ = at::addGlobalCallback(at::RecordFunctionCallback(count_op).needsInputs(false).scopes(
+      {at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
+}
+
+OpCounter::~OpCounter() { at::removeCallback(handle_); }
+
+std::vector<std::pair<std::string, int64_t>> OpCounter::counts() const {
+  std::lock_guard<std::mutex> lock(g_op_mu);
+  std::vector<std::pair<std::string, int64_t>> v(g_op_counts.begin(), g_op_counts.end());
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  return v;
+}
+
+std::string format_op_counts(const std::string& what, const OpCounter& c, int top) {
+  const auto v = c.counts();
+  int64_t total = 0, aten = 0;
+  for (const auto& [name, n] : v) {
+    total += n;
+    if (name.rfind("aten::", 0) == 0) aten += n;
+  }
+  std::ostringstream o;
+  o << "\nops in " << what << ": " << total << " (aten:: " << aten << ")\n";
+  for (int i = 0; i < top && i < static_cast<int>(v.size()); ++i) o << "  " << v[i].second << "  " << v[i].first << "\n";
+  return o.str();
 }
 
 }  // namespace da::bench

@@ -2,8 +2,13 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <ATen/record_function.h>
+#include <torch/nn/module.h>
+
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness.h"
 
@@ -19,11 +24,37 @@ struct Timing {
 // (at least one timed run). Synchronises CUDA around each run.
 Timing time_it(const c10::Device& device, const std::function<void()>& fn, int min_iters = 3, double budget_s = 3.0);
 
+// Waits for the device's queued work (CUDA); no-op on the CPU.
+void sync(const c10::Device& device);
+
+// Drops every parameter's gradient, as the trainer and diffusers' zero_grad(set_to_none=True) do
+// (libtorch's Module::zero_grad detaches each gradient first: one op per parameter more).
+void clear_grads(torch::nn::Module& m);
+
 // Loads a model config from a manifest file ({"config": {...}}).
 std::string manifest_config(const harness::Context& ctx, const std::string& file);
 
 // Prints one table row: name | ms mean | ms min | iters | peak MB | extra.
 void row(const std::string& name, const Timing& t, const std::string& extra = "");
 void header(const std::string& title);
+
+// Counts the dispatcher ops (every level, autograd's backward functions too) run on any thread
+// while it lives: launch-bound steps (batch 1 on a GPU) are as fast as the ops they launch, and
+// bench/reference/diffusers_unet.py --opcount counts the reference the same way. One at a time.
+class OpCounter {
+ public:
+  OpCounter();
+  ~OpCounter();
+  OpCounter(const OpCounter&) = delete;
+  OpCounter& operator=(const OpCounter&) = delete;
+  // (name, count), most frequent first.
+  std::vector<std::pair<std::string, int64_t>> counts() const;
+
+ private:
+  at::CallbackHandle handle_;
+};
+
+// "ops in <what>: N (aten:: M)" and the `top` most frequent op names, one per line.
+std::string format_op_counts(const std::string& what, const OpCounter& c, int top = 15);
 
 }  // namespace da::bench
