@@ -126,6 +126,7 @@ def main():
                     unet(x, t, encoder_hidden_states=e).sample.float().pow(2).mean().backward()
 
                 row(f"sd2 b{b} latent {hw}x{hw} forward+backward", timed(device, fb, 1, 2.0))
+                unet.zero_grad(set_to_none=True)  # later cases' peak memory must not hold these gradients
             if a.opcount and b == 1 and hw == latents[-1]:
                 op_counts.append(count_ops(f"sd2 b{b} latent {hw}x{hw} forward (inference mode)", fwd, device))
                 if not a.quick:

@@ -117,6 +117,7 @@ DA_CHECK("bench.unet") {
             unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
           }, 1, 2.0);
           bench::row(tag + " forward+backward", bwd);
+          bench::clear_grads(*unet);  // the later cases' peak memory must not hold this case's gradients
           // DOC_ANON_BENCH_OPCOUNT=1: the ops one SD2 batch-1 step launches (see OpCounter).
           if (std::getenv("DOC_ANON_BENCH_OPCOUNT") && op_counts.empty() && c.name == "sd2" && b == 1 && hw == c.latents.back()) {
             {
@@ -163,6 +164,7 @@ DA_CHECK("bench.vae") {
           models::DiagonalGaussian d(vae->encode(x));
           vae->decode(d.mean).to(at::kFloat).sub(x.to(at::kFloat)).pow(2).mean().backward();
         }, 1, 2.0));
+        bench::clear_grads(*vae);  // the next size's encode/decode peak must not hold these gradients
       }
   }
   at::set_num_threads(thread_counts(ctx).back());

@@ -183,6 +183,11 @@ DA_CHECK("train.accumulation_and_state") {
 // device): float32 master weights stay float32 on the device; on CUDA the step runs under bf16
 // autocast, so its losses differ from the same steps in float32 on the CPU by bf16 rounding (not
 // by more, and not by nothing); on the CPU autocast is off and they are identical.
+// "cuda" (no index) means the current GPU, where tensors report "cuda:0".
+static bool on_device(const at::Tensor& t, const c10::Device& d) {
+  return t.device().type() == d.type() && (!d.has_index() || t.device().index() == d.index());
+}
+
 DA_CHECK("train.device_steps") {
   const c10::Device dev = ctx.device;
   const bool cuda = dev.is_cuda();
@@ -211,7 +216,7 @@ DA_CHECK("train.device_steps") {
       ctx.expect("vae step " + std::to_string(s) + " on " + d.str() + ": finite, applied", std::isfinite(r.terms["loss"]) && !r.skipped);
     }
     const at::Tensor& w = vae->decoder->conv_out->weight;
-    ctx.expect("vae master weights stay float32 on " + d.str(), w.scalar_type() == at::kFloat && w.device() == d);
+    ctx.expect("vae master weights stay float32 on " + d.str(), w.scalar_type() == at::kFloat && on_device(w, d));
     ctx.expect("vae weights moved on " + d.str(), !at::equal(w.detach().cpu(), w0.cpu()));
   };
   std::vector<double> on_dev, on_cpu;
@@ -254,7 +259,7 @@ DA_CHECK("train.device_steps") {
       losses->push_back(r.terms["loss"]);
       ctx.expect("unet step " + std::to_string(s) + " on " + d.str() + ": finite, applied", std::isfinite(r.terms["loss"]) && !r.skipped);
     }
-    ctx.expect("unet master weights stay float32 on " + d.str(), unet->conv_in->weight.scalar_type() == at::kFloat && unet->conv_in->weight.device() == d);
+    ctx.expect("unet master weights stay float32 on " + d.str(), unet->conv_in->weight.scalar_type() == at::kFloat && on_device(unet->conv_in->weight, d));
   };
   std::vector<double> u_dev, u_cpu;
   unet_losses(dev, &u_dev);
