@@ -95,7 +95,17 @@ void unpack(const at::Tensor& buffer, std::vector<at::Tensor>& tensors, const st
 ProcessGroup::ProcessGroup(int rank, int world_size, std::string backend, std::unique_ptr<Impl> impl)
     : rank_(rank), world_size_(world_size), backend_(std::move(backend)), impl_(std::move(impl)) {}
 
-ProcessGroup::~ProcessGroup() = default;
+ProcessGroup::~ProcessGroup() {
+  // The orderly end (torch.distributed.destroy_process_group's): NCCL's destructor would run the same
+  // shutdown, but first warns that it was not called (seen on the H200); Gloo's is a no-op.
+  if (impl_ && impl_->backend) {
+    try {
+      impl_->backend->shutdown();
+    } catch (const std::exception&) {
+      // A destructor must not throw; the process is ending this group either way.
+    }
+  }
+}
 
 std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o) {
   if (o.world_size < 1) fail(code::kArgument, "world size must be >= 1, got " + std::to_string(o.world_size));
