@@ -95,7 +95,7 @@ DA_CHECK("bench.unet") {
           at::Tensor e = at::randn({b, c.ctx_len, cfg.cross_attention_dim.at(0)}, opts(ctx));
           std::string tag = c.name + " b" + std::to_string(b) + " latent " + std::to_string(hw) + "x" + std::to_string(hw) +
                             (ctx.device.is_cpu() ? " t" + std::to_string(th) : "");
-          auto fwd = bench::time_it(ctx.device, [&] {
+          auto forward_step = [&] {
             if (inference_mode) {
               c10::InferenceMode im;
               (void)unet->forward(x, t, e);
@@ -103,7 +103,12 @@ DA_CHECK("bench.unet") {
               torch::NoGradGuard ng;
               (void)unet->forward(x, t, e);
             }
-          }, 2, 2.0);
+          };
+          auto train_step = [&] {
+            bench::clear_grads(*unet);
+            unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
+          };
+          auto fwd = bench::time_it(ctx.device, forward_step, 2, 2.0);
           bench::row(tag + " forward", fwd, ctx.device.is_cuda() ? std::to_string(1000.0 / fwd.mean_ms).substr(0, 5) + " it/s" : "");
           // DOC_ANON_BENCH_PROFILE=FILE: one more forward under libtorch's profiler, as a Chrome trace.
           if (const char* prof = std::getenv("DOC_ANON_BENCH_PROFILE"); prof && *prof) {
@@ -112,27 +117,13 @@ DA_CHECK("bench.unet") {
             (void)unet->forward(x, t, e);
           }
           if (env_off("DOC_ANON_BENCH_BACKWARD")) continue;
-          auto bwd = bench::time_it(ctx.device, [&] {
-            bench::clear_grads(*unet);
-            unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
-          }, 1, 2.0);
-          bench::row(tag + " forward+backward", bwd);
-          bench::clear_grads(*unet);  // the later cases' peak memory must not hold this case's gradients
-          // DOC_ANON_BENCH_OPCOUNT=1: the ops one SD2 batch-1 step launches (see OpCounter).
+          bench::row(tag + " forward+backward", bench::time_it(ctx.device, train_step, 1, 2.0));
+          // DOC_ANON_BENCH_OPCOUNT=1: the ops one SD2 batch-1 step launches (see bench::count_ops).
           if (std::getenv("DOC_ANON_BENCH_OPCOUNT") && op_counts.empty() && c.name == "sd2" && b == 1 && hw == c.latents.back()) {
-            {
-              bench::OpCounter oc;
-              c10::InferenceMode im;
-              (void)unet->forward(x, t, e);
-              bench::sync(ctx.device);
-              op_counts += bench::format_op_counts(tag + " forward (inference mode)", oc);
-            }
-            bench::OpCounter oc;
-            bench::clear_grads(*unet);
-            unet->forward(x, t, e).to(at::kFloat).pow(2).mean().backward();
-            bench::sync(ctx.device);
-            op_counts += bench::format_op_counts(tag + " forward+backward", oc);
+            op_counts += bench::count_ops(tag + " forward" + (inference_mode ? " (inference mode)" : " (no-grad)"), ctx.device, forward_step);
+            op_counts += bench::count_ops(tag + " forward+backward", ctx.device, train_step);
           }
+          bench::clear_grads(*unet);  // the later cases' peak memory must not hold this case's gradients
         }
   }
   if (!op_counts.empty()) std::printf("%s", op_counts.c_str());

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <ATen/record_function.h>
 #include <torch/cuda.h>
 
 #include "core/json.h"
@@ -166,26 +167,26 @@ std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction& fn) {
 }
 }  // namespace
 
-OpCounter::OpCounter() {
+std::string count_ops(const std::string& what, const c10::Device& device, const std::function<void()>& fn, int top) {
   {
     std::lock_guard<std::mutex> lock(g_op_mu);
     g_op_counts.clear();
   }
-  handle_ = at::addGlobalCallback(at::RecordFunctionCallback(count_op).needsInputs(false).scopes(
-      {at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
-}
-
-OpCounter::~OpCounter() { at::removeCallback(handle_); }
-
-std::vector<std::pair<std::string, int64_t>> OpCounter::counts() const {
-  std::lock_guard<std::mutex> lock(g_op_mu);
-  std::vector<std::pair<std::string, int64_t>> v(g_op_counts.begin(), g_op_counts.end());
+  {
+    struct Registered {
+      at::CallbackHandle handle;
+      ~Registered() { at::removeCallback(handle); }
+    } counting{at::addGlobalCallback(at::RecordFunctionCallback(count_op).needsInputs(false).scopes(
+        {at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}))};
+    fn();
+    sync(device);
+  }
+  std::vector<std::pair<std::string, int64_t>> v;
+  {
+    std::lock_guard<std::mutex> lock(g_op_mu);
+    v.assign(g_op_counts.begin(), g_op_counts.end());
+  }
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  return v;
-}
-
-std::string format_op_counts(const std::string& what, const OpCounter& c, int top) {
-  const auto v = c.counts();
   int64_t total = 0, aten = 0;
   for (const auto& [name, n] : v) {
     total += n;

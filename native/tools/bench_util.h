@@ -2,13 +2,10 @@
 #pragma once
 #include <ATen/ATen.h>
 
-#include <ATen/record_function.h>
 #include <torch/nn/module.h>
 
 #include <functional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "harness.h"
 
@@ -38,23 +35,10 @@ std::string manifest_config(const harness::Context& ctx, const std::string& file
 void row(const std::string& name, const Timing& t, const std::string& extra = "");
 void header(const std::string& title);
 
-// Counts the dispatcher ops (every level, autograd's backward functions too) run on any thread
-// while it lives: launch-bound steps (batch 1 on a GPU) are as fast as the ops they launch, and
-// bench/reference/diffusers_unet.py --opcount counts the reference the same way. One at a time.
-class OpCounter {
- public:
-  OpCounter();
-  ~OpCounter();
-  OpCounter(const OpCounter&) = delete;
-  OpCounter& operator=(const OpCounter&) = delete;
-  // (name, count), most frequent first.
-  std::vector<std::pair<std::string, int64_t>> counts() const;
-
- private:
-  at::CallbackHandle handle_;
-};
-
-// "ops in <what>: N (aten:: M)" and the `top` most frequent op names, one per line.
-std::string format_op_counts(const std::string& what, const OpCounter& c, int top = 15);
+// Runs fn once and returns "ops in <what>: N (aten:: M)" with the `top` most frequent op names: the
+// dispatcher ops (every level, autograd's backward functions too) it ran on any thread. Launch-bound
+// steps (batch 1 on a GPU) are as fast as the ops they launch; bench/reference/diffusers_unet.py
+// --opcount counts the reference the same way. Not reentrant (one process-wide counter).
+std::string count_ops(const std::string& what, const c10::Device& device, const std::function<void()>& fn, int top = 15);
 
 }  // namespace da::bench
