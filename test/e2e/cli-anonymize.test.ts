@@ -20,13 +20,20 @@ describe('doc-anon CLI', () => {
   let doc: SyntheticDocument;
   let ocr: TesseractOcr;
 
+  const savedSecret = process.env.DOC_ANON_SECRET;
+
   beforeAll(async () => {
+    // A fixed replacement secret: fakes are then the same every run, so the OCR checks below can't
+    // fail by a random fake happening to spell an original (e.g. a 5-digit amount inside an IBAN).
+    process.env.DOC_ANON_SECRET = 'cli-test-secret-0123456789';
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-cli-'));
     doc = await generateDocument({ seed: 7, kind: 'statement', width: 900, height: 700 });
     fs.writeFileSync(path.join(dir, 'page.png'), doc.png);
     ocr = new TesseractOcr({ workers: 2 });
   });
   afterAll(async () => {
+    if (savedSecret === undefined) delete process.env.DOC_ANON_SECRET;
+    else process.env.DOC_ANON_SECRET = savedSecret;
     await ocr?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
