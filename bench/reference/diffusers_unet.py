@@ -69,7 +69,7 @@ def row(name, r, note=""):
 
 def count_ops(what, fn, device, top=15):
     """The dispatcher ops (every level, autograd's backward functions too) one call of fn runs, as
-    the harness's bench::OpCounter counts them: launch-bound steps are as fast as the ops they launch."""
+    the harness's bench::count_ops counts them: launch-bound steps are as fast as the ops they launch."""
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         fn()
         if device.type == "cuda":
