@@ -94,16 +94,25 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       );
     }
   };
+  let stoppedBy: LoopResult['stoppedBy'] = 'max_steps';
   try {
     for (;;) {
       if (trainer.step >= maxSteps) break;
+      let stop = stopSignal !== null;
       if (trainer.group) {
-        if ((await trainer.group.any(stopSignal !== null)) && !stopSignal) {
+        // Only the vote decides: a signal that lands while the vote is in flight counts in the
+        // next one. Breaking on it now would leave this rank one collective behind the others.
+        const voted = stop;
+        stop = await trainer.group.any(voted);
+        if (stop && !voted && !stopSignal) {
           stopSignal = 'peer';
           o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
         }
       }
-      if (stopSignal) break;
+      if (stop) {
+        stoppedBy = 'signal';
+        break;
+      }
       const r = await trainer.trainStep();
       last = r;
       stepMs += r.stepMs;
@@ -133,7 +142,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   if (o.store) await o.store.flushBackground();
   return {
     steps: trainer.step,
-    stoppedBy: stopSignal ? 'signal' : 'max_steps',
+    stoppedBy,
     lastCheckpoint,
     last,
     dataWaitFraction: stepMs > 0 ? waitMs / stepMs : 0,

@@ -6,7 +6,8 @@
  *    as one process with batch 2B over the same examples, within float tolerance;
  *  - a 2-rank run resumed from a checkpoint equals the uninterrupted run bit for bit (each rank
  *    gets its own generator back);
- *  - a signal to one rank stops both after the same step, with a checkpoint and exit code 130.
+ *  - a signal to one rank stops both after the same step, with a checkpoint and exit code 130;
+ *  - a rank that dies makes the other fail with ERR_IO (exit 2) instead of waiting forever.
  * Needs the native addon built with the gloo headers (libgloo-dev): skipped otherwise, saying so.
  * The children run the compiled CLI, so this builds lib/ first (npm run build:ts).
  */
@@ -151,9 +152,14 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     expect(err.join('')).toMatch(/ERR_CONFIG[\s\S]*2 rank/);
   });
 
-  it('SIGINT to one rank stops both after the same step, with a checkpoint (exit 130)', async () => {
-    const cfg = vaeConfig(2, { steps: 100000, every: 100000, name: 'signal' });
-    const out = path.join(tmp, 'dp-signal');
+  /**
+   * Starts 2 ranks of `train-vae` (torchrun's variables, as a launcher would set them), waits for
+   * 3 logged steps, sends `signal` to rank 1 and resolves with both exit codes (null: killed),
+   * failing when they do not all end within 60 s.
+   */
+  async function twoRanksThenSignal(name: string, signal: NodeJS.Signals): Promise<{ codes: (number | null)[]; logs: string[]; out: string }> {
+    const cfg = vaeConfig(2, { steps: 100000, every: 100000, name });
+    const out = path.join(tmp, `dp-${name}`);
     const port = await freePort();
     const entry = path.join(ROOT, 'lib', 'cli', 'main.js');
     const ranks = [0, 1].map((rank) =>
@@ -176,7 +182,7 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
         if (Date.now() - t0 > 60_000) throw new Error(`no training progress after 60 s (${lines()} steps): ${logs.join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      ranks[1].kill('SIGINT');
+      ranks[1].kill(signal);
       let timer: NodeJS.Timeout | undefined;
       const codes = await Promise.race([
         Promise.all(exits),
@@ -184,19 +190,31 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
           (_, reject) => (timer = setTimeout(() => reject(new Error(`ranks did not stop within 60 s (exit codes ${ranks.map((r) => r.exitCode)}): ${logs.join('\n')}`)), 60_000)),
         ),
       ]).finally(() => clearTimeout(timer));
-      expect(codes).toEqual([130, 130]);
+      return { codes, logs, out };
     } finally {
       for (const r of ranks) if (r.exitCode === null) r.kill('SIGKILL');
     }
+  }
+
+  it('SIGINT to one rank stops both after the same step, with a checkpoint (exit 130)', async () => {
+    const { codes, logs, out } = await twoRanksThenSignal('signal', 'SIGINT');
+    expect(codes).toEqual([130, 130]);
     const ckpt = latestCheckpoint(checkpointsRoot(out)) as string;
     const meta = readCheckpointMeta(ckpt);
     // Rank 0 logged every step it took and checkpointed the last one: both ranks stopped there.
-    expect(meta.step).toBe(lines());
+    const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
+    expect(meta.step).toBe(steps);
     expect(meta.step).toBeGreaterThanOrEqual(3);
     expect(fs.existsSync(path.join(ckpt, 'rng_ranks.safetensors'))).toBe(true);
     // Rank 1 got the signal; rank 0 learned it from rank 1 and stopped at the same step.
     expect(logs[0]).toMatch(/another rank received a signal/);
     expect(logs[1]).toMatch(/signal received/);
+  }, 180_000);
+
+  it('a rank that dies makes the others fail with ERR_IO naming the collective (no hang, exit 2)', async () => {
+    const { codes, logs } = await twoRanksThenSignal('killed', 'SIGKILL');
+    expect(codes).toEqual([2, null]);
+    expect(logs[0]).toMatch(/ERR_IO: distributed [a-z -]+(\(stop flag\) )?failed on rank 0: .*(closed|reset) by peer/);
   }, 180_000);
 
   it('--dry-run shows the ranks', async () => {

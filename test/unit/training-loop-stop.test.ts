@@ -1,0 +1,75 @@
+/**
+ * How the training loop stops in a data-parallel job: only the ranks' vote decides, so a signal
+ * that lands while a vote is in flight is counted in the next vote instead of making this rank
+ * leave one collective ahead of the others (the hang CI saw: one rank in the all-gather of its
+ * last checkpoint, the other in the next step's gradient all-reduce). The trainer and group are
+ * stand-ins that record the order of calls; the real two-rank run is in
+ * test/integration/training-distributed.test.ts.
+ */
+import type { BaseTrainer } from '../../src/training/base-trainer';
+import { runTraining } from '../../src/training/loop';
+
+interface Script {
+  /** What the other rank votes, per vote (true: it got a signal). */
+  peerVotes: boolean[];
+  /** Vote index during which this process receives SIGINT (the signal lands mid-vote). */
+  signalDuringVote?: number;
+}
+
+function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: string[] } {
+  const calls: string[] = [];
+  let step = 0;
+  let votes = 0;
+  const group = {
+    any: async (flag: boolean): Promise<boolean> => {
+      const i = votes++;
+      calls.push(`vote(${flag})`);
+      // The handler runs while this rank waits for the others, after its own flag was sent.
+      if (i === script.signalDuringVote) process.emit('SIGINT');
+      await new Promise((r) => setImmediate(r));
+      return flag || (script.peerVotes[i] ?? false);
+    },
+  };
+  const trainer = {
+    config: { train: { max_steps: 100 }, log: { metrics_file: 'metrics.jsonl', every: 1000 }, checkpoint: { every: 1000, keep_last: 1 } },
+    get step() {
+      return step;
+    },
+    group,
+    dist: { rank: 1, worldSize: 2 },
+    trainStep: async () => {
+      step += 1;
+      calls.push(`step${step}`);
+      return { step, lr: 1e-4, gradNorm: 1, skipped: false, examples: 2, stepMs: 1, dataWaitMs: 0, terms: {} };
+    },
+    gatherGenerators: async () => {
+      calls.push('gather');
+      return undefined;
+    },
+  };
+  return { trainer: trainer as unknown as BaseTrainer<unknown>, calls };
+}
+
+describe('training loop: stopping a data-parallel job', () => {
+  it('a signal that lands during a vote waits for the next vote (no rank leaves alone)', async () => {
+    const { trainer, calls } = fakeTrainer({ peerVotes: [], signalDuringVote: 1 });
+    const r = await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
+    // Vote 1 went out as false and came back false: every rank takes step 2, then all vote to stop.
+    expect(calls).toEqual(['vote(false)', 'step1', 'vote(false)', 'step2', 'vote(true)', 'gather']);
+    expect(r).toMatchObject({ steps: 2, stoppedBy: 'signal' });
+  });
+
+  it("another rank's signal stops this one after the same step", async () => {
+    const { trainer, calls } = fakeTrainer({ peerVotes: [false, false, false, true] });
+    const r = await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
+    expect(calls).toEqual(['vote(false)', 'step1', 'vote(false)', 'step2', 'vote(false)', 'step3', 'vote(false)', 'gather']);
+    expect(r).toMatchObject({ steps: 3, stoppedBy: 'signal' });
+  });
+
+  it('removes its signal handlers when it returns', async () => {
+    const before = process.listenerCount('SIGINT');
+    const { trainer } = fakeTrainer({ peerVotes: [true] });
+    await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+});
