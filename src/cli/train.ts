@@ -179,7 +179,8 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         fs.mkdirSync(out, { recursive: true });
         fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
       }
-      log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job) }, `train-${kind}: starting at step ${trainer.step}`);
+      const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
+      log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
       const bar = writer ? progressLine(`train-${kind}`, maxSteps) : () => {};
       try {
         const r = await runTraining(trainer, {

@@ -235,7 +235,8 @@ export interface NativeAddon {
   trainerSaveState(trainer: NativeTrainerHandle, path: string): Promise<void>;
   trainerLoadState(trainer: NativeTrainerHandle, path: string): Promise<void>;
   trainerSaveEma(trainer: NativeTrainerHandle, dir: string, part?: 'glyph_projection'): Promise<void>;
-  trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; trainable: string[] };
+  /** `device`: where the trained weights live ("cpu", "cuda:0"). */
+  trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; device: string; trainable: string[] };
   trainerGeneratorState(trainer: NativeTrainerHandle): Promise<NativeTensorHandle>;
   trainerSetGeneratorState(trainer: NativeTrainerHandle, state: NativeTensorHandle): Promise<void>;
   disposeTrainer(trainer: NativeTrainerHandle): void;

@@ -115,6 +115,11 @@ export abstract class BaseTrainer<Micro> {
   /** Writes what a subclass trains besides the model into a checkpoint folder being written. */
   protected async saveAuxiliary(_dir: string): Promise<void> {}
 
+  /** Where the trained weights live ("cpu", "cuda:0"), as the native trainer reports it. */
+  get weightsDevice(): string {
+    return this.trainer.info.device;
+  }
+
   lrAt(step: number): number {
     return learningRate(this.config.optimizer.lr, this.config.lr_schedule, step, this.totalSteps);
   }

@@ -82,7 +82,7 @@ export class NativeTrainer {
     return this.handle;
   }
 
-  get info(): { step: number; ema: boolean; trainable: string[] } {
+  get info(): { step: number; ema: boolean; device: string; trainable: string[] } {
     return native().trainerInfo(this.h());
   }
 

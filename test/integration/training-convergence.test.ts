@@ -58,7 +58,10 @@ describe('training converges', () => {
       lpips: { backbone: fixture('lpips', 'model.safetensors.gz'), heads: fixture('lpips', 'weights', 'lpips_v0.1_vgg_lin.safetensors') },
       loss: { lpips_weight: 300 },
     };
-    const withBeta = await train(await VaeTrainer.create(localVaeConfig(base)), steps);
+    const vae = await VaeTrainer.create(localVaeConfig(base));
+    // The weights are where the config says (the CLI logs this as weightsOn; the GPU check reads cuda:0 there).
+    expect(vae.weightsDevice).toBe('cpu');
+    const withBeta = await train(vae, steps);
     const first = withBeta.slice(0, 5);
     const last = withBeta.slice(-5);
     const t = (r: StepReport[], k: string) => mean(r.map((x) => x.terms[k]));

@@ -353,6 +353,9 @@ Napi::Value TrainerInfo(const Napi::CallbackInfo& info) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("step", Napi::Number::New(env, static_cast<double>(t->trainer->step_count())));
     o.Set("ema", Napi::Boolean::New(env, t->trainer->has_ema()));
+    // Where the trained weights actually are (a CLI log line proves a GPU job is on the GPU).
+    const auto& params = t->trainer->params();
+    o.Set("device", Napi::String::New(env, params.empty() ? std::string("none") : params.front().param.device().str()));
     Napi::Array names = Napi::Array::New(env);
     uint32_t i = 0;
     for (auto& p : t->trainer->params()) names.Set(i++, p.name);
