@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Packs what scripts/gpu-node-check.sh needs on a GPU machine that has a CUDA PyTorch but no Node.js
+# and no network (the lent device machines): this machine's Node binary, the Node-API headers, the
+# npm packages that the commands the check runs actually load (traced, not guessed), and the tiny
+# fixture models with a test page for a diffute anonymize.
+#   scripts/gpu-node-bundle.sh          -> .device-node/ (about 50 MB; carry it with lib/)
+# Run it after `npm ci` (lib/ built, the addon built for this machine). Env: DOC_ANON_FIXTURES.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
+OUT="$ROOT/.device-node"
+WORK="$OUT.partial"
+[[ -f lib/cli/main.js ]] || { echo "lib/ is not built: run npm ci (or npm run build:ts) first" >&2; exit 1; }
+[[ -d "$FIX/unet" ]] || { echo "fixtures not found at $FIX (set DOC_ANON_FIXTURES)" >&2; exit 1; }
+rm -rf "$WORK"
+mkdir -p "$WORK/include/node" "$WORK/models" "$WORK/page"
+
+NODE_BIN="$(readlink -f "$(command -v node)")"
+echo "[bundle] node $(node --version) from $NODE_BIN"
+xz -T0 -6 -c "$NODE_BIN" > "$WORK/node.xz"
+
+# Node-API headers only: the addon uses no V8 or libuv API (that is what keeps it ABI-stable).
+HEADERS=""
+for d in "$(dirname "$(dirname "$NODE_BIN")")/include/node" /usr/include/node "$HOME/.cmake-js/node-x64/$(node --version)/include/node"; do
+  [[ -f "$d/node_api.h" ]] && { HEADERS="$d"; break; }
+done
+[[ -n "$HEADERS" ]] || { echo "node_api.h not found (looked beside $NODE_BIN and in /usr/include/node)" >&2; exit 1; }
+cp "$HEADERS"/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h} "$WORK/include/node/"
+
+# The tiny fixture models (the diffute engine's folder layout) and a page with regions to replace.
+mkdir -p "$WORK/models/pipeline"
+for m in unet vae; do
+  mkdir -p "$WORK/models/pipeline/$m"
+  cp "$FIX/$m/config.json" "$FIX/$m/diffusion_pytorch_model.safetensors" "$WORK/models/pipeline/$m/"
+done
+mkdir -p "$WORK/models/glyph_encoder"
+cp "$FIX/glyph_encoder/config.json" "$FIX/glyph_encoder/model.safetensors" "$WORK/models/glyph_encoder/"
+node -e '
+  const fs = require("node:fs");
+  const { generateDocument } = require("./lib/training/synthetic");
+  generateDocument({ seed: 3, kind: "invoice", width: 512, height: 384 }).then((doc) => {
+    fs.writeFileSync(process.argv[1] + "/page.png", doc.png);
+    const regions = doc.annotation.entities.slice(0, 3).map((e, i) => ({ box: e.box, replacement: ["Acme Trading Ltd", "12 Harbour Road", "1011 Amsterdam"][i] }));
+    fs.writeFileSync(process.argv[1] + "/regions.json", JSON.stringify(regions));
+  });
+' "$WORK/page"
+
+# Which packages the check's commands load: run each once here on the CPU with a require tracer.
+TRACE="$WORK/packages.txt"
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+run_traced() { TRACE_PACKAGES_OUT="$TRACE" DOC_ANON_LOG_LEVEL=warn node -r ./scripts/lib/trace-packages.cjs lib/cli/main.js "$@" >/dev/null; }
+run_traced info --json
+run_traced train-vae --config configs/training/vae.local.yaml --max-steps 1 --out "$SCRATCH/vae"
+run_traced train-unet --config configs/training/unet.local.yaml --max-steps 1 --out "$SCRATCH/unet"
+# One region, one step: the tiny fixture VAE downsamples only 2x, so its 512 px crops cost ~25 s each on a CPU.
+node -e 'const f = process.argv[1]; const fs = require("fs"); fs.writeFileSync(f + ".one", JSON.stringify(JSON.parse(fs.readFileSync(f, "utf8")).slice(0, 1)))' "$WORK/page/regions.json"
+mv "$WORK/page/regions.json.one" "$SCRATCH/one-region.json"
+run_traced anonymize "$WORK/page/page.png" --out "$SCRATCH/out.png" --regions "$SCRATCH/one-region.json" --engine diffute \
+  --model "$WORK/models/pipeline" --glyph-encoder "$WORK/models/glyph_encoder" --steps 1 --no-verify
+echo node-addon-api >> "$TRACE"  # the addon build reads its headers
+sort -u -o "$TRACE" "$TRACE"
+echo "[bundle] $(wc -l < "$TRACE") npm packages"
+tar -C node_modules -cf - $(cat "$TRACE") | xz -T0 -6 -c > "$WORK/node_modules.tar.xz"
+
+rm -rf "$OUT"
+mv "$WORK" "$OUT"
+du -sh "$OUT" lib
+echo "[bundle] ok: carry [\".device-node\", \"lib\"] and run: bash scripts/gpu-node-check.sh \$OUT/node"
