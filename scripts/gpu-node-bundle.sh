@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-node-check.sh needs on a GPU machine that has a CUDA PyTorch but no Node.js
 # and no network (the lent device machines): this machine's Node binary, the Node-API headers, the
-# npm packages that the commands the check runs actually load (traced, not guessed), and the tiny
-# fixture models with a test page for a diffute anonymize.
-#   scripts/gpu-node-bundle.sh          -> .device-node/ (about 50 MB; carry it with lib/)
+# npm packages that the commands the check runs actually load (traced, not guessed), and a test
+# page for a diffute anonymize with the tiny fixture models.
+#   scripts/gpu-node-bundle.sh          -> .device-node/ (about 45 MB; carry it with lib/ and the
+#                                          fixtures: ~62 MB with the tree, under the 64 MiB limit)
 # Run it after `npm ci` (lib/ built, the addon built for this machine). Env: DOC_ANON_FIXTURES.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +15,7 @@ WORK="$OUT.partial"
 [[ -f lib/cli/main.js ]] || { echo "lib/ is not built: run npm ci (or npm run build:ts) first" >&2; exit 1; }
 [[ -d "$FIX/unet" ]] || { echo "fixtures not found at $FIX (set DOC_ANON_FIXTURES)" >&2; exit 1; }
 rm -rf "$WORK"
-mkdir -p "$WORK/include/node" "$WORK/models" "$WORK/page"
+mkdir -p "$WORK/include/node" "$WORK/page"
 
 NODE_BIN="$(readlink -f "$(command -v node)")"
 echo "[bundle] node $(node --version) from $NODE_BIN"
@@ -28,14 +29,7 @@ done
 [[ -n "$HEADERS" ]] || { echo "node_api.h not found (looked beside $NODE_BIN and in /usr/include/node)" >&2; exit 1; }
 cp "$HEADERS"/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h} "$WORK/include/node/"
 
-# The tiny fixture models (the diffute engine's folder layout) and a page with regions to replace.
-mkdir -p "$WORK/models/pipeline"
-for m in unet vae; do
-  mkdir -p "$WORK/models/pipeline/$m"
-  cp "$FIX/$m/config.json" "$FIX/$m/diffusion_pytorch_model.safetensors" "$WORK/models/pipeline/$m/"
-done
-mkdir -p "$WORK/models/glyph_encoder"
-cp "$FIX/glyph_encoder/config.json" "$FIX/glyph_encoder/model.safetensors" "$WORK/models/glyph_encoder/"
+# A page with regions to replace (the models are the fixtures', carried beside the bundle).
 node -e '
   const fs = require("node:fs");
   const { generateDocument } = require("./lib/training/synthetic");
@@ -50,6 +44,10 @@ node -e '
 TRACE="$WORK/packages.txt"
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
+# The diffute engine's folder layout over the fixture models (as gpu-node-check.sh builds it).
+mkdir -p "$SCRATCH/pipeline"
+ln -s "$FIX/unet" "$SCRATCH/pipeline/unet"
+ln -s "$FIX/vae" "$SCRATCH/pipeline/vae"
 run_traced() { TRACE_PACKAGES_OUT="$TRACE" DOC_ANON_LOG_LEVEL=warn node -r ./scripts/lib/trace-packages.cjs lib/cli/main.js "$@" >/dev/null; }
 run_traced info --json
 run_traced train-vae --config configs/training/vae.local.yaml --max-steps 1 --out "$SCRATCH/vae"
@@ -58,7 +56,7 @@ run_traced train-unet --config configs/training/unet.local.yaml --max-steps 1 --
 node -e 'const f = process.argv[1]; const fs = require("fs"); fs.writeFileSync(f + ".one", JSON.stringify(JSON.parse(fs.readFileSync(f, "utf8")).slice(0, 1)))' "$WORK/page/regions.json"
 mv "$WORK/page/regions.json.one" "$SCRATCH/one-region.json"
 run_traced anonymize "$WORK/page/page.png" --out "$SCRATCH/out.png" --regions "$SCRATCH/one-region.json" --engine diffute \
-  --model "$WORK/models/pipeline" --glyph-encoder "$WORK/models/glyph_encoder" --steps 1 --no-verify
+  --model "$SCRATCH/pipeline" --glyph-encoder "$FIX/glyph_encoder" --steps 1 --no-verify
 echo node-addon-api >> "$TRACE"  # the addon build reads its headers
 sort -u -o "$TRACE" "$TRACE"
 echo "[bundle] $(wc -l < "$TRACE") npm packages"
@@ -67,4 +65,4 @@ tar -C node_modules -cf - $(cat "$TRACE") | xz -T0 -6 -c > "$WORK/node_modules.t
 rm -rf "$OUT"
 mv "$WORK" "$OUT"
 du -sh "$OUT" lib
-echo "[bundle] ok: carry [\".device-node\", \"lib\"] and run: bash scripts/gpu-node-check.sh \$OUT/node"
+echo "[bundle] ok: carry [\".device-node\", \"lib\", <fixtures copy>] and run: DOC_ANON_FIXTURES=<it> bash scripts/gpu-node-check.sh \$OUT/node"

@@ -2,7 +2,9 @@
 # The Node side of the CUDA path, for a GPU machine with a CUDA PyTorch but no Node.js and no
 # network (scripts/gpu-check.sh covers the native core through the C++ harness):
 #   scripts/gpu-node-check.sh OUT_DIR
-# Needs .device-node/ (made here by scripts/gpu-node-bundle.sh) and lib/, carried with the run.
+# Needs .device-node/ (made here by scripts/gpu-node-bundle.sh), lib/ and the fixtures (for the
+# tiny models), carried with the run. Builds in build-gpu/ as gpu-check.sh does: run after it, only
+# the addon's own files compile.
 # Unpacks the bundled Node and npm packages, builds the addon against python3's PyTorch with the
 # bundled Node-API headers (cmake, no cmake-js), then runs the `doc-anon` CLI on the device:
 #   1. info: the addon was built with CUDA and sees the GPU;
@@ -13,7 +15,8 @@
 #   4. with 2+ GPUs, train-vae --nproc 2 over NCCL (checkpoint says 2 ranks); skipped with one;
 #   5. anonymize with the diffute engine (tiny fixture models): a changed page and a report.
 # Writes node-check.log into OUT_DIR; exits non-zero when a step fails or no GPU is present.
-# Env: LIBTORCH (default: python3's torch/), JOBS, ANON_STEPS (sampling steps in 5.),
+# Env: LIBTORCH (default: python3's torch/), DOC_ANON_FIXTURES (default ../shared/fixtures), JOBS,
+# ANON_STEPS (sampling steps in 5.),
 # DOC_ANON_CHECK_DEVICE=cpu to run the same steps on the CPU (how the bundle is tested on a machine
 # without a GPU; LIBTORCH must then be set).
 set -uo pipefail
@@ -41,6 +44,8 @@ elif [[ "$DEV" != cpu ]]; then
 fi
 [[ -n "${LIBTORCH:-}" && -d "$LIBTORCH/include" ]] || { echo "FAIL: LIBTORCH (a libtorch root or PyTorch's torch/) not found: ${LIBTORCH:-unset}"; exit 2; }
 [[ -f "$BUNDLE/node.xz" && -f lib/cli/main.js ]] || { echo "FAIL: carry .device-node and lib (made by scripts/gpu-node-bundle.sh)"; exit 2; }
+FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
+[[ -d "$FIX/unet" && -d "$FIX/vae" && -d "$FIX/glyph_encoder" ]] || { echo "FAIL: fixtures not found at $FIX (set DOC_ANON_FIXTURES)"; exit 2; }
 
 step "unpack Node and the npm packages"
 mkdir -p "$BUNDLE/bin"
@@ -64,7 +69,7 @@ export PATH="$BUNDLE/bin:$PATH"
 echo "node $(node --version) at $(command -v node); $(ls node_modules | wc -l) packages"
 
 step "build the addon against $LIBTORCH (Node-API headers from the bundle)"
-BUILD="$ROOT/build-node-$DEV"
+BUILD="$ROOT/build-gpu"
 GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH="$LIBTORCH" -DCMAKE_JS_INC="$BUNDLE/include/node" || { echo "FAIL: cmake configure"; exit 1; }
 cmake --build "$BUILD" --target docanon -j "$JOBS" || { echo "FAIL: addon build"; exit 1; }
@@ -153,8 +158,10 @@ fi
 ANON_STEPS="${ANON_STEPS:-$([[ "$DEV" == cuda ]] && echo 10 || echo 1)}"
 step "5. anonymize --engine diffute on $DEV (tiny fixture models, $ANON_STEPS steps)"
 P="$BUNDLE/page"
-if "${CLI[@]}" anonymize "$P/page.png" --out "$OUT/anonymized.png" --regions "$P/regions.json" --engine diffute --model "$BUNDLE/models/pipeline" \
-  --glyph-encoder "$BUNDLE/models/glyph_encoder" --steps "$ANON_STEPS" --device "$DEV" --report "$OUT/anonymize-report.json" --no-verify > "$OUT/anonymize.log" 2>&1; then
+MODELS="$OUT/pipeline"  # the engine's folder layout over the fixture models
+rm -rf "$MODELS" && mkdir -p "$MODELS" && ln -s "$FIX/unet" "$MODELS/unet" && ln -s "$FIX/vae" "$MODELS/vae"
+if "${CLI[@]}" anonymize "$P/page.png" --out "$OUT/anonymized.png" --regions "$P/regions.json" --engine diffute --model "$MODELS" \
+  --glyph-encoder "$FIX/glyph_encoder" --steps "$ANON_STEPS" --device "$DEV" --report "$OUT/anonymize-report.json" --no-verify > "$OUT/anonymize.log" 2>&1; then
   R="$(cat "$OUT/anonymize-report.json")"
   assert_json 'j.engine === "diffute" && j.pages[0].regions.length === 3' "$R" || record_fail "anonymize report"
   cmp -s "$P/page.png" "$OUT/anonymized.png" && record_fail "anonymize: output equals input"
