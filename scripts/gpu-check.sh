@@ -17,21 +17,10 @@
 # ../shared/fixtures), SKIP_BENCH=1 (parity and train steps only), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
 # optional), JOBS.
 set -uo pipefail
-OUT="${1:?usage: scripts/gpu-check.sh OUT_DIR}"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-LOG="$OUT/gpu-check.log"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/check-log.sh" gpu-check.log "$@"
 TABLE="$OUT/gpu-table.md"
-: > "$LOG"
-exec > >(tee -a "$LOG") 2>&1
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
 FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
 TOL="${BF16_TOL_SCALE:-1000}"
-JOBS="${JOBS:-$(nproc)}"
-FAILED=()
-step() { echo; echo "=== $* ($(date +%T))"; }
-record_fail() { FAILED+=("$1"); echo "FAILED: $1"; }
 
 step "GPU"
 if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L; then

@@ -15,25 +15,15 @@
 #   4. with 2+ GPUs, train-vae --nproc 2 over NCCL (checkpoint says 2 ranks); skipped with one;
 #   5. anonymize with the diffute engine (tiny fixture models): a changed page and a report.
 # Writes node-check.log into OUT_DIR; exits non-zero when a step fails or no GPU is present.
-# Env: LIBTORCH (default: python3's torch/), DOC_ANON_FIXTURES (default ../shared/fixtures), JOBS,
+# Env: LIBTORCH (default: python3's torch/), DOC_ANON_FIXTURES (default ../shared/fixtures),
+# DOC_ANON_DEVICE_NODE (the bundle, default .device-node), JOBS,
 # ANON_STEPS (sampling steps in 5.),
 # DOC_ANON_CHECK_DEVICE=cpu to run the same steps on the CPU (how the bundle is tested on a machine
 # without a GPU; LIBTORCH must then be set).
 set -uo pipefail
-OUT="${1:?usage: scripts/gpu-node-check.sh OUT_DIR}"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-LOG="$OUT/node-check.log"
-: > "$LOG"
-exec > >(tee -a "$LOG") 2>&1
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/check-log.sh" node-check.log "$@"
 DEV="${DOC_ANON_CHECK_DEVICE:-cuda}"
-BUNDLE="$ROOT/.device-node"
-JOBS="${JOBS:-$(nproc)}"
-FAILED=()
-step() { echo; echo "=== $* ($(date +%T))"; }
-record_fail() { FAILED+=("$1"); echo "FAILED: $1"; }
+BUNDLE="${DOC_ANON_DEVICE_NODE:-$ROOT/.device-node}"
 
 step "device ($DEV)"
 if [[ "$DEV" == cuda ]]; then
@@ -43,7 +33,7 @@ elif [[ "$DEV" != cpu ]]; then
   echo "FAIL: DOC_ANON_CHECK_DEVICE must be cuda or cpu, got $DEV"; exit 2
 fi
 [[ -n "${LIBTORCH:-}" && -d "$LIBTORCH/include" ]] || { echo "FAIL: LIBTORCH (a libtorch root or PyTorch's torch/) not found: ${LIBTORCH:-unset}"; exit 2; }
-[[ -f "$BUNDLE/node.xz" && -f lib/cli/main.js ]] || { echo "FAIL: carry .device-node and lib (made by scripts/gpu-node-bundle.sh)"; exit 2; }
+[[ -f "$BUNDLE/node.xz" && -f lib/cli/main.js ]] || { echo "FAIL: no Node bundle at $BUNDLE or no lib/: carry .device-node and lib (made by scripts/gpu-node-bundle.sh)"; exit 2; }
 FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
 [[ -d "$FIX/unet" && -d "$FIX/vae" && -d "$FIX/glyph_encoder" ]] || { echo "FAIL: fixtures not found at $FIX (set DOC_ANON_FIXTURES)"; exit 2; }
 
