@@ -101,7 +101,8 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       let stop = stopSignal !== null;
       if (trainer.group) {
         // Only the vote decides: a signal that lands while the vote is in flight counts in the
-        // next one. Breaking on it now would leave this rank one collective behind the others.
+        // next one. Breaking on it now would put this rank out of step with the others (it would
+        // gather generators for a checkpoint while they all-reduce the next step's gradients).
         const voted = stop;
         stop = await trainer.group.any(voted);
         if (stop && !voted && !stopSignal) {
