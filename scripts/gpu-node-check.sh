@@ -144,8 +144,7 @@ else
   fi
 fi
 
-# The tiny fixture VAE downsamples only 2x: a 512 px crop is a 256x256 latent (~25 s a step on a CPU).
-ANON_STEPS="${ANON_STEPS:-$([[ "$DEV" == cuda ]] && echo 10 || echo 1)}"
+ANON_STEPS="${ANON_STEPS:-10}"
 step "5. anonymize --engine diffute on $DEV (tiny fixture models, $ANON_STEPS steps)"
 P="$BUNDLE/page"
 MODELS="$OUT/pipeline"  # the engine's folder layout over the fixture models

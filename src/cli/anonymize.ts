@@ -39,6 +39,8 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --glyph-encoder DIR  diffute: TrOCR folder (default: <model>/glyph_encoder)
   --sampler NAME       ddpm (default) | ddim | dpmpp2m | euler | pndm
   --steps N            sampling steps (default 50)
+  --resolution N       diffute: crop side the model samples at (default: the UNet's sample_size x the
+                       VAE factor, as diffusers; 512 for SD2)
   --seed N             seed (default 0)
   --device DEV         cpu (default) | cuda | cuda:N
   --report FILE        write the report as JSON: per region the entity type, confidence, box and
@@ -124,6 +126,7 @@ export const anonymizeCommand: Command = {
         'glyph-encoder': { type: 'string' },
         sampler: { type: 'string' },
         steps: { type: 'string' },
+        resolution: { type: 'string' },
         seed: { type: 'string' },
         device: { type: 'string' },
         report: { type: 'string' },
@@ -194,7 +197,7 @@ export const anonymizeCommand: Command = {
         scheduler: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'scheduler')) ? path.join(m, 'scheduler') : undefined,
         glyphProjection: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'glyph_projection')) ? path.join(m, 'glyph_projection') : undefined,
       };
-      options.diffute = { sampler: values.sampler as never, steps: int(values.steps, 'steps'), seed: int(values.seed, 'seed') };
+      options.diffute = { sampler: values.sampler as never, steps: int(values.steps, 'steps'), resolution: int(values.resolution, 'resolution'), seed: int(values.seed, 'seed') };
     } else {
       options.classic = { seed: int(values.seed, 'seed') };
     }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { generateDocument, type SyntheticDocument } from '../../src/training/synthetic';
+import { fixture } from '../helpers/fixtures';
 import { checkableOriginals, pageText } from '../helpers/server-client';
 import { textPdf } from '../helpers/text-pdf';
 
@@ -88,6 +89,32 @@ describe('doc-anon CLI', () => {
     expect(bytes.startsWith('%PDF-')).toBe(true);
     expect(bytes).not.toContain('Mary Johnson');
     expect(bytes).not.toContain('/Font');
+  });
+
+  it('anonymize --engine diffute takes a model folder (unet/, vae/) and honours --resolution', async () => {
+    // The tiny fixture models in the engine's folder layout; they sample at their own resolution
+    // (UNet sample_size x VAE factor) unless --resolution says otherwise.
+    const models = path.join(dir, 'pipeline');
+    fs.mkdirSync(models);
+    fs.symlinkSync(fixture('unet'), path.join(models, 'unet'));
+    fs.symlinkSync(fixture('vae'), path.join(models, 'vae'));
+    const regionsFile = path.join(dir, 'diffute-regions.json');
+    const entities = doc.annotation.entities.slice(0, 2);
+    fs.writeFileSync(regionsFile, JSON.stringify(entities.map((e, i) => ({ box: e.box, replacement: ['Jane Roe', '1 Main Street'][i] }))));
+    const base = ['anonymize', path.join(dir, 'page.png'), '--regions', regionsFile, '--engine', 'diffute', '--model', models, '--glyph-encoder', fixture('glyph_encoder'), '--steps', '2', '--sampler', 'ddim'];
+    const out = path.join(dir, 'diffute.png');
+    const report = path.join(dir, 'diffute.json');
+    let r = await run([...base, '--out', out, '--report', report]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(fs.readFileSync(report, 'utf8'));
+    expect(rep.engine).toBe('diffute');
+    expect(rep.pages[0].regions.map((x: { replacement: string }) => x.replacement)).toEqual(['Jane Roe', '1 Main Street']);
+    expect(fs.readFileSync(out).equals(doc.png)).toBe(false);
+    // The option reaches the engine: a side that is not a multiple of the VAE factor is refused.
+    r = await run([...base, '--out', path.join(dir, 'never.png'), '--resolution', '31']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ERR_CONFIG: resolution 31 must be a multiple of the VAE factor/);
+    expect(fs.existsSync(path.join(dir, 'never.png'))).toBe(false);
   });
 
   it('exits 2 with a code for bad input, and writes nothing', async () => {

@@ -141,6 +141,23 @@ describe('diffute memory budget', () => {
     expect(r.reports).toHaveLength(regions.length);
     for (const x of Object.values(m)) x.dispose();
   });
+
+  it("defaults to the model's own resolution, as diffusers does (UNet sample_size x VAE factor)", async () => {
+    const { DiffuteEngine, modelResolution } = await import('../../src/inference/engines/diffute');
+    const { AutoencoderKL, GlyphEncoder, UNet2DConditionModel } = await import('../../src');
+    expect([modelResolution(64, 8), modelResolution([32, 32], 8), modelResolution(undefined, 8), modelResolution(null, 8)]).toEqual([512, 256, 512, 512]);
+    const m = {
+      unet: await UNet2DConditionModel.fromPretrained(models.unet),
+      vae: await AutoencoderKL.fromPretrained(models.vae),
+      glyphEncoder: await GlyphEncoder.fromPretrained(models.glyphEncoder),
+    };
+    const sample = m.unet.config.sample_size as number;
+    const factor = m.vae.downsampleFactor;
+    expect(sample * factor).not.toBe(512);
+    expect(new DiffuteEngine(m).options.resolution).toBe(sample * factor);
+    expect(new DiffuteEngine(m, { resolution: 64 }).options.resolution).toBe(64);
+    for (const x of Object.values(m)) x.dispose();
+  });
 });
 
 describe('Anonymizer options and the classic engine', () => {

@@ -32,8 +32,12 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
   guidanceScale: z.number().min(1).max(30).default(1),
   /** Masked-image hole value: DiffUTE's -1 (default) or diffusers' 0 for weights trained that way. */
   maskedFill: z.number().min(-1).max(1).default(MASKED_FILL.diffute),
-  /** Model resolution (square crop side after scaling); a multiple of the VAE factor x 8 for SD2 (512 default). */
-  resolution: z.number().int().min(8).max(2048).default(512),
+  /**
+   * Model resolution (square crop side after scaling), a multiple of the VAE factor. Default, as
+   * diffusers' pipelines: the UNet's sample_size x the VAE factor (SD2: 64 x 8 = 512), so a model
+   * trained at another size runs at its own; 512 when the UNet config has no sample_size.
+   */
+  resolution: z.number().int().min(8).max(2048).optional(),
   /** Smallest crop side in page pixels. */
   minCropSide: z.number().int().min(8).default(128),
   /** Feather width of the paste, page pixels. */
@@ -102,16 +106,23 @@ function extractRgb(img: DecodedImage, r: Rect): Buffer {
   return out;
 }
 
+/** The resolution diffusers' pipelines default to: the UNet's sample_size (latent side) x the VAE factor. */
+export function modelResolution(unetSampleSize: number | number[] | null | undefined, vaeFactor: number): number {
+  const side = Array.isArray(unetSampleSize) ? unetSampleSize[0] : unetSampleSize;
+  return typeof side === 'number' && side > 0 ? side * vaeFactor : 512;
+}
+
 export class DiffuteEngine implements Engine {
   readonly name = 'diffute';
-  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema>>;
+  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number }>;
 
   constructor(
     private readonly models: DiffuteModels,
     options: DiffuteEngineOptions = {},
   ) {
-    this.options = parseConfig(DiffuteEngineOptionsSchema, options, 'diffute engine options');
+    const parsed = parseConfig(DiffuteEngineOptionsSchema, options, 'diffute engine options');
     const f = models.vae.downsampleFactor;
+    this.options = { ...parsed, resolution: parsed.resolution ?? modelResolution(models.unet.config.sample_size, f) };
     if (this.options.resolution % f !== 0) {
       throw new DocAnonError(ErrorCode.CONFIG, `resolution ${this.options.resolution} must be a multiple of the VAE factor ${f}`);
     }
