@@ -214,7 +214,8 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
   it('a rank that dies makes the others fail with ERR_IO naming the collective (no hang, exit 2)', async () => {
     const { codes, logs } = await twoRanksThenSignal('killed', 'SIGKILL');
     expect(codes).toEqual([2, null]);
-    expect(logs[0]).toMatch(/ERR_IO: distributed [a-z -]+(\(stop flag\) )?failed on rank 0: .*(closed|reset) by peer/);
+    // Gloo's own reason varies with timing (closed by peer, reset by peer, a broken pipe); it names the peer.
+    expect(logs[0]).toMatch(/ERR_IO: distributed [a-z -]+(\(stop flag\) )?failed on rank 0: .*\[127\.0\.0\.1\]/);
   }, 180_000);
 
   it('--dry-run shows the ranks', async () => {
