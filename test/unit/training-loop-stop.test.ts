@@ -1,5 +1,6 @@
 /**
- * How the training loop stops in a data-parallel job: only the ranks' vote decides, so a signal
+ * How the training loop stops on a signal. A single process finishes the step the signal lands in,
+ * checkpoints and stops. In a data-parallel job only the ranks' vote decides, so a signal
  * that lands while a vote is in flight is counted in the next vote instead of making this rank
  * leave one collective ahead of the others (the hang CI saw: one rank in the all-gather of its
  * last checkpoint, the other in the next step's gradient all-reduce). The trainer and group are
@@ -10,10 +11,12 @@ import type { BaseTrainer } from '../../src/training/base-trainer';
 import { runTraining } from '../../src/training/loop';
 
 interface Script {
-  /** What the other rank votes, per vote (true: it got a signal). */
-  peerVotes: boolean[];
+  /** What the other rank votes, per vote (true: it got a signal); absent: a single process. */
+  peerVotes?: boolean[];
   /** Vote index during which this process receives SIGINT (the signal lands mid-vote). */
   signalDuringVote?: number;
+  /** Step (1-based) during which this process receives SIGTERM. */
+  signalDuringStep?: number;
 }
 
 function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: string[] } {
@@ -27,7 +30,7 @@ function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: st
       // The handler runs while this rank waits for the others, after its own flag was sent.
       if (i === script.signalDuringVote) process.emit('SIGINT');
       await new Promise((r) => setImmediate(r));
-      return flag || (script.peerVotes[i] ?? false);
+      return flag || (script.peerVotes?.[i] ?? false);
     },
   };
   const trainer = {
@@ -35,11 +38,12 @@ function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: st
     get step() {
       return step;
     },
-    group,
-    dist: { rank: 1, worldSize: 2 },
+    group: script.peerVotes ? group : undefined,
+    dist: script.peerVotes ? { rank: 1, worldSize: 2 } : { rank: 0, worldSize: 1 },
     trainStep: async () => {
       step += 1;
       calls.push(`step${step}`);
+      if (step === script.signalDuringStep) process.emit('SIGTERM');
       return { step, lr: 1e-4, gradNorm: 1, skipped: false, examples: 2, stepMs: 1, dataWaitMs: 0, terms: {} };
     },
     gatherGenerators: async () => {
@@ -50,7 +54,7 @@ function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: st
   return { trainer: trainer as unknown as BaseTrainer<unknown>, calls };
 }
 
-describe('training loop: stopping a data-parallel job', () => {
+describe('training loop: stopping on a signal', () => {
   it('a signal that lands during a vote waits for the next vote (no rank leaves alone)', async () => {
     const { trainer, calls } = fakeTrainer({ peerVotes: [], signalDuringVote: 1 });
     const r = await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
@@ -66,10 +70,17 @@ describe('training loop: stopping a data-parallel job', () => {
     expect(r).toMatchObject({ steps: 3, stoppedBy: 'signal' });
   });
 
+  it('a single process finishes the step a signal lands in, then stops', async () => {
+    const { trainer, calls } = fakeTrainer({ signalDuringStep: 2 });
+    const r = await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
+    expect(calls).toEqual(['step1', 'step2', 'gather']);
+    expect(r).toMatchObject({ steps: 2, stoppedBy: 'signal' });
+  });
+
   it('removes its signal handlers when it returns', async () => {
-    const before = process.listenerCount('SIGINT');
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
     const { trainer } = fakeTrainer({ peerVotes: [true] });
     await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
-    expect(process.listenerCount('SIGINT')).toBe(before);
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
   });
 });
