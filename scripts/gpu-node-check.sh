@@ -38,11 +38,14 @@ FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
 [[ -d "$FIX/unet" && -d "$FIX/vae" && -d "$FIX/glyph_encoder" ]] || { echo "FAIL: fixtures not found at $FIX (set DOC_ANON_FIXTURES)"; exit 2; }
 
 step "unpack Node and the npm packages"
-mkdir -p "$BUNDLE/bin"
-python3 - "$BUNDLE" <<'PY' || { echo "FAIL: unpack"; exit 1; }
+BUILD="$ROOT/build-gpu"
+# Node goes into the (ignored, never carried) build folder: the bundle stays its carried size.
+NODE_BIN="$BUILD/node-bin"
+mkdir -p "$NODE_BIN"
+python3 - "$BUNDLE" "$NODE_BIN" <<'PY' || { echo "FAIL: unpack"; exit 1; }
 import lzma, os, shutil, sys, tarfile
 b = sys.argv[1]
-node = os.path.join(b, "bin", "node")
+node = os.path.join(sys.argv[2], "node")
 if not os.path.exists(node):
     with lzma.open(os.path.join(b, "node.xz")) as src, open(node + ".partial", "wb") as dst:
         shutil.copyfileobj(src, dst)
@@ -55,11 +58,10 @@ if not os.path.isdir("node_modules"):
         t.extractall("node_modules.partial", **kw)
     os.replace("node_modules.partial", "node_modules")
 PY
-export PATH="$BUNDLE/bin:$PATH"
+export PATH="$NODE_BIN:$PATH"
 echo "node $(node --version) at $(command -v node); $(ls node_modules | wc -l) packages"
 
 step "build the addon against $LIBTORCH (Node-API headers from the bundle)"
-BUILD="$ROOT/build-gpu"
 GEN=(); command -v ninja >/dev/null && GEN=(-G Ninja)
 cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DLIBTORCH="$LIBTORCH" -DCMAKE_JS_INC="$BUNDLE/include/node" || { echo "FAIL: cmake configure"; exit 1; }
 cmake --build "$BUILD" --target docanon -j "$JOBS" || { echo "FAIL: addon build"; exit 1; }
