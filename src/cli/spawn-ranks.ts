@@ -2,7 +2,9 @@
  * `--nproc N`: runs N local ranks of the same command as child processes, with the environment
  * torchrun would give them (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR,
  * MASTER_PORT on a free loopback port). Waits for all; when one fails the others are stopped
- * (they would otherwise wait in a collective until the timeout) and the job fails.
+ * (they would otherwise wait in a collective until the timeout) and the job fails. SIGINT or
+ * SIGTERM to the launcher reaches every rank as SIGTERM (as torchrun does): they finish the step,
+ * checkpoint and exit 130, and so does the launcher, once they have.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,6 +12,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { DocAnonError, ErrorCode } from '../core/errors';
+
+/** The exit code of a training run stopped by SIGINT/SIGTERM after writing its checkpoint (128 + SIGINT). */
+export const STOPPED_BY_SIGNAL = 130;
 
 /** A TCP port free on 127.0.0.1 right now (rank 0's TCPStore binds it moments later). */
 export function freePort(): Promise<number> {
@@ -53,12 +58,16 @@ export interface SpawnRanksOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Resolves with 0 when all ranks exit 0; otherwise with the first failing rank's exit code (signals: 1). */
+/**
+ * Resolves with 0 when all ranks exit 0; 130 when they were stopped by a signal (exit 130, each
+ * with its checkpoint); otherwise with the first failing rank's exit code (killed by a signal: 1).
+ */
 export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
   const port = await freePort();
   const entry = cliEntry();
   const children: ChildProcess[] = [];
   let failed: { rank: number; code: number } | null = null;
+  let stopped = false;
   const exits = Array.from({ length: o.nproc }, (_, rank) => {
     const child = spawn(process.execPath, [entry, ...o.args], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -83,7 +92,9 @@ export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
       });
       child.once('exit', (code, signal) => {
         const c = code ?? 1;
-        if (c !== 0 && !failed) {
+        // 130: the rank got a signal (or learned of another rank's) and stopped with a checkpoint.
+        if (c === STOPPED_BY_SIGNAL) stopped = true;
+        else if (c !== 0 && !failed) {
           failed = { rank, code: c };
           o.logger?.error({ rank, code, signal }, `rank ${rank} failed: stopping the other ranks`);
           stopOthers(rank);
@@ -97,14 +108,24 @@ export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
       if (i !== except && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     });
   }
-  // Ctrl-C reaches the children through the terminal's process group; a SIGTERM sent to the
-  // launcher alone is forwarded so no rank is orphaned.
-  const forward = (): void => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
+  // The launcher waits for its ranks instead of dying at once: a signal to it alone (kill, a job
+  // scheduler) is passed on, so no rank is orphaned and the launcher's exit means they are done.
+  // Ctrl-C in a terminal also reaches the ranks directly (one process group); a second signal to a
+  // rank changes nothing.
+  let forwarded = false;
+  const forward = (): void => {
+    if (!forwarded) o.logger?.warn('signal received: each rank finishes its step and writes a checkpoint');
+    forwarded = true;
+    children.forEach((c) => c.exitCode === null && c.signalCode === null && c.kill('SIGTERM'));
+  };
+  process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   try {
     await Promise.all(exits);
   } finally {
+    process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
   }
-  return failed ? (failed as { code: number }).code || 1 : 0;
+  if (failed) return (failed as { code: number }).code || 1;
+  return stopped ? STOPPED_BY_SIGNAL : 0;
 }

@@ -31,7 +31,7 @@ import { UnetTrainer } from '../training/unet-trainer';
 import { VaeTrainer } from '../training/vae-trainer';
 import type { Command } from './commands';
 import { progressLine } from './progress';
-import { spawnRanks, withoutNproc } from './spawn-ranks';
+import { spawnRanks, STOPPED_BY_SIGNAL, withoutNproc } from './spawn-ranks';
 
 const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
 
@@ -201,7 +201,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         // No rank leaves (closing its connections) while rank 0 still writes its last checkpoint.
         if (group) await group.barrier();
         log.info({ steps: r.steps, stoppedBy: r.stoppedBy, checkpoint: r.lastCheckpoint, dataWaitFraction: r.dataWaitFraction }, `train-${kind}: ${r.stoppedBy === 'signal' ? 'stopped by signal' : 'done'}`);
-        return r.stoppedBy === 'signal' ? 130 : 0;
+        return r.stoppedBy === 'signal' ? STOPPED_BY_SIGNAL : 0;
       } finally {
         trainer.dispose();
         group?.dispose();

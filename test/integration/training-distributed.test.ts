@@ -6,7 +6,8 @@
  *    as one process with batch 2B over the same examples, within float tolerance;
  *  - a 2-rank run resumed from a checkpoint equals the uninterrupted run bit for bit (each rank
  *    gets its own generator back);
- *  - a signal to one rank stops both after the same step, with a checkpoint and exit code 130;
+ *  - a signal to one rank stops both after the same step, with a checkpoint and exit code 130, and
+ *    so does a signal to the --nproc launcher, which waits for its ranks;
  *  - a rank that dies makes the other fail with ERR_IO (exit 2) instead of waiting forever.
  * Needs the native addon built with the gloo headers (libgloo-dev): skipped otherwise, saying so.
  * The children run the compiled CLI, so this builds lib/ first (npm run build:ts).
@@ -153,27 +154,34 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
   });
 
   /**
-   * Starts 2 ranks of `train-vae` (torchrun's variables, as a launcher would set them), waits for
-   * 3 logged steps, sends `signal` to rank 1 and resolves with both exit codes (null: killed),
-   * failing when they do not all end within 60 s.
+   * Starts `train-vae` processes (one per environment, `extra` arguments), waits for 3 logged
+   * steps, sends `signal` to process `target` and resolves with every exit code (null: killed),
+   * failing when they do not all end within 60 s. Each process leads its own process group, so
+   * the cleanup also reaches the ranks a launcher started.
    */
-  async function twoRanksThenSignal(name: string, signal: NodeJS.Signals): Promise<{ codes: (number | null)[]; logs: string[]; out: string }> {
+  async function trainThenSignal(
+    name: string,
+    envs: NodeJS.ProcessEnv[],
+    extra: string[],
+    target: number,
+    signal: NodeJS.Signals,
+  ): Promise<{ codes: (number | null)[]; logs: string[]; out: string }> {
     const cfg = vaeConfig(2, { steps: 100000, every: 100000, name });
     const out = path.join(tmp, `dp-${name}`);
-    const port = await freePort();
     const entry = path.join(ROOT, 'lib', 'cli', 'main.js');
-    const ranks = [0, 1].map((rank) =>
-      spawn(process.execPath, [entry, 'train-vae', '--config', cfg, '--out', out], {
+    const procs = envs.map((env) =>
+      spawn(process.execPath, [entry, 'train-vae', '--config', cfg, '--out', out, ...extra], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, DOC_ANON_LOG_LEVEL: 'warn', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) },
+        detached: true,
+        env: { ...process.env, DOC_ANON_LOG_LEVEL: 'warn', ...env },
       }),
     );
-    const logs = ['', ''];
-    ranks.forEach((r, i) => {
+    const logs = procs.map(() => '');
+    procs.forEach((r, i) => {
       r.stdout?.on('data', (d) => (logs[i] += String(d)));
       r.stderr?.on('data', (d) => (logs[i] += String(d)));
     });
-    const exits = ranks.map((r) => new Promise<number | null>((resolve) => r.once('exit', (code) => resolve(code))));
+    const exits = procs.map((r) => new Promise<number | null>((resolve) => r.once('exit', (code) => resolve(code))));
     const metrics = path.join(out, 'metrics.jsonl');
     const lines = (): number => (fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').trim().split('\n').filter(Boolean).length : 0);
     try {
@@ -182,37 +190,62 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
         if (Date.now() - t0 > 60_000) throw new Error(`no training progress after 60 s (${lines()} steps): ${logs.join('\n')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      ranks[1].kill(signal);
+      procs[target].kill(signal);
       let timer: NodeJS.Timeout | undefined;
       const codes = await Promise.race([
         Promise.all(exits),
         new Promise<never>(
-          (_, reject) => (timer = setTimeout(() => reject(new Error(`ranks did not stop within 60 s (exit codes ${ranks.map((r) => r.exitCode)}): ${logs.join('\n')}`)), 60_000)),
+          (_, reject) => (timer = setTimeout(() => reject(new Error(`not stopped within 60 s (exit codes ${procs.map((r) => r.exitCode)}): ${logs.join('\n')}`)), 60_000)),
         ),
       ]).finally(() => clearTimeout(timer));
       return { codes, logs, out };
     } finally {
-      for (const r of ranks) if (r.exitCode === null) r.kill('SIGKILL');
+      for (const r of procs) {
+        try {
+          process.kill(-(r.pid as number), 'SIGKILL');
+        } catch {
+          // The group is gone: everything in it has exited.
+        }
+      }
     }
   }
 
-  it('SIGINT to one rank stops both after the same step, with a checkpoint (exit 130)', async () => {
-    const { codes, logs, out } = await twoRanksThenSignal('signal', 'SIGINT');
-    expect(codes).toEqual([130, 130]);
+  /** The environments of 2 ranks as torchrun (or any launcher) sets them. */
+  async function rankEnvs(): Promise<NodeJS.ProcessEnv[]> {
+    const port = await freePort();
+    return [0, 1].map((rank) => ({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }));
+  }
+
+  /** Rank 0 logged every step it took and checkpointed the last one: all ranks stopped there. */
+  function expectCheckpointOfLastStep(out: string): void {
     const ckpt = latestCheckpoint(checkpointsRoot(out)) as string;
     const meta = readCheckpointMeta(ckpt);
-    // Rank 0 logged every step it took and checkpointed the last one: both ranks stopped there.
     const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
-    expect(meta.step).toBe(steps);
+    expect(meta).toMatchObject({ step: steps, worldSize: 2 });
     expect(meta.step).toBeGreaterThanOrEqual(3);
     expect(fs.existsSync(path.join(ckpt, 'rng_ranks.safetensors'))).toBe(true);
+  }
+
+  it('SIGINT to one rank stops both after the same step, with a checkpoint (exit 130)', async () => {
+    const { codes, logs, out } = await trainThenSignal('signal', await rankEnvs(), [], 1, 'SIGINT');
+    expect(codes).toEqual([130, 130]);
+    expectCheckpointOfLastStep(out);
     // Rank 1 got the signal; rank 0 learned it from rank 1 and stopped at the same step.
     expect(logs[0]).toMatch(/another rank received a signal/);
     expect(logs[1]).toMatch(/signal received/);
   }, 180_000);
 
+  it('SIGINT to the --nproc launcher stops its ranks with a checkpoint; it waits for them and exits 130', async () => {
+    const { codes, logs, out } = await trainThenSignal('launcher', [{}], ['--nproc', '2'], 0, 'SIGINT');
+    expect(codes).toEqual([130]);
+    expectCheckpointOfLastStep(out);
+    expect(logs[0]).toMatch(/each rank finishes its step and writes a checkpoint/);
+    // A rank that stops on a signal (exit 130) is not a failure: nobody is killed.
+    expect(logs[0]).not.toMatch(/failed: stopping the other ranks/);
+  }, 180_000);
+
   it('a rank that dies makes the others fail with ERR_IO naming the collective (no hang, exit 2)', async () => {
-    const { codes, logs } = await twoRanksThenSignal('killed', 'SIGKILL');
+    const { codes, logs } = await trainThenSignal('killed', await rankEnvs(), [], 1, 'SIGKILL');
     expect(codes).toEqual([2, null]);
     // Gloo's own reason varies with timing (closed by peer, reset by peer, a broken pipe); it names the peer.
     expect(logs[0]).toMatch(/ERR_IO: distributed [a-z -]+(\(stop flag\) )?failed on rank 0: .*\[127\.0\.0\.1\]/);
