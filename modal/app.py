@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 from pathlib import Path
 
@@ -25,6 +26,9 @@ NODE_MAJOR = 20
 R2_SECRET = "doc-anon-r2"
 TRAIN_TIMEOUT_S = 24 * 3600
 TRAIN_RETRIES = 4
+# After Modal's interrupt (preemption, cancellation) the ranks get this long to finish their step
+# and write (and push to R2) a checkpoint, within the grace period Modal gives a container.
+STOP_GRACE_S = 25
 SERVE_GPU = "L4"
 REPO = "/app"
 LIBTORCH_EXPR = "$(python -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
@@ -66,10 +70,24 @@ def train_command(kind: str, config: str, gpus: int, max_steps: int | None = Non
     return cmd
 
 
-def _run(cmd: list[str]) -> None:
+def _run(cmd: list[str], cwd: str = REPO) -> None:
+    """Runs the CLI. On Modal's interrupt the launcher gets SIGTERM and time to stop its ranks with a
+    checkpoint (subprocess.run would SIGKILL it 0.25 s after the interrupt), then the interrupt goes
+    on; a non-zero exit raises. Either way Modal retries, and the retry resumes from R2."""
     print("+", shlex.join(cmd), flush=True)
-    # The trainer exits non-zero on failure; Modal then retries (and the retry resumes from R2).
-    subprocess.run(cmd, check=True, cwd=REPO, env={**os.environ, "NCCL_DEBUG": os.environ.get("NCCL_DEBUG", "WARN")})
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "NCCL_DEBUG": os.environ.get("NCCL_DEBUG", "WARN")})
+    try:
+        code = proc.wait()
+    except BaseException:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd)
 
 
 @app.function(gpu="H100:8", secrets=[r2], timeout=TRAIN_TIMEOUT_S,

@@ -71,4 +71,17 @@ describe('configs/inference', () => {
     const c = loadConfigFile(ServerOptionsSchema, path.join(root, 'configs', 'inference', file));
     expect(c.anonymizer?.engine).toBe(file === 'modal.yaml' ? 'diffute' : 'classic');
   });
+
+  it('on an interrupt (preemption) gives the launcher SIGTERM and time to checkpoint, then lets the interrupt go on', () => {
+    const lines = execFileSync('python3', [path.join(root, 'test', 'modal', 'run_interrupt.py'), path.join(root, 'modal', 'app.py')], {
+      env: { ...process.env, PYTHONPATH: path.join(root, 'test', 'modal', 'stub') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+      .trim()
+      .split('\n');
+    // subprocess.run would have SIGKILLed the launcher 0.25 s after the interrupt: no checkpoint.
+    expect(JSON.parse(lines[lines.length - 1])).toEqual({ interrupt_raised: true, marker: 'checkpointed', failure: 3 });
+  });
 });
+
