@@ -56,6 +56,8 @@ export interface SpawnRanksOptions {
   logger?: Logger;
   /** Extra environment for every rank. */
   env?: NodeJS.ProcessEnv;
+  /** The script each rank runs with `args` (default: the CLI, {@link cliEntry}). */
+  entry?: string;
 }
 
 /**
@@ -64,10 +66,11 @@ export interface SpawnRanksOptions {
  */
 export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
   const port = await freePort();
-  const entry = cliEntry();
+  const entry = o.entry ?? cliEntry();
   const children: ChildProcess[] = [];
   let failed: { rank: number; code: number } | null = null;
   let stopped = false;
+  let forwarded = false;
   const exits = Array.from({ length: o.nproc }, (_, rank) => {
     const child = spawn(process.execPath, [entry, ...o.args], {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -92,8 +95,9 @@ export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
       });
       child.once('exit', (code, signal) => {
         const c = code ?? 1;
-        // 130: the rank got a signal (or learned of another rank's) and stopped with a checkpoint.
-        if (c === STOPPED_BY_SIGNAL) stopped = true;
+        // 130: the rank got a signal (or learned of another rank's) and stopped with a checkpoint;
+        // a rank still starting up when the launcher passed a signal on just ends by it.
+        if (c === STOPPED_BY_SIGNAL || (forwarded && (signal === 'SIGTERM' || signal === 'SIGINT'))) stopped = true;
         else if (c !== 0 && !failed) {
           failed = { rank, code: c };
           o.logger?.error({ rank, code, signal }, `rank ${rank} failed: stopping the other ranks`);
@@ -112,7 +116,6 @@ export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
   // scheduler) is passed on, so no rank is orphaned and the launcher's exit means they are done.
   // Ctrl-C in a terminal also reaches the ranks directly (one process group); a second signal to a
   // rank changes nothing.
-  let forwarded = false;
   const forward = (): void => {
     if (!forwarded) o.logger?.warn('signal received: each rank finishes its step and writes a checkpoint');
     forwarded = true;
