@@ -15,7 +15,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Writes a rank script: it records its environment in `<dir>/rank-<RANK>.json`, then runs `body`. */
+/**
+ * Writes a rank script: it runs `body` (e.g. installs its handlers), then records its environment
+ * in `<dir>/rank-<RANK>.json`, which also says it is ready for a signal.
+ */
 function rankScript(name: string, body: string): string {
   const file = path.join(tmp, `${name}.js`);
   fs.writeFileSync(
@@ -23,14 +26,14 @@ function rankScript(name: string, body: string): string {
     `const fs = require('fs');
 const dir = process.argv[2];
 const e = process.env;
-fs.writeFileSync(dir + '/rank-' + e.RANK + '.json', JSON.stringify({ RANK: e.RANK, LOCAL_RANK: e.LOCAL_RANK, WORLD_SIZE: e.WORLD_SIZE, LOCAL_WORLD_SIZE: e.LOCAL_WORLD_SIZE, MASTER_ADDR: e.MASTER_ADDR, MASTER_PORT: e.MASTER_PORT }));
 ${body}
+fs.writeFileSync(dir + '/rank-' + e.RANK + '.json', JSON.stringify({ RANK: e.RANK, LOCAL_RANK: e.LOCAL_RANK, WORLD_SIZE: e.WORLD_SIZE, LOCAL_WORLD_SIZE: e.LOCAL_WORLD_SIZE, MASTER_ADDR: e.MASTER_ADDR, MASTER_PORT: e.MASTER_PORT }));
 `,
   );
   return file;
 }
 
-/** Resolves once every rank has written its file (they are running). */
+/** Resolves once every rank has written its file (running, handlers installed). */
 async function ranksStarted(dir: string, n: number): Promise<void> {
   const t0 = Date.now();
   while (fs.readdirSync(dir).filter((f) => f.startsWith('rank-')).length < n) {
