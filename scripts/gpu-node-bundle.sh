@@ -5,14 +5,16 @@
 # page for a diffute anonymize with the tiny fixture models.
 #   scripts/gpu-node-bundle.sh          -> .device-node/ (about 45 MB; carry it with lib/ and the
 #                                          fixtures: ~62 MB with the tree, under the 64 MiB limit)
-# Run it after `npm ci` (lib/ built, the addon built for this machine). Env: DOC_ANON_FIXTURES.
+# Run it after `npm ci` (the addon built for this machine); it recompiles lib/. Env: DOC_ANON_FIXTURES.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
 OUT="$ROOT/.device-node"
 WORK="$OUT.partial"
-[[ -f lib/cli/main.js ]] || { echo "lib/ is not built: run npm ci (or npm run build:ts) first" >&2; exit 1; }
+[[ -d node_modules/typescript ]] || { echo "node_modules is missing: run npm ci first" >&2; exit 1; }
+# lib/ travels with the bundle: compile it now so the device runs this tree's code, not a stale build.
+node node_modules/typescript/bin/tsc -p tsconfig.build.json
 [[ -d "$FIX/unet" ]] || { echo "fixtures not found at $FIX (set DOC_ANON_FIXTURES)" >&2; exit 1; }
 rm -rf "$WORK"
 mkdir -p "$WORK/include/node" "$WORK/page"
