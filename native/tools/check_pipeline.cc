@@ -19,8 +19,10 @@ DA_CHECK("parity.pipeline") {
   unet->eval();
   auto io = da::io::SafetensorsFile::open(ctx.path("pipeline/io.safetensors"));
   auto T = [&](const std::string& n) { return io->load(n); };
+  // A fresh scheduler per loop (its timesteps and step index are per run).
+  auto scheduler = [&] { return da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")); };
   for (const std::string run : {"gs1", "gs7_5"}) {
-    auto sched = da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json"));
+    auto sched = scheduler();
     da::sampling::InpaintRequest r;
     r.image = T("input.image").to(ctx.device);
     r.mask = T("input.mask_image").to(ctx.device);
@@ -55,12 +57,12 @@ DA_CHECK("parity.pipeline") {
     // and changes no bit of the result.
     const auto cross_layers = static_cast<int64_t>(unet->cross_attention_layers().size());
     const int64_t hits_before = unet->context_kv_cache_hits();
-    auto cached = da::sampling::inpaint(*unet, *vae, *da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")), r);
+    auto cached = da::sampling::inpaint(*unet, *vae, *scheduler(), r);
     const int64_t hits = unet->context_kv_cache_hits() - hits_before;
     ctx.expect(p + "context K/V cache reused at every step after the first", cross_layers > 0 && hits == cross_layers * (r.num_inference_steps - 1),
                std::to_string(hits) + " hits, " + std::to_string(cross_layers) + " cross-attention layers");
     r.cache_context_kv = false;
-    auto uncached = da::sampling::inpaint(*unet, *vae, *da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")), r);
+    auto uncached = da::sampling::inpaint(*unet, *vae, *scheduler(), r);
     ctx.expect(p + "context K/V cache: the same bits as recomputing them every step",
                at::equal(cached.final_latents, uncached.final_latents) && at::equal(cached.image, uncached.image) &&
                    at::equal(cached.final_latents, out.final_latents));

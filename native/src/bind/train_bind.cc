@@ -358,7 +358,7 @@ Napi::Value TrainerInfo(const Napi::CallbackInfo& info) {
     o.Set("device", Napi::String::New(env, params.empty() ? std::string("none") : params.front().param.device().str()));
     Napi::Array names = Napi::Array::New(env);
     uint32_t i = 0;
-    for (auto& p : t->trainer->params()) names.Set(i++, p.name);
+    for (const auto& p : params) names.Set(i++, p.name);
     o.Set("trainable", names);
     return o;
   });
