@@ -105,10 +105,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
         // gather generators for a checkpoint while they all-reduce the next step's gradients).
         const voted = stop;
         stop = await trainer.group.any(voted);
-        if (stop && !voted && !stopSignal) {
-          stopSignal = 'peer';
-          o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
-        }
+        if (stop && !voted && !stopSignal) o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
       }
       if (stop) {
         stoppedBy = 'signal';
