@@ -1,15 +1,18 @@
 /**
  * `doc-anon train-vae` and `doc-anon train-unet`: run a training config.
  *   --config F      YAML config (configs/training/*.yaml)
- *   --resume        continue from the latest checkpoint in the output folder (or, with storage.uri,
- *                   from the latest version in R2 when there is none locally)
+ *   --resume        continue from the newest checkpoint of the output folder and, with storage.uri,
+ *                   of R2 (whichever is further along; an R2 one is downloaded). Without it, a run
+ *                   whose output folder or storage.uri already holds checkpoints is refused.
  *   --device D      cpu | cuda | cuda:N (overrides train.device)
- *   --max-steps N   stop after step N (the LR schedule still spans train.max_steps)
+ *   --max-steps N   stop after step N <= train.max_steps (the LR schedule still spans train.max_steps)
  *   --out DIR       output folder (overrides output_dir)
  *   --nproc N       data-parallel training on N local ranks (child processes); ranks started by
  *                   torchrun-style env vars (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, LOCAL_RANK)
  *                   join the same way. Each rank trains on its shard; only rank 0 writes.
- *   --dry-run       print the resolved plan, check config, models and storage settings, train nothing
+ *   --dry-run       print the resolved plan and train nothing: checks the config, that every model,
+ *                   dataset and LPIPS source exists (r2:// ones are published; nothing is
+ *                   downloaded), R2 access, where the run would start, and the device (reported)
  * Progress line on a TTY, JSON log lines otherwise; metrics appended to <out>/metrics.jsonl;
  * SIGINT/SIGTERM write a checkpoint and exit; any failure exits non-zero with the reason.
  */
@@ -22,16 +25,18 @@ import { logger } from '../core/logger';
 import { native } from '../native/loader';
 import { ArtifactStore } from '../storage/store';
 import type { BaseTrainer } from '../training/base-trainer';
-import { checkpointName, checkpointsRoot, latestCheckpoint } from '../training/checkpoint';
-import { checkDistributedSupport, distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
+import { checkpointsRoot } from '../training/checkpoint';
+import { distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
 import { learningRate } from '../training/lr-schedule';
 import { runTraining } from '../training/loop';
+import { findStartPoint } from '../training/start-point';
 import { UnetTrainer } from '../training/unet-trainer';
 import { VaeTrainer } from '../training/vae-trainer';
 import type { Command } from './commands';
 import { progressLine } from './progress';
 import { spawnRanks, STOPPED_BY_SIGNAL, withoutNproc } from './spawn-ranks';
+import { checkSources, deviceCheck } from './train-checks';
 
 const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
 
@@ -107,38 +112,27 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       if (values['max-steps'] !== undefined) {
         const n = Number(values['max-steps']);
         if (!Number.isInteger(n) || n < 1) throw new DocAnonError(ErrorCode.ARGUMENT, '--max-steps must be a positive integer');
-        maxSteps = Math.min(n, cfg.train.max_steps);
+        if (n > cfg.train.max_steps) {
+          throw new DocAnonError(
+            ErrorCode.ARGUMENT,
+            `--max-steps ${n} is past train.max_steps (${cfg.train.max_steps}), which the LR schedule spans: --max-steps stops early within it; to train longer raise train.max_steps in ${values.config}`,
+          );
+        }
+        maxSteps = n;
       }
       const log = logger();
+      const dryRun = values['dry-run'];
       const store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined; // ERR_CONFIG without R2 credentials
-      let resumeFrom: string | undefined;
-      if (values.resume) {
-        resumeFrom = latestCheckpoint(checkpointsRoot(out));
-        if (!resumeFrom && store && cfg.storage.uri) {
-          const latest = await store.latest(cfg.storage.uri);
-          if (latest) {
-            const name = latest.split('/').pop() as string;
-            const dir = path.join(checkpointsRoot(out), /^step-\d{8,}$/.test(name) ? name : checkpointName(0));
-            await store.pull(latest, dir);
-            resumeFrom = dir;
-          }
-        }
-        if (!resumeFrom) log.warn({ out }, '--resume: no checkpoint found, starting from scratch');
-      }
+      // (A dry run reads R2 but downloads nothing: it reports where the run would start.)
+      const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: cfg.storage.uri, pull: !dryRun });
+      if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
+      const resumeFrom = start.dir;
       const cuda = native().info().cuda;
-      if (device.startsWith('cuda') && !cuda.available) {
-        throw new DocAnonError(
-          ErrorCode.DEVICE,
-          cuda.builtWithCuda
-            ? `--device ${device}: the native core is built with CUDA, but no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)`
-            : `--device ${device}: the native core is built against a CPU-only libtorch; rebuild against a CUDA PyTorch (LIBTORCH=<its torch/ folder> npm run build:native)`,
-        );
-      }
       const worldSize = nproc > 1 ? nproc : dist.worldSize;
-      if (worldSize > 1) checkDistributedSupport(device);
-      if (nproc > 1 && device.startsWith('cuda') && cuda.deviceCount < nproc) {
-        throw new DocAnonError(ErrorCode.DEVICE, `--nproc ${nproc} on CUDA needs ${nproc} GPUs (one per rank), found ${cuda.deviceCount}`);
-      }
+      // A dry run plans a job for another machine as well (a laptop planning a GPU job): device
+      // problems are reported in the plan, not raised.
+      const deviceProblem = deviceCheck(device, nproc, worldSize, cuda);
+      if (deviceProblem && !dryRun) throw deviceProblem;
       const job: JobShape = {
         worldSize,
         launcher: nproc > 1 ? 'nproc' : dist.worldSize > 1 ? 'env' : 'single',
@@ -147,9 +141,13 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
             ? Array.from({ length: nproc }, (_, r) => ({ rank: r, localRank: r, device: rankDevice(device, { ...dist, rank: r, localRank: r, worldSize: nproc }) }))
             : [{ rank: dist.rank, localRank: dist.localRank, device: rankDevice(device, dist) }],
       };
-      if (values['dry-run']) {
-        process.stdout.write(`${JSON.stringify(plan(cfg, out, maxSteps, device, resumeFrom, job), null, 2)}\n`);
-        return 0;
+      if (dryRun) {
+        const sources = await checkSources(cfg, store, log);
+        const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage: cfg.storage.uri ? 'reachable' : null };
+        process.stdout.write(`${JSON.stringify({ ...plan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
+        const missing = Object.entries(sources.missing);
+        if (missing.length === 0) return 0;
+        throw new DocAnonError(ErrorCode.NOT_FOUND, `the config's sources are missing: ${missing.map(([k, why]) => `${k}: ${why}`).join('; ')}`);
       }
       if (nproc > 1) {
         // The launcher trains nothing itself: each child is a rank of the same command.
@@ -159,6 +157,12 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       const writer = dist.rank === 0;
       // Only rank 0 reports progress; the others speak up only for problems.
       if (!writer) log.level = 'warn';
+      if (writer && store && cfg.storage.uri) {
+        // This run is the artifact's only writer: uploads its earlier attempt left half-done
+        // (preempted mid-push) would make the same steps' pushes conflict.
+        const cleared = await store.abandonAllIncomplete(cfg.storage.uri);
+        if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
+      }
       const rankDev = rankDevice(device, dist);
       if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
       // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
@@ -181,7 +185,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       }
       const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
       log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
-      const bar = writer ? progressLine(`train-${kind}`, maxSteps) : () => {};
+      const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
       try {
         const r = await runTraining(trainer, {
           outDir: out,

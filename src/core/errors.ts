@@ -64,6 +64,8 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_TIMEOUT',
   /** A PDF that cannot be read or rendered (corrupt, encrypted, over the page or pixel limits). */
   PDF: 'ERR_PDF',
+  /** Training diverged: the gradients stayed non-finite for too many steps in a row (no update applied). */
+  DIVERGED: 'ERR_DIVERGED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

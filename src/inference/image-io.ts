@@ -47,6 +47,11 @@ export interface DecodedImage {
 export interface DecodeOptions {
   /** Largest accepted width * height (default {@link DEFAULT_MAX_PIXELS}). */
   maxPixels?: number;
+  /**
+   * Composite transparency onto this background and return 3 channels (e.g. '#ffffff': a
+   * transparent page reads as white paper, not black). Default: keep the alpha channel.
+   */
+  flatten?: string;
 }
 
 /** Options of {@link encodeImage}. */
@@ -127,10 +132,11 @@ export async function decodeImage(input: Buffer | Uint8Array | string, options: 
   if ((meta.pages ?? 1) > 1) {
     throw new DocAnonError(ErrorCode.UNSUPPORTED, `image${where} has ${meta.pages} pages or frames: split it into single-page images first`);
   }
-  const channels: 3 | 4 = meta.hasAlpha ? 4 : 3;
+  const channels: 3 | 4 = meta.hasAlpha && options.flatten === undefined ? 4 : 3;
   let raw: { data: Buffer; info: OutputInfo };
   try {
     let p = sharp(buf, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().toColourspace('srgb');
+    if (options.flatten !== undefined && meta.hasAlpha) p = p.flatten({ background: options.flatten });
     p = channels === 4 ? p.ensureAlpha() : p.removeAlpha();
     raw = await p.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {

@@ -19,6 +19,16 @@ import { formatR2Uri, parseR2Uri, validateKey, validateSegment } from './uri';
 export const LATEST_FILE = 'latest.json';
 const RESERVED_VERSIONS = new Set(['latest', LATEST_FILE]);
 
+/** A folder name under an artifact that can be a version (`latest` and the pointer file are not). */
+function isVersionName(name: string): boolean {
+  try {
+    validateSegment(name, 'version');
+    return !RESERVED_VERSIONS.has(name);
+  } catch {
+    return false;
+  }
+}
+
 /** An artifact folder: `r2://bucket/<base>` where base = `[prefix/]name`. */
 export interface ArtifactLocation {
   bucket: string;
@@ -292,15 +302,7 @@ export class RemoteArtifacts {
   /** Published versions of `r2://bucket/[prefix/]name`, oldest first. Versions without a manifest are not listed. */
   async listVersions(artifactUri: string | ArtifactLocation): Promise<VersionInfo[]> {
     const art = typeof artifactUri === 'string' ? parseArtifactUri(artifactUri) : artifactUri;
-    const children = await this.remote.listChildren(art.bucket, `${art.base}/`);
-    const candidates = children.filter((c) => {
-      try {
-        validateSegment(c, 'version');
-        return !RESERVED_VERSIONS.has(c);
-      } catch {
-        return false;
-      }
-    });
+    const candidates = (await this.remote.listChildren(art.bucket, `${art.base}/`)).filter(isVersionName);
     const infos = await mapLimit(candidates, 8, async (version): Promise<VersionInfo | undefined> => {
       const loc = { ...art, version };
       let m: Manifest | undefined;
@@ -428,6 +430,29 @@ export class RemoteArtifacts {
       this.log.info({ uri: versionUri({ ...art, version }) }, 'storage: retention deleted version');
     }
     return doomed;
+  }
+
+  /**
+   * Removes the leftovers of every unpublished version under an artifact (what writers that died
+   * mid-upload left). Only call it when no writer is uploading to this artifact, e.g. when the
+   * only writer (a training run) restarts.
+   * @returns the URIs of the versions cleared.
+   */
+  async abandonAllIncomplete(artifactUri: string): Promise<string[]> {
+    const art = parseArtifactUri(artifactUri);
+    // From a recursive listing: a delimiter listing can miss a folder that holds only nested keys
+    // (a claim under .claims/) on some S3 servers (s3rver); checkpoints are few files each.
+    const base = `${art.base}/`;
+    const folders = new Set((await this.remote.listKeys(art.bucket, base)).map((k) => k.key.slice(base.length).split('/')[0]));
+    const versions = [...folders].filter(isVersionName);
+    const cleared: string[] = [];
+    for (const version of versions.sort()) {
+      const loc = { ...art, version };
+      if ((await this.remote.headSize(loc.bucket, `${versionKey(loc)}/${MANIFEST_FILE}`)) !== undefined) continue;
+      await this.abandonIncomplete(versionUri(loc));
+      cleared.push(versionUri(loc));
+    }
+    return cleared;
   }
 
   /**

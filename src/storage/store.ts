@@ -169,6 +169,14 @@ export class ArtifactStore {
     return this.artifacts.abandonIncomplete(versionUriStr);
   }
 
+  /**
+   * Removes the leftovers of every unpublished version of an artifact. Only when no writer is
+   * uploading to it (a training run's sole writer restarting). @returns the versions cleared.
+   */
+  abandonAllIncomplete(artifactUri: string): Promise<string[]> {
+    return this.artifacts.abandonAllIncomplete(artifactUri);
+  }
+
   private async fetchAll(loc: VersionLocation, manifest: Manifest): Promise<{ paths: Map<string, string>; hits: number; bytes: number }> {
     const paths = new Map<string, string>();
     let hits = 0;

@@ -15,7 +15,7 @@ import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
-import { pageSource, type PageSource } from './data/pages';
+import type { PageSource } from './data/pages';
 import { Prefetcher } from './data/prefetch';
 import type { ModelSource } from './model-source';
 
@@ -76,8 +76,6 @@ export function createNativeTrainer(
 export abstract class BaseTrainer<Micro> {
   /** This process's rank in a data-parallel job (SINGLE: the whole dataset). */
   readonly dist: DistEnv;
-  /** The pages examples are cut from (synthetic or a dataset folder, per the config's data). */
-  protected readonly pages: PageSource;
   /** Optimizer steps done. */
   step = 0;
   /** Micro-batches consumed (the next one to load). */
@@ -90,11 +88,12 @@ export abstract class BaseTrainer<Micro> {
     protected readonly model: NativeModel,
     /** Steps the LR schedule spans (the config's max_steps, independent of --max-steps stops). */
     readonly totalSteps: number,
+    /** Where the pages come from ({@link openPageSource} of the config's `data`). */
+    protected readonly pages: PageSource,
     /** The data-parallel group this rank trains in (none: one process). */
     readonly group?: ProcessGroup,
   ) {
     this.dist = group?.env ?? SINGLE;
-    this.pages = pageSource(config.data);
   }
 
   /**
@@ -118,6 +117,11 @@ export abstract class BaseTrainer<Micro> {
   /** Where the trained weights live ("cpu", "cuda:0"), as the native trainer reports it. */
   get weightsDevice(): string {
     return this.trainer.info.device;
+  }
+
+  /** Names of the parameters the optimizer updates (as the native trainer reports them). */
+  get trainableParameters(): string[] {
+    return this.trainer.info.trainable;
   }
 
   lrAt(step: number): number {

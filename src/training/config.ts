@@ -43,6 +43,8 @@ const TrainSchema = z.strictObject({
   autocast: z.boolean().default(true),
   /** Intra-op threads (0 = libtorch's default). */
   threads: z.number().int().min(0).default(0),
+  /** Steps in a row with non-finite gradients (skipped, no update) after which the run fails (ERR_DIVERGED). */
+  max_consecutive_skips: z.number().int().min(1).default(20),
 });
 
 const EmaSchema = z.strictObject({
@@ -86,7 +88,10 @@ export type VaeAugmentConfig = z.output<typeof VaeAugmentSchema>;
 
 const dataFields = {
     source: z.enum(['synthetic', 'dataset']).default('synthetic'),
-    /** Folder of `*.json` annotations (dataset format) with their images (source: dataset). */
+    /**
+     * Folder of `*.json` annotations (dataset format) with their images (source: dataset), or an
+     * r2:// artifact of such a folder (pulled into the verified cache before training).
+     */
     dataset_dir: z.string().min(1).optional(),
     synthetic: SyntheticDataSchema.default(SyntheticDataSchema.parse({})),
     /** Seed of the example stream (example i is a pure function of seed and i). */
@@ -143,7 +148,10 @@ export const VaeTrainConfigSchema = z.strictObject({
   }),
   lpips: z
     .strictObject({
-      /** VGG16 `features.*` safetensors (user-supplied); `.gz` files are decompressed to a temp file. */
+      /**
+       * VGG16 `features.*` safetensors (user-supplied): a file (`.gz` is decompressed to a temp
+       * file) or an r2:// artifact holding one such file.
+       */
       backbone: z.string().min(1),
       /** Linear heads (default: the bundled v0.1 VGG heads). */
       heads: z.string().min(1).optional(),

@@ -3,7 +3,8 @@
  * lines otherwise), appends metrics to a JSONL file, writes checkpoints (periodic, final, and on
  * SIGINT/SIGTERM before exiting), keeps the last N, and pushes each checkpoint to R2 in the
  * background when storage.uri is set (flushed before returning). A failing step throws: a run
- * that fails never reports success.
+ * that fails never reports success. A step whose gradients are not finite is skipped (no update);
+ * `train.max_consecutive_skips` of them in a row stop the run with ERR_DIVERGED.
  *
  * In a data-parallel job the ranks agree before every step whether any of them got a signal, so
  * all stop after the same step (a rank that stopped alone would leave the others waiting in the
@@ -12,13 +13,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import { DocAnonError, ErrorCode } from '../core/errors';
 import type { ArtifactStore } from '../storage/store';
 import type { BaseTrainer, StepReport } from './base-trainer';
 import { checkpointsRoot, pruneCheckpoints } from './checkpoint';
 
 export interface LoopOptions {
   outDir: string;
-  /** Stop after this optimizer step (default: config train.max_steps). */
+  /**
+   * Stop after this optimizer step (default: config train.max_steps, which the LR schedule spans;
+   * a larger value is an error).
+   */
   maxSteps?: number;
   logger?: Logger;
   /** Called after every step (progress display). */
@@ -46,7 +51,13 @@ export interface LoopResult {
 
 export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
   const cfg = trainer.config;
-  const maxSteps = Math.min(o.maxSteps ?? cfg.train.max_steps, cfg.train.max_steps);
+  const maxSteps = o.maxSteps ?? cfg.train.max_steps;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > cfg.train.max_steps) {
+    throw new DocAnonError(
+      ErrorCode.ARGUMENT,
+      `maxSteps must be an integer in [1, train.max_steps = ${cfg.train.max_steps}], got ${maxSteps}: it stops early within the LR schedule; to train longer raise train.max_steps`,
+    );
+  }
   const root = checkpointsRoot(o.outDir);
   const writer = o.writer ?? true;
   if (writer) fs.mkdirSync(o.outDir, { recursive: true });
@@ -62,7 +73,10 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     process.on('SIGTERM', handlers.SIGTERM);
   }
   let lastCheckpoint: string | undefined;
-  let lastCheckpointStep = -1;
+  // A trainer past step 0 was restored from a checkpoint of its current step: writing (and
+  // pushing) that step again would only duplicate it (and conflict with its published version).
+  let lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
+  let skippedInARow = 0;
   const uploading = new Set<string>();
   let last: StepReport | undefined;
   let stepMs = 0;
@@ -128,6 +142,14 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       if (writer) fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
       o.onStep?.(r, r.step, maxSteps);
       if (r.step % cfg.log.every === 0 || r.step === maxSteps) o.logger?.info(line, 'train step');
+      // Every rank sees the same all-reduced gradient norm, so all of them skip (and stop) together.
+      skippedInARow = r.skipped ? skippedInARow + 1 : 0;
+      if (skippedInARow >= cfg.train.max_consecutive_skips) {
+        throw new DocAnonError(
+          ErrorCode.DIVERGED,
+          `training diverged: ${skippedInARow} steps in a row had non-finite gradients (last loss ${r.terms.loss}, grad norm ${r.gradNorm}) and were skipped at step ${trainer.step}; lower optimizer.lr, check the data, or resume from an earlier checkpoint`,
+        );
+      }
       if (r.step % cfg.checkpoint.every === 0) await checkpoint();
     }
     await checkpoint();

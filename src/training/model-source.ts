@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { AutoencoderKL, type AutoencoderKLConfig } from '../models/autoencoder-kl';
 import { GlyphEncoder, type ViTConfig } from '../models/glyph-encoder';
+import { DocAnonError, ErrorCode } from '../core/errors';
 import { Lpips } from '../models/lpips';
+import { resolveModelDir } from '../models/source';
 import { UNet2DConditionModel, type UNet2DConditionConfig } from '../models/unet-2d-condition';
 
 export interface ModelSource {
@@ -33,14 +35,29 @@ export async function buildGlyphEncoder(src: ModelSource, device: string): Promi
     : GlyphEncoder.fromConfig(src.config as unknown as ViTConfig, { device, seed: src.seed });
 }
 
-/** LPIPS with a backbone file that may be gzip-compressed (the test fixture is). */
+/**
+ * The backbone file an `lpips.backbone` names: a local file, or an r2:// artifact (pulled into the
+ * verified cache) holding exactly one `.safetensors` (or `.safetensors.gz`) file.
+ */
+async function lpipsBackboneFile(backbone: string): Promise<string> {
+  if (!backbone.startsWith('r2://')) return backbone;
+  const dir = await resolveModelDir(backbone, 'LPIPS backbone');
+  const files = fs.readdirSync(dir).filter((n) => /\.safetensors(\.gz)?$/.test(n));
+  if (files.length !== 1) {
+    throw new DocAnonError(ErrorCode.CONFIG, `lpips.backbone ${backbone} must hold exactly one .safetensors file, found ${files.length ? files.join(', ') : 'none'}`);
+  }
+  return path.join(dir, files[0]);
+}
+
+/** LPIPS with a backbone file that may be gzip-compressed (the test fixture is) or in R2. */
 export async function buildLpips(backbone: string, heads: string | undefined, device: string): Promise<Lpips> {
-  let file = backbone;
+  const source = await lpipsBackboneFile(backbone);
+  let file = source;
   let tmp: string | undefined;
-  if (backbone.endsWith('.gz') && fs.existsSync(backbone)) {
+  if (source.endsWith('.gz') && fs.existsSync(source)) {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-lpips-'));
-    file = path.join(tmp, path.basename(backbone, '.gz'));
-    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(backbone)));
+    file = path.join(tmp, path.basename(source, '.gz'));
+    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(source)));
   }
   try {
     return await Lpips.load(file, { heads, device });

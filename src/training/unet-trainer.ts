@@ -16,6 +16,7 @@ import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { renderGlyph } from '../render/glyph';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
+import { openPageSource, type PageSource } from './data/pages';
 import { unetExample } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
@@ -95,9 +96,10 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     private readonly glyph: GlyphEncoder,
     /** The glyph projection trained with the UNet, when the config has one. */
     readonly glyphProjection: GlyphProjection | undefined,
+    pages: PageSource,
     group?: ProcessGroup,
   ) {
-    super(config, trainer, unet, config.train.max_steps, group);
+    super(config, trainer, unet, config.train.max_steps, pages, group);
   }
 
   get unetConfig(): UnetTrainConfig {
@@ -106,23 +108,28 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
 
   static async create(config: UnetTrainConfig, options: TrainerBuildOptions = {}): Promise<UnetTrainer> {
     const device = options.device ?? config.train.device;
-    const unet = await buildUnet(trainedModelSource(config.model, options), device);
-    const vae = await buildVae(config.vae, device);
-    const glyph = await buildGlyphEncoder(config.glyph_encoder, device);
+    // The data first: a missing dataset fails before gigabytes of weights load.
+    const pages = await openPageSource(config.data);
+    let unet: UNet2DConditionModel | undefined;
+    let vae: AutoencoderKL | undefined;
+    let glyph: GlyphEncoder | undefined;
     let projection: GlyphProjection | undefined;
     try {
+      unet = await buildUnet(trainedModelSource(config.model, options), device);
+      vae = await buildVae(config.vae, device);
+      glyph = await buildGlyphEncoder(config.glyph_encoder, device);
       unet.setRequiresGrad(true);
       vae.setRequiresGrad(false);
       glyph.setRequiresGrad(false);
       projection = await buildProjection(config, glyph, unet, device, options.resumeFrom);
       const nt = await createNativeTrainer(unet, config, options, projection);
-      const t = new UnetTrainer(config, nt, unet, vae, glyph, projection, options.processGroup);
+      const t = new UnetTrainer(config, nt, unet, vae, glyph, projection, pages, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {
-      unet.dispose();
-      vae.dispose();
-      glyph.dispose();
+      unet?.dispose();
+      vae?.dispose();
+      glyph?.dispose();
       projection?.dispose();
       throw e;
     }

@@ -8,6 +8,7 @@ import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { Lpips } from '../models/lpips';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { VaeTrainConfig } from './config';
+import { openPageSource, type PageSource } from './data/pages';
 import { vaeBatch, type VaeBatch } from './data/vae-examples';
 import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
@@ -21,9 +22,10 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     trainer: NativeTrainer,
     readonly vae: AutoencoderKL,
     private readonly lpips: Lpips | null,
+    pages: PageSource,
     group?: ProcessGroup,
   ) {
-    super(config, trainer, vae, config.train.max_steps, group);
+    super(config, trainer, vae, config.train.max_steps, pages, group);
   }
 
   get vaeConfig(): VaeTrainConfig {
@@ -32,6 +34,8 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
 
   static async create(config: VaeTrainConfig, options: TrainerBuildOptions = {}): Promise<VaeTrainer> {
     const device = options.device ?? config.train.device;
+    // The data first: a missing dataset fails before the weights load.
+    const pages = await openPageSource(config.data);
     const vae = await buildVae(trainedModelSource(config.model, options), device);
     let lpips: Lpips | null = null;
     try {
@@ -47,7 +51,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
         lpips = await buildLpips(config.lpips.backbone, config.lpips.heads, device);
       }
       const nt = await createNativeTrainer(vae, config, options);
-      const t = new VaeTrainer(config, nt, vae, lpips, options.processGroup);
+      const t = new VaeTrainer(config, nt, vae, lpips, pages, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { decodeImage } from '../../inference/image-io';
+import { resolveModelDir } from '../../models/source';
+import { MANIFEST_FILE } from '../../storage/manifest';
 import type { TrainConfig } from '../config';
 import { parseDocumentAnnotation, type DocumentAnnotation } from '../dataset-format';
 import { generateDocument } from '../synthetic';
@@ -44,15 +46,10 @@ export function mixSeed(seed: number, index: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-function toRgb(data: Uint8Array, width: number, height: number, channels: number): Uint8Array {
-  if (channels === 3) return data;
-  const out = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < width * height; i++, j += channels) {
-    out[i * 3] = data[j];
-    out[i * 3 + 1] = data[j + 1];
-    out[i * 3 + 2] = data[j + 2];
-  }
-  return out;
+/** Training pages are RGB; a transparent page is paper, so it is composited onto white. */
+async function decodePage(file: string | Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const img = await decodeImage(file, { flatten: '#ffffff' });
+  return { data: img.data, width: img.width, height: img.height };
 }
 
 /** Caches the last few pages: consecutive examples mostly share a page. */
@@ -87,14 +84,14 @@ export class SyntheticPages extends CachedSource {
       blur: this.o.blur,
       rotation: this.o.rotation > 0 ? rng.float(-this.o.rotation, this.o.rotation) : 0,
     });
-    const img = await decodeImage(doc.png);
-    return { data: toRgb(img.data, img.width, img.height, img.channels), width: img.width, height: img.height, annotation: doc.annotation };
+    return { ...(await decodePage(doc.png)), annotation: doc.annotation };
   }
 }
 
 export class DatasetPages extends CachedSource {
   private readonly files: string[];
   private readonly root: string;
+  private readonly realRoot: string;
   constructor(root: string) {
     super();
     this.root = path.resolve(root);
@@ -104,7 +101,9 @@ export class DatasetPages extends CachedSource {
     } catch (e) {
       throw new DocAnonError(ErrorCode.IO, `cannot read dataset folder ${root}: ${(e as Error).message}`, { cause: e });
     }
-    this.files = names.filter((n) => n.endsWith('.json')).sort();
+    this.realRoot = fs.realpathSync(this.root);
+    // A dataset pulled from R2 also holds the artifact's manifest, which is not an annotation.
+    this.files = names.filter((n) => n.endsWith('.json') && n !== MANIFEST_FILE).sort();
     if (this.files.length === 0) throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations`);
   }
   protected async load(index: number): Promise<Page> {
@@ -112,18 +111,27 @@ export class DatasetPages extends CachedSource {
     const annotation = parseDocumentAnnotation(JSON.parse(fs.readFileSync(file, 'utf8')), file);
     const imageName = annotation.image ?? path.basename(file, '.json') + '.png';
     const imagePath = path.resolve(path.dirname(file), imageName);
-    const rel = path.relative(this.root, imagePath);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    // Checked on the real path: a symbolic link inside the root may point outside it.
+    let real: string;
+    try {
+      real = fs.realpathSync(imagePath);
+    } catch (e) {
+      throw new DocAnonError(ErrorCode.IO, `${file}: cannot read image "${imageName}": ${(e as Error).message}`, { cause: e });
+    }
+    const rel = path.relative(this.realRoot, real);
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new DocAnonError(ErrorCode.UNSAFE_KEY, `${file}: image path "${imageName}" leaves the dataset root`);
     }
-    const img = await decodeImage(imagePath);
-    return { data: toRgb(img.data, img.width, img.height, img.channels), width: img.width, height: img.height, annotation };
+    return { ...(await decodePage(real)), annotation };
   }
 }
 
-/** The page source of a training config's `data` (VAE or UNet: only the fields both have are read). */
-export function pageSource(config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): PageSource {
-  if (config.source === 'dataset') return new DatasetPages(config.dataset_dir as string);
+/**
+ * The page source of a training config's `data` (VAE or UNet: only the fields both have are read).
+ * A `dataset_dir` given as an r2:// artifact is pulled (sha256-verified) into the local cache first.
+ */
+export async function openPageSource(config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): Promise<PageSource> {
+  if (config.source === 'dataset') return new DatasetPages(await resolveModelDir(config.dataset_dir as string, 'dataset'));
   const s = config.synthetic;
   return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
 }

@@ -1,0 +1,116 @@
+/**
+ * Training inputs from R2, as a GPU container without local data uses them: a dataset folder and
+ * the LPIPS backbone pushed as artifacts are named by r2:// URIs in the config, `--dry-run` checks
+ * they are published (downloading nothing) and `train-vae` trains from them. A dry run of the
+ * shipped real recipe on a machine without its weights lists what is missing and exits 2.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as YAML from 'yaml';
+import { main } from '../../src/cli/main';
+import { ArtifactStore } from '../../src/storage';
+import { generateDocument } from '../../src/training/synthetic';
+import { fixture } from '../helpers/fixtures';
+import { removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } from './storage-server';
+
+let s3: TestS3;
+let restoreEnv: () => void;
+const savedCache = process.env.DOC_ANON_CACHE_DIR;
+const ROOT = path.join(__dirname, '..', '..');
+
+beforeAll(async () => {
+  s3 = await startS3();
+  restoreEnv = setR2Env(s3);
+  process.env.DOC_ANON_CACHE_DIR = tempDir('sources-cache');
+  const store = new ArtifactStore();
+  try {
+    const data = tempDir('sources-data');
+    for (const seed of [1, 2]) {
+      const doc = await generateDocument({ seed, kind: 'invoice', width: 300, height: 400 });
+      fs.writeFileSync(path.join(data, `page-${seed}.png`), doc.png);
+      fs.writeFileSync(path.join(data, `page-${seed}.json`), JSON.stringify(doc.annotation));
+    }
+    await store.push(data, `r2://${s3.bucket}/datasets/docs/v1`);
+    const vgg = tempDir('sources-vgg');
+    fs.copyFileSync(fixture('lpips', 'model.safetensors.gz'), path.join(vgg, 'vgg16_features.safetensors.gz'));
+    await store.push(vgg, `r2://${s3.bucket}/models/vgg16/v1`);
+  } finally {
+    store.close();
+  }
+});
+afterAll(async () => {
+  await s3.dispose();
+  restoreEnv();
+  if (savedCache === undefined) delete process.env.DOC_ANON_CACHE_DIR;
+  else process.env.DOC_ANON_CACHE_DIR = savedCache;
+  removeTempDirs();
+});
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+  try {
+    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/** The local VAE recipe reading its pages and LPIPS backbone from R2. */
+function vaeConfig(dataset: string): string {
+  const cfg = YAML.parse(fs.readFileSync(path.join(ROOT, 'configs', 'training', 'vae.local.yaml'), 'utf8')) as Record<string, any>;
+  cfg.train = { ...cfg.train, max_steps: 2, batch_size: 2 };
+  cfg.data = { ...cfg.data, source: 'dataset', dataset_dir: dataset, crop_size: 32, examples_per_page: 2 };
+  delete cfg.data.synthetic;
+  cfg.loss = { ...cfg.loss, lpips_weight: 10 };
+  cfg.lpips = { backbone: `r2://${s3.bucket}/models/vgg16/v1`, heads: fixture('lpips', 'weights', 'lpips_v0.1_vgg_lin.safetensors') };
+  const file = path.join(tempDir('sources-cfg'), 'vae.yaml');
+  fs.writeFileSync(file, YAML.stringify(cfg));
+  return file;
+}
+
+test('dataset and LPIPS backbone from R2: the dry run finds them without downloading, training reads them', async () => {
+  const cfg = vaeConfig(`r2://${s3.bucket}/datasets/docs/v1`);
+  const cache = process.env.DOC_ANON_CACHE_DIR as string;
+  const cached = (): number => fs.readdirSync(cache, { recursive: true }).length;
+  const before = cached();
+  const out = path.join(tempDir('sources-run'), 'run');
+
+  const dry = await run(['train-vae', '--config', cfg, '--out', out, '--dry-run']);
+  expect(dry).toMatchObject({ code: 0, stderr: '' });
+  const { sources } = JSON.parse(dry.stdout).checks;
+  expect(sources.missing).toEqual({});
+  expect(sources.found['data.dataset_dir']).toMatch(/^r2 docs\/v1 \(4 files, \d+ bytes\)$/); // 2 images + 2 JSONs
+  expect(sources.found['lpips.backbone']).toMatch(/^r2 vgg16\/v1 \(1 files/);
+  expect(sources.found['lpips.heads']).toBe('local file');
+  expect(cached()).toBe(before); // nothing downloaded
+
+  const trained = await run(['train-vae', '--config', cfg, '--out', out]);
+  expect(trained).toMatchObject({ code: 0, stderr: '' });
+  const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lpips: number; loss: number });
+  expect(steps.map((s) => s.step)).toEqual([1, 2]);
+  for (const s of steps) expect(s.lpips > 0 && Number.isFinite(s.loss)).toBe(true);
+});
+
+test('a dry run lists every missing source and exits 2; device problems are reported, not raised', async () => {
+  const missing = await run(['train-vae', '--config', vaeConfig(`r2://${s3.bucket}/datasets/docs/v9`), '--out', path.join(tempDir('sources-miss'), 'run'), '--dry-run']);
+  expect(missing.code).toBe(2);
+  expect(JSON.parse(missing.stdout).checks.sources.missing).toEqual({ 'data.dataset_dir': expect.stringMatching(/nothing is published at r2:\/\/.*docs\/v9/) });
+  expect(missing.stderr).toMatch(/ERR_NOT_FOUND: the config's sources are missing: data\.dataset_dir: nothing is published/);
+
+  // The shipped real recipe on this machine (no SD2 weights, no dataset, no GPU), its checkpoints
+  // in the test bucket.
+  const unet = YAML.parse(fs.readFileSync(path.join(ROOT, 'configs', 'training', 'unet.yaml'), 'utf8')) as Record<string, any>;
+  unet.storage = { uri: `r2://${s3.bucket}/training/diffute-unet` };
+  const recipeFile = path.join(tempDir('sources-recipe'), 'unet.yaml');
+  fs.writeFileSync(recipeFile, YAML.stringify(unet));
+  const recipe = await run(['train-unet', '--config', recipeFile, '--out', path.join(tempDir('sources-recipe'), 'run'), '--dry-run']);
+  expect(recipe.code).toBe(2);
+  const checks = JSON.parse(recipe.stdout).checks;
+  expect(Object.keys(checks.sources.missing).sort()).toEqual(['data.dataset_dir', 'glyph_encoder.pretrained', 'model.pretrained', 'vae.pretrained']);
+  expect(checks.device).toMatch(/^not usable here: --device cuda: /);
+  expect(checks.storage).toBe('reachable');
+});
