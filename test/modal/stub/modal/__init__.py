@@ -1,5 +1,7 @@
-"""A stand-in for the `modal` package: records what modal/app.py declares, talks to no server."""
-RECORDED = {"functions": {}, "images": [], "secrets": [], "entrypoints": []}
+"""A stand-in for the `modal` package: records what modal/app.py declares, talks to no server.
+Decorated functions stay callable the way Modal's are (`.local()`, `.get_raw_f()`); `.remote()`
+only records the call, with the options `.with_options()` put on it."""
+RECORDED = {"functions": {}, "images": [], "secrets": [], "entrypoints": [], "remote_calls": []}
 
 
 class _Image:
@@ -25,6 +27,9 @@ class _Image:
     def add_local_dir(self, src, dst, **kw):
         return self._add("add_local_dir", src, dst, kw)
 
+    def add_local_file(self, src, dst, **kw):
+        return self._add("add_local_file", src, dst, kw)
+
     def run_commands(self, *c, **kw):
         return self._add("run_commands", list(c))
 
@@ -48,13 +53,27 @@ class Retries:
 
 
 class _Function:
-    def __init__(self, fn, opts):
+    def __init__(self, fn, opts, overrides=None):
         self.fn, self.opts = fn, opts
+        # What with_options() changed for a call, kept apart from the decorator's options.
+        self.overrides = overrides or {}
         self.web = None
         self.concurrent = None
 
+    def local(self, *args, **kw):
+        return self.fn(*args, **kw)
+
+    def get_raw_f(self):
+        return self.fn
+
+    def remote(self, *args, **kw):
+        RECORDED["remote_calls"].append(
+            {"function": self.fn.__name__, "options": dict(self.overrides), "args": list(args), "kwargs": kw})
+
     def with_options(self, **kw):
-        return _Function(self.fn, {**self.opts, **kw})
+        f = _Function(self.fn, {**self.opts, **kw}, {**self.overrides, **kw})
+        f.web, f.concurrent = self.web, self.concurrent
+        return f
 
 
 class App:
