@@ -183,6 +183,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         fs.mkdirSync(out, { recursive: true });
         fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
       }
+      if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
       const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
       log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
       const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};

@@ -16,6 +16,7 @@ import { SINGLE, type DistEnv } from './distributed';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
 import type { PageSource } from './data/pages';
+import { resumeDifferences } from './resume-check';
 import { Prefetcher } from './data/prefetch';
 import type { ModelSource } from './model-source';
 
@@ -47,7 +48,7 @@ export function rankSeed(seed: number, group?: ProcessGroup): number {
 
 /** Where the trained model's weights come from: the checkpoint being resumed (its model/), else the config. */
 export function trainedModelSource(configured: ModelSource, options: TrainerBuildOptions): ModelSource {
-  return options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model'), seed: 0 } : configured;
+  return options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model') } : configured;
 }
 
 /**
@@ -80,6 +81,8 @@ export abstract class BaseTrainer<Micro> {
   step = 0;
   /** Micro-batches consumed (the next one to load). */
   cursor = 0;
+  /** After a resume: the recipe settings that differ from the checkpoint's ("key: old -> new"). */
+  resumeChanges: string[] = [];
   protected prefetcher: Prefetcher<Micro> | null = null;
 
   protected constructor(
@@ -224,6 +227,14 @@ export abstract class BaseTrainer<Micro> {
         `checkpoint ${dir} was written by ${meta.worldSize} rank(s); resume it with the same number (--nproc ${meta.worldSize} or WORLD_SIZE=${meta.worldSize}): the data cursor and the generators are per rank`,
       );
     }
+    const diff = resumeDifferences(meta.config, this.config);
+    if (diff.errors.length) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `checkpoint ${dir} was written with another data stream (${diff.errors.join('; ')}): its position would skip or repeat examples. Resume with the same values, or start a new run (another --out)`,
+      );
+    }
+    this.resumeChanges = diff.changed;
     await this.trainer.loadState(path.join(dir, STATE_FILE));
     if (this.dist.worldSize > 1) await this.restoreRankGenerator(dir);
     this.step = meta.step;

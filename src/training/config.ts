@@ -1,6 +1,10 @@
 /**
  * Training configs (configs/training/*.yaml): strict zod schemas, so an unknown or misplaced key
- * is an error naming its path. Every value here is used by the trainers.
+ * is an error naming its path. Every value here is used by the trainers, with one kind of
+ * exception on purpose: settings behind a switch stay accepted while it is off, so that one key
+ * flips it (EMA decay with `ema.enabled: false`, the `lpips` block with `lpips_weight: 0`,
+ * `min_lr` / `num_cycles` under an `lr_schedule.kind` that has no use for them). A seed next to
+ * pretrained weights has no switch to flip and is an error.
  */
 import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../core/config';
@@ -14,10 +18,15 @@ const ModelSourceSchema = z
     pretrained: z.string().min(1).optional(),
     /** The model's config.json as an object (random init from `seed`). */
     config: z.record(z.string(), z.unknown()).optional(),
-    seed: z.number().int().min(0).default(0),
+    /** Seed of the random init (with `config` only; default 0). */
+    seed: z.number().int().min(0).optional(),
   })
   .refine((m) => (m.pretrained === undefined) !== (m.config === undefined), {
     message: 'give exactly one of pretrained or config',
+  })
+  .refine((m) => m.pretrained === undefined || m.seed === undefined, {
+    message: 'seed only applies to a random init from config; pretrained weights ignore it (remove seed)',
+    path: ['seed'],
   });
 
 const OptimizerSchema = z.strictObject({
@@ -184,7 +193,12 @@ export const UnetTrainConfigSchema = z.strictObject({
   glyph_projection: z
     .strictObject({
       pretrained: z.string().min(1).optional(),
-      seed: z.number().int().min(0).default(0),
+      /** Seed of a new projection (without `pretrained`; default 0). */
+      seed: z.number().int().min(0).optional(),
+    })
+    .refine((p) => p.pretrained === undefined || p.seed === undefined, {
+      message: 'seed only applies to a new projection; a pretrained one ignores it (remove seed)',
+      path: ['seed'],
     })
     .optional(),
   /** DDPM noise schedule (diffusers scheduler_config.json fields; default SD2 inpainting's). */

@@ -13,26 +13,27 @@ import { UNet2DConditionModel, type UNet2DConditionConfig } from '../models/unet
 export interface ModelSource {
   pretrained?: string;
   config?: Record<string, unknown>;
-  seed: number;
+  /** Random-init seed (with `config`; default 0). */
+  seed?: number;
 }
 
 /** Training keeps float32 master weights; bf16 is only autocast's compute dtype on CUDA. */
 export async function buildVae(src: ModelSource, device: string): Promise<AutoencoderKL> {
   return src.pretrained
     ? AutoencoderKL.fromPretrained(src.pretrained, { device, dtype: 'float32' })
-    : AutoencoderKL.fromConfig(src.config as AutoencoderKLConfig, { device, dtype: 'float32', seed: src.seed });
+    : AutoencoderKL.fromConfig(src.config as AutoencoderKLConfig, { device, dtype: 'float32', seed: src.seed ?? 0 });
 }
 
 export async function buildUnet(src: ModelSource, device: string): Promise<UNet2DConditionModel> {
   return src.pretrained
     ? UNet2DConditionModel.fromPretrained(src.pretrained, { device, dtype: 'float32' })
-    : UNet2DConditionModel.fromConfig(src.config as unknown as UNet2DConditionConfig, { device, dtype: 'float32', seed: src.seed });
+    : UNet2DConditionModel.fromConfig(src.config as unknown as UNet2DConditionConfig, { device, dtype: 'float32', seed: src.seed ?? 0 });
 }
 
 export async function buildGlyphEncoder(src: ModelSource, device: string): Promise<GlyphEncoder> {
   return src.pretrained
     ? GlyphEncoder.fromPretrained(src.pretrained, { device })
-    : GlyphEncoder.fromConfig(src.config as unknown as ViTConfig, { device, seed: src.seed });
+    : GlyphEncoder.fromConfig(src.config as unknown as ViTConfig, { device, seed: src.seed ?? 0 });
 }
 
 /**

@@ -64,7 +64,7 @@ async function buildProjection(
   const from = saved ?? p.pretrained;
   const proj = from
     ? await GlyphProjection.fromPretrained(from, { device, dtype: 'float32' })
-    : await GlyphProjection.fromConfig({ in_features: hidden, out_features: cross }, { device, dtype: 'float32', seed: p.seed });
+    : await GlyphProjection.fromConfig({ in_features: hidden, out_features: cross }, { device, dtype: 'float32', seed: p.seed ?? 0 });
   if (proj.config.in_features !== hidden || proj.config.out_features !== cross) {
     proj.dispose();
     throw new DocAnonError(

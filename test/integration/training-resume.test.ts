@@ -31,4 +31,25 @@ describe('exact resume on the CPU', () => {
     const cfg = localUnetConfig({ train: { max_steps: 6, batch_size: 2 }, ema: { enabled: true }, checkpoint: { every: 3 } });
     await expectExactResume(tmp, 'unet', (resumeFrom) => UnetTrainer.create(cfg, { resumeFrom }));
   });
+
+  it('a checkpoint resumes only with the same data stream; recipe changes go on and are reported', async () => {
+    const base = { train: { max_steps: 6, batch_size: 2 }, data: { crop_size: 32 }, checkpoint: { every: 3 } };
+    const first = await VaeTrainer.create(localVaeConfig(base));
+    const dir = await first.saveCheckpoint(checkpointsRoot(path.join(tmp, 'vae-changed')));
+    first.dispose();
+    for (const [change, key] of [
+      [{ train: { batch_size: 4 } }, 'train.batch_size: 2 -> 4'],
+      [{ train: { grad_accum: 2 } }, 'train.grad_accum: 1 -> 2'],
+      [{ data: { seed: 9 } }, 'data.seed: 0 -> 9'],
+    ] as const) {
+      const cfg = localVaeConfig({ ...base, ...change, train: { ...base.train, ...((change as { train?: object }).train ?? {}) }, data: { ...base.data, ...((change as { data?: object }).data ?? {}) } });
+      await expect(VaeTrainer.create(cfg, { resumeFrom: dir })).rejects.toMatchObject({ code: 'ERR_CONFIG', message: expect.stringContaining(key) });
+    }
+    const same = await VaeTrainer.create(localVaeConfig(base), { resumeFrom: dir });
+    expect(same.resumeChanges).toEqual([]);
+    same.dispose();
+    const tuned = await VaeTrainer.create(localVaeConfig({ ...base, optimizer: { lr: 5e-4 } }), { resumeFrom: dir });
+    expect(tuned.resumeChanges).toEqual([expect.stringMatching(/^optimizer: .*"lr":0\.001.* -> .*"lr":0\.0005/)]);
+    tuned.dispose();
+  });
 });

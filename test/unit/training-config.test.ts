@@ -29,6 +29,7 @@ describe('training configs', () => {
     ['dataset without a folder', (c: any) => (c.data.source = 'dataset'), 'data.dataset_dir'],
     ['a bad storage uri', (c: any) => (c.storage = { uri: 's3://x/y' }), 'storage.uri'],
     ['both pretrained and config', (c: any) => (c.model.pretrained = 'x'), 'model'],
+    ['a seed next to pretrained weights', (c: any) => (c.model = { pretrained: 'x', seed: 3 }), 'model.seed: seed only applies to a random init'],
   ])('VAE: rejects %s with its key path', (_name, edit, expected) => {
     const c = read('vae.local.yaml');
     edit(c);
@@ -44,5 +45,18 @@ describe('training configs', () => {
     const m = message(() => parseUnetTrainConfig(c));
     expect(m).toContain('data.crop_sizes: unknown key');
     expect(m).toContain('loss.prediction');
+  });
+
+  it('UNet: a seed is refused where pretrained weights make it meaningless (frozen models, a saved projection)', () => {
+    const c = read('unet.local.yaml');
+    c.vae = { pretrained: 'weights/vae', seed: 1 };
+    c.glyph_projection = { pretrained: 'runs/x/glyph_projection', seed: 0 };
+    const m = message(() => parseUnetTrainConfig(c));
+    expect(m).toContain('vae.seed: seed only applies to a random init');
+    expect(m).toContain('glyph_projection.seed: seed only applies to a new projection');
+    // Alone, both are fine; a seed without pretrained is the random init's.
+    c.vae = { pretrained: 'weights/vae' };
+    c.glyph_projection = { seed: 4 };
+    expect(parseUnetTrainConfig(c).glyph_projection).toEqual({ seed: 4 });
   });
 });
