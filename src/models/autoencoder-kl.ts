@@ -51,10 +51,13 @@ export interface VaeLossOptions {
   seed?: number;
   /** Decode a posterior sample (default) or the mean. */
   samplePosterior?: boolean;
+  /** Reconstruction term: "l1" (default, as the trainer) or "mse". */
   recon?: 'mse' | 'l1';
   /**
-   * "sum_per_sample" (default, the latent-diffusion convention: summed over C,H,W per sample, averaged
-   * over the batch) or "mean" (per element).
+   * "sum_per_sample" (default, the trainer's latent-diffusion convention: summed over C,H,W per
+   * sample, averaged over the batch) or "mean" (per element, as diffusers-based scripts'
+   * `F.mse_loss`; for reproducing such references: with it, the same klWeight weighs the KL
+   * C*H*W times more against the reconstruction).
    */
   reconReduction?: 'sum_per_sample' | 'mean';
   /** beta: weight of the batch-averaged per-sample KL (default 1e-6). */
@@ -116,7 +119,10 @@ export class AutoencoderKL extends NativeModel {
     return this.serial(async () => new Tensor(await native().vaeDecode(this.handle, z.handle)));
   }
 
-  /** The VAE objective's terms (recon + klWeight * KL), with optional backward. */
+  /**
+   * The VAE training objective's terms (recon + klWeight * KL; the trainer's own definition, LPIPS
+   * aside), with optional backward.
+   */
   loss(options: VaeLossOptions): Promise<VaeLossTerms> {
     const { x, eps, ...rest } = options;
     return this.serial(async () =>

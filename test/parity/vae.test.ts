@@ -47,6 +47,26 @@ describe('AutoencoderKL parity with diffusers', () => {
     expect(vae.grad('encoder.conv_in.weight')?.shape).toEqual((await T('grad.encoder.conv_in.weight')).shape);
   });
 
+  it('by default computes the trainer\'s objective: L1 summed per sample and batch-averaged, + 1e-6 * batch-mean KL', async () => {
+    const x = await T('input.x');
+    const r = await vae.loss({ x, samplePosterior: false });
+    const p = await vae.encode(x);
+    const dec = (await vae.decode(p.mean)).dataSync<'float32'>();
+    const xs = x.dataSync<'float32'>();
+    const B = x.shape[0];
+    let l1 = 0;
+    for (let i = 0; i < xs.length; i++) l1 += Math.abs(dec[i] - xs[i]);
+    const kl = p.kl.dataSync<'float32'>();
+    const klMean = kl.reduce((a, b) => a + b, 0) / B;
+    const v = (t: Tensor): number => t.dataSync<'float32'>()[0];
+    const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
+    expect(rel(v(r.recon), l1 / B)).toBeLessThan(1e-5);
+    expect(rel(v(r.klMean), klMean)).toBeLessThan(1e-5);
+    expect(rel(v(r.loss), l1 / B + 1e-6 * klMean)).toBeLessThan(1e-5);
+    await expect(vae.loss({ x, reconReduction: 'median' as never })).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringMatching(/reconReduction/) });
+    await expect(vae.loss({ x, eps: Tensor.zeros([1, 4, 4, 4]) })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+  });
+
   it('decodes the posterior mode like forward(sample_posterior=False)', async () => {
     const p = await vae.encode(await T('input.x'));
     expectClose('decoded_mode', await vae.decode(p.mean), await T('output.decoded_mode'), 1e-4, 1e-5);

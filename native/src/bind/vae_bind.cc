@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "models/vae.h"
+#include "train/vae_loss.h"
 
 namespace da::bind {
 namespace {
@@ -104,25 +105,25 @@ Napi::Value VaeDecode(const Napi::CallbackInfo& info) {
   });
 }
 
-// Forward (+ optional backward) of the VAE objective with explicit reductions:
-//   recon: "mse" | "l1"; reconReduction: "mean" (per element) | "sum_per_sample" (LDM: summed over
-//   C,H,W per sample, averaged over the batch); kl is always summed per sample then batch-averaged.
-//   loss = recon + klWeight * kl_mean. Gradients accumulate into the parameters' .grad.
+// Forward (+ optional backward) of the VAE training objective, train::vae_loss (the one definition,
+// native/src/train/vae_loss.h) without LPIPS: recon "l1" (default) | "mse"; reconReduction
+// "sum_per_sample" (default, the trainer's) | "mean" (per element, for references written that
+// way); klWeight (1e-6); samplePosterior (true) with explicit `eps` or noise from `seed`.
+// Gradients accumulate into the parameters' .grad.
 Napi::Value VaeLoss(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto box = ModelHandle::FromValue(info[0], "vae", "vae");
     Napi::Object o = get_object(info[1], "options");
     at::Tensor x = field_tensor(o, "x");
-    at::Tensor eps = field_tensor(o, "eps", false);
-    std::string recon = field_string(o, "recon").value_or("mse");
-    std::string reduction = field_string(o, "reconReduction").value_or("sum_per_sample");
-    double kl_weight = field_number(o, "klWeight").value_or(1e-6);
+    train::VaeLossOptions lo;
+    lo.eps = field_tensor(o, "eps", false);
+    lo.recon = field_string(o, "recon").value_or(lo.recon);
+    lo.recon_reduction = field_string(o, "reconReduction").value_or(lo.recon_reduction);
+    lo.kl_weight = field_number(o, "klWeight").value_or(lo.kl_weight);
+    lo.sample_posterior = field_bool(o, "samplePosterior").value_or(true);
     bool backward = field_bool(o, "backward").value_or(false);
-    bool sample = field_bool(o, "samplePosterior").value_or(true);
     std::optional<int64_t> seed = field_int(o, "seed", 0, (int64_t{1} << 53) - 1);
-    if (recon != "mse" && recon != "l1") fail(code::kArgument, "recon must be 'mse' or 'l1'");
-    if (reduction != "mean" && reduction != "sum_per_sample") fail(code::kArgument, "reconReduction must be 'mean' or 'sum_per_sample'");
     return run_async<Tensors>(
         env,
         [=]() {
@@ -131,26 +132,12 @@ Napi::Value VaeLoss(const Napi::CallbackInfo& info) {
           at::Tensor xin = model_input(x, *vae, "x", vae->config().in_channels);
           c10::optional<torch::NoGradGuard> ng;
           if (!backward) ng.emplace();
-          models::DiagonalGaussian d(vae->encode(xin));
-          at::Tensor z;
-          if (!sample) z = d.mode();
-          else if (eps.defined()) {
-            if (eps.sizes() != d.mean.sizes()) fail(code::kShape, "eps must have the latent shape " + c10::str(d.mean.sizes()));
-            z = d.sample(eps.to(d.mean.device(), d.mean.scalar_type()));
-          } else {
-            at::Generator g = at::detail::createCPUGenerator(seed.value_or(0));
-            z = d.sample(g);
-          }
-          at::Tensor decoded = vae->decode(z);
-          at::Tensor diff = decoded.to(at::kFloat) - xin.to(at::kFloat);
-          at::Tensor per = recon == "mse" ? diff.pow(2) : diff.abs();
-          at::Tensor rec = reduction == "mean" ? per.mean() : per.sum() / static_cast<double>(xin.size(0));
-          at::Tensor kl = d.kl();
-          at::Tensor kl_mean = kl.to(at::kFloat).mean();
-          at::Tensor loss = rec + kl_weight * kl_mean;
-          if (backward) loss.backward();
-          return Tensors{{{"loss", loss.detach()}, {"recon", rec.detach()}, {"kl", kl.detach()}, {"klMean", kl_mean.detach()},
-                          {"decoded", decoded.detach()}, {"z", z.detach()}, {"mean", d.mean.detach()}, {"logvar", d.logvar.detach()},
+          at::Generator g = at::detail::createCPUGenerator(seed.value_or(0));
+          train::VaeLossTerms t = train::vae_loss(*vae, nullptr, xin, lo, g);
+          if (backward) t.loss.backward();
+          const auto& d = *t.posterior;
+          return Tensors{{{"loss", t.loss.detach()}, {"recon", t.recon.detach()}, {"kl", t.kl_per_sample.detach()}, {"klMean", t.kl.detach()},
+                          {"decoded", t.decoded.detach()}, {"z", t.z.detach()}, {"mean", d.mean.detach()}, {"logvar", d.logvar.detach()},
                           {"std", d.std.detach()}, {"var", d.var.detach()}, {"moments", d.parameters.detach()}}};
         },
         to_js);

@@ -20,6 +20,7 @@ bool any_requires_grad(const torch::nn::Module& m) {
 VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, const at::Tensor& x,
                       const VaeLossOptions& o, at::Generator& generator) {
   if (o.recon != "l1" && o.recon != "mse") fail(code::kArgument, "recon must be 'l1' or 'mse'");
+  if (o.recon_reduction != "sum_per_sample" && o.recon_reduction != "mean") fail(code::kArgument, "reconReduction must be 'sum_per_sample' or 'mean'");
   if (o.lpips_weight > 0 && lpips == nullptr) fail(code::kArgument, "lpips_weight > 0 needs an LPIPS model");
   if (x.dim() != 4 || x.size(1) != vae.config().in_channels)
     fail(code::kShape, "VAE training input must be [B, " + std::to_string(vae.config().in_channels) + ", H, W], got " + c10::str(x.sizes()));
@@ -38,7 +39,7 @@ VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, cons
   at::Tensor z = post.mean;
   if (o.sample_posterior) {
     // (The sampling kernels take the generator's mutex themselves.)
-    at::Tensor eps = at::randn(post.mean.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
+    at::Tensor eps = o.eps.defined() ? o.eps : at::randn(post.mean.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
     z = post.sample(eps.to(post.mean.device()));
   }
   at::Tensor decoded = vae.decode(z);
@@ -46,8 +47,10 @@ VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, cons
   VaeLossTerms t;
   at::Tensor diff = decoded.to(at::kFloat) - x.to(at::kFloat);
   at::Tensor per = o.recon == "mse" ? diff.pow(2) : diff.abs();
-  t.recon = per.sum() / batch;  // summed over C,H,W per sample, averaged over the batch
-  t.kl = post.kl().sum() / batch;
+  // Summed over C,H,W per sample and averaged over the batch (or, for references, a per-element mean).
+  t.recon = o.recon_reduction == "mean" ? per.mean() : per.sum() / batch;
+  t.kl_per_sample = post.kl();
+  t.kl = t.kl_per_sample.sum() / batch;
   if (lpips != nullptr && o.lpips_weight > 0) {
     t.lpips = lpips->distance(decoded, x).to(at::kFloat).mean();
   } else {
@@ -55,9 +58,9 @@ VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, cons
   }
   t.loss = t.recon + o.kl_weight * t.kl + o.lpips_weight * t.lpips;
   t.decoded = decoded;
-  t.mean = post.mean;
-  t.logvar = post.logvar;
+  t.z = z;
   t.latent_std = post.mean.detach().std();
+  t.posterior = std::move(post);
   return t;
 }
 

@@ -14,6 +14,7 @@
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
+#include <optional>
 #include <string>
 
 #include "models/lpips.h"
@@ -23,19 +24,26 @@ namespace da::train {
 
 struct VaeLossOptions {
   std::string recon = "l1";   // "l1" | "mse"
+  // "sum_per_sample" (the convention above; training always uses it) or "mean" (per element, as
+  // diffusers-based scripts' F.mse_loss: kept to reproduce such references; beta then weighs the
+  // KL C*H*W times more relative to the reconstruction).
+  std::string recon_reduction = "sum_per_sample";
   double kl_weight = 1e-6;    // beta
   double lpips_weight = 0.0;  // lambda; > 0 needs an Lpips model
   bool sample_posterior = true;
+  at::Tensor eps;             // explicit posterior noise (latent shape); undefined: drawn from the generator
 };
 
 struct VaeLossTerms {
   at::Tensor loss, recon, kl, lpips;  // scalars (lpips is 0 when unused); attached to the graph
-  at::Tensor decoded, mean, logvar;   // for checks (attached)
+  at::Tensor kl_per_sample;           // [B] (attached)
+  at::Tensor decoded, z;              // for checks (attached)
+  std::optional<models::DiagonalGaussian> posterior;
   at::Tensor latent_std;              // detached: std of the posterior means (drift monitor)
 };
 
-// x: [B, 3, H, W] in [-1, 1] on the model's device. The posterior noise is drawn on the CPU from
-// `generator` (so CPU and CUDA runs see the same numbers). When no encoder parameter requires
+// x: [B, 3, H, W] in [-1, 1] on the model's device. The posterior noise is options.eps or drawn on
+// the CPU from `generator` (so CPU and CUDA runs see the same numbers). When no encoder parameter requires
 // grad the encoder runs without autograd (decoder-only fine-tuning).
 VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, const at::Tensor& x,
                       const VaeLossOptions& options, at::Generator& generator);
