@@ -17,7 +17,7 @@ export function cropSquare(page: Page, x: number, y: number, side: number): Uint
   return out;
 }
 
-/** Resizes a square RGB crop (area-averaging downscale / cubic upscale by sharp). */
+/** Resizes a square RGB crop (Lanczos-3 downscale, cubic upscale, by sharp). */
 export async function resizeSquare(data: Uint8Array, side: number, target: number): Promise<Uint8Array> {
   if (side === target) return data;
   const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width: side, height: side, channels: 3 } })
