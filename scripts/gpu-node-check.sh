@@ -119,7 +119,8 @@ fi
 step "3. SIGINT during train-vae on $DEV"
 D="$OUT/train-signal"
 rm -rf "$D"
-"${CLI[@]}" train-vae --config configs/training/vae.local.yaml --device "$DEV" --max-steps 100000 --out "$D" > "$OUT/train-signal.log" 2>&1 &
+# (The config's 200 steps: --max-steps may only stop earlier; the signal lands after step 3.)
+"${CLI[@]}" train-vae --config configs/training/vae.local.yaml --device "$DEV" --out "$D" > "$OUT/train-signal.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 600); do
   [[ -f "$D/metrics.jsonl" ]] && (( $(wc -l < "$D/metrics.jsonl") >= 3 )) && break
