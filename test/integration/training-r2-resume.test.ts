@@ -9,6 +9,7 @@ import * as YAML from 'yaml';
 import { main } from '../../src/cli/main';
 import { ArtifactStore } from '../../src/storage';
 import { checkpointsRoot, latestCheckpoint, listCheckpoints } from '../../src/training/checkpoint';
+import { runCli } from '../helpers/cli';
 import { removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } from './storage-server';
 
 let s3: TestS3;
@@ -59,20 +60,6 @@ test('a fresh machine resumes from the checkpoint in R2 and ends where an uninte
   expect(steps).toEqual([4, 5, 6]);
 });
 
-/** Runs the CLI capturing what it prints. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
-  try {
-    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 const metricSteps = (dir: string): number[] =>
   fs.existsSync(path.join(dir, 'metrics.jsonl'))
     ? fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { step: number }).step)
@@ -84,14 +71,14 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
   const store = new ArtifactStore();
   try {
     const firstMachine = path.join(tempDir('retry-a'), 'run');
-    expect((await run(['train-unet', '--config', cfg, '--out', firstMachine, '--max-steps', '3'])).code).toBe(0);
+    expect((await runCli(['train-unet', '--config', cfg, '--out', firstMachine, '--max-steps', '3'])).code).toBe(0);
     // Preempted while pushing step 6: a claim and part of the files, never published.
     await store.remote.putBytes(s3.bucket, `${prefix}/step-00000006/.claims/00dead`, '{}');
     await store.remote.putBytes(s3.bucket, `${prefix}/step-00000006/model/part.bin`, 'partial');
 
     // The retry (a new container) resumes from R2's step 3, clears the dead upload and publishes step 6.
     const retry = path.join(tempDir('retry-b'), 'run');
-    const r1 = await run(['train-unet', '--config', cfg, '--out', retry, '--max-steps', '6', '--resume']);
+    const r1 = await runCli(['train-unet', '--config', cfg, '--out', retry, '--max-steps', '6', '--resume']);
     expect(r1).toMatchObject({ code: 0, stderr: '' });
     expect(r1.stdout).toMatch(/storage: removed unpublished uploads of an earlier attempt/);
     expect(metricSteps(retry)).toEqual([4, 5, 6]);
@@ -100,27 +87,27 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
 
     // Retried once more after the last step: nothing to train, nothing pushed twice, success.
     const again = path.join(tempDir('retry-c'), 'run');
-    expect((await run(['train-unet', '--config', cfg, '--out', again, '--max-steps', '6', '--resume'])).code).toBe(0);
+    expect((await runCli(['train-unet', '--config', cfg, '--out', again, '--max-steps', '6', '--resume'])).code).toBe(0);
     expect(metricSteps(again)).toEqual([]);
     expect((await store.listVersions(`r2://${s3.bucket}/${prefix}`)).map((v) => v.version)).toEqual(['step-00000003', 'step-00000006']);
 
     // The first machine's folder (step 3) is behind R2 (step 6): --resume takes R2's.
-    expect((await run(['train-unet', '--config', cfg, '--out', firstMachine, '--max-steps', '6', '--resume'])).code).toBe(0);
+    expect((await runCli(['train-unet', '--config', cfg, '--out', firstMachine, '--max-steps', '6', '--resume'])).code).toBe(0);
     expect(metricSteps(firstMachine)).toEqual([1, 2, 3]);
     expect(listCheckpoints(checkpointsRoot(firstMachine)).map((c) => c.step)).toEqual([3, 6]);
 
     // A dry run reports where it would start and downloads nothing.
     const planned = path.join(tempDir('retry-d'), 'run');
-    const dry = await run(['train-unet', '--config', cfg, '--out', planned, '--resume', '--dry-run']);
+    const dry = await runCli(['train-unet', '--config', cfg, '--out', planned, '--resume', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout).checks.start).toEqual({ from: 'r2', step: 6, remote: `r2://${s3.bucket}/${prefix}/step-00000006` });
     expect(fs.existsSync(planned)).toBe(false);
 
     // Without --resume, a run whose storage.uri or output folder holds checkpoints is refused.
-    const clobber = await run(['train-unet', '--config', cfg, '--out', path.join(tempDir('retry-e'), 'run'), '--max-steps', '3']);
+    const clobber = await runCli(['train-unet', '--config', cfg, '--out', path.join(tempDir('retry-e'), 'run'), '--max-steps', '3']);
     expect(clobber.code).toBe(2);
     expect(clobber.stderr).toMatch(/ERR_CONFLICT: .*step-00000006 \(step 6\)\. Pass --resume/);
-    const local = await run(['train-unet', '--config', config(false), '--out', firstMachine, '--max-steps', '3']);
+    const local = await runCli(['train-unet', '--config', config(false), '--out', firstMachine, '--max-steps', '3']);
     expect(local.code).toBe(2);
     expect(local.stderr).toMatch(/ERR_CONFLICT: .*step-00000006 \(step 6\)/);
   } finally {

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { main } from '../../src/cli/main';
 import { ArtifactStore } from '../../src/storage';
 import { generateDocument } from '../../src/training/synthetic';
 import { fixture } from '../helpers/fixtures';
+import { runCli } from '../helpers/cli';
 import { removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } from './storage-server';
 
 let s3: TestS3;
@@ -46,19 +46,6 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
-  const e = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
-  try {
-    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 /** The local VAE recipe reading its pages and LPIPS backbone from R2. */
 function vaeConfig(dataset: string): string {
   const cfg = YAML.parse(fs.readFileSync(path.join(ROOT, 'configs', 'training', 'vae.local.yaml'), 'utf8')) as Record<string, any>;
@@ -79,7 +66,7 @@ test('dataset and LPIPS backbone from R2: the dry run finds them without downloa
   const before = cached();
   const out = path.join(tempDir('sources-run'), 'run');
 
-  const dry = await run(['train-vae', '--config', cfg, '--out', out, '--dry-run']);
+  const dry = await runCli(['train-vae', '--config', cfg, '--out', out, '--dry-run']);
   expect(dry).toMatchObject({ code: 0, stderr: '' });
   const { sources } = JSON.parse(dry.stdout).checks;
   expect(sources.missing).toEqual({});
@@ -88,7 +75,7 @@ test('dataset and LPIPS backbone from R2: the dry run finds them without downloa
   expect(sources.found['lpips.heads']).toBe('local file');
   expect(cached()).toBe(before); // nothing downloaded
 
-  const trained = await run(['train-vae', '--config', cfg, '--out', out]);
+  const trained = await runCli(['train-vae', '--config', cfg, '--out', out]);
   expect(trained).toMatchObject({ code: 0, stderr: '' });
   const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lpips: number; loss: number });
   expect(steps.map((s) => s.step)).toEqual([1, 2]);
@@ -96,7 +83,7 @@ test('dataset and LPIPS backbone from R2: the dry run finds them without downloa
 });
 
 test('a dry run lists every missing source and exits 2; device problems are reported, not raised', async () => {
-  const missing = await run(['train-vae', '--config', vaeConfig(`r2://${s3.bucket}/datasets/docs/v9`), '--out', path.join(tempDir('sources-miss'), 'run'), '--dry-run']);
+  const missing = await runCli(['train-vae', '--config', vaeConfig(`r2://${s3.bucket}/datasets/docs/v9`), '--out', path.join(tempDir('sources-miss'), 'run'), '--dry-run']);
   expect(missing.code).toBe(2);
   expect(JSON.parse(missing.stdout).checks.sources.missing).toEqual({ 'data.dataset_dir': expect.stringMatching(/nothing is published at r2:\/\/.*docs\/v9/) });
   expect(missing.stderr).toMatch(/ERR_NOT_FOUND: the config's sources are missing: data\.dataset_dir: nothing is published/);
@@ -107,7 +94,7 @@ test('a dry run lists every missing source and exits 2; device problems are repo
   unet.storage = { uri: `r2://${s3.bucket}/training/diffute-unet` };
   const recipeFile = path.join(tempDir('sources-recipe'), 'unet.yaml');
   fs.writeFileSync(recipeFile, YAML.stringify(unet));
-  const recipe = await run(['train-unet', '--config', recipeFile, '--out', path.join(tempDir('sources-recipe'), 'run'), '--dry-run']);
+  const recipe = await runCli(['train-unet', '--config', recipeFile, '--out', path.join(tempDir('sources-recipe'), 'run'), '--dry-run']);
   expect(recipe.code).toBe(2);
   const checks = JSON.parse(recipe.stdout).checks;
   expect(Object.keys(checks.sources.missing).sort()).toEqual(['data.dataset_dir', 'glyph_encoder.pretrained', 'model.pretrained', 'vae.pretrained']);
