@@ -28,6 +28,8 @@ beforeAll(async () => {
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } }).png().toFile(path.join(root, '..dots', 'p.png'));
   fs.writeFileSync(path.join(root, 'd.json'), JSON.stringify(annotation('..dots/p.png')));
   fs.writeFileSync(path.join(root, 'manifest.json'), '{"schema":"an R2 artifact manifest, not an annotation"}');
+  fs.writeFileSync(path.join(outside, 'e.json'), JSON.stringify(annotation('a.png')));
+  fs.symlinkSync(path.join(outside, 'e.json'), path.join(root, 'e.json'));
 });
 afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
@@ -42,10 +44,11 @@ describe('DatasetPages', () => {
   });
 
   it('refuses an image outside the root, by a relative path or through a link; a name starting with .. is inside', async () => {
-    const pages = new DatasetPages(root); // a, b, c, d (the manifest is skipped)
+    const pages = new DatasetPages(root); // a, b, c, d, e (the manifest is skipped)
     await expect(pages.page(1)).rejects.toMatchObject({ code: 'ERR_UNSAFE_KEY', message: expect.stringMatching(/"link\.png" leaves the dataset root/) });
     await expect(pages.page(2)).rejects.toMatchObject({ code: 'ERR_UNSAFE_KEY' });
     expect((await pages.page(3)).width).toBe(1);
-    expect((await pages.page(4)).width).toBe(3); // wraps around to a.json
+    await expect(pages.page(4)).rejects.toMatchObject({ code: 'ERR_UNSAFE_KEY', message: expect.stringMatching(/annotation .*e\.json leaves the dataset root/) });
+    expect((await pages.page(5)).width).toBe(3); // wraps around to a.json
   });
 });

@@ -106,23 +106,31 @@ export class DatasetPages extends CachedSource {
     this.files = names.filter((n) => n.endsWith('.json') && n !== MANIFEST_FILE).sort();
     if (this.files.length === 0) throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations`);
   }
-  protected async load(index: number): Promise<Page> {
-    const file = path.join(this.root, this.files[index % this.files.length]);
-    const annotation = parseDocumentAnnotation(JSON.parse(fs.readFileSync(file, 'utf8')), file);
-    const imageName = annotation.image ?? path.basename(file, '.json') + '.png';
-    const imagePath = path.resolve(path.dirname(file), imageName);
-    // Checked on the real path: a symbolic link inside the root may point outside it.
+  /**
+   * The real path of a file the dataset names, checked to lie inside the root on its real path (a
+   * symbolic link inside the root may point outside it). `what` names it in errors.
+   */
+  private inside(file: string, what: string): string {
     let real: string;
     try {
-      real = fs.realpathSync(imagePath);
+      real = fs.realpathSync(file);
     } catch (e) {
-      throw new DocAnonError(ErrorCode.IO, `${file}: cannot read image "${imageName}": ${(e as Error).message}`, { cause: e });
+      throw new DocAnonError(ErrorCode.IO, `cannot read ${what}: ${(e as Error).message}`, { cause: e });
     }
     const rel = path.relative(this.realRoot, real);
     if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      throw new DocAnonError(ErrorCode.UNSAFE_KEY, `${file}: image path "${imageName}" leaves the dataset root`);
+      throw new DocAnonError(ErrorCode.UNSAFE_KEY, `${what} leaves the dataset root`);
     }
-    return { ...(await decodePage(real)), annotation };
+    return real;
+  }
+
+  protected async load(index: number): Promise<Page> {
+    const file = path.join(this.root, this.files[index % this.files.length]);
+    const json = this.inside(file, `annotation ${file}`);
+    const annotation = parseDocumentAnnotation(JSON.parse(fs.readFileSync(json, 'utf8')), file);
+    const imageName = annotation.image ?? path.basename(file, '.json') + '.png';
+    const image = this.inside(path.resolve(path.dirname(file), imageName), `${file}: image path "${imageName}"`);
+    return { ...(await decodePage(image)), annotation };
   }
 }
 
