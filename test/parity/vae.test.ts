@@ -67,6 +67,19 @@ describe('AutoencoderKL parity with diffusers', () => {
     await expect(vae.loss({ x, eps: Tensor.zeros([1, 4, 4, 4]) })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
 
+  it('computes the objective of a bfloat16 model too (the float32 posterior sample is decoded in the model\'s dtype)', async () => {
+    const bf16 = await AutoencoderKL.fromPretrained(fixture('vae'), { dtype: 'bfloat16' });
+    try {
+      const r = await bf16.loss({ x: await T('input.x'), eps: await T('input.eps') });
+      const f32 = await vae.loss({ x: await T('input.x'), eps: await T('input.eps') });
+      const [a, b] = [r.loss.dataSync<'float32'>()[0], f32.loss.dataSync<'float32'>()[0]];
+      expect(Number.isFinite(a)).toBe(true);
+      expect(Math.abs(a - b) / b).toBeLessThan(5e-2); // bf16 rounding of the weights and activations
+    } finally {
+      bf16.dispose();
+    }
+  });
+
   it('decodes the posterior mode like forward(sample_posterior=False)', async () => {
     const p = await vae.encode(await T('input.x'));
     expectClose('decoded_mode', await vae.decode(p.mean), await T('output.decoded_mode'), 1e-4, 1e-5);

@@ -42,7 +42,9 @@ VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, cons
     at::Tensor eps = o.eps.defined() ? o.eps : at::randn(post.mean.sizes(), generator, at::TensorOptions().dtype(at::kFloat));
     z = post.sample(eps.to(post.mean.device()));
   }
-  at::Tensor decoded = vae.decode(z);
+  // The posterior is float32; the decoder takes its own dtype (a bf16 model outside the trainer,
+  // whose master weights are float32: no cast there).
+  at::Tensor decoded = vae.decode(z.to(vae.decoder->conv_in->weight.scalar_type()));
 
   VaeLossTerms t;
   at::Tensor diff = decoded.to(at::kFloat) - x.to(at::kFloat);
