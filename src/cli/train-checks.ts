@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { ArtifactStore } from '../storage/store';
 import type { TrainConfig } from '../training/config';
-import { checkDistributedSupport } from '../training/distributed';
+import { Tensor } from '../core/tensor';
+import { checkDistributedSupport, type ProcessGroup } from '../training/distributed';
 
 /** The problem with training on `device` with `worldSize` ranks here, or undefined when there is none. */
 export function deviceCheck(
@@ -92,4 +93,31 @@ export async function checkSources(cfg: TrainConfig, store: ArtifactStore | unde
     own?.close();
   }
   return report;
+}
+
+/**
+ * Every rank of a data-parallel job continues from the same step (each chose its checkpoint on
+ * its own: local folders differ between machines). A collective; on a mismatch every rank throws
+ * ERR_CONFIG, so none waits alone in the first all-reduce.
+ */
+export async function checkRanksStartTogether(group: Pick<ProcessGroup, 'allGather'>, step: number): Promise<void> {
+  const mine = Tensor.from(new Float64Array([step]), [1], 'float64');
+  let all: Tensor;
+  try {
+    all = await group.allGather(mine);
+  } finally {
+    mine.dispose();
+  }
+  let steps: number[];
+  try {
+    steps = Array.from(all.dataSync<'float64'>());
+  } finally {
+    all.dispose();
+  }
+  if (steps.some((s) => s !== steps[0])) {
+    throw new DocAnonError(
+      ErrorCode.CONFIG,
+      `the ranks would start from different steps (${steps.map((s, r) => `rank ${r}: ${s}`).join(', ')}): every rank must resume from the same checkpoint; give all machines the same storage.uri (the newest checkpoint there wins) or a shared output folder`,
+    );
+  }
 }

@@ -25,7 +25,7 @@ import { logger } from '../core/logger';
 import { native } from '../native/loader';
 import { ArtifactStore } from '../storage/store';
 import type { BaseTrainer } from '../training/base-trainer';
-import { checkpointsRoot } from '../training/checkpoint';
+import { checkpointsRoot, STEP_DIR } from '../training/checkpoint';
 import { distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
 import { learningRate } from '../training/lr-schedule';
@@ -36,7 +36,7 @@ import { VaeTrainer } from '../training/vae-trainer';
 import type { Command } from './commands';
 import { progressLine } from './progress';
 import { spawnRanks, STOPPED_BY_SIGNAL, withoutNproc } from './spawn-ranks';
-import { checkSources, deviceCheck } from './train-checks';
+import { checkRanksStartTogether, checkSources, deviceCheck } from './train-checks';
 
 const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
 
@@ -160,7 +160,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       if (writer && store && cfg.storage.uri) {
         // This run is the artifact's only writer: uploads its earlier attempt left half-done
         // (preempted mid-push) would make the same steps' pushes conflict.
-        const cleared = await store.abandonAllIncomplete(cfg.storage.uri);
+        const cleared = await store.abandonAllIncomplete(cfg.storage.uri, STEP_DIR);
         if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
       }
       const rankDev = rankDevice(device, dist);
@@ -183,6 +183,15 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         fs.mkdirSync(out, { recursive: true });
         fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
       }
+      if (group) {
+        try {
+          await checkRanksStartTogether(group, trainer.step);
+        } catch (e) {
+          trainer.dispose();
+          group.dispose();
+          throw e;
+        }
+      }
       if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
       const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
       log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
@@ -195,6 +204,8 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
           writer,
           store: writer ? store : undefined,
           storageUri: cfg.storage.uri,
+          // A local checkpoint ahead of R2 (its push failed or was cut short) goes up first.
+          pushFirst: start.from === 'local' && (start.remoteStep ?? -1) < start.step ? start.dir : undefined,
           onStep: (s, step) => {
             const terms = Object.entries(s.terms)
               .filter(([k]) => k !== 'latentStd')

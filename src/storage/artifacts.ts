@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
-import { claimVersion, newWriterId, releaseClaim, type ClaimOptions } from './claim';
+import { CLAIMS_DIR, claimVersion, newWriterId, releaseClaim, type ClaimOptions } from './claim';
 import { sha256File, stableJsonHash } from './hash';
 import { silentLogger, type StorageLogger } from './log';
 import { MANIFEST_FILE, MANIFEST_SCHEMA, parseManifest, type Manifest, type ManifestFile, type Provenance } from './manifest';
@@ -433,20 +433,26 @@ export class RemoteArtifacts {
   }
 
   /**
-   * Removes the leftovers of every unpublished version under an artifact (what writers that died
-   * mid-upload left). Only call it when no writer is uploading to this artifact, e.g. when the
-   * only writer (a training run) restarts.
+   * Removes the leftovers of the unpublished uploads under an artifact: versions that hold a
+   * writer's claim but no manifest (what a writer that died mid-upload leaves), and whose name
+   * matches `versionPattern` when given. Only call it when no writer is uploading to this artifact,
+   * e.g. when the only writer (a training run) restarts. A folder without a claim is never
+   * touched (it is not an upload of this protocol: a mistyped artifact URI pointing at a parent
+   * folder must not lose other artifacts).
    * @returns the URIs of the versions cleared.
    */
-  async abandonAllIncomplete(artifactUri: string): Promise<string[]> {
+  async abandonAllIncomplete(artifactUri: string, versionPattern?: RegExp): Promise<string[]> {
     const art = parseArtifactUri(artifactUri);
     // From a recursive listing: a delimiter listing can miss a folder that holds only nested keys
     // (a claim under .claims/) on some S3 servers (s3rver); checkpoints are few files each.
     const base = `${art.base}/`;
-    const folders = new Set((await this.remote.listKeys(art.bucket, base)).map((k) => k.key.slice(base.length).split('/')[0]));
-    const versions = [...folders].filter(isVersionName);
+    const claimed = new Set<string>();
+    for (const { key } of await this.remote.listKeys(art.bucket, base)) {
+      const [version, dir] = key.slice(base.length).split('/');
+      if (dir === CLAIMS_DIR && isVersionName(version) && (!versionPattern || versionPattern.test(version))) claimed.add(version);
+    }
     const cleared: string[] = [];
-    for (const version of versions.sort()) {
+    for (const version of [...claimed].sort()) {
       const loc = { ...art, version };
       if ((await this.remote.headSize(loc.bucket, `${versionKey(loc)}/${MANIFEST_FILE}`)) !== undefined) continue;
       await this.abandonIncomplete(versionUri(loc));

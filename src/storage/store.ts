@@ -170,11 +170,12 @@ export class ArtifactStore {
   }
 
   /**
-   * Removes the leftovers of every unpublished version of an artifact. Only when no writer is
-   * uploading to it (a training run's sole writer restarting). @returns the versions cleared.
+   * Removes the leftovers of the unpublished uploads (claimed, no manifest) of an artifact, of
+   * versions matching `versionPattern` when given. Only when no writer is uploading to it (a
+   * training run's sole writer restarting). @returns the versions cleared.
    */
-  abandonAllIncomplete(artifactUri: string): Promise<string[]> {
-    return this.artifacts.abandonAllIncomplete(artifactUri);
+  abandonAllIncomplete(artifactUri: string, versionPattern?: RegExp): Promise<string[]> {
+    return this.artifacts.abandonAllIncomplete(artifactUri, versionPattern);
   }
 
   private async fetchAll(loc: VersionLocation, manifest: Manifest): Promise<{ paths: Map<string, string>; hits: number; bytes: number }> {

@@ -179,6 +179,7 @@ export abstract class BaseTrainer<Micro> {
       seeds: { train: this.config.train.seed, data: this.config.data.seed },
       ema: this.config.ema.enabled,
       worldSize: this.dist.worldSize,
+      ...(this.pages.version ? { dataVersion: this.pages.version } : {}),
       createdAt: new Date().toISOString(),
       config: this.config,
     };
@@ -235,6 +236,7 @@ export abstract class BaseTrainer<Micro> {
       );
     }
     this.resumeChanges = diff.changed;
+    if (meta.dataVersion !== this.pages.version) this.resumeChanges.push(`dataset version: ${meta.dataVersion ?? 'none'} -> ${this.pages.version ?? 'none'}`);
     await this.trainer.loadState(path.join(dir, STATE_FILE));
     if (this.dist.worldSize > 1) await this.restoreRankGenerator(dir);
     this.step = meta.step;

@@ -37,6 +37,8 @@ export const CheckpointMetaSchema = z.strictObject({
   ema: z.boolean(),
   /** Ranks of the run that wrote it (the data cursor and generators are per rank). */
   worldSize: z.number().int().min(1).default(1),
+  /** The dataset version trained on, when the dataset is a published artifact (`<name>/<version>`). */
+  dataVersion: z.string().optional(),
   createdAt: z.string(),
   config: z.unknown(),
 });
@@ -46,7 +48,8 @@ export const META_FILE = 'trainer.json';
 export const STATE_FILE = 'trainer_state.safetensors';
 export const RANK_RNG_FILE = 'rng_ranks.safetensors';
 
-const STEP_DIR = /^step-(\d{8,})$/;
+/** A checkpoint folder's (and its R2 version's) name: step-NNNNNNNN. */
+export const STEP_DIR = /^step-(\d{8,})$/;
 
 export function checkpointsRoot(outDir: string): string {
   return path.join(outDir, 'checkpoints');

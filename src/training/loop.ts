@@ -31,6 +31,11 @@ export interface LoopOptions {
   /** Background uploads of checkpoints (storage.uri). */
   store?: ArtifactStore;
   storageUri?: string;
+  /**
+   * A checkpoint folder to upload first: the local checkpoint a run resumed from when R2 does not
+   * have it yet (its upload failed or was cut short before).
+   */
+  pushFirst?: string;
   /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
   handleSignals?: boolean;
   /**
@@ -97,17 +102,22 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     }
     pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
     o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
-    if (o.store && o.storageUri) {
-      // Versions are named by step; a folder is not pruned while its upload is pending.
-      const dir = lastCheckpoint;
-      uploading.add(dir);
-      const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
-      h.flush().then(
-        () => uploading.delete(dir),
-        () => uploading.delete(dir),
-      );
-    }
+    push(lastCheckpoint);
   };
+  const push = (dir: string): void => {
+    if (!o.store || !o.storageUri) return;
+    // Versions are named by step; a folder is not pruned while its upload is pending.
+    uploading.add(dir);
+    const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
+    h.flush().then(
+      () => uploading.delete(dir),
+      () => uploading.delete(dir),
+    );
+  };
+  if (writer && o.pushFirst) {
+    o.logger?.info({ dir: o.pushFirst }, 'storage: uploading the resumed checkpoint, which R2 does not have');
+    push(o.pushFirst);
+  }
   let stoppedBy: LoopResult['stoppedBy'] = 'max_steps';
   try {
     for (;;) {

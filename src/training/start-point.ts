@@ -8,9 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import type { ArtifactStore } from '../storage/store';
-import { checkpointName, listCheckpoints } from './checkpoint';
-
-const STEP_VERSION = /^step-(\d{8,})$/;
+import { checkpointName, listCheckpoints, META_FILE, STEP_DIR } from './checkpoint';
 
 export interface StartPoint {
   from: 'scratch' | 'local' | 'r2';
@@ -20,6 +18,8 @@ export interface StartPoint {
   dir?: string;
   /** The R2 version it came (or, without pulling, would come) from. */
   remote?: string;
+  /** The newest checkpoint step in R2 (absent: none, or no storage.uri). */
+  remoteStep?: number;
 }
 
 export interface StartPointOptions {
@@ -35,7 +35,7 @@ export interface StartPointOptions {
 /** The step an R2 checkpoint version is named after. */
 function remoteStep(versionUri: string): number {
   const name = versionUri.split('/').pop() as string;
-  const m = STEP_VERSION.exec(name);
+  const m = STEP_DIR.exec(name);
   if (!m) {
     throw new DocAnonError(
       ErrorCode.CONFIG,
@@ -60,7 +60,7 @@ export async function findStartPoint(o: StartPointOptions): Promise<StartPoint> 
     return { from: 'scratch', step: 0 };
   }
   if (remote && (!local || remote.step > local.step)) {
-    if (!o.pull) return { from: 'r2', step: remote.step, remote: remote.uri };
+    if (!o.pull) return { from: 'r2', step: remote.step, remote: remote.uri, remoteStep: remote.step };
     const dir = path.join(o.root, checkpointName(remote.step));
     // Pulled beside its final name and renamed: an interrupted download never looks complete
     // (a stale .tmp- folder of a dead process is pruned with the checkpoints).
@@ -68,18 +68,22 @@ export async function findStartPoint(o: StartPointOptions): Promise<StartPoint> 
     try {
       await (o.store as ArtifactStore).pull(remote.uri, tmp);
       // Ranks of one machine started by an outside launcher pull side by side: the first complete
-      // copy wins (a folder without trainer.json is an incomplete leftover and is replaced).
-      if (listCheckpoints(o.root).some((c) => c.step === remote.step)) fs.rmSync(tmp, { recursive: true, force: true });
-      else {
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.renameSync(tmp, dir);
+      // copy wins (renames are atomic, so a folder without trainer.json is a leftover of an older
+      // non-atomic pull and is replaced).
+      const complete = (): boolean => listCheckpoints(o.root).some((c) => c.step === remote.step);
+      if (!complete()) {
+        if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, META_FILE))) fs.rmSync(dir, { recursive: true, force: true });
+        try {
+          fs.renameSync(tmp, dir);
+        } catch (e) {
+          if (!complete()) throw e; // (another rank's rename won the race otherwise)
+        }
       }
-    } catch (e) {
+    } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
-      throw e;
     }
-    return { from: 'r2', step: remote.step, dir, remote: remote.uri };
+    return { from: 'r2', step: remote.step, dir, remote: remote.uri, remoteStep: remote.step };
   }
-  if (local) return { from: 'local', step: local.step, dir: local.dir };
+  if (local) return { from: 'local', step: local.step, dir: local.dir, ...(remote ? { remoteStep: remote.step } : {}) };
   return { from: 'scratch', step: 0 };
 }

@@ -251,6 +251,40 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     expect(logs[0]).toMatch(/ERR_IO: distributed [a-z -]+(\(stop flag\) )?failed on rank 0: .*\[127\.0\.0\.1\]/);
   }, 180_000);
 
+  it('ranks that would resume from different steps (one machine has a checkpoint, another none) all refuse with ERR_CONFIG', async () => {
+    const cfg = vaeConfig(2, { steps: 4, every: 2, name: 'apart' });
+    const ahead = path.join(tmp, 'dp-apart-a');
+    const empty = path.join(tmp, 'dp-apart-b');
+    expect(await quietly(() => main(['train-vae', '--config', cfg, '--nproc', '2', '--max-steps', '2', '--out', ahead]))).toBe(0);
+    const entry = path.join(ROOT, 'lib', 'cli', 'main.js');
+    const envs = await rankEnvs();
+    const runs = [ahead, empty].map(
+      (out, rank) =>
+        new Promise<{ code: number | null; log: string }>((resolve) => {
+          const r = spawn(process.execPath, [entry, 'train-vae', '--config', cfg, '--out', out, '--resume'], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, DOC_ANON_LOG_LEVEL: 'warn', ...envs[rank] },
+          });
+          let log = '';
+          r.stdout?.on('data', (d) => (log += String(d)));
+          r.stderr?.on('data', (d) => (log += String(d)));
+          const timer = setTimeout(() => r.kill('SIGKILL'), 90_000);
+          r.once('exit', (code) => {
+            clearTimeout(timer);
+            resolve({ code, log });
+          });
+        }),
+    );
+    const [r0, r1] = await Promise.all(runs);
+    for (const r of [r0, r1]) {
+      expect(r.code).toBe(2);
+      expect(r.log).toMatch(/ERR_CONFIG: the ranks would start from different steps \(rank 0: 2, rank 1: 0\)/);
+    }
+    // Nothing trained on either side.
+    expect(fs.readFileSync(path.join(ahead, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(fs.existsSync(path.join(empty, 'metrics.jsonl'))).toBe(false);
+  }, 180_000);
+
   it('--dry-run shows the ranks', async () => {
     const chunks: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (chunks.push(String(s)), true));

@@ -100,7 +100,7 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
     const planned = path.join(tempDir('retry-d'), 'run');
     const dry = await runCli(['train-unet', '--config', cfg, '--out', planned, '--resume', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.stdout).checks.start).toEqual({ from: 'r2', step: 6, remote: `r2://${s3.bucket}/${prefix}/step-00000006` });
+    expect(JSON.parse(dry.stdout).checks.start).toEqual({ from: 'r2', step: 6, remote: `r2://${s3.bucket}/${prefix}/step-00000006`, remoteStep: 6 });
     expect(fs.existsSync(planned)).toBe(false);
 
     // Without --resume, a run whose storage.uri or output folder holds checkpoints is refused.
@@ -110,6 +110,28 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
     const local = await runCli(['train-unet', '--config', config(false), '--out', firstMachine, '--max-steps', '3']);
     expect(local.code).toBe(2);
     expect(local.stderr).toMatch(/ERR_CONFLICT: .*step-00000006 \(step 6\)/);
+  } finally {
+    store.close();
+  }
+});
+
+test('a local checkpoint ahead of R2 (its push failed) is uploaded when the run resumes; other folders under storage.uri are never touched', async () => {
+  const cfg = config(true, 'unet-ahead');
+  const prefix = 'checkpoints/unet-ahead';
+  const store = new ArtifactStore();
+  try {
+    // Trained to step 3 without storage: as if every push had failed.
+    const out = path.join(tempDir('ahead'), 'run');
+    expect((await runCli(['train-unet', '--config', config(false), '--out', out, '--max-steps', '3'])).code).toBe(0);
+    // Someone else's data in the same folder: a claimed, unpublished upload that is not a checkpoint.
+    await store.remote.putBytes(s3.bucket, `${prefix}/other-artifact/.claims/00aa`, '{}');
+    await store.remote.putBytes(s3.bucket, `${prefix}/other-artifact/data.bin`, 'keep me');
+    const r = await runCli(['train-unet', '--config', cfg, '--out', out, '--max-steps', '3', '--resume']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/storage: uploading the resumed checkpoint, which R2 does not have/);
+    expect(metricSteps(out)).toEqual([1, 2, 3]); // nothing retrained
+    expect(await store.latest(`r2://${s3.bucket}/${prefix}`)).toBe(`r2://${s3.bucket}/${prefix}/step-00000003`);
+    expect(await store.remote.headSize(s3.bucket, `${prefix}/other-artifact/data.bin`)).toBe(7);
   } finally {
     store.close();
   }

@@ -1,6 +1,6 @@
 /**
  * Training inputs from R2, as a GPU container without local data uses them: a dataset folder and
- * the LPIPS backbone pushed as artifacts are named by r2:// URIs in the config, `--dry-run` checks
+ * the LPIPS backbone and heads pushed as artifacts are named by r2:// URIs in the config, `--dry-run` checks
  * they are published (downloading nothing) and `train-vae` trains from them. A dry run of the
  * shipped real recipe on a machine without its weights lists what is missing and exits 2.
  */
@@ -34,6 +34,9 @@ beforeAll(async () => {
     const vgg = tempDir('sources-vgg');
     fs.copyFileSync(fixture('lpips', 'model.safetensors.gz'), path.join(vgg, 'vgg16_features.safetensors.gz'));
     await store.push(vgg, `r2://${s3.bucket}/models/vgg16/v1`);
+    const heads = tempDir('sources-heads');
+    fs.copyFileSync(fixture('lpips', 'weights', 'lpips_v0.1_vgg_lin.safetensors'), path.join(heads, 'vgg_lin.safetensors'));
+    await store.push(heads, `r2://${s3.bucket}/models/lpips-heads/v1`);
   } finally {
     store.close();
   }
@@ -53,14 +56,14 @@ function vaeConfig(dataset: string): string {
   cfg.data = { ...cfg.data, source: 'dataset', dataset_dir: dataset, crop_size: 32, examples_per_page: 2 };
   delete cfg.data.synthetic;
   cfg.loss = { ...cfg.loss, lpips_weight: 10 };
-  cfg.lpips = { backbone: `r2://${s3.bucket}/models/vgg16/v1`, heads: fixture('lpips', 'weights', 'lpips_v0.1_vgg_lin.safetensors') };
+  cfg.lpips = { backbone: `r2://${s3.bucket}/models/vgg16/v1`, heads: `r2://${s3.bucket}/models/lpips-heads/v1` };
   const file = path.join(tempDir('sources-cfg'), 'vae.yaml');
   fs.writeFileSync(file, YAML.stringify(cfg));
   return file;
 }
 
-test('dataset and LPIPS backbone from R2: the dry run finds them without downloading, training reads them', async () => {
-  const cfg = vaeConfig(`r2://${s3.bucket}/datasets/docs/v1`);
+test('dataset and LPIPS backbone and heads from R2: the dry run finds them without downloading, training reads them', async () => {
+  const cfg = vaeConfig(`r2://${s3.bucket}/datasets/docs/latest`);
   const cache = process.env.DOC_ANON_CACHE_DIR as string;
   const cached = (): number => fs.readdirSync(cache, { recursive: true }).length;
   const before = cached();
@@ -72,7 +75,7 @@ test('dataset and LPIPS backbone from R2: the dry run finds them without downloa
   expect(sources.missing).toEqual({});
   expect(sources.found['data.dataset_dir']).toMatch(/^r2 docs\/v1 \(4 files, \d+ bytes\)$/); // 2 images + 2 JSONs
   expect(sources.found['lpips.backbone']).toMatch(/^r2 vgg16\/v1 \(1 files/);
-  expect(sources.found['lpips.heads']).toBe('local file');
+  expect(sources.found['lpips.heads']).toMatch(/^r2 lpips-heads\/v1 \(1 files/);
   expect(cached()).toBe(before); // nothing downloaded
 
   const trained = await runCli(['train-vae', '--config', cfg, '--out', out]);
@@ -80,6 +83,21 @@ test('dataset and LPIPS backbone from R2: the dry run finds them without downloa
   const steps = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lpips: number; loss: number });
   expect(steps.map((s) => s.step)).toEqual([1, 2]);
   for (const s of steps) expect(s.lpips > 0 && Number.isFinite(s.loss)).toBe(true);
+
+  // A new dataset version behind `latest`: the resumed run says it continues on other data.
+  const store = new ArtifactStore();
+  try {
+    const v2 = tempDir('sources-data-v2');
+    const doc = await generateDocument({ seed: 3, kind: 'form', width: 300, height: 400 });
+    fs.writeFileSync(path.join(v2, 'page-3.png'), doc.png);
+    fs.writeFileSync(path.join(v2, 'page-3.json'), JSON.stringify(doc.annotation));
+    await store.push(v2, `r2://${s3.bucket}/datasets/docs/v2`);
+  } finally {
+    store.close();
+  }
+  const resumed = await runCli(['train-vae', '--config', cfg, '--out', out, '--resume']);
+  expect(resumed).toMatchObject({ code: 0, stderr: '' });
+  expect(resumed.stdout).toMatch(/"changed":\["dataset version: docs\/v1 -> docs\/v2"\],"msg":"train-vae: resuming with a changed recipe/);
 });
 
 test('a dry run lists every missing source and exits 2; device problems are reported, not raised', async () => {

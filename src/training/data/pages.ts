@@ -24,6 +24,8 @@ export interface Page {
 
 export interface PageSource {
   page(index: number): Promise<Page>;
+  /** The dataset's published version (`<name>/<version>`) when it came from R2. */
+  readonly version?: string;
 }
 
 export interface SyntheticPageOptions {
@@ -92,6 +94,7 @@ export class DatasetPages extends CachedSource {
   private readonly files: string[];
   private readonly root: string;
   private readonly realRoot: string;
+  readonly version?: string;
   constructor(root: string) {
     super();
     this.root = path.resolve(root);
@@ -102,8 +105,17 @@ export class DatasetPages extends CachedSource {
       throw new DocAnonError(ErrorCode.IO, `cannot read dataset folder ${root}: ${(e as Error).message}`, { cause: e });
     }
     this.realRoot = fs.realpathSync(this.root);
-    // A dataset pulled from R2 also holds the artifact's manifest, which is not an annotation.
+    // A dataset pulled from R2 also holds the artifact's manifest, which is not an annotation; it
+    // names the version (a run resumed on another version of `.../latest` is told so).
     this.files = names.filter((n) => n.endsWith('.json') && n !== MANIFEST_FILE).sort();
+    if (names.includes(MANIFEST_FILE)) {
+      try {
+        const m = JSON.parse(fs.readFileSync(path.join(this.root, MANIFEST_FILE), 'utf8')) as { name?: unknown; version?: unknown };
+        if (typeof m.name === 'string' && typeof m.version === 'string') this.version = `${m.name}/${m.version}`;
+      } catch {
+        // Not an artifact manifest: no version to report.
+      }
+    }
     if (this.files.length === 0) throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations`);
   }
   /**
