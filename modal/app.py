@@ -135,10 +135,16 @@ def train_command(kind: str, config: str, gpus: int, max_steps: int | None = Non
     return cmd
 
 
-def _run(cmd: list[str], cwd: str = REPO) -> None:
+# doc-anon's exit code for bad input (config, missing sources, a diverged recipe): a retry would
+# fail the same way on the same GPUs, so it is returned instead of raised (Modal retries raises).
+FINAL_EXIT = 2
+
+
+def _run(cmd: list[str], cwd: str = REPO) -> int:
     """Runs the CLI. On Modal's interrupt the launcher gets SIGTERM and time to stop its ranks with a
     checkpoint (subprocess.run would SIGKILL it 0.25 s after the interrupt), then the interrupt goes
-    on; a non-zero exit raises. Either way Modal retries, and the retry resumes from R2."""
+    on; another non-zero exit raises. Either way Modal retries, and the retry resumes from R2.
+    FINAL_EXIT is returned: nothing a retry could change."""
     print("+", shlex.join(cmd), flush=True)
     proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "NCCL_DEBUG": os.environ.get("NCCL_DEBUG", "WARN")})
     try:
@@ -151,22 +157,26 @@ def _run(cmd: list[str], cwd: str = REPO) -> None:
             proc.kill()
             proc.wait()
         raise
+    if code == FINAL_EXIT:
+        print(f"doc-anon exited {code} (bad config, missing sources or diverged: see above); not retried", flush=True)
+        return code
     if code != 0:
         raise subprocess.CalledProcessError(code, cmd)
+    return 0
 
 
 @app.function(gpu="H100:8", secrets=[r2], timeout=TRAIN_TIMEOUT_S,
               retries=modal.Retries(max_retries=TRAIN_RETRIES, backoff_coefficient=1.0, initial_delay=10.0))
-def train_vae(config: str = "configs/training/vae.yaml", gpus: int = 8, max_steps: int | None = None) -> None:
-    """VAE fine-tuning (recon + beta*KL + LPIPS) on `gpus` GPUs of this container."""
-    _run(train_command("vae", config, gpus, max_steps))
+def train_vae(config: str = "configs/training/vae.yaml", gpus: int = 8, max_steps: int | None = None) -> int:
+    """VAE fine-tuning (recon + beta*KL + LPIPS) on `gpus` GPUs of this container; the CLI's exit code."""
+    return _run(train_command("vae", config, gpus, max_steps))
 
 
 @app.function(gpu="H100:8", secrets=[r2], timeout=TRAIN_TIMEOUT_S,
               retries=modal.Retries(max_retries=TRAIN_RETRIES, backoff_coefficient=1.0, initial_delay=10.0))
-def train_unet(config: str = "configs/training/unet.yaml", gpus: int = 8, max_steps: int | None = None) -> None:
-    """DiffUTE UNet training on `gpus` GPUs of this container."""
-    _run(train_command("unet", config, gpus, max_steps))
+def train_unet(config: str = "configs/training/unet.yaml", gpus: int = 8, max_steps: int | None = None) -> int:
+    """DiffUTE UNet training on `gpus` GPUs of this container; the CLI's exit code."""
+    return _run(train_command("unet", config, gpus, max_steps))
 
 
 @app.local_entrypoint()
@@ -180,7 +190,9 @@ def train(kind: str = "unet", gpu: str = "H100", count: int = 8, config: str = "
     if count < 1:
         raise ValueError(f"--count must be >= 1, got {count}")
     cfg = config or f"configs/training/{kind}.yaml"
-    functions[kind].with_options(gpu=f"{gpu}:{count}").remote(cfg, count, max_steps or None)
+    code = functions[kind].with_options(gpu=f"{gpu}:{count}").remote(cfg, count, max_steps or None)
+    if code:
+        raise SystemExit(f"train-{kind} failed with exit code {code} (not retried: fix the config or data; the log says what)")
 
 
 SERVE_PORT = 8080

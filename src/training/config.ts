@@ -30,7 +30,8 @@ const ModelSourceSchema = z
   });
 
 const OptimizerSchema = z.strictObject({
-  lr: positive.default(1e-4),
+  /** (Bounded so that lr / Adam's bias correction stays a float32: past it the step itself overflows.) */
+  lr: positive.max(1e30).default(1e-4),
   beta1: z.number().min(0).lt(1).default(0.9),
   beta2: z.number().min(0).lt(1).default(0.999),
   eps: positive.default(1e-8),
@@ -162,7 +163,7 @@ export const VaeTrainConfigSchema = z.strictObject({
        * file) or an r2:// artifact holding one such file.
        */
       backbone: z.string().min(1),
-      /** Linear heads (default: the bundled v0.1 VGG heads). */
+      /** Linear heads (default: the bundled v0.1 VGG heads): a file or an r2:// artifact holding one. */
       heads: z.string().min(1).optional(),
     })
     .optional(),

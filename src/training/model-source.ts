@@ -37,22 +37,23 @@ export async function buildGlyphEncoder(src: ModelSource, device: string): Promi
 }
 
 /**
- * The backbone file an `lpips.backbone` names: a local file, or an r2:// artifact (pulled into the
- * verified cache) holding exactly one `.safetensors` (or `.safetensors.gz`) file.
+ * The file an `lpips.backbone` or `lpips.heads` names: a local file, or an r2:// artifact (pulled
+ * into the verified cache) holding exactly one `.safetensors` (or `.safetensors.gz`) file.
  */
-async function lpipsBackboneFile(backbone: string): Promise<string> {
-  if (!backbone.startsWith('r2://')) return backbone;
-  const dir = await resolveModelDir(backbone, 'LPIPS backbone');
+async function lpipsFile(source: string, key: string): Promise<string> {
+  if (!source.startsWith('r2://')) return source;
+  const dir = await resolveModelDir(source, key);
   const files = fs.readdirSync(dir).filter((n) => /\.safetensors(\.gz)?$/.test(n));
   if (files.length !== 1) {
-    throw new DocAnonError(ErrorCode.CONFIG, `lpips.backbone ${backbone} must hold exactly one .safetensors file, found ${files.length ? files.join(', ') : 'none'}`);
+    throw new DocAnonError(ErrorCode.CONFIG, `${key} ${source} must hold exactly one .safetensors file, found ${files.length ? files.join(', ') : 'none'}`);
   }
   return path.join(dir, files[0]);
 }
 
-/** LPIPS with a backbone file that may be gzip-compressed (the test fixture is) or in R2. */
+/** LPIPS with a backbone file that may be gzip-compressed (the test fixture is) or in R2; heads may be in R2 too. */
 export async function buildLpips(backbone: string, heads: string | undefined, device: string): Promise<Lpips> {
-  const source = await lpipsBackboneFile(backbone);
+  const source = await lpipsFile(backbone, 'lpips.backbone');
+  const headsFile = heads === undefined ? undefined : await lpipsFile(heads, 'lpips.heads');
   let file = source;
   let tmp: string | undefined;
   if (source.endsWith('.gz') && fs.existsSync(source)) {
@@ -61,7 +62,7 @@ export async function buildLpips(backbone: string, heads: string | undefined, de
     fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(source)));
   }
   try {
-    return await Lpips.load(file, { heads, device });
+    return await Lpips.load(file, { heads: headsFile, device });
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }

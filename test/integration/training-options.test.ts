@@ -8,11 +8,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as YAML from 'yaml';
 import { readSafetensors } from '../../src/core/safetensors';
 import type { StepReport } from '../../src/training/base-trainer';
 import { runTraining } from '../../src/training/loop';
 import { UnetTrainer } from '../../src/training/unet-trainer';
 import { VaeTrainer } from '../../src/training/vae-trainer';
+import { runCli } from '../helpers/cli';
 import { localUnetConfig, localVaeConfig } from '../helpers/training';
 
 let tmp: string;
@@ -133,7 +135,7 @@ describe('training options', () => {
   it('non-finite gradients: steps are skipped, and a run of them fails with ERR_DIVERGED', async () => {
     // An absurd learning rate overflows the weights after the first step; every later gradient is NaN.
     const t = await VaeTrainer.create(
-      localVaeConfig({ optimizer: { lr: 1e38 }, lr_schedule: { kind: 'constant' }, train: { max_steps: 50, batch_size: 2, max_consecutive_skips: 3 }, ema: { enabled: false }, data: { crop_size: 32 } }),
+      localVaeConfig({ optimizer: { lr: 1e30 }, lr_schedule: { kind: 'constant' }, train: { max_steps: 50, batch_size: 2, max_consecutive_skips: 3 }, ema: { enabled: false }, data: { crop_size: 32 } }),
     );
     const reports: StepReport[] = [];
     try {
@@ -148,6 +150,19 @@ describe('training options', () => {
     expect(reports.length).toBeLessThan(50);
     // Nothing is checkpointed from a diverged run.
     expect(fs.existsSync(path.join(tmp, 'diverged', 'checkpoints'))).toBe(false);
+  });
+
+  it('the CLI reports divergence as bad input (exit 2: a retry of the same recipe would diverge again)', async () => {
+    const cfg = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'training', 'vae.local.yaml'), 'utf8')) as Record<string, any>;
+    cfg.optimizer.lr = 1e30;
+    cfg.lr_schedule = { kind: 'constant' };
+    cfg.train = { ...cfg.train, max_steps: 50, batch_size: 2, max_consecutive_skips: 3 };
+    cfg.data = { ...cfg.data, crop_size: 32 };
+    const file = path.join(tmp, 'diverge.yaml');
+    fs.writeFileSync(file, YAML.stringify(cfg));
+    const r = await runCli(['train-vae', '--config', file, '--out', path.join(tmp, 'diverge-cli')]);
+    expect(r.stderr).toMatch(/ERR_DIVERGED: training diverged: 3 steps in a row/);
+    expect(r.code).toBe(2);
   });
 
   it('maxSteps past train.max_steps is refused (it stops early within the LR schedule)', async () => {

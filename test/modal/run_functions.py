@@ -41,13 +41,22 @@ out["container"] = ran[:]
 # `modal run modal/app.py::train ...`: the entrypoint is a plain call on the laptop.
 app.train(kind="vae", gpu="A100-80GB", count=4)
 app.train(kind="unet", config="configs/training/unet.local.yaml", max_steps=50)
-out["remote_calls"] = modal.RECORDED["remote_calls"]
+out["remote_calls"] = list(modal.RECORDED["remote_calls"])
 out["errors"] = {
     "kind": error(lambda: app.train(kind="gan")),
     "gpu_with_count": error(lambda: app.train(kind="vae", gpu="H100:8")),
     "count": error(lambda: app.train(kind="vae", count=0)),
 }
 out["remote_calls_after_errors"] = len(modal.RECORDED["remote_calls"])
+# A run the container reports as bad input (exit 2, returned so Modal does not retry it) fails the
+# entrypoint with that code.
+modal.RECORDED["remote_result"] = 2
+try:
+    app.train(kind="vae", count=1)
+    out["final_exit"] = None
+except SystemExit as e:
+    out["final_exit"] = str(e)
+modal.RECORDED["remote_result"] = None
 
 # The endpoint: refuses to start without its secret's keys, else runs `doc-anon serve`.
 app.subprocess = _Subprocess

@@ -1,7 +1,7 @@
 """Drives modal/app.py's _run (stub `modal`) through an interrupt, as Modal's preemption sends one,
 with a stand-in launcher that stops on SIGTERM after writing a marker; then through a failing
-command. Prints, as its last line, JSON: whether the interrupt went on, the marker, the failure's
-exit code."""
+command, a bad-input one (exit 2) and a successful one. Prints, as its last line, JSON: whether the
+interrupt went on, the marker, the failure's exit code, what the last two returned."""
 import importlib.util
 import json
 import os
@@ -40,4 +40,7 @@ try:
     out["failure"] = None
 except subprocess.CalledProcessError as e:
     out["failure"] = e.returncode
+# Bad input (exit 2) is returned, not raised: Modal would retry it for nothing.
+out["final"] = app._run(["bash", "-c", "exit 2"], cwd=tmp)
+out["ok"] = app._run(["bash", "-c", "exit 0"], cwd=tmp)
 print(json.dumps(out))

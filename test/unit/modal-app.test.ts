@@ -33,6 +33,7 @@ interface Functions {
   container: Ran[];
   remote_calls: Array<{ function: string; options: Record<string, unknown>; args: unknown[]; kwargs: Record<string, unknown> }>;
   remote_calls_after_errors: number;
+  final_exit: string | null;
   errors: Record<string, { type: string; message: string } | null>;
   serve: Ran[];
 }
@@ -104,6 +105,11 @@ describe('modal/app.py functions', () => {
     expect(calls.errors.gpu_with_count?.message).toContain('--count');
     expect(calls.errors.count?.type).toBe('ValueError');
     expect(calls.remote_calls_after_errors).toBe(2);
+  });
+
+  it('a run that ends in bad input (exit 2: config, sources, divergence) is not retried and fails the entrypoint', () => {
+    // The container returns the code (a raise would make Modal retry it on the same GPUs for nothing)...
+    expect(calls.final_exit).toBe('train-vae failed with exit code 2 (not retried: fix the config or data; the log says what)');
   });
 
   it('serves the same HTTP API on a smaller GPU, and never starts without its bearer token', () => {
@@ -231,7 +237,7 @@ describe('modal/app.py launcher (_run)', () => {
       .trim()
       .split('\n');
     // subprocess.run would have SIGKILLed the launcher 0.25 s after the interrupt: no checkpoint.
-    expect(JSON.parse(lines[lines.length - 1])).toEqual({ interrupt_raised: true, marker: 'checkpointed', failure: 3 });
+    expect(JSON.parse(lines[lines.length - 1])).toEqual({ interrupt_raised: true, marker: 'checkpointed', failure: 3, final: 2, ok: 0 });
   });
 });
 

@@ -29,6 +29,7 @@ describe('training configs', () => {
     ['dataset without a folder', (c: any) => (c.data.source = 'dataset'), 'data.dataset_dir'],
     ['a bad storage uri', (c: any) => (c.storage = { uri: 's3://x/y' }), 'storage.uri'],
     ['both pretrained and config', (c: any) => (c.model.pretrained = 'x'), 'model'],
+    ['an lr that overflows the float32 step', (c: any) => (c.optimizer.lr = 1e38), 'optimizer.lr'],
     ['a seed next to pretrained weights', (c: any) => (c.model = { pretrained: 'x', seed: 3 }), 'model.seed: seed only applies to a random init'],
   ])('VAE: rejects %s with its key path', (_name, edit, expected) => {
     const c = read('vae.local.yaml');

@@ -69,6 +69,8 @@ class _Function:
     def remote(self, *args, **kw):
         RECORDED["remote_calls"].append(
             {"function": self.fn.__name__, "options": dict(self.overrides), "args": list(args), "kwargs": kw})
+        # What the function returned in its container (tests set it; Modal returns the real value).
+        return RECORDED.get("remote_result")
 
     def with_options(self, **kw):
         f = _Function(self.fn, {**self.opts, **kw}, {**self.overrides, **kw})
