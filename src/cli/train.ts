@@ -123,104 +123,108 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       const log = logger();
       const dryRun = values['dry-run'];
       const store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined; // ERR_CONFIG without R2 credentials
-      // (A dry run reads R2 but downloads nothing: it reports where the run would start.)
-      const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: cfg.storage.uri, pull: !dryRun });
-      if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
-      const resumeFrom = start.dir;
-      const cuda = native().info().cuda;
-      const worldSize = nproc > 1 ? nproc : dist.worldSize;
-      // A dry run plans a job for another machine as well (a laptop planning a GPU job): device
-      // problems are reported in the plan, not raised.
-      const deviceProblem = deviceCheck(device, nproc, worldSize, cuda);
-      if (deviceProblem && !dryRun) throw deviceProblem;
-      const job: JobShape = {
-        worldSize,
-        launcher: nproc > 1 ? 'nproc' : dist.worldSize > 1 ? 'env' : 'single',
-        ranks:
-          nproc > 1
-            ? Array.from({ length: nproc }, (_, r) => ({ rank: r, localRank: r, device: rankDevice(device, { ...dist, rank: r, localRank: r, worldSize: nproc }) }))
-            : [{ rank: dist.rank, localRank: dist.localRank, device: rankDevice(device, dist) }],
-      };
-      if (dryRun) {
-        const sources = await checkSources(cfg, store, log);
-        const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage: cfg.storage.uri ? 'reachable' : null };
-        process.stdout.write(`${JSON.stringify({ ...plan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
-        const missing = Object.entries(sources.missing);
-        if (missing.length === 0) return 0;
-        throw new DocAnonError(ErrorCode.NOT_FOUND, `the config's sources are missing: ${missing.map(([k, why]) => `${k}: ${why}`).join('; ')}`);
-      }
-      if (nproc > 1) {
-        // The launcher trains nothing itself: each child is a rank of the same command.
-        log.info({ nproc, device }, `train-${kind}: starting ${nproc} local ranks`);
-        return spawnRanks({ nproc, args: [`train-${kind}`, ...withoutNproc(args)], logger: log });
-      }
-      const writer = dist.rank === 0;
-      // Only rank 0 reports progress; the others speak up only for problems.
-      if (!writer) log.level = 'warn';
-      if (writer && store && cfg.storage.uri) {
-        // This run is the artifact's only writer: uploads its earlier attempt left half-done
-        // (preempted mid-push) would make the same steps' pushes conflict.
-        const cleared = await store.abandonAllIncomplete(cfg.storage.uri, STEP_DIR);
-        if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
-      }
-      const rankDev = rankDevice(device, dist);
-      if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
-      // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
-      else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) native().setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
-      const group = dist.worldSize > 1 ? await ProcessGroup.join(dist, rankDev) : undefined;
-      let trainer: BaseTrainer<unknown>;
       try {
-        const opts = { device: rankDev, resumeFrom, processGroup: group };
-        trainer =
-          kind === 'vae'
-            ? ((await VaeTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>)
-            : ((await UnetTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>);
-      } catch (e) {
-        group?.dispose();
-        throw e;
-      }
-      if (writer) {
-        fs.mkdirSync(out, { recursive: true });
-        fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
-      }
-      if (group) {
+        // (A dry run reads R2 but downloads nothing: it reports where the run would start.)
+        const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: cfg.storage.uri, pull: !dryRun });
+        if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
+        const resumeFrom = start.dir;
+        const cuda = native().info().cuda;
+        const worldSize = nproc > 1 ? nproc : dist.worldSize;
+        // A dry run plans a job for another machine as well (a laptop planning a GPU job): device
+        // problems are reported in the plan, not raised.
+        const deviceProblem = deviceCheck(device, nproc, worldSize, cuda);
+        if (deviceProblem && !dryRun) throw deviceProblem;
+        const job: JobShape = {
+          worldSize,
+          launcher: nproc > 1 ? 'nproc' : dist.worldSize > 1 ? 'env' : 'single',
+          ranks:
+            nproc > 1
+              ? Array.from({ length: nproc }, (_, r) => ({ rank: r, localRank: r, device: rankDevice(device, { ...dist, rank: r, localRank: r, worldSize: nproc }) }))
+              : [{ rank: dist.rank, localRank: dist.localRank, device: rankDevice(device, dist) }],
+        };
+        if (dryRun) {
+          const sources = await checkSources(cfg, store, log);
+          const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage: cfg.storage.uri ? 'reachable' : null };
+          process.stdout.write(`${JSON.stringify({ ...plan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
+          const missing = Object.entries(sources.missing);
+          if (missing.length === 0) return 0;
+          throw new DocAnonError(ErrorCode.NOT_FOUND, `the config's sources are missing: ${missing.map(([k, why]) => `${k}: ${why}`).join('; ')}`);
+        }
+        if (nproc > 1) {
+          // The launcher trains nothing itself: each child is a rank of the same command.
+          log.info({ nproc, device }, `train-${kind}: starting ${nproc} local ranks`);
+          return spawnRanks({ nproc, args: [`train-${kind}`, ...withoutNproc(args)], logger: log });
+        }
+        const writer = dist.rank === 0;
+        // Only rank 0 reports progress; the others speak up only for problems.
+        if (!writer) log.level = 'warn';
+        if (writer && store && cfg.storage.uri) {
+          // This run is the artifact's only writer: uploads its earlier attempt left half-done
+          // (preempted mid-push) would make the same steps' pushes conflict.
+          const cleared = await store.abandonAllIncomplete(cfg.storage.uri, STEP_DIR);
+          if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
+        }
+        const rankDev = rankDevice(device, dist);
+        if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
+        // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
+        else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) native().setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
+        const group = dist.worldSize > 1 ? await ProcessGroup.join(dist, rankDev) : undefined;
+        let trainer: BaseTrainer<unknown>;
         try {
-          await checkRanksStartTogether(group, trainer.step);
+          const opts = { device: rankDev, resumeFrom, processGroup: group };
+          trainer =
+            kind === 'vae'
+              ? ((await VaeTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>)
+              : ((await UnetTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>);
         } catch (e) {
-          trainer.dispose();
-          group.dispose();
+          group?.dispose();
           throw e;
         }
-      }
-      if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
-      const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
-      log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
-      const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
-      try {
-        const r = await runTraining(trainer, {
-          outDir: out,
-          maxSteps,
-          logger: log,
-          writer,
-          store: writer ? store : undefined,
-          storageUri: cfg.storage.uri,
-          // A local checkpoint ahead of R2 (its push failed or was cut short) goes up first.
-          pushFirst: start.from === 'local' && (start.remoteStep ?? -1) < start.step ? start.dir : undefined,
-          onStep: (s, step) => {
-            const terms = Object.entries(s.terms)
-              .filter(([k]) => k !== 'latentStd')
-              .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
-              .join(' ');
-            bar(step, `${terms} lr=${s.lr.toExponential(2)} ${((s.examples * 1000) / s.stepMs).toFixed(1)} samples/s`);
-          },
-        });
-        // No rank leaves (closing its connections) while rank 0 still writes its last checkpoint.
-        if (group) await group.barrier();
-        log.info({ steps: r.steps, stoppedBy: r.stoppedBy, checkpoint: r.lastCheckpoint, dataWaitFraction: r.dataWaitFraction }, `train-${kind}: ${r.stoppedBy === 'signal' ? 'stopped by signal' : 'done'}`);
-        return r.stoppedBy === 'signal' ? STOPPED_BY_SIGNAL : 0;
+        if (writer) {
+          fs.mkdirSync(out, { recursive: true });
+          fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+        }
+        if (group) {
+          try {
+            await checkRanksStartTogether(group, trainer.step);
+          } catch (e) {
+            trainer.dispose();
+            group.dispose();
+            throw e;
+          }
+        }
+        if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
+        const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
+        log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
+        const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
+        try {
+          const r = await runTraining(trainer, {
+            outDir: out,
+            maxSteps,
+            logger: log,
+            writer,
+            store: writer ? store : undefined,
+            storageUri: cfg.storage.uri,
+            // A local checkpoint ahead of R2 (its push failed or was cut short) goes up first.
+            pushFirst: start.from === 'local' && (start.remoteStep ?? -1) < start.step ? start.dir : undefined,
+            onStep: (s, step) => {
+              const terms = Object.entries(s.terms)
+                .filter(([k]) => k !== 'latentStd')
+                .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+                .join(' ');
+              bar(step, `${terms} lr=${s.lr.toExponential(2)} ${((s.examples * 1000) / s.stepMs).toFixed(1)} samples/s`);
+            },
+          });
+          // No rank leaves (closing its connections) while rank 0 still writes its last checkpoint.
+          if (group) await group.barrier();
+          log.info({ steps: r.steps, stoppedBy: r.stoppedBy, checkpoint: r.lastCheckpoint, dataWaitFraction: r.dataWaitFraction }, `train-${kind}: ${r.stoppedBy === 'signal' ? 'stopped by signal' : 'done'}`);
+          return r.stoppedBy === 'signal' ? STOPPED_BY_SIGNAL : 0;
+        } finally {
+          trainer.dispose();
+          group?.dispose();
+        }
       } finally {
-        trainer.dispose();
-        group?.dispose();
+        store?.close(); // (its HTTP connections; background pushes were flushed by the loop)
       }
     },
   };

@@ -163,6 +163,10 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       if (r.step % cfg.checkpoint.every === 0) await checkpoint();
     }
     await checkpoint();
+  } catch (e) {
+    // Checkpoints written before the failure still go up before it is reported.
+    if (o.store) await o.store.flushBackground().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'storage: an upload failed too'));
+    throw e;
   } finally {
     if (o.handleSignals ?? true) {
       process.off('SIGINT', handlers.SIGINT);

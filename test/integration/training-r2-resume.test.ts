@@ -136,3 +136,25 @@ test('a local checkpoint ahead of R2 (its push failed) is uploaded when the run 
     store.close();
   }
 });
+
+test('a run that fails (diverged) still uploads the checkpoints it wrote before failing', async () => {
+  const cfg = YAML.parse(fs.readFileSync(config(true, 'vae-diverge'), 'utf8')) as Record<string, any>;
+  const vae = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'training', 'vae.local.yaml'), 'utf8')) as Record<string, any>;
+  vae.optimizer.lr = 1e30; // step 1 applies; its weights overflow, so every later gradient is NaN
+  vae.lr_schedule = { kind: 'constant' };
+  vae.train = { ...vae.train, max_steps: 50, batch_size: 2, max_consecutive_skips: 3 };
+  vae.data = { ...vae.data, crop_size: 32 };
+  vae.checkpoint = { every: 1, keep_last: 2 };
+  vae.storage = cfg.storage;
+  const file = path.join(tempDir('diverge-cfg'), 'vae.yaml');
+  fs.writeFileSync(file, YAML.stringify(vae));
+  const r = await runCli(['train-vae', '--config', file, '--out', path.join(tempDir('diverge'), 'run')]);
+  expect(r.stderr).toMatch(/ERR_DIVERGED/);
+  expect(r.code).toBe(2);
+  const store = new ArtifactStore();
+  try {
+    expect(await store.latest(cfg.storage.uri)).toBe(`${cfg.storage.uri}/step-00000001`);
+  } finally {
+    store.close();
+  }
+});
