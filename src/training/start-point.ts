@@ -32,23 +32,15 @@ export interface StartPointOptions {
   pull: boolean;
 }
 
-/** The step an R2 checkpoint version is named after. */
-function remoteStep(versionUri: string): number {
-  const name = versionUri.split('/').pop() as string;
-  const m = STEP_DIR.exec(name);
-  if (!m) {
-    throw new DocAnonError(
-      ErrorCode.CONFIG,
-      `storage.uri's latest version ${versionUri} is not a training checkpoint (versions are named step-NNNNNNNN): point storage.uri at a folder of its own for this run`,
-    );
-  }
-  return Number(m[1]);
-}
-
 export async function findStartPoint(o: StartPointOptions): Promise<StartPoint> {
   const local = listCheckpoints(o.root).at(-1);
-  const latest = o.store && o.storageUri ? await o.store.latest(o.storageUri) : undefined;
-  const remote = latest !== undefined ? { uri: latest, step: remoteStep(latest) } : undefined;
+  // The newest published checkpoint by step (not the `latest` pointer, which a writer that died
+  // between publishing and moving it leaves behind); versions not named step-N are not checkpoints.
+  let remote: { uri: string; step: number } | undefined;
+  for (const v of o.store && o.storageUri ? await o.store.listVersions(o.storageUri) : []) {
+    const m = STEP_DIR.exec(v.version);
+    if (m && (!remote || Number(m[1]) > remote.step)) remote = { uri: v.uri, step: Number(m[1]) };
+  }
   if (!o.resume) {
     if (local || remote) {
       const where = local ? `${local.dir} (step ${local.step})` : `${remote?.uri} (step ${remote?.step})`;

@@ -96,7 +96,9 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
     expect(metricSteps(firstMachine)).toEqual([1, 2, 3]);
     expect(listCheckpoints(checkpointsRoot(firstMachine)).map((c) => c.step)).toEqual([3, 6]);
 
-    // A dry run reports where it would start and downloads nothing.
+    // A writer that died between publishing step 6 and moving `latest` left the pointer on step 3:
+    // the start is still the newest published step. A dry run reports it and downloads nothing.
+    await store.setLatest(`r2://${s3.bucket}/${prefix}/step-00000003`);
     const planned = path.join(tempDir('retry-d'), 'run');
     const dry = await runCli(['train-unet', '--config', cfg, '--out', planned, '--resume', '--dry-run']);
     expect(dry.code).toBe(0);
