@@ -35,9 +35,10 @@ export type AnonymizeRequestOptions = z.output<typeof AnonymizeRequestOptionsSch
 
 /**
  * Validates request options. ERR_INPUT naming every problem (these come from a request, not from
- * the operator's config). Counts are checked before the schema walks a huge array.
+ * the operator's config). Counts are checked before the schema walks a huge array. A policy with
+ * its own regular expressions (customRules, keep.patterns) is refused unless `requestPatterns`.
  */
-export function parseRequestOptions(value: unknown, limits: { maxRegions: number }): AnonymizeRequestOptions {
+export function parseRequestOptions(value: unknown, limits: { maxRegions: number; requestPatterns?: boolean }): AnonymizeRequestOptions {
   const regions = (value as { regions?: unknown } | null)?.regions;
   if (Array.isArray(regions) && regions.length > limits.maxRegions) {
     throw new DocAnonError(ErrorCode.INPUT, `${regions.length} regions given, over the limit of ${limits.maxRegions} per request`);
@@ -50,6 +51,15 @@ export function parseRequestOptions(value: unknown, limits: { maxRegions: number
   if (!r.success) throw new DocAnonError(ErrorCode.INPUT, `invalid request options:\n${formatIssues(r.error)}`);
   if (r.data.regions && (r.data.ocr || r.data.policy)) {
     throw new DocAnonError(ErrorCode.INPUT, '`ocr` and `policy` are for automatic detection: give them without `regions`');
+  }
+  // Regular expressions run synchronously on the serving thread: one catastrophic pattern (e.g.
+  // "(a+)+$") from a client would stall every request. The operator's policy may have them.
+  const p = r.data.policy;
+  if (p && !limits.requestPatterns && (p.customRules.length > 0 || p.keep.patterns.length > 0)) {
+    throw new DocAnonError(
+      ErrorCode.INPUT,
+      'a request policy may not bring its own regular expressions (customRules, keep.patterns): a slow pattern would stall every request. Put them in the server\'s anonymizer policy, or let trusted clients send them with limits.requestPatterns: true',
+    );
   }
   return r.data;
 }

@@ -17,7 +17,11 @@ export interface RequestInput {
 }
 
 /** Reads a parsed body (a Buffer from the content-type parsers) into document + options. */
-export function readRequest(body: unknown, contentType: string | undefined, limits: { maxRegions: number; optionsBytes: number }): RequestInput {
+export function readRequest(
+  body: unknown,
+  contentType: string | undefined,
+  limits: { maxRegions: number; optionsBytes: number; requestPatterns?: boolean },
+): RequestInput {
   if (!Buffer.isBuffer(body) || body.length === 0) {
     throw new DocAnonError(ErrorCode.INPUT, 'empty request body: send the image (or PDF) as the body, or as the `image` part of a multipart/form-data body');
   }

@@ -26,6 +26,12 @@ export const ServerLimitsSchema = z.strictObject({
   /** PDF input: most pages (default 20) and the default rendering resolution (default 150 dpi). */
   pdfMaxPages: z.number().int().min(1).max(1000).default(20),
   pdfDpi: z.number().int().min(36).max(600).default(150),
+  /**
+   * Let requests bring their own regular expressions in `policy` (customRules, keep.patterns).
+   * Off by default: patterns run on the serving thread, and a catastrophic one from a client
+   * would stall every request. Only for trusted clients.
+   */
+  requestPatterns: z.boolean().default(false),
 });
 
 /** Settings of {@link createServer}. */

@@ -100,4 +100,16 @@ describe('bearer token, errors, metrics, request options', () => {
     expect(() => parseRequestOptions({ verify: 'yes' }, { maxRegions: 4 })).toThrow(expect.objectContaining({ code: ErrorCode.INPUT }));
     expect(() => parseRequestOptions({ policy: { entities: ['nonsense'] } }, { maxRegions: 4 })).toThrow(expect.objectContaining({ code: ErrorCode.INPUT }));
   });
+  it('refuses regular expressions a request brings (a catastrophic one would stall the server) unless the operator allows them', () => {
+    const slow = { policy: { customRules: [{ name: 'x', entity: 'x', pattern: '(a+)+$' }] } };
+    const keep = { policy: { keep: { patterns: ['(a|aa)+$'] } } };
+    for (const o of [slow, keep]) {
+      expect(() => parseRequestOptions(o, { maxRegions: 4 })).toThrow(
+        expect.objectContaining({ code: ErrorCode.INPUT, message: expect.stringMatching(/may not bring its own regular expressions.*requestPatterns: true/) }),
+      );
+      expect(parseRequestOptions(o, { maxRegions: 4, requestPatterns: true }).policy).toBeDefined();
+    }
+    // A policy without patterns is fine.
+    expect(parseRequestOptions({ policy: { keep: { values: ['ACME Bank'] } } }, { maxRegions: 4 }).policy?.keep.values).toEqual(['ACME Bank']);
+  });
 });
