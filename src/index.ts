@@ -91,7 +91,7 @@ export { AnonymizeRequestOptionsSchema, parseRequestOptions } from './inference/
 export type { AnonymizeRequestOptions, AnonymizeRequestOptionsInput } from './inference/request-options';
 export { buildReport } from './inference/report';
 export type { AnonymizeReport, ReportRegion } from './inference/report';
-export { rasterizePdf, isPdf, writeImagePdf, anonymizePdf } from './pdf';
+export { rasterizePdf, isPdf, writeImagePdf, writeImagePdfAsync, anonymizePdf } from './pdf';
 export type { RasterizeOptions, RasterPage, PdfImagePage, AnonymizePdfOptions, AnonymizePdfResult, PdfPageResult } from './pdf';
 export { createServer, serverAddress, ServerOptionsSchema, ServerLimitsSchema, parseServerOptions } from './server';
 export type { DocAnonServer, ServerOptions, ResolvedServerOptions, ServerLimits } from './server';

@@ -12,7 +12,7 @@ import type { AnonymizeResult, Anonymizer } from '../inference/anonymizer';
 import type { EngineProgress } from '../inference/engines/types';
 import type { Region } from '../inference/regions';
 import { rasterizePdf, type RasterizeOptions } from './rasterize';
-import { writeImagePdf, type PdfImagePage } from './write';
+import { writeImagePdfAsync, type PdfImagePage } from './write';
 
 /** Options of {@link anonymizePdf}. */
 export interface AnonymizePdfOptions extends Omit<RasterizeOptions, 'signal'> {
@@ -75,5 +75,5 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
     const { image: _image, format: _format, ...rest } = res;
     pages.push({ ...rest, page: r.page });
   }
-  return { pdf: writeImagePdf(out), pages, dpi: rendered[0].dpi, timeMs: performance.now() - t0 };
+  return { pdf: await writeImagePdfAsync(out), pages, dpi: rendered[0].dpi, timeMs: performance.now() - t0 };
 }

@@ -20,6 +20,11 @@ export interface RasterizeOptions {
   maxPages?: number;
   /** Largest width * height of one rendered page (default 40 MP: A4 at 600 dpi is 35 MP). */
   maxPixelsPerPage?: number;
+  /**
+   * Largest sum of width * height over all pages (default 200 MP, 600 MB of RGB: 20 A4 pages at
+   * 300 dpi are 174 MP). All pages are held at once, so this bounds a document's memory.
+   */
+  maxTotalPixels?: number;
   /** Time limit for the whole document, ms (default 120000); ERR_TIMEOUT. */
   timeoutMs?: number;
   /** Heap limit of the worker, MB (default 512). */
@@ -61,12 +66,17 @@ const fail = (code, message) => { const e = new Error(message); e.code = code; t
   if (doc.numPages > w.maxPages) fail('ERR_PDF', 'the PDF has ' + doc.numPages + ' pages, over the limit of ' + w.maxPages);
   const scale = w.dpi / 72;
   const sizes = [];
+  let total = 0;
   for (let i = 1; i <= doc.numPages; i++) {
     const page = await doc.getPage(i);
     const vp = page.getViewport({ scale });
     const width = Math.ceil(vp.width), height = Math.ceil(vp.height);
     if (!(width > 0 && height > 0) || width * height > w.maxPixels) {
       fail('ERR_IMAGE_TOO_LARGE', 'page ' + i + ' renders to ' + width + 'x' + height + ' pixels at ' + w.dpi + ' dpi, over the limit of ' + w.maxPixels + '; use a lower dpi');
+    }
+    total += width * height;
+    if (total > w.maxTotalPixels) {
+      fail('ERR_IMAGE_TOO_LARGE', 'pages 1-' + i + ' render to ' + total + ' pixels at ' + w.dpi + ' dpi, over the limit of ' + w.maxTotalPixels + ' for the whole document; use a lower dpi or split the PDF');
     }
     sizes.push({ page, vp, width, height });
   }
@@ -123,7 +133,7 @@ export async function rasterizePdf(bytes: Uint8Array, options: RasterizeOptions 
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     // A copy: the caller's buffer stays usable and pdf.js may detach what it is given.
-    workerData: { ...resolvePdfjs(), data: new Uint8Array(bytes), dpi, maxPages: options.maxPages ?? 50, maxPixels: options.maxPixelsPerPage ?? 40_000_000 },
+    workerData: { ...resolvePdfjs(), data: new Uint8Array(bytes), dpi, maxPages: options.maxPages ?? 50, maxPixels: options.maxPixelsPerPage ?? 40_000_000, maxTotalPixels: options.maxTotalPixels ?? 200_000_000 },
     resourceLimits: { maxOldGenerationSizeMb: options.memoryMb ?? 512 },
     stdout: true,
     stderr: true,

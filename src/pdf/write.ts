@@ -4,6 +4,7 @@
  * whose size in points follows the image's dpi. Small enough to write by hand, and owning it means
  * no dependency can slip in a text layer or a producer string.
  */
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { DocAnonError, ErrorCode } from '../core/errors';
 
@@ -17,9 +18,34 @@ export interface PdfImagePage {
   dpi: number;
 }
 
+function checkPages(pages: readonly PdfImagePage[]): void {
+  if (pages.length === 0) throw new DocAnonError(ErrorCode.ARGUMENT, 'a PDF needs at least one page');
+  pages.forEach((p, i) => {
+    if (p.channels !== 3 || p.data.length !== p.width * p.height * 3 || !(p.dpi > 0)) {
+      throw new DocAnonError(ErrorCode.ARGUMENT, `page ${i + 1}: expected ${p.width}x${p.height} RGB pixels with a positive dpi`);
+    }
+  });
+}
+
+const DEFLATE = { level: 6 };
+const deflate = promisify(zlib.deflate);
+
 /** Builds the PDF (version 1.4) from page images. */
 export function writeImagePdf(pages: readonly PdfImagePage[]): Buffer {
-  if (pages.length === 0) throw new DocAnonError(ErrorCode.ARGUMENT, 'a PDF needs at least one page');
+  checkPages(pages);
+  return assemble(pages, pages.map((p) => zlib.deflateSync(p.data, DEFLATE)));
+}
+
+/**
+ * {@link writeImagePdf} with the pages compressed on libuv's thread pool: a server's event loop
+ * stays free (a scanned page takes a second or more to deflate).
+ */
+export async function writeImagePdfAsync(pages: readonly PdfImagePage[]): Promise<Buffer> {
+  checkPages(pages);
+  return assemble(pages, await Promise.all(pages.map((p) => deflate(p.data, DEFLATE))));
+}
+
+function assemble(pages: readonly PdfImagePage[], compressed: readonly Buffer[]): Buffer {
   const chunks: Buffer[] = [];
   const offsets: number[] = [];
   let size = 0;
@@ -45,14 +71,11 @@ export function writeImagePdf(pages: readonly PdfImagePage[]): Buffer {
   object(1, '<< /Type /Catalog /Pages 2 0 R >>');
   object(2, `<< /Type /Pages /Kids [${kids}] /Count ${pages.length} >>`);
   pages.forEach((p, i) => {
-    if (p.channels !== 3 || p.data.length !== p.width * p.height * 3 || !(p.dpi > 0)) {
-      throw new DocAnonError(ErrorCode.ARGUMENT, `page ${i + 1}: expected ${p.width}x${p.height} RGB pixels with a positive dpi`);
-    }
     const w = (p.width * 72) / p.dpi;
     const h = (p.height * 72) / p.dpi;
     const fmt = (v: number): string => v.toFixed(3).replace(/\.?0+$/, '');
     const content = Buffer.from(`q ${fmt(w)} 0 0 ${fmt(h)} 0 0 cm /Im0 Do Q`, 'latin1');
-    const pixels = zlib.deflateSync(p.data, { level: 6 });
+    const pixels = compressed[i];
     const [page, contents, image] = [3 + 3 * i, 4 + 3 * i, 5 + 3 * i];
     object(page, `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${fmt(w)} ${fmt(h)}] /Resources << /XObject << /Im0 ${image} 0 R >> >> /Contents ${contents} 0 R >>`);
     object(contents, `<< /Length ${content.length} >>`, content);

@@ -26,6 +26,8 @@ export const ServerLimitsSchema = z.strictObject({
   /** PDF input: most pages (default 20) and the default rendering resolution (default 150 dpi). */
   pdfMaxPages: z.number().int().min(1).max(1000).default(20),
   pdfDpi: z.number().int().min(36).max(600).default(150),
+  /** PDF input: largest sum of rendered page pixels over the document (default 200 MP; all pages are held at once). */
+  pdfMaxTotalPixels: z.number().int().positive().default(200_000_000),
   /**
    * Let requests bring their own regular expressions in `policy` (customRules, keep.patterns).
    * Off by default: patterns run on the serving thread, and a catastrophic one from a client

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { Anonymizer } from '../../src/inference/anonymizer';
 import { rasterizePdf } from '../../src/pdf/rasterize';
-import { writeImagePdf } from '../../src/pdf/write';
+import { writeImagePdf, writeImagePdfAsync } from '../../src/pdf/write';
 import { createServer, type DocAnonServer } from '../../src/server/server';
 import { norm, pageText } from '../helpers/server-client';
 import { textPdf } from '../helpers/text-pdf';
@@ -41,6 +41,9 @@ describe('PDF input', () => {
     const [page] = await rasterizePdf(pdf, { dpi: 100 });
     expect([page.width, page.height]).toEqual([50, 30]);
     expect(Buffer.from(page.data).equals(Buffer.from(data))).toBe(true);
+    // The thread-pool variant (what anonymizePdf uses) writes the same bytes; bad pages still throw.
+    expect((await writeImagePdfAsync([{ data, width: 50, height: 30, channels: 3, dpi: 100 }])).equals(pdf)).toBe(true);
+    await expect(writeImagePdfAsync([{ data, width: 51, height: 30, channels: 3, dpi: 100 }])).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
   });
 
   it('anonymizes a 2-page PDF with a text layer: consistent fakes, no text layer, no original readable', async () => {
@@ -84,5 +87,13 @@ describe('PDF input', () => {
     }
     await expect(rasterizePdf(Buffer.from('%PDF-1.7\n1 0 obj << >>'))).rejects.toMatchObject({ code: 'ERR_PDF' });
     await expect(rasterizePdf(textPdf([PAGE1], 14400, 14400), { dpi: 300 })).rejects.toMatchObject({ code: 'ERR_IMAGE_TOO_LARGE' });
+    // Pages each under the per-page limit, together over the document's (all are held at once):
+    // refused before any page renders.
+    const many = textPdf(Array.from({ length: 6 }, () => PAGE1), 1000, 1000); // 1 MP per page at 72 dpi
+    await expect(rasterizePdf(many, { dpi: 72, maxTotalPixels: 5_000_000 })).rejects.toMatchObject({
+      code: 'ERR_IMAGE_TOO_LARGE',
+      message: expect.stringMatching(/pages 1-6 render to 6000000 pixels .* over the limit of 5000000 for the whole document/),
+    });
+    expect(await rasterizePdf(many, { dpi: 72, maxTotalPixels: 6_000_000 })).toHaveLength(6);
   });
 });

@@ -74,6 +74,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
         dpi: options.dpi ?? limits.pdfDpi,
         maxPages: limits.pdfMaxPages,
         maxPixelsPerPage: limits.maxPixels,
+        maxTotalPixels: limits.pdfMaxTotalPixels,
         timeoutMs: limits.timeoutMs,
         pageRegions: options.pageRegions,
         policy: options.policy,
