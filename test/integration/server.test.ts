@@ -146,8 +146,8 @@ describe('HTTP API', () => {
     expect(all).not.toContain('replacement');
   });
 
-  it('requires the bearer token when one is set (constant-time compare)', async () => {
-    const s = await createServer({ port: 0, token: 'a-very-secret-token-123' }, { anonymizer, logger: silent });
+  it('requires the bearer token when one is set (constant-time compare), before reading the body', async () => {
+    const s = await createServer({ port: 0, token: 'a-very-secret-token-123', limits: { bodyBytes: 4096 } }, { anonymizer, logger: silent });
     const url = await s.listen();
     try {
       const small = await sharp({ create: { width: 60, height: 40, channels: 3, background: 'white' } }).png().toBuffer();
@@ -156,7 +156,27 @@ describe('HTTP API', () => {
         fetch(`${url}/v1/anonymize`, { method: 'POST', body: body.body, headers: { 'content-type': body.contentType, ...(auth ? { authorization: auth } : {}) } });
       await expectError(await go(), 401, 'ERR_UNAUTHORIZED');
       await expectError(await go('Bearer a-very-secret-token-124'), 401, 'ERR_UNAUTHORIZED');
-      expect((await go('Bearer a-very-secret-token-123')).status).toBe(200);
+      const ok = await go('Bearer a-very-secret-token-123');
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-doc-anon-report')).not.toBeNull();
+      // A body over the limit without the token: refused for the token (401), not read (413).
+      const big = Buffer.alloc(64 * 1024, 1);
+      const post = (auth?: string): Promise<Response> =>
+        fetch(`${url}/v1/anonymize`, { method: 'POST', body: big, headers: { 'content-type': 'image/png', ...(auth ? { authorization: auth } : {}) } });
+      await expectError(await post(), 401, 'ERR_UNAUTHORIZED');
+      await expectError(await post('Bearer a-very-secret-token-123'), 413, 'ERR_BODY_TOO_LARGE');
+      // Originals never travel in a header (proxies log them): with includeOriginal there is none.
+      const withOriginals = multipart([
+        { name: 'image', data: small },
+        { name: 'options', data: JSON.stringify({ regions: [{ box: [5, 5, 50, 30], replacement: 'ok' }], includeOriginal: true }) },
+      ]);
+      const r = await fetch(`${url}/v1/anonymize`, {
+        method: 'POST',
+        body: withOriginals.body,
+        headers: { 'content-type': withOriginals.contentType, authorization: 'Bearer a-very-secret-token-123' },
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-doc-anon-report')).toBeNull();
       expect((await fetch(`${url}/metrics`)).status).toBe(401);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     } finally {

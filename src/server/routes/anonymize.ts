@@ -98,8 +98,10 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     return { body: r.image, contentType: `image/${r.format}`, format: r.format, reports: [buildReport(r, options.regions)], pdf: false };
   }
 
-  app.post('/v1/anonymize', async (req: FastifyRequest, reply: FastifyReply) => {
-    deps.authorize(req.headers.authorization);
+  // The token is checked when the request arrives, before its body is read: a client without it
+  // cannot make the server buffer bodies.
+  const onRequest = async (req: FastifyRequest): Promise<void> => deps.authorize(req.headers.authorization);
+  app.post('/v1/anonymize', { onRequest }, async (req: FastifyRequest, reply: FastifyReply) => {
     const { document, options } = readRequest(req.body, req.headers['content-type'], limits);
     const s = requestSignal(reply, limits.timeoutMs);
     let outcome: Outcome;
@@ -128,7 +130,8 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     reply.header('x-doc-anon-regions', String(regionCount));
     reply.header('x-doc-anon-verified', String(verified));
     const encoded = Buffer.from(JSON.stringify(reportJson), 'utf8').toString('base64url');
-    if (encoded.length <= MAX_REPORT_HEADER) reply.header('x-doc-anon-report', encoded);
+    // Originals never go into a header (proxies log headers): with includeOriginal, ask for JSON.
+    if (encoded.length <= MAX_REPORT_HEADER && !options.includeOriginal) reply.header('x-doc-anon-report', encoded);
     return reply.send(outcome.body);
   });
 }
