@@ -78,6 +78,23 @@ describe('TesseractOcr', () => {
     expect(again.lines[0].words.map((w) => w.text)).toEqual(['Email:', 'a.b@example.org']);
   });
 
+  it('a page that times out does not take the pages read beside it down with the restarted pool', async () => {
+    const one = new TesseractOcr({ workers: 1, timeoutMs: 30_000 });
+    try {
+      const small = renderLines(['Email: a.b@example.org'], { width: 600, height: 120 });
+      // Both pages share the one worker; the second's timeout restarts it while the first waits.
+      const t0 = Date.now();
+      const [a, b] = await Promise.allSettled([one.recognize(small.png), one.recognize(rendered.png, { timeoutMs: 200 })]);
+      expect(b).toMatchObject({ status: 'rejected', reason: { code: 'ERR_OCR_TIMEOUT' } });
+      expect(a.status).toBe('fulfilled');
+      expect((a as PromiseFulfilledResult<OcrPage>).value.lines[0].words.map((w) => w.text)).toEqual(['Email:', 'a.b@example.org']);
+      // It was read again at once, not left hanging until its own 30 s limit.
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('accepts blank pages as empty and refuses use after close', async () => {
     const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } }).png().toBuffer();
     const other = new TesseractOcr({ workers: 1 });

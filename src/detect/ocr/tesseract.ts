@@ -91,9 +91,17 @@ export function linesFromBlocks(blocks: readonly TessBlock[] | null, dy: number)
 }
 
 /** OCR with tesseract.js, offline, pooled, time-limited and failing closed. */
+/** A read cut off by a pool restart (another page's timeout); the read is retried once. */
+class PoolRestarted extends Error {}
+
 export class TesseractOcr implements OcrEngine {
   private readonly options: Required<Omit<TesseractOcrOptions, 'dpi'>> & { dpi?: number };
   private pool: Promise<{ scheduler: Scheduler; workers: Worker[] }> | undefined;
+  /**
+   * Rejects when the current pool is terminated. tesseract.js never settles the jobs of terminated
+   * workers, so reads racing it learn that another page's timeout restarted the pool.
+   */
+  private poolEnded: { promise: Promise<never>; end: () => void } | undefined;
   private closed = false;
 
   constructor(options: TesseractOcrOptions = {}) {
@@ -123,6 +131,12 @@ export class TesseractOcr implements OcrEngine {
   }
 
   private start(): Promise<{ scheduler: Scheduler; workers: Worker[] }> {
+    if (!this.pool) {
+      let end!: () => void;
+      const promise = new Promise<never>((_, reject) => (end = () => reject(new PoolRestarted())));
+      promise.catch(() => undefined); // (nobody may be reading when it ends)
+      this.poolEnded = { promise, end };
+    }
     this.pool ??= (async () => {
       const scheduler = createScheduler();
       const workers: Worker[] = [];
@@ -161,6 +175,8 @@ export class TesseractOcr implements OcrEngine {
   private async reset(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
+    this.poolEnded?.end();
+    this.poolEnded = undefined;
     if (!pool) return;
     try {
       const { workers } = await pool;
@@ -184,7 +200,14 @@ export class TesseractOcr implements OcrEngine {
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      return await Promise.race([this.read(grey), guard]);
+      try {
+        return await Promise.race([this.read(grey), guard]);
+      } catch (e) {
+        // Another page's timeout restarted the workers under this one: read it again on the new
+        // pool (its own time limit still runs).
+        if (!(e instanceof PoolRestarted)) throw e;
+        return await Promise.race([this.read(grey), guard]);
+      }
     } catch (e) {
       if (e instanceof DocAnonError && (e.code === ErrorCode.OCR_TIMEOUT || e.code === ErrorCode.ABORTED)) {
         // The workers may be stuck in this page: kill them so the next call starts clean.
@@ -201,18 +224,24 @@ export class TesseractOcr implements OcrEngine {
 
   private async read(grey: GreyImage): Promise<OcrPage> {
     const stats = inkStats(grey);
-    const { scheduler } = await this.start();
+    const starting = this.start();
+    // (Taken with the pool it belongs to: a reset while this read waits ends exactly that pool.)
+    const ended = (this.poolEnded as { promise: Promise<never> }).promise;
+    const { scheduler } = await starting;
     const bands = this.options.bands ? splitBands(stats.rows, this.options.workers * 2) : [[0, grey.height] as [number, number]];
-    const results = await Promise.all(
-      bands.map(async ([top, bottom]) => {
-        // A blank band needs no OCR.
-        let ink = 0;
-        for (let y = top; y < bottom; y++) ink += stats.rows[y];
-        if (ink === 0) return [];
-        const r = await scheduler.addJob('recognize', toPgm(grey, top, bottom), {}, { blocks: true, text: false });
-        return linesFromBlocks(r.data.blocks as unknown as TessBlock[] | null, top);
-      }),
-    );
+    const results = await Promise.race([
+      ended,
+      Promise.all(
+        bands.map(async ([top, bottom]) => {
+          // A blank band needs no OCR.
+          let ink = 0;
+          for (let y = top; y < bottom; y++) ink += stats.rows[y];
+          if (ink === 0) return [];
+          const r = await scheduler.addJob('recognize', toPgm(grey, top, bottom), {}, { blocks: true, text: false });
+          return linesFromBlocks(r.data.blocks as unknown as TessBlock[] | null, top);
+        }),
+      ),
+    ]);
     const lines = results.flat();
     const hasInk = stats.inkPixels >= this.options.minInkPixels && stats.inkRatio >= this.options.minInkRatio;
     if (lines.length === 0 && hasInk) {
