@@ -103,12 +103,26 @@ function readRegions(file: string): Region[] {
   }
 }
 
-/** Writes via a temp file + rename so a crash never leaves a half-written output. */
+/**
+ * Writes via a temp file, flushed to disk, then renamed: a crash never leaves a half-written
+ * output, and a failed write leaves neither the temp file nor a changed output behind.
+ */
 function writeAtomic(file: string, data: Buffer | string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new DocAnonError(ErrorCode.IO, `cannot write ${file}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 export const anonymizeCommand: Command = {
@@ -233,6 +247,13 @@ async function runFolder(
   report: string | undefined,
   settings: CallSettings,
 ): Promise<number> {
+  // --regions: a path (from the working folder, or inside the input folder), used for the images
+  // without their own <name>.regions.json. Given but missing is an error, not silent detection.
+  let sharedRegions: string | undefined;
+  if (regionsName !== undefined) {
+    sharedRegions = [regionsName, path.join(dir, regionsName)].find((p) => fs.existsSync(p));
+    if (!sharedRegions) throw new DocAnonError(ErrorCode.NOT_FOUND, `--regions ${regionsName} does not exist (looked in the working folder and in ${dir})`);
+  }
   const files = fs.readdirSync(dir).filter((f) => IMAGE_EXT.has(path.extname(f).toLowerCase())).sort();
   fs.mkdirSync(outDir, { recursive: true });
   const results: Array<{ file: string; ok: boolean; code?: string; error?: string; regions?: number; pages?: AnonymizeReport[] }> = [];
@@ -243,7 +264,8 @@ async function runFolder(
     while (next < files.length) {
       const f = files[next++];
       const base = path.join(dir, path.parse(f).name);
-      const regionsFile = [`${base}.regions.json`, regionsName ? path.join(dir, regionsName) : ''].find((p) => p && fs.existsSync(p));
+      const own = `${base}.regions.json`;
+      const regionsFile = fs.existsSync(own) ? own : sharedRegions;
       try {
         // No regions file: detection.
         const r = await anonymizeFile(anonymizer, path.join(dir, f), regionsFile ? readRegions(regionsFile) : undefined, settings);

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { runCli } from '../helpers/cli';
 import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { generateDocument, type SyntheticDocument } from '../../src/training/synthetic';
@@ -115,6 +116,33 @@ describe('doc-anon CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ERR_CONFIG: resolution 31 must be a multiple of the VAE factor/);
     expect(fs.existsSync(path.join(dir, 'never.png'))).toBe(false);
+  });
+
+  it('folder mode: each image takes its own regions file, else the --regions file (a path); a missing one is an error, and a failed write leaves nothing behind', async () => {
+    const inDir = path.join(dir, 'folder-in');
+    const outDir = path.join(dir, 'folder-out');
+    fs.mkdirSync(inDir);
+    const page = await sharp({ create: { width: 120, height: 60, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    for (const n of ['a', 'b', 'c']) fs.writeFileSync(path.join(inDir, `${n}.png`), page);
+    fs.writeFileSync(path.join(inDir, 'a.regions.json'), JSON.stringify([{ box: [5, 5, 60, 30], replacement: 'Own' }, { box: [60, 30, 110, 55], replacement: 'Two' }]));
+    const shared = path.join(dir, 'shared-regions.json'); // outside the input folder
+    fs.writeFileSync(shared, JSON.stringify([{ box: [5, 5, 60, 30], replacement: 'Shared' }]));
+    // c's output name is taken by a folder: its write fails, and must leave no temp file.
+    fs.mkdirSync(path.join(outDir, 'c.png'), { recursive: true });
+    const report = path.join(dir, 'folder-report.json');
+    const r = await run(['anonymize', inDir, '--out', outDir, '--regions', shared, '--no-verify', '--report', report]);
+    const files = (JSON.parse(fs.readFileSync(report, 'utf8')) as { files: Array<{ file: string; ok: boolean; code?: string; pages?: Array<{ regions: Array<{ replacement: string }> }> }> }).files;
+    const byName = Object.fromEntries(files.map((f) => [f.file, f]));
+    expect(byName['a.png'].pages?.[0].regions.map((x) => x.replacement)).toEqual(['Own', 'Two']);
+    expect(byName['b.png'].pages?.[0].regions.map((x) => x.replacement)).toEqual(['Shared']);
+    expect(byName['c.png']).toMatchObject({ ok: false, code: 'ERR_IO' });
+    expect(r.code).toBe(2);
+    expect(fs.readdirSync(outDir).sort()).toEqual(['a.png', 'b.png', 'c.png']); // no *.tmp-* left
+    // A --regions file that does not exist is an error, not a silent fall back to detection.
+    const missing = await run(['anonymize', inDir, '--out', path.join(dir, 'folder-out2'), '--regions', path.join(dir, 'nope.json'), '--no-verify']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/ERR_NOT_FOUND: --regions .*nope\.json does not exist/);
+    expect(fs.existsSync(path.join(dir, 'folder-out2'))).toBe(false);
   });
 
   it('exits 2 with a code for bad input, and writes nothing', async () => {
