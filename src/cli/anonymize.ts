@@ -23,7 +23,8 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
        doc-anon anonymize <input-dir> --out <output-dir> [options]
 
   --regions FILE       JSON array of { "box": [x0,y0,x1,y1] | [[x,y] x4], "replacement": "..." }
-                       (folder mode: <name>.regions.json next to an image is used when present);
+                       (folder mode: <name>.regions.json next to an image is used when present,
+                       else this file for every image);
                        without it, sensitive text is detected and replaced automatically
   --policy FILE        detection policy (YAML/JSON): entities to replace, values to keep, custom rules
   --ocr FILE           detection from these OCR results (SuppliedOcr JSON) instead of tesseract
