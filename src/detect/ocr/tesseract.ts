@@ -92,7 +92,11 @@ export function linesFromBlocks(blocks: readonly TessBlock[] | null, dy: number)
 
 /** OCR with tesseract.js, offline, pooled, time-limited and failing closed. */
 /** A read cut off by a pool restart (another page's timeout); the read is retried once. */
-class PoolRestarted extends Error {}
+class PoolRestarted extends Error {
+  constructor() {
+    super('the OCR workers were restarted twice while this page was read (other pages timed out); retry it');
+  }
+}
 
 export class TesseractOcr implements OcrEngine {
   private readonly options: Required<Omit<TesseractOcrOptions, 'dpi'>> & { dpi?: number };
