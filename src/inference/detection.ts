@@ -71,8 +71,8 @@ export interface DetectCallOptions {
 /**
  * Waits for `work` unless `signal` aborts first (then ERR_ABORTED; the work finishes unobserved).
  * Why not hand the signal to the OCR engine: an aborted tesseract call terminates the whole worker
- * pool, which would fail every other page being read at the same time (e.g. other HTTP requests);
- * the engine's own time limit still bounds an abandoned page.
+ * pool, so every other page being read at the same time (e.g. other HTTP requests) would have to
+ * be read again on a new pool; the engine's own time limit still bounds an abandoned page.
  */
 export async function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
