@@ -29,7 +29,7 @@ import { checkpointsRoot, STEP_DIR } from '../training/checkpoint';
 import { distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
 import { learningRate } from '../training/lr-schedule';
-import { runTraining } from '../training/loop';
+import { runTraining, stopStep } from '../training/loop';
 import { findStartPoint } from '../training/start-point';
 import { UnetTrainer } from '../training/unet-trainer';
 import { VaeTrainer } from '../training/vae-trainer';
@@ -108,18 +108,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       const out = path.resolve(values.out ?? cfg.output_dir);
       const device = values.device ?? cfg.train.device;
       if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new DocAnonError(ErrorCode.ARGUMENT, `--device must be cpu, cuda or cuda:N, got ${device}`);
-      let maxSteps = cfg.train.max_steps;
-      if (values['max-steps'] !== undefined) {
-        const n = Number(values['max-steps']);
-        if (!Number.isInteger(n) || n < 1) throw new DocAnonError(ErrorCode.ARGUMENT, '--max-steps must be a positive integer');
-        if (n > cfg.train.max_steps) {
-          throw new DocAnonError(
-            ErrorCode.ARGUMENT,
-            `--max-steps ${n} is past train.max_steps (${cfg.train.max_steps}), which the LR schedule spans: --max-steps stops early within it; to train longer raise train.max_steps in ${values.config}`,
-          );
-        }
-        maxSteps = n;
-      }
+      const maxSteps = stopStep(values['max-steps'] === undefined ? undefined : Number(values['max-steps']), cfg.train.max_steps);
       const log = logger();
       const dryRun = values['dry-run'];
       const store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined; // ERR_CONFIG without R2 credentials
@@ -184,20 +173,12 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
           fs.mkdirSync(out, { recursive: true });
           fs.writeFileSync(path.join(out, 'config.resolved.json'), `${JSON.stringify(cfg, null, 2)}\n`);
         }
-        if (group) {
-          try {
-            await checkRanksStartTogether(group, trainer.step);
-          } catch (e) {
-            trainer.dispose();
-            group.dispose();
-            throw e;
-          }
-        }
-        if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
-        const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
-        log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
-        const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
         try {
+          if (group) await checkRanksStartTogether(group, trainer.step);
+          if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
+          const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
+          log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
+          const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
           const r = await runTraining(trainer, {
             outDir: out,
             maxSteps,

@@ -54,15 +54,25 @@ export interface LoopResult {
   dataWaitFraction: number;
 }
 
-export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
-  const cfg = trainer.config;
-  const maxSteps = o.maxSteps ?? cfg.train.max_steps;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > cfg.train.max_steps) {
+/**
+ * The step a run stops after: `requested` (--max-steps / maxSteps), which may only stop early
+ * within train.max_steps (the steps the LR schedule spans), else train.max_steps.
+ * @throws DocAnonError ERR_ARGUMENT for anything else.
+ */
+export function stopStep(requested: number | undefined, scheduleSteps: number): number {
+  const n = requested ?? scheduleSteps;
+  if (!Number.isInteger(n) || n < 1 || n > scheduleSteps) {
     throw new DocAnonError(
       ErrorCode.ARGUMENT,
-      `maxSteps must be an integer in [1, train.max_steps = ${cfg.train.max_steps}], got ${maxSteps}: it stops early within the LR schedule; to train longer raise train.max_steps`,
+      `the stop step (--max-steps, maxSteps) must be an integer in [1, train.max_steps = ${scheduleSteps}], got ${requested}: it stops early within the LR schedule; to train longer raise train.max_steps`,
     );
   }
+  return n;
+}
+
+export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
+  const cfg = trainer.config;
+  const maxSteps = stopStep(o.maxSteps, cfg.train.max_steps);
   const root = checkpointsRoot(o.outDir);
   const writer = o.writer ?? true;
   if (writer) fs.mkdirSync(o.outDir, { recursive: true });
@@ -86,6 +96,16 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   let last: StepReport | undefined;
   let stepMs = 0;
   let waitMs = 0;
+  const push = (dir: string): void => {
+    if (!o.store || !o.storageUri) return;
+    // Versions are named by step; a folder is not pruned while its upload is pending.
+    uploading.add(dir);
+    const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
+    h.flush().then(
+      () => uploading.delete(dir),
+      () => uploading.delete(dir),
+    );
+  };
   const checkpoint = async (): Promise<void> => {
     // Every rank takes the same branches here (same step), so the generator gather lines up.
     if (lastCheckpointStep === trainer.step) return;
@@ -103,16 +123,6 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
     o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
     push(lastCheckpoint);
-  };
-  const push = (dir: string): void => {
-    if (!o.store || !o.storageUri) return;
-    // Versions are named by step; a folder is not pruned while its upload is pending.
-    uploading.add(dir);
-    const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
-    h.flush().then(
-      () => uploading.delete(dir),
-      () => uploading.delete(dir),
-    );
   };
   if (writer && o.pushFirst) {
     o.logger?.info({ dir: o.pushFirst }, 'storage: uploading the resumed checkpoint, which R2 does not have');
