@@ -228,7 +228,7 @@ export abstract class BaseTrainer<Micro> {
         `checkpoint ${dir} was written by ${meta.worldSize} rank(s); resume it with the same number (--nproc ${meta.worldSize} or WORLD_SIZE=${meta.worldSize}): the data cursor and the generators are per rank`,
       );
     }
-    const diff = resumeDifferences(meta.config, this.config);
+    const diff = resumeDifferences(meta, { config: this.config, dataVersion: this.pages.version });
     if (diff.errors.length) {
       throw new DocAnonError(
         ErrorCode.CONFIG,
@@ -236,7 +236,6 @@ export abstract class BaseTrainer<Micro> {
       );
     }
     this.resumeChanges = diff.changed;
-    if (meta.dataVersion !== this.pages.version) this.resumeChanges.push(`dataset version: ${meta.dataVersion ?? 'none'} -> ${this.pages.version ?? 'none'}`);
     await this.trainer.loadState(path.join(dir, STATE_FILE));
     if (this.dist.worldSize > 1) await this.restoreRankGenerator(dir);
     this.step = meta.step;

@@ -26,10 +26,17 @@ export interface ResumeDifferences {
   changed: string[];
 }
 
-export function resumeDifferences(saved: unknown, current: TrainConfig): ResumeDifferences {
-  const describe = (k: string): string => `${k}: ${JSON.stringify(at(saved, k))} -> ${JSON.stringify(at(current, k))}`;
-  return {
-    errors: MUST_MATCH.filter((k) => !same(at(saved, k), at(current, k))).map(describe),
-    changed: REPORTED.filter((k) => !same(at(saved, k), at(current, k))).map(describe),
-  };
+/** One side of the comparison: a config and the published dataset version it read (if any). */
+export interface RunInputs {
+  config: unknown;
+  dataVersion?: string;
+}
+
+export function resumeDifferences(saved: RunInputs, current: RunInputs & { config: TrainConfig }): ResumeDifferences {
+  const describe = (k: string): string => `${k}: ${JSON.stringify(at(saved.config, k))} -> ${JSON.stringify(at(current.config, k))}`;
+  const differ = (k: string): boolean => !same(at(saved.config, k), at(current.config, k));
+  const changed = REPORTED.filter(differ).map(describe);
+  // The same dataset_dir may name another version (`.../latest` after a new push).
+  if (saved.dataVersion !== current.dataVersion) changed.push(`dataset version: ${saved.dataVersion ?? 'none'} -> ${current.dataVersion ?? 'none'}`);
+  return { errors: MUST_MATCH.filter(differ).map(describe), changed };
 }
