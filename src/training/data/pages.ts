@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { decodeImage } from '../../inference/image-io';
 import { resolveModelDir } from '../../models/source';
-import { MANIFEST_FILE } from '../../storage/manifest';
+import { MANIFEST_FILE, parseManifest } from '../../storage/manifest';
 import type { TrainConfig } from '../config';
 import { parseDocumentAnnotation, type DocumentAnnotation } from '../dataset-format';
 import { generateDocument } from '../synthetic';
@@ -110,8 +110,8 @@ export class DatasetPages extends CachedSource {
     this.files = names.filter((n) => n.endsWith('.json') && n !== MANIFEST_FILE).sort();
     if (names.includes(MANIFEST_FILE)) {
       try {
-        const m = JSON.parse(fs.readFileSync(path.join(this.root, MANIFEST_FILE), 'utf8')) as { name?: unknown; version?: unknown };
-        if (typeof m.name === 'string' && typeof m.version === 'string') this.version = `${m.name}/${m.version}`;
+        const m = parseManifest(fs.readFileSync(path.join(this.root, MANIFEST_FILE)), this.root);
+        this.version = `${m.name}/${m.version}`;
       } catch {
         // Not an artifact manifest: no version to report.
       }
