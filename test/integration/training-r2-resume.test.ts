@@ -10,24 +10,10 @@ import { main } from '../../src/cli/main';
 import { ArtifactStore } from '../../src/storage';
 import { checkpointsRoot, latestCheckpoint, listCheckpoints } from '../../src/training/checkpoint';
 import { runCli } from '../helpers/cli';
-import { removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } from './storage-server';
+import { tempDir, useTestR2, type TestS3 } from './storage-server';
 
 let s3: TestS3;
-let restoreEnv: () => void;
-const savedCache = process.env.DOC_ANON_CACHE_DIR;
-
-beforeAll(async () => {
-  s3 = await startS3();
-  restoreEnv = setR2Env(s3);
-  process.env.DOC_ANON_CACHE_DIR = tempDir('train-cache');
-});
-afterAll(async () => {
-  await s3.dispose();
-  restoreEnv();
-  if (savedCache === undefined) delete process.env.DOC_ANON_CACHE_DIR;
-  else process.env.DOC_ANON_CACHE_DIR = savedCache;
-  removeTempDirs();
-});
+useTestR2('train-cache', (s) => (s3 = s));
 
 function config(storage: boolean, name = 'unet-local'): string {
   const cfg = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'training', 'unet.local.yaml'), 'utf8')) as Record<string, any>;

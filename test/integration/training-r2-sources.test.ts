@@ -11,17 +11,13 @@ import { ArtifactStore } from '../../src/storage';
 import { generateDocument } from '../../src/training/synthetic';
 import { fixture } from '../helpers/fixtures';
 import { runCli } from '../helpers/cli';
-import { removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } from './storage-server';
+import { tempDir, useTestR2, type TestS3 } from './storage-server';
 
 let s3: TestS3;
-let restoreEnv: () => void;
-const savedCache = process.env.DOC_ANON_CACHE_DIR;
 const ROOT = path.join(__dirname, '..', '..');
 
+useTestR2('sources-cache', (s) => (s3 = s));
 beforeAll(async () => {
-  s3 = await startS3();
-  restoreEnv = setR2Env(s3);
-  process.env.DOC_ANON_CACHE_DIR = tempDir('sources-cache');
   const store = new ArtifactStore();
   try {
     const data = tempDir('sources-data');
@@ -40,13 +36,6 @@ beforeAll(async () => {
   } finally {
     store.close();
   }
-});
-afterAll(async () => {
-  await s3.dispose();
-  restoreEnv();
-  if (savedCache === undefined) delete process.env.DOC_ANON_CACHE_DIR;
-  else process.env.DOC_ANON_CACHE_DIR = savedCache;
-  removeTempDirs();
 });
 
 /** The local VAE recipe reading its pages and LPIPS backbone from R2. */
