@@ -91,6 +91,20 @@ export function linesFromBlocks(blocks: readonly TessBlock[] | null, dy: number)
 }
 
 /** OCR with tesseract.js, offline, pooled, time-limited and failing closed. */
+/**
+ * What the scheduler dispatches to: the worker, until its pool is retired; then a job never
+ * starts (its read was already ended by the restart and is retried on the new pool).
+ */
+function guardedWorker(w: Worker, retired: { value: boolean }): Worker {
+  return new Proxy(w, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (key !== 'recognize' || typeof v !== 'function') return v;
+      return (...args: unknown[]) => (retired.value ? new Promise<never>(() => undefined) : (v as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
+
 /** A read cut off by a pool restart (another page's timeout); the read is retried once. */
 class PoolRestarted extends Error {
   constructor() {
@@ -100,7 +114,7 @@ class PoolRestarted extends Error {
 
 export class TesseractOcr implements OcrEngine {
   private readonly options: Required<Omit<TesseractOcrOptions, 'dpi'>> & { dpi?: number };
-  private pool: Promise<{ scheduler: Scheduler; workers: Worker[] }> | undefined;
+  private pool: Promise<{ scheduler: Scheduler; workers: Worker[]; retired: { value: boolean } }> | undefined;
   /**
    * Rejects when the current pool is terminated. tesseract.js never settles the jobs of terminated
    * workers, so reads racing it learn that another page's timeout restarted the pool.
@@ -134,7 +148,7 @@ export class TesseractOcr implements OcrEngine {
     return this.options.workers;
   }
 
-  private start(): Promise<{ scheduler: Scheduler; workers: Worker[] }> {
+  private start(): Promise<{ scheduler: Scheduler; workers: Worker[]; retired: { value: boolean } }> {
     if (!this.pool) {
       let end!: () => void;
       const promise = new Promise<never>((_, reject) => (end = () => reject(new PoolRestarted())));
@@ -143,6 +157,7 @@ export class TesseractOcr implements OcrEngine {
     }
     this.pool ??= (async () => {
       const scheduler = createScheduler();
+      const retired = { value: false };
       const workers: Worker[] = [];
       try {
         const made = await Promise.all(
@@ -161,9 +176,9 @@ export class TesseractOcr implements OcrEngine {
         for (const w of made) {
           workers.push(w);
           if (this.options.dpi) await w.setParameters({ user_defined_dpi: String(this.options.dpi) });
-          scheduler.addWorker(w);
+          scheduler.addWorker(guardedWorker(w, retired));
         }
-        return { scheduler, workers };
+        return { scheduler, workers, retired };
       } catch (e) {
         await Promise.allSettled(workers.map((w) => w.terminate()));
         throw new DocAnonError(ErrorCode.OCR, `cannot start the OCR workers: ${String((e as Error)?.message ?? e)}`, { cause: e });
@@ -183,7 +198,13 @@ export class TesseractOcr implements OcrEngine {
     this.poolEnded = undefined;
     if (!pool) return;
     try {
-      const { workers } = await pool;
+      const { workers, retired } = await pool;
+      // No job may reach a terminated worker: tesseract.js would post to a null worker from an
+      // unawaited promise (an unhandled rejection, which ends a Node process). Retired, the
+      // scheduler hands out no more work; a job it dispatched in this turn posts its message
+      // before the next macrotask, when the workers go.
+      retired.value = true;
+      await new Promise((resolve) => setImmediate(resolve));
       await Promise.allSettled(workers.map((w) => w.terminate()));
     } catch {
       // The pool never started: nothing to free.
