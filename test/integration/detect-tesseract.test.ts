@@ -102,4 +102,15 @@ describe('TesseractOcr', () => {
     await other.close();
     await expect(other.recognize(blank)).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
   });
+
+  it('close() during a read ends that read with ERR_DISPOSED instead of starting new workers for it', async () => {
+    // Before: the read took close() for another page's pool restart and read again on a new pool
+    // that nothing terminated (its worker threads kept the process alive).
+    const other = new TesseractOcr({ workers: 1, timeoutMs: 60_000 });
+    const reading = expect(other.recognize(rendered.png)).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
+    await new Promise((r) => setTimeout(r, 300));
+    await other.close();
+    await reading;
+    expect((other as unknown as { pool: unknown }).pool).toBeUndefined();
+  });
 });

@@ -149,6 +149,8 @@ export class TesseractOcr implements OcrEngine {
   }
 
   private start(): Promise<{ scheduler: Scheduler; workers: Worker[]; retired: { value: boolean } }> {
+    // A read cut off by close() must not start a new pool: nothing would ever terminate it.
+    if (this.closed) throw new DocAnonError(ErrorCode.DISPOSED, 'the TesseractOcr was closed while this page was being read');
     if (!this.pool) {
       let end!: () => void;
       const promise = new Promise<never>((_, reject) => (end = () => reject(new PoolRestarted())));
