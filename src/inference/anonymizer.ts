@@ -76,7 +76,15 @@ export type AnonymizerOptions = z.input<typeof AnonymizerOptionsSchema>;
 export interface AnonymizeRequest {
   /** Boxes to replace, each `{ box: [x0, y0, x1, y1] | 4 points, replacement }`. */
   regions?: Region[];
+  /** Aborts the call (ERR_ABORTED). Sampling stops at the next step; see `onUnfinishedWork` for OCR. */
   signal?: AbortSignal;
+  /**
+   * Called when `signal` aborts during an OCR read, with that read. The read is not interrupted
+   * (that would restart the OCR workers every other call shares); it finishes in the background,
+   * bounded by `detection.ocr.timeoutMs`. A server passes this to keep counting the read against
+   * its concurrency until it ends (`doc-anon serve` does).
+   */
+  onUnfinishedWork?: (work: Promise<unknown>) => void;
   onProgress?: (progress: EngineProgress) => void;
   /** Output format (default: the input's). */
   format?: ImageFormat;
@@ -216,6 +224,7 @@ export class Anonymizer {
         secret: det.secret,
         replacer: request.replacer,
         signal: request.signal,
+        onUnfinishedWork: request.onUnfinishedWork,
         timeoutMs: det.ocr.timeoutMs,
       });
       detected = found.regions;
@@ -239,7 +248,13 @@ export class Anonymizer {
     let verification: VerificationReport | undefined;
     const verify = request.verify ?? (det.verify === 'auto' ? this.options.engine === 'classic' : det.verify);
     if (automatic && verify && detected!.length > 0) {
-      verification = await verifyOutput(result.image, detected!, { ocr: this.ocr(), scope: det.verifyScope, signal: request.signal, timeoutMs: det.ocr.timeoutMs });
+      verification = await verifyOutput(result.image, detected!, {
+        ocr: this.ocr(),
+        scope: det.verifyScope,
+        signal: request.signal,
+        onUnfinishedWork: request.onUnfinishedWork,
+        timeoutMs: det.ocr.timeoutMs,
+      });
       stages.verify = verification.timeMs;
     }
     request.signal?.throwIfAborted?.();

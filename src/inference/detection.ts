@@ -65,24 +65,31 @@ export interface DetectCallOptions {
   secret?: string;
   replacer?: Replacer;
   signal?: AbortSignal;
+  /** Receives an OCR read abandoned when `signal` aborted (see {@link abandonOnAbort}). */
+  onUnfinishedWork?: (work: Promise<unknown>) => void;
   timeoutMs: number;
 }
 
 /**
- * Waits for `work` unless `signal` aborts first (then ERR_ABORTED; the work finishes unobserved).
+ * Waits for `work` unless `signal` aborts first (then ERR_ABORTED; the work finishes unobserved and
+ * is handed to `onUnfinished`, so that a server can count it against its concurrency).
  * Why not hand the signal to the OCR engine: an aborted tesseract call terminates the whole worker
  * pool, so every other page being read at the same time (e.g. other HTTP requests) would have to
  * be read again on a new pool; the engine's own time limit still bounds an abandoned page.
  */
-export async function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export async function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onUnfinished?: (work: Promise<unknown>) => void): Promise<T> {
   if (!signal) return work;
   if (signal.aborted) {
     work.catch(() => undefined);
+    onUnfinished?.(work);
     throw new DocAnonError(ErrorCode.ABORTED, 'aborted');
   }
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new DocAnonError(ErrorCode.ABORTED, 'aborted'));
+    onAbort = () => {
+      onUnfinished?.(work);
+      reject(new DocAnonError(ErrorCode.ABORTED, 'aborted'));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
@@ -108,7 +115,7 @@ export async function detectRegions(page: DecodedImage, o: DetectCallOptions): P
   if (o.suppliedOcr !== undefined) {
     ocrPage = await new SuppliedOcr(o.suppliedOcr).recognize(rawOf(page));
   } else {
-    ocrPage = await abandonOnAbort(o.ocr.recognize(rawOf(page), { timeoutMs: o.timeoutMs }), o.signal);
+    ocrPage = await abandonOnAbort(o.ocr.recognize(rawOf(page), { timeoutMs: o.timeoutMs }), o.signal, o.onUnfinishedWork);
   }
   if (ocrPage.width !== page.width || ocrPage.height !== page.height) {
     throw new DocAnonError(ErrorCode.OCR, `the OCR engine returned a ${ocrPage.width}x${ocrPage.height} result for a ${page.width}x${page.height} page`);
@@ -126,7 +133,7 @@ export async function detectRegions(page: DecodedImage, o: DetectCallOptions): P
 export async function verifyOutput(
   output: DecodedImage,
   regions: readonly DetectedRegion[],
-  o: { ocr: OcrEngine; scope: 'boxes' | 'page'; signal?: AbortSignal; timeoutMs: number },
+  o: { ocr: OcrEngine; scope: 'boxes' | 'page'; signal?: AbortSignal; onUnfinishedWork?: (work: Promise<unknown>) => void; timeoutMs: number },
 ): Promise<VerificationReport> {
   const t0 = performance.now();
   const targets = regions.map((r) => {
@@ -135,7 +142,7 @@ export async function verifyOutput(
   });
   // An OCR failure here (including "ink but no text") propagates: an output that could not be read
   // was not checked, so it is not returned.
-  const read = await abandonOnAbort(o.ocr.recognize(rawOf(output), { timeoutMs: o.timeoutMs }), o.signal);
+  const read = await abandonOnAbort(o.ocr.recognize(rawOf(output), { timeoutMs: o.timeoutMs }), o.signal, o.onUnfinishedWork);
   const result = verifyNoOriginals(read, targets, { wholePage: o.scope === 'page' });
   if (!result.ok) {
     const which = result.leaks.map((l) => `#${l.index}${l.entity ? ` (${l.entity})` : ''} at [${l.box.join(', ')}]`).join(', ');

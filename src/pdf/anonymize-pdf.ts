@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { Replacer } from '../detect/fakes/replacer';
 import { parseDetectionPolicy, type DetectionPolicyInput } from '../detect/policy';
-import type { AnonymizeResult, Anonymizer } from '../inference/anonymizer';
+import type { AnonymizeRequest, AnonymizeResult, Anonymizer } from '../inference/anonymizer';
 import type { EngineProgress } from '../inference/engines/types';
 import type { Region } from '../inference/regions';
 import { rasterizePdf, type RasterizeOptions } from './rasterize';
@@ -22,6 +22,8 @@ export interface AnonymizePdfOptions extends Omit<RasterizeOptions, 'signal'> {
   includeOriginal?: boolean;
   verify?: boolean;
   signal?: AbortSignal;
+  /** See {@link AnonymizeRequest.onUnfinishedWork}. */
+  onUnfinishedWork?: (work: Promise<unknown>) => void;
   onProgress?: (progress: EngineProgress & { page: number; pages: number }) => void;
 }
 
@@ -68,6 +70,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
       verify: options.verify,
       replacer: regions ? undefined : replacer,
       signal: options.signal,
+      onUnfinishedWork: options.onUnfinishedWork,
       onProgress: options.onProgress && ((p) => options.onProgress!({ ...p, page: r.page, pages: rendered.length })),
     });
     const pixels = await sharp(res.image).removeAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -2,8 +2,16 @@
  * A bounded work queue: at most `concurrency` tasks run, at most `maxQueue` wait, and any more are
  * refused at once (ERR_BUSY -> HTTP 429) instead of piling up memory and latency. A waiting task
  * whose signal aborts (timeout, client gone) leaves the queue without running.
+ *
+ * A task can `keep` its slot for work that outlives it: an OCR read abandoned when its request
+ * aborted still runs (interrupting it would restart the OCR workers other requests share), so it
+ * still counts against `concurrency` until it settles. Otherwise clients that give up at once could
+ * pile up unbounded background work.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
+
+/** Holds the caller's slot until `work` settles (see {@link BoundedQueue.run}). */
+export type KeepSlot = (work: Promise<unknown>) => void;
 
 interface Waiter {
   start: () => void;
@@ -13,6 +21,7 @@ interface Waiter {
 export class BoundedQueue {
   private active = 0;
   private readonly waiting: Waiter[] = [];
+  private kept = 0;
 
   constructor(
     readonly concurrency: number,
@@ -24,21 +33,49 @@ export class BoundedQueue {
     return this.active;
   }
 
+  /** Slots held only by work that outlived its task (abandoned OCR reads finishing). */
+  get lingering(): number {
+    return this.kept;
+  }
+
   /** Tasks waiting for a slot. */
   get depth(): number {
     return this.waiting.length;
   }
 
-  /** Runs `task` when a slot is free; ERR_BUSY when the queue is full, ERR_ABORTED if `signal` aborts first. */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Runs `task` when a slot is free; ERR_BUSY when the queue is full, ERR_ABORTED if `signal` aborts
+   * first. Settles with the task; the slot is freed once the task and all work it passed to `keep`
+   * have settled.
+   */
+  async run<T>(task: (keep: KeepSlot) => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     if (this.active >= this.concurrency) await this.wait(signal);
     else this.active++;
+    const held = new Set<Promise<unknown>>();
+    let settled = false;
+    const keep: KeepSlot = (work) => {
+      // Work kept after the slot went cannot take it back; it is bounded by its own time limit.
+      if (settled) return;
+      const p = work.then(
+        () => undefined,
+        () => undefined,
+      );
+      held.add(p);
+    };
     try {
       signal?.throwIfAborted();
-      return await task();
+      return await task(keep);
     } finally {
-      this.release();
+      settled = true;
+      if (held.size === 0) this.release();
+      else {
+        this.kept++;
+        void Promise.all(held).then(() => {
+          this.kept--;
+          this.release();
+        });
+      }
     }
   }
 

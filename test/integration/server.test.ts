@@ -6,6 +6,8 @@
  * Small pages only: OCR costs 1-2 s per page on 2 cores.
  */
 import sharp from 'sharp';
+import type { OcrEngine, OcrImage } from '../../src/detect/ocr/engine';
+import type { OcrPage } from '../../src/detect/types';
 import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { Anonymizer } from '../../src/inference/anonymizer';
 import { createServer, type DocAnonServer } from '../../src/server/server';
@@ -231,5 +233,61 @@ describe('HTTP API', () => {
     expect(after.heapUsed - before.heapUsed).toBeLessThan(64 * 1024 * 1024);
     expect(after.rss - before.rss).toBeLessThan(256 * 1024 * 1024);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('HTTP API: OCR that outlives its request', () => {
+  /** An OCR engine whose reads end only when the test says so (a page tesseract is stuck in). */
+  class GatedOcr implements OcrEngine {
+    reads = 0;
+    private readonly gates: Array<() => void> = [];
+    async recognize(image: OcrImage): Promise<OcrPage> {
+      this.reads++;
+      await new Promise<void>((r) => this.gates.push(r));
+      return { width: (image as { width: number }).width, height: (image as { height: number }).height, lines: [], engine: 'gated', inkRatio: 0, inkCoverage: 1 };
+    }
+    finishAll(): void {
+      for (const g of this.gates.splice(0)) g();
+    }
+    async close(): Promise<void> {
+      this.finishAll();
+    }
+  }
+
+  it('keeps a timed-out request\'s slot until its abandoned OCR read ends (clients that give up cannot pile up OCR work)', async () => {
+    const ocr = new GatedOcr();
+    const anonymizer = await Anonymizer.create({}, { ocr });
+    const s = await createServer({ port: 0, limits: { concurrency: 1, maxQueue: 0, timeoutMs: 150 } }, { anonymizer, logger: silent });
+    const url = await s.listen();
+    const page = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const send = (): Promise<Response> => fetch(`${url}/v1/anonymize`, { method: 'POST', body: page, headers: { 'content-type': 'image/png' } });
+    const gauge = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())![1]);
+    try {
+      const first = await send();
+      expect(first.status).toBe(503);
+      expect(((await first.json()) as { error: { code: string } }).error.code).toBe('ERR_TIMEOUT');
+      // The read is still running: it holds the only slot, so the next request is refused, not started.
+      expect(await gauge('doc_anon_queue_lingering')).toBe(1);
+      expect(await gauge('doc_anon_queue_running')).toBe(1);
+      const refused = await send();
+      expect(refused.status).toBe(429);
+      expect(ocr.reads).toBe(1);
+      ocr.finishAll();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await gauge('doc_anon_queue_running')).toBe(0);
+      expect(await gauge('doc_anon_queue_lingering')).toBe(0);
+      // The slot is free again: the next request reaches OCR.
+      const again = send();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(ocr.reads).toBe(2);
+      ocr.finishAll();
+      const r = await again;
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    } finally {
+      ocr.finishAll();
+      await s.close();
+      anonymizer.dispose();
+    }
   });
 });

@@ -62,6 +62,34 @@ describe('BoundedQueue', () => {
     expect(ran).not.toHaveBeenCalled();
     expect(q.running).toBe(0);
   });
+  it('keeps a slot for work the task left running, and frees it when that work settles', async () => {
+    const q = new BoundedQueue(1, 0);
+    let finish!: () => void;
+    const leftover = new Promise<void>((r) => (finish = r));
+    await expect(
+      q.run(async (keep) => {
+        keep(leftover);
+        throw new DocAnonError(ErrorCode.ABORTED, 'gave up');
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.ABORTED });
+    expect([q.running, q.lingering]).toEqual([1, 1]);
+    await expect(q.run(async () => undefined)).rejects.toMatchObject({ code: ErrorCode.BUSY });
+    finish();
+    await new Promise((r) => setImmediate(r));
+    expect([q.running, q.lingering]).toEqual([0, 0]);
+    await expect(q.run(async () => 'ran')).resolves.toBe('ran');
+  });
+  it('hands a kept slot to the next waiter, and a rejected leftover frees it too', async () => {
+    const q = new BoundedQueue(1, 1);
+    let fail!: (e: Error) => void;
+    const leftover = new Promise<void>((_, reject) => (fail = reject));
+    await q.run(async (keep) => keep(leftover));
+    const next = q.run(async () => 'next');
+    expect(q.depth).toBe(1);
+    fail(new Error('OCR timed out'));
+    await expect(next).resolves.toBe('next');
+    expect([q.running, q.depth, q.lingering]).toEqual([0, 0, 0]);
+  });
 });
 
 describe('bearer token, errors, metrics, request options', () => {

@@ -22,7 +22,7 @@ import { readRequest } from '../body';
 import { timeoutError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import type { ServerLimits } from '../options';
-import type { BoundedQueue } from '../queue';
+import type { BoundedQueue, KeepSlot } from '../queue';
 
 const MAX_REPORT_HEADER = 8 * 1024;
 
@@ -67,7 +67,8 @@ function requestSignal(reply: FastifyReply, timeoutMs: number): { signal: AbortS
 export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): void {
   const { anonymizer, queue, metrics, limits } = deps;
 
-  async function work(doc: Buffer, options: ReturnType<typeof readRequest>['options'], signal: AbortSignal): Promise<Outcome> {
+  // `keep`: an OCR read abandoned by a timeout or a client that left keeps its request's slot until it ends.
+  async function work(doc: Buffer, options: ReturnType<typeof readRequest>['options'], signal: AbortSignal, keep: KeepSlot): Promise<Outcome> {
     if (isPdf(doc)) {
       if (options.regions) throw new DocAnonError(ErrorCode.INPUT, 'for a PDF give `pageRegions` (one regions list per page), not `regions`');
       const r = await anonymizePdf(anonymizer, doc, {
@@ -81,6 +82,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
         includeOriginal: options.includeOriginal,
         verify: options.verify,
         signal,
+        onUnfinishedWork: keep,
       });
       const reports = r.pages.map((p) => buildReport({ ...p, format: 'pdf' }, options.pageRegions?.[p.page - 1]));
       return { body: r.pdf, contentType: 'application/pdf', format: 'pdf', reports, pdf: true };
@@ -94,6 +96,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
       verify: options.verify,
       ocr: options.ocr,
       signal,
+      onUnfinishedWork: keep,
     });
     return { body: r.image, contentType: `image/${r.format}`, format: r.format, reports: [buildReport(r, options.regions)], pdf: false };
   }
@@ -106,7 +109,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     const s = requestSignal(reply, limits.timeoutMs);
     let outcome: Outcome;
     try {
-      outcome = await queue.run(() => work(document, options, s.signal), s.signal);
+      outcome = await queue.run((keep) => work(document, options, s.signal, keep), s.signal);
     } catch (e) {
       // An abort caused by the deadline is a timeout whatever layer noticed it.
       if (s.timedOut()) throw timeoutError(limits.timeoutMs);
