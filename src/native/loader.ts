@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { packageRoot } from '../core/package-paths';
 import type { NativeAddon } from './types';
 
-let cached: NativeAddon | undefined;
+export { packageRoot };
 
-/** Package root: lib/native/loader.js and src/native/loader.ts are both two levels below it. */
-export const packageRoot = path.resolve(__dirname, '..', '..');
+let cached: NativeAddon | undefined;
 
 function candidates(): string[] {
   const fromEnv = process.env.DOC_ANON_NATIVE;

@@ -11,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { unpackedPath } from '../core/package-paths';
 
 /** Options of {@link rasterizePdf}. */
 export interface RasterizeOptions {
@@ -106,7 +107,8 @@ const fail = (code, message) => { const e = new Error(message); e.code = code; t
 function resolvePdfjs(): { pdfjsPath: string; fontsPath: string; cmapsPath: string } {
   let pdfjsPath: string;
   try {
-    pdfjsPath = require.resolve('pdfjs-dist/legacy/build/pdf.mjs');
+    // The worker imports it as ES module, which Electron cannot do from inside an asar archive.
+    pdfjsPath = unpackedPath(require.resolve('pdfjs-dist/legacy/build/pdf.mjs'));
   } catch (e) {
     throw new DocAnonError(ErrorCode.UNSUPPORTED, 'PDF input needs the pdfjs-dist package: run `npm install pdfjs-dist`', { cause: e });
   }

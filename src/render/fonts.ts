@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { packageRoot } from '../core/package-paths';
 import { GlobalFonts } from '@napi-rs/canvas';
 import { DocAnonError, ErrorCode } from '../core/errors';
 
@@ -71,8 +72,7 @@ const fontkit = require('fontkit') as { openSync(file: string): FontkitFont };
 export function fontsDir(): string {
   const env = process.env.DOC_ANON_FONTS_DIR;
   if (env) return env;
-  // src/render/fonts.ts and lib/render/fonts.js are both two levels below the package root.
-  return path.resolve(__dirname, '..', '..', 'assets', 'fonts');
+  return path.join(packageRoot, 'assets', 'fonts');
 }
 
 const loaded = new Map<BundledFontName, BundledFont>();

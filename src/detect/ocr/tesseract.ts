@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createScheduler, createWorker, type Scheduler, type Worker } from 'tesseract.js';
 import { DocAnonError, ErrorCode } from '../../core/errors';
+import { unpackedPath } from '../../core/package-paths';
 import type { Box, OcrLine, OcrPage, OcrWord } from '../types';
 import { splitBands } from './bands';
 import type { OcrEngine, OcrImage, RecognizeOptions } from './engine';
@@ -47,8 +48,18 @@ export function defaultLangPath(): string {
   }
   // The package's default folder carries the legacy + LSTM model; its sibling `_best_int` is the
   // LSTM-only model that tesseract.js uses with OEM LSTM_ONLY (smaller and faster to load).
-  const lstm = `${pkg.langPath}_best_int`;
-  return fs.existsSync(path.join(lstm, 'eng.traineddata.gz')) ? lstm : pkg.langPath;
+  const lstm = unpackedPath(`${pkg.langPath}_best_int`);
+  return fs.existsSync(path.join(lstm, 'eng.traineddata.gz')) ? lstm : unpackedPath(pkg.langPath);
+}
+
+/**
+ * tesseract.js's worker script, when it must be given: inside an Electron asar archive a worker
+ * thread starts from the unpacked copy (undefined elsewhere: tesseract.js finds its own).
+ */
+export function tesseractWorkerPath(): string | undefined {
+  const script = path.join(path.dirname(require.resolve('tesseract.js')), 'worker-script', 'node', 'index.js');
+  const unpacked = unpackedPath(script);
+  return unpacked === script ? undefined : unpacked;
 }
 
 interface TessBbox {
@@ -161,11 +172,13 @@ export class TesseractOcr implements OcrEngine {
       const scheduler = createScheduler();
       const retired = { value: false };
       const workers: Worker[] = [];
+      const workerPath = tesseractWorkerPath();
       try {
         const made = await Promise.all(
           Array.from({ length: this.options.workers }, () =>
             createWorker('eng', 1 /* OEM.LSTM_ONLY */, {
               langPath: this.options.langPath,
+              ...(workerPath ? { workerPath } : {}),
               gzip: true,
               // Never read or write a traineddata cache (the default writes into the working folder).
               cacheMethod: 'none',
