@@ -239,7 +239,8 @@ export interface NativeAddon {
   trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; device: string; trainable: string[] };
   trainerGeneratorState(trainer: NativeTrainerHandle): Promise<NativeTensorHandle>;
   trainerSetGeneratorState(trainer: NativeTrainerHandle, state: NativeTensorHandle): Promise<void>;
-  disposeTrainer(trainer: NativeTrainerHandle): void;
+  /** Calls already queued fail with ERR_DISPOSED; the optimizer state is freed after a running step (the Promise then resolves). */
+  disposeTrainer(trainer: NativeTrainerHandle): Promise<void>;
   distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; device?: string; timeoutMs?: number }): Promise<NativeProcessGroupHandle>;
   distAllReduceMean(group: NativeProcessGroupHandle, tensors: NativeTensorHandle[]): Promise<void>;
   distBarrier(group: NativeProcessGroupHandle): Promise<void>;

@@ -128,8 +128,12 @@ export class NativeTrainer {
     return this.model.runExclusive(() => native().trainerSetGeneratorState(this.h(), state.handle));
   }
 
+  /**
+   * Frees the trainer (optimizer state, EMA). Safe while a step runs or waits: those calls end
+   * with ERR_DISPOSED or finish, and the memory goes after the running one.
+   */
   dispose(): void {
-    if (this.handle) native().disposeTrainer(this.handle);
+    if (this.handle) void native().disposeTrainer(this.handle).catch(() => undefined);
     this.handle = null;
   }
 }

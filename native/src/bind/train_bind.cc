@@ -6,6 +6,7 @@
 #include <torch/autograd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -44,9 +45,16 @@ struct TrainerBox {
   std::shared_ptr<ModelBox> projection;  // a UNet trainer's glyph projection, trained with it (may be null)
   std::unique_ptr<train::Trainer> trainer;
   std::shared_ptr<dist::ProcessGroup> group;  // data parallelism (null: one process)
-  bool disposed = false;
+  std::atomic<bool> disposed{false};
 };
 using TrainerPtr = std::shared_ptr<TrainerBox>;
+
+// The trainer, checked again on the compute thread with the model's lock held: a call queued before
+// dispose() runs after it and must fail, not use the freed trainer.
+train::Trainer& live_trainer(const TrainerPtr& t) {
+  if (t->disposed.load() || !t->trainer) fail(code::kDisposed, "the trainer was disposed while this call waited to run");
+  return *t->trainer;
+}
 
 TrainerPtr trainer_from(const Napi::Value& v) {
   if (!v.IsExternal() || !v.As<Napi::Object>().CheckTypeTag(&kTrainerTag)) fail(code::kArgument, "trainer must be a trainer handle");
@@ -186,16 +194,17 @@ Napi::Value TrainerVaeStep(const Napi::CallbackInfo& info) {
           } else {
             l1.lock();
           }
+          train::Trainer& trainer = live_trainer(t);
           auto* lp = lpips ? ModelHandle::Typed<models::Lpips>(lpips).get() : nullptr;
           const c10::Device device = vae->quant_conv->weight.device();
-          return t->trainer->step(
+          return trainer.step(
               static_cast<int64_t>(micro.size()),
               [&](int64_t i) {
                 at::Tensor x = model_image(micro[i], "micro-batch").to(device, at::kFloat);
                 train::VaeLossTerms terms;
                 {
                   train::AutocastScope ac(device, autocast);
-                  terms = train::vae_loss(*vae, lp, x, lo, t->trainer->generator());
+                  terms = train::vae_loss(*vae, lp, x, lo, trainer.generator());
                 }
                 return std::map<std::string, at::Tensor>{{"loss", terms.loss}, {"recon", terms.recon}, {"kl", terms.kl},
                                                          {"lpips", terms.lpips}, {"latentStd", terms.latent_std}};
@@ -246,13 +255,14 @@ Napi::Value TrainerUnetStep(const Napi::CallbackInfo& info) {
           auto unet = ModelHandle::Typed<models::UNet2DConditionModelImpl>(t->model);
           auto v = ModelHandle::Typed<models::AutoencoderKLImpl>(vae);
           auto locks = lock_models({&t->model, &vae, &glyph, &t->projection});
+          train::Trainer& trainer = live_trainer(t);
           auto* g = glyph ? ModelHandle::Typed<models::GlyphEncoder>(glyph).get() : nullptr;
           auto* proj = t->projection ? ModelHandle::Typed<models::GlyphProjection>(t->projection).get() : nullptr;
           unet->set_gradient_checkpointing(checkpointing);
-          return t->trainer->step(
+          return trainer.step(
               static_cast<int64_t>(micro.size()),
               [&](int64_t i) {
-                auto terms = train::unet_loss(*unet, *v, g, proj, *scheduler, micro[i], lo, t->trainer->generator());
+                auto terms = train::unet_loss(*unet, *v, g, proj, *scheduler, micro[i], lo, trainer.generator());
                 return std::map<std::string, at::Tensor>{{"loss", terms.loss}, {"mse", terms.loss}};
               },
               so);
@@ -274,6 +284,7 @@ Napi::Value trainer_path_call(const Napi::CallbackInfo& info, const char* what,
         env,
         [t, path, body]() {
           std::lock_guard<std::mutex> lock(t->model->mutex);
+          live_trainer(t);
           body(t, path);
           return true;
         },
@@ -324,7 +335,7 @@ Napi::Value TrainerGeneratorState(const Napi::CallbackInfo& info) {
         env,
         [t]() {
           std::lock_guard<std::mutex> lock(t->model->mutex);
-          return t->trainer->generator_state();
+          return live_trainer(t).generator_state();
         },
         [](Napi::Env e, at::Tensor& r) -> Napi::Value { return TensorHandle::Wrap(e, r); });
   });
@@ -339,7 +350,7 @@ Napi::Value TrainerSetGeneratorState(const Napi::CallbackInfo& info) {
         env,
         [t, state]() {
           std::lock_guard<std::mutex> lock(t->model->mutex);
-          t->trainer->set_generator_state(state);
+          live_trainer(t).set_generator_state(state);
           return true;
         },
         [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
@@ -369,11 +380,21 @@ Napi::Value DisposeTrainer(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     if (!info[0].IsExternal() || !info[0].As<Napi::Object>().CheckTypeTag(&kTrainerTag)) fail(code::kArgument, "trainer must be a trainer handle");
     TrainerPtr t = *info[0].As<Napi::External<TrainerPtr>>().Data();
-    // Wait for a running step on this model, then drop the optimizer state.
-    std::lock_guard<std::mutex> lock(t->model->mutex);
-    t->disposed = true;
-    t->trainer.reset();
-    return env.Undefined();
+    // Calls already queued fail with ERR_DISPOSED (live_trainer); the optimizer state is freed on
+    // the compute thread after a running step, so the JS thread never waits for one.
+    if (t->disposed.exchange(true)) {
+      auto done = Napi::Promise::Deferred::New(env);
+      done.Resolve(env.Undefined());
+      return done.Promise();
+    }
+    return run_async<bool>(
+        env,
+        [t]() {
+          std::lock_guard<std::mutex> lock(t->model->mutex);
+          t->trainer.reset();
+          return true;
+        },
+        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
   });
 }
 
