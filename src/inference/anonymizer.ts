@@ -138,6 +138,8 @@ export class Anonymizer {
   private engine: Engine | undefined;
   private readonly owned: Array<{ dispose(): void }> = [];
   private ocrEngine: OcrEngine | undefined;
+  /** The built-in OCR engine's close(), once begun (close() waits for it). */
+  private ocrClosing: Promise<void> | undefined;
   private readonly ownsOcr: boolean;
 
   private constructor(
@@ -303,15 +305,16 @@ export class Anonymizer {
     for (const m of this.owned.splice(0)) m.dispose();
     const ocr = this.ocrEngine;
     this.ocrEngine = undefined;
-    if (ocr && this.ownsOcr) void ocr.close().catch(() => undefined);
+    if (ocr && this.ownsOcr) this.ocrClosing = ocr.close().catch(() => undefined);
   }
 
-  /** Frees the models and waits for the built-in OCR workers to stop. Idempotent. */
+  /**
+   * Frees the models and waits for the built-in OCR workers to stop. Idempotent, and after
+   * `dispose()` it still waits for the workers that call began terminating.
+   */
   async close(): Promise<void> {
-    const ocr = this.ownsOcr ? this.ocrEngine : undefined;
-    this.ocrEngine = undefined;
     this.dispose();
-    await ocr?.close();
+    await this.ocrClosing;
   }
 
   [Symbol.dispose](): void {

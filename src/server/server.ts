@@ -63,6 +63,7 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
   const check = o.token ? bearerChecker(o.token) : undefined;
   const authorize = (header: string | undefined): void => check?.(header);
 
+  let closing: Promise<void> | undefined;
   const app: FastifyInstance = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     // One log line per request, written by the onResponse hook below (fastify's own lines would
@@ -92,6 +93,8 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     void reply.status(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   app.addHook('onResponse', async (req, reply) => {
+    // A connection whose response went out just as close() began is idle now: let it go.
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
@@ -112,11 +115,16 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     );
   });
 
+  // While closing, every response ends its connection: keep-alive clients would otherwise hold
+  // close() open for fastify's keep-alive timeout (72 s) after their last response.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   healthRoute(app, { queue, engine: anonymizer.engineName });
   metricsRoute(app, { metrics, authorize });
   anonymizeRoute(app, { anonymizer, queue, metrics, limits, authorize });
 
-  let closed = false;
   return {
     app,
     anonymizer,
@@ -124,11 +132,19 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     async listen() {
       return app.listen({ host: o.host, port: o.port });
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      if (!runtime.anonymizer) await anonymizer.close();
+    close() {
+      closing ??= (async () => {
+        // Requests in flight finish (each bounded by limits.timeoutMs); past that, and past a
+        // slow upload's requestTimeout, the remaining connections are cut.
+        const cut = setTimeout(() => app.server.closeAllConnections(), limits.timeoutMs + 5_000);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(cut);
+        }
+        if (!runtime.anonymizer) await anonymizer.close();
+      })();
+      return closing;
     },
   };
 }

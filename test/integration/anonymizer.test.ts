@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { Anonymizer, decodeImage, generateDocument } from '../../src';
 import type { AnonymizeResult } from '../../src';
+import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { fixture } from '../helpers/fixtures';
 
 const models = { unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') };
@@ -175,4 +176,26 @@ describe('Anonymizer options and the classic engine', () => {
     a.dispose();
     await expect(a.anonymize(png, { regions })).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
   });
+
+  it('close() after dispose() still waits for the OCR workers dispose() began stopping', async () => {
+    const doc = await generateDocument({ seed: 5, kind: 'form', width: 400, height: 300 });
+    const a = await Anonymizer.create({ engine: 'classic' });
+    await a.anonymize(doc.png); // automatic detection starts the built-in OCR workers
+    const stopped: string[] = [];
+    const realClose = TesseractOcr.prototype.close;
+    const spy = jest.spyOn(TesseractOcr.prototype, 'close').mockImplementation(async function (this: TesseractOcr) {
+      await realClose.call(this);
+      stopped.push('workers stopped');
+    });
+    try {
+      a.dispose();
+      await a.close();
+      stopped.push('close() resolved');
+      expect(stopped).toEqual(['workers stopped', 'close() resolved']);
+      await a.close(); // idempotent
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
+

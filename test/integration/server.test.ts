@@ -290,4 +290,40 @@ describe('HTTP API: OCR that outlives its request', () => {
       anonymizer.dispose();
     }
   });
+
+  it('close() finishes requests in flight, then ends keep-alive connections at once; a second close() waits for the first', async () => {
+    const ocr = new GatedOcr();
+    const anonymizer = await Anonymizer.create({}, { ocr });
+    const s = await createServer({ port: 0, limits: { concurrency: 2, timeoutMs: 60_000 } }, { anonymizer, logger: silent });
+    const url = await s.listen();
+    const page = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    try {
+      // fetch keeps its connections alive: before, close() then waited for the 72 s keep-alive timeout.
+      const warm = await fetch(`${url}/healthz`);
+      expect(warm.headers.get('connection')).toBe('keep-alive');
+      await warm.arrayBuffer();
+      const inFlight = fetch(`${url}/v1/anonymize`, { method: 'POST', body: page, headers: { 'content-type': 'image/png' } });
+      while (ocr.reads < 1) await new Promise((r) => setTimeout(r, 10));
+      let closedAt = 0;
+      const first = s.close().then(() => (closedAt = Date.now()));
+      const second = s.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closedAt).toBe(0); // the request is still running
+      const released = Date.now();
+      ocr.finishAll();
+      const r = await inFlight;
+      expect(r.status).toBe(200);
+      expect(r.headers.get('connection')).toBe('close');
+      await r.arrayBuffer();
+      await second;
+      expect(closedAt).toBeGreaterThan(0); // the second close() resolved only after the first
+      await first;
+      expect(closedAt - released).toBeLessThan(5_000);
+    } finally {
+      ocr.finishAll();
+      await s.close();
+      anonymizer.dispose();
+    }
+  });
 });
+
