@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../core/atomic-file';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
@@ -108,24 +109,6 @@ function readRegions(file: string): Region[] {
  * Writes via a temp file, flushed to disk, then renamed: a crash never leaves a half-written
  * output, and a failed write leaves neither the temp file nor a changed output behind.
  */
-function writeAtomic(file: string, data: Buffer | string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new DocAnonError(ErrorCode.IO, `cannot write ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 export const anonymizeCommand: Command = {
   summary: 'detect and replace sensitive text in a document image or PDF (or every file in a folder)',
   async run(args) {
@@ -227,8 +210,8 @@ export const anonymizeCommand: Command = {
       const t0 = performance.now();
       const { data, report } = await anonymizeFile(anonymizer, input, values.regions ? readRegions(values.regions) : undefined, settings);
       // The report first: an output file never exists without the record of what was done to it.
-      if (values.report) writeAtomic(values.report, JSON.stringify({ input, output: values.out, engine, ...report }, null, 2));
-      writeAtomic(values.out, data);
+      if (values.report) writeFileAtomic(values.report, JSON.stringify({ input, output: values.out, engine, ...report }, null, 2), { mkdir: true });
+      writeFileAtomic(values.out, data, { mkdir: true });
       const n = report.pages.reduce((a, p) => a + p.regions.length, 0);
       const verified = report.pages.every((p) => p.verified) ? ', verified by OCR' : '';
       process.stderr.write(`anonymized ${n} region(s) on ${report.pages.length} page(s)${verified} in ${Math.round(performance.now() - t0)} ms -> ${values.out}\n`);
@@ -270,7 +253,7 @@ async function runFolder(
       try {
         // No regions file: detection.
         const r = await anonymizeFile(anonymizer, path.join(dir, f), regionsFile ? readRegions(regionsFile) : undefined, settings);
-        writeAtomic(path.join(outDir, f), r.data);
+        writeFileAtomic(path.join(outDir, f), r.data, { mkdir: true });
         results.push({ file: f, ok: true, regions: r.report.pages.reduce((a, p) => a + p.regions.length, 0), pages: r.report.pages });
       } catch (e) {
         const err = e as DocAnonError;
@@ -280,7 +263,7 @@ async function runFolder(
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
-  if (report) writeAtomic(report, JSON.stringify({ input: dir, output: outDir, files: results }, null, 2));
+  if (report) writeFileAtomic(report, JSON.stringify({ input: dir, output: outDir, files: results }, null, 2), { mkdir: true });
   const failed = results.filter((r) => !r.ok);
   for (const f of failed) process.stderr.write(`  ${f.file}: ${f.code}: ${f.error}\n`);
   process.stderr.write(`${results.length - failed.length} of ${results.length} file(s) anonymized\n`);

@@ -157,5 +157,12 @@ describe('doc-anon CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ERR_ARGUMENT/);
     expect(fs.existsSync(out)).toBe(false);
+    // An output folder that cannot be made (a file is in the way): ERR_IO, not an internal error.
+    fs.writeFileSync(path.join(dir, 'a-file'), 'x');
+    fs.writeFileSync(path.join(dir, 'io-regions.json'), JSON.stringify([{ box: [5, 5, 60, 30], replacement: 'Io' }]));
+    r = await run(['anonymize', path.join(dir, 'page.png'), '--out', path.join(dir, 'a-file', 'out.png'), '--regions', path.join(dir, 'io-regions.json'), '--no-verify']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ERR_IO/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { z } from 'zod';
 import { formatIssues } from '../../../core/config';
+import { copyFileAtomic, writeFileAtomic } from '../../../core/atomic-file';
 import { DocAnonError, ErrorCode } from '../../../core/errors';
 import { quadFromRect, type DocumentAnnotationInput, type OcrLine, type OcrWord } from '../../dataset-format';
 
@@ -170,36 +171,6 @@ export function safeStem(name: string): string {
   const s = name.normalize('NFC').replace(/[^\p{L}\p{N}._-]/gu, '_').replace(/^\.+/, '_');
   // At most 80 code points: 240 bytes of UTF-8 for CJK, under the usual 255-byte name limit with the extension.
   return s === '' ? '_' : Array.from(s).slice(0, 80).join('');
-}
-
-function tempName(file: string): string {
-  // Dot-prefixed and not ending in .json: the dataset reader never lists a half-written file.
-  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-}
-
-/** Writes via a temp file in the same folder + rename, so a crash never leaves a half-written file. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const tmp = tempName(file);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new DocAnonError(ErrorCode.IO, `cannot write ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Copies via a temp file in the destination folder + rename. */
-export function copyFileAtomic(src: string, dest: string): void {
-  if (path.resolve(src) === path.resolve(dest)) return;
-  const tmp = tempName(dest);
-  try {
-    fs.copyFileSync(src, tmp);
-    fs.renameSync(tmp, dest);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new DocAnonError(ErrorCode.IO, `cannot copy ${src} to ${dest}: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 /**
