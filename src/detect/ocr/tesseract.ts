@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { createScheduler, createWorker, type Scheduler, type Worker } from 'tesseract.js';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { unpackedPath } from '../../core/package-paths';
@@ -60,6 +62,39 @@ export function tesseractWorkerPath(): string | undefined {
   const script = path.join(path.dirname(require.resolve('tesseract.js')), 'worker-script', 'node', 'index.js');
   const unpacked = unpackedPath(script);
   return unpacked === script ? undefined : unpacked;
+}
+
+const gunzip = promisify(zlib.gunzip);
+
+/** tessdatamanager.h: the LSTM model's entry, which OEM LSTM_ONLY needs. */
+const TESSDATA_LSTM = 17;
+
+/**
+ * Checks a gzipped traineddata file: it decompresses, and its table of contents (an int32 entry
+ * count, then one int64 offset per entry, -1 for absent) is consistent and holds an LSTM model.
+ * ERR_OCR naming the file otherwise.
+ */
+export async function checkTraineddata(file: string): Promise<void> {
+  const bad = (why: string, cause?: unknown): DocAnonError =>
+    new DocAnonError(ErrorCode.OCR, `${file} is not usable tesseract language data (${why}); reinstall @tesseract.js-data/eng or fix langPath`, { cause });
+  let data: Buffer;
+  try {
+    data = await gunzip(await fs.promises.readFile(file));
+  } catch (e) {
+    throw bad(`cannot read or decompress it: ${(e as Error).message}`, e);
+  }
+  if (data.length < 4) throw bad('too short');
+  const entries = data.readInt32LE(0);
+  const header = 4 + 8 * entries;
+  if (entries < TESSDATA_LSTM + 1 || entries > 64 || header > data.length) throw bad(`bad entry count ${entries}`);
+  let last = header - 1;
+  for (let i = 0; i < entries; i++) {
+    const offset = Number(data.readBigInt64LE(4 + 8 * i));
+    if (offset === -1) continue;
+    if (offset <= last || offset >= data.length) throw bad(`entry ${i} points outside the file`);
+    last = offset;
+  }
+  if (Number(data.readBigInt64LE(4 + 8 * TESSDATA_LSTM)) === -1) throw bad('it has no LSTM model');
 }
 
 interface TessBbox {
@@ -132,6 +167,8 @@ export class TesseractOcr implements OcrEngine {
    */
   private poolEnded: { promise: Promise<never>; end: () => void } | undefined;
   private closed = false;
+  /** The language data check, run once before the first workers start. */
+  private langChecked: Promise<void> | undefined;
 
   constructor(options: TesseractOcrOptions = {}) {
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -174,7 +211,11 @@ export class TesseractOcr implements OcrEngine {
       const workers: Worker[] = [];
       const workerPath = tesseractWorkerPath();
       try {
-        const made = await Promise.all(
+        // Bad language data makes tesseract.js throw inside its worker's message handler, where no
+        // caller can catch it (the process dies): check it first.
+        this.langChecked ??= checkTraineddata(path.join(this.options.langPath, 'eng.traineddata.gz'));
+        await this.langChecked;
+        const settled = await Promise.allSettled(
           Array.from({ length: this.options.workers }, () =>
             createWorker('eng', 1 /* OEM.LSTM_ONLY */, {
               langPath: this.options.langPath,
@@ -188,6 +229,13 @@ export class TesseractOcr implements OcrEngine {
             }),
           ),
         );
+        const made = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) {
+          // The workers that did start would keep the process alive: stop them.
+          workers.push(...made);
+          throw failed.reason;
+        }
         for (const w of made) {
           workers.push(w);
           if (this.options.dpi) await w.setParameters({ user_defined_dpi: String(this.options.dpi) });
@@ -196,6 +244,7 @@ export class TesseractOcr implements OcrEngine {
         return { scheduler, workers, retired };
       } catch (e) {
         await Promise.allSettled(workers.map((w) => w.terminate()));
+        if (e instanceof DocAnonError) throw e;
         throw new DocAnonError(ErrorCode.OCR, `cannot start the OCR workers: ${String((e as Error)?.message ?? e)}`, { cause: e });
       }
     })();
