@@ -91,16 +91,28 @@ export class GlyphEncoder extends NativeModel {
     if (texts.length === 0) throw new DocAnonError(ErrorCode.ARGUMENT, 'encodeTexts needs at least one text');
     // Glyph widths differ with text length: resize each to S x S first (ignoring aspect ratio, as
     // DiffUTE does), then batch.
-    const resizedBatch: Tensor[] = [];
-    for (const t of texts) {
-      const g = renderGlyph(t, glyph);
-      resizedBatch.push((await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], this.config.image_size)).pixelValues);
-    }
     const s = this.config.image_size;
     const all = new Float32Array(texts.length * 3 * s * s);
-    for (let i = 0; i < resizedBatch.length; i++) all.set(resizedBatch[i].dataSync<'float32'>(), i * 3 * s * s);
-    const out = await this.encode(Tensor.from(all, [texts.length, 3, s, s]));
-    return out.lastHiddenState;
+    for (let i = 0; i < texts.length; i++) {
+      const g = renderGlyph(texts[i], glyph);
+      const pre = await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], s);
+      try {
+        all.set(pre.pixelValues.dataSync<'float32'>(), i * 3 * s * s);
+      } finally {
+        pre.pixelValues.dispose();
+        pre.resized.dispose();
+      }
+    }
+    // Native memory is freed as soon as it is used, not left to finalizers (a server encodes per request).
+    const batch = Tensor.from(all, [texts.length, 3, s, s]);
+    try {
+      const out = await this.encode(batch);
+      out.embeddings?.dispose();
+      for (const t of out.layerOutputs) t.dispose();
+      return out.lastHiddenState;
+    } finally {
+      batch.dispose();
+    }
   }
 }
 
@@ -114,6 +126,11 @@ export async function preprocessTrocr(images: RgbPixels[], size: number): Promis
   }
   const buf = new Uint8Array(images.length * width * height * 3);
   images.forEach((im, i) => buf.set(im.data, i * width * height * 3));
-  const r = await native().preprocessTrocr(Tensor.from(buf, [images.length, height, width, 3], 'uint8').handle, size);
-  return { pixelValues: new Tensor(r.pixelValues), resized: new Tensor(r.resized) };
+  const input = Tensor.from(buf, [images.length, height, width, 3], 'uint8');
+  try {
+    const r = await native().preprocessTrocr(input.handle, size);
+    return { pixelValues: new Tensor(r.pixelValues), resized: new Tensor(r.resized) };
+  } finally {
+    input.dispose();
+  }
 }

@@ -4,7 +4,7 @@
  * and the classic engine through the same facade.
  */
 import sharp from 'sharp';
-import { Anonymizer, decodeImage, generateDocument } from '../../src';
+import { Anonymizer, decodeImage, generateDocument, Tensor } from '../../src';
 import type { AnonymizeResult } from '../../src';
 import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { fixture } from '../helpers/fixtures';
@@ -96,8 +96,23 @@ describe('Anonymizer with the diffute engine (fixture models)', () => {
   it('honours an AbortSignal and reports nothing', async () => {
     const { png, regions } = await page();
     const ac = new AbortController();
-    const p = anonymizer.anonymize(png, { regions, signal: ac.signal, onProgress: (s) => s.stage.startsWith('sampling') && ac.abort() });
-    await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    // The batch's native tensors are freed on the way out, not left to finalizers.
+    const made: Tensor[] = [];
+    const realFrom = Tensor.from;
+    const fromSpy = jest.spyOn(Tensor, 'from').mockImplementation((...args: Parameters<typeof Tensor.from>) => {
+      const t = realFrom.apply(Tensor, args);
+      made.push(t);
+      return t;
+    });
+    try {
+      const p = anonymizer.anonymize(png, { regions, signal: ac.signal, onProgress: (s) => s.stage.startsWith('sampling') && ac.abort() });
+      await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    } finally {
+      fromSpy.mockRestore();
+    }
+    // The page pixels and the mask of the aborted batch.
+    expect(made.length).toBeGreaterThanOrEqual(2);
+    expect(made.filter((t) => !t.disposed).map((t) => t.shape)).toEqual([]);
   });
 
   it('keeps the input format (JPEG in, JPEG out)', async () => {

@@ -217,32 +217,38 @@ export class DiffuteEngine implements Engine {
         const my1 = Math.ceil(((mask.y1 - crop.y0) * R) / ch);
         for (let y = Math.max(0, my0); y < Math.min(R, my1); y++) masks.fill(1, b * R * R + y * R + Math.max(0, mx0), b * R * R + y * R + Math.min(R, mx1));
       }
-      const imageT = new Tensor(await native().imageToTensor(Tensor.from(pixels, [B, R, R, 3], 'uint8').handle));
-      const maskT = Tensor.from(masks, [B, 1, R, R]);
-      const context = await this.glyphContext(batch.map((j) => j.region.replacement));
-      // One loop per batch; per-region seeds make a region's result independent of its batch mates
-      // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
-      const result = await inpaintLoop({
-        unet: this.models.unet,
-        vae: this.models.vae,
-        schedulerConfig,
-        sampler: o.sampler,
-        image: imageT,
-        mask: maskT,
-        encoderHiddenStates: context,
-        // The unconditional input is what conditioning dropout trains on: an all-zero context.
-        negativeEncoderHiddenStates: o.guidanceScale > 1 ? Tensor.zeros(context.shape) : undefined,
-        steps: o.steps,
-        guidanceScale: o.guidanceScale,
-        maskedFill: o.maskedFill,
-        seed: batch[0].seed,
-        signal: options.signal,
-        onProgress: (step, total) => options.onProgress?.({ done, total: regions.length, stage: `sampling ${step}/${total}` }),
-      });
-      const u8 = new Tensor(await native().tensorToImage(result.image.handle)).dataSync<'uint8'>();
-      imageT.dispose();
-      maskT.dispose();
-      context.dispose();
+      // Native memory is freed here, on success and on abort or error alike, not left to finalizers.
+      const temps: Tensor[] = [];
+      const keep = <T extends Tensor>(t: T): T => (temps.push(t), t);
+      let u8: Uint8Array;
+      try {
+        const imageT = keep(new Tensor(await native().imageToTensor(keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).handle)));
+        const maskT = keep(Tensor.from(masks, [B, 1, R, R]));
+        const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement)));
+        // One loop per batch; per-region seeds make a region's result independent of its batch mates
+        // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
+        const result = await inpaintLoop({
+          unet: this.models.unet,
+          vae: this.models.vae,
+          schedulerConfig,
+          sampler: o.sampler,
+          image: imageT,
+          mask: maskT,
+          encoderHiddenStates: context,
+          // The unconditional input is what conditioning dropout trains on: an all-zero context.
+          negativeEncoderHiddenStates: o.guidanceScale > 1 ? keep(Tensor.zeros(context.shape)) : undefined,
+          steps: o.steps,
+          guidanceScale: o.guidanceScale,
+          maskedFill: o.maskedFill,
+          seed: batch[0].seed,
+          signal: options.signal,
+          onProgress: (step, total) => options.onProgress?.({ done, total: regions.length, stage: `sampling ${step}/${total}` }),
+        });
+        temps.push(result.finalLatents, result.imageDecoded, result.image);
+        u8 = keep(new Tensor(await native().tensorToImage(result.image.handle))).dataSync<'uint8'>();
+      } finally {
+        for (const t of temps) t.dispose();
+      }
       for (let b = 0; b < B; b++) {
         const j = batch[b];
         const cw = j.crop.x1 - j.crop.x0;
