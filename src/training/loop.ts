@@ -78,16 +78,25 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   if (writer) fs.mkdirSync(o.outDir, { recursive: true });
   const metricsPath = path.resolve(o.outDir, cfg.log.metrics_file);
   let stopSignal: string | null = null;
-  const onSignal = (sig: string): void => {
-    stopSignal = sig;
-    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting');
+  const signalsSeen = new Set<string>();
+  let lastCheckpoint: string | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    // The same signal twice (Ctrl-C again) stops at once. Checkpoints are written atomically, so
+    // nothing is left half-written; a different one (a launcher forwarding SIGTERM after the
+    // terminal's SIGINT) is not a second request.
+    if (signalsSeen.has(sig)) {
+      o.logger?.error({ signal: sig, lastCheckpoint }, 'signal received twice: exiting now, without a final checkpoint or pending uploads');
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    signalsSeen.add(sig);
+    stopSignal ??= sig;
+    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting (send it again to exit at once)');
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   if (o.handleSignals ?? true) {
     process.on('SIGINT', handlers.SIGINT);
     process.on('SIGTERM', handlers.SIGTERM);
   }
-  let lastCheckpoint: string | undefined;
   // A trainer past step 0 was restored from a checkpoint of its current step: writing (and
   // pushing) that step again would only duplicate it (and conflict with its published version).
   let lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
@@ -173,6 +182,8 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       if (r.step % cfg.checkpoint.every === 0) await checkpoint();
     }
     await checkpoint();
+    // The last uploads, with the signal handlers still installed (a first signal must not kill them).
+    if (o.store) await o.store.flushBackground();
   } catch (e) {
     // Checkpoints written before the failure still go up before it is reported.
     if (o.store) await o.store.flushBackground().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'storage: an upload failed too'));
@@ -183,7 +194,6 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       process.off('SIGTERM', handlers.SIGTERM);
     }
   }
-  if (o.store) await o.store.flushBackground();
   return {
     steps: trainer.step,
     stoppedBy,

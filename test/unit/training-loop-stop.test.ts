@@ -17,6 +17,8 @@ interface Script {
   signalDuringVote?: number;
   /** Step (1-based) during which this process receives SIGTERM. */
   signalDuringStep?: number;
+  /** The signals it receives then (default: SIGTERM). */
+  signals?: Array<'SIGINT' | 'SIGTERM'>;
 }
 
 function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: string[] } {
@@ -43,7 +45,7 @@ function fakeTrainer(script: Script): { trainer: BaseTrainer<unknown>; calls: st
     trainStep: async () => {
       step += 1;
       calls.push(`step${step}`);
-      if (step === script.signalDuringStep) process.emit('SIGTERM');
+      if (step === script.signalDuringStep) for (const sig of script.signals ?? ['SIGTERM']) process.emit(sig);
       return { step, lr: 1e-4, gradNorm: 1, skipped: false, examples: 2, stepMs: 1, dataWaitMs: 0, terms: {} };
     },
     gatherGenerators: async () => {
@@ -75,6 +77,39 @@ describe('training loop: stopping on a signal', () => {
     const r = await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false });
     expect(calls).toEqual(['step1', 'step2', 'gather']);
     expect(r).toMatchObject({ steps: 2, stoppedBy: 'signal' });
+  });
+
+  it('the same signal twice exits at once (130 for SIGINT); a different second one does not', async () => {
+    const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
+      throw new Error(`exit ${code}`);
+    }) as never);
+    try {
+      const twice = fakeTrainer({ signalDuringStep: 2, signals: ['SIGINT', 'SIGINT'] });
+      await expect(runTraining(twice.trainer, { outDir: '/nonexistent-not-written', writer: false })).rejects.toThrow('exit 130');
+      expect(exit).toHaveBeenCalledWith(130);
+      exit.mockClear();
+      // A launcher forwards SIGTERM to ranks that got the terminal's SIGINT too: still one request.
+      const forwarded = fakeTrainer({ signalDuringStep: 2, signals: ['SIGINT', 'SIGTERM'] });
+      await expect(runTraining(forwarded.trainer, { outDir: '/nonexistent-not-written', writer: false })).resolves.toMatchObject({ steps: 2, stoppedBy: 'signal' });
+      expect(exit).not.toHaveBeenCalled();
+    } finally {
+      exit.mockRestore();
+    }
+  });
+
+  it('keeps its signal handlers while the last uploads finish', async () => {
+    const before = process.listenerCount('SIGTERM');
+    let during = -1;
+    const store = {
+      flushBackground: async () => {
+        during = process.listenerCount('SIGTERM');
+        return [];
+      },
+    };
+    const { trainer } = fakeTrainer({ signalDuringStep: 1 });
+    await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false, store: store as never });
+    expect(during).toBe(before + 1);
+    expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 
   it('removes its signal handlers when it returns', async () => {
