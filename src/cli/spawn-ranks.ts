@@ -114,8 +114,8 @@ export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
   }
   // The launcher waits for its ranks instead of dying at once: a signal to it alone (kill, a job
   // scheduler) is passed on, so no rank is orphaned and the launcher's exit means they are done.
-  // Ctrl-C in a terminal also reaches the ranks directly (one process group); a second signal to a
-  // rank changes nothing.
+  // Ctrl-C in a terminal also reaches the ranks directly (one process group); the SIGTERM forwarded
+  // on top changes nothing, and a second Ctrl-C makes each rank exit at once.
   const forward = (): void => {
     if (!forwarded) o.logger?.warn('signal received: each rank finishes its step and writes a checkpoint');
     forwarded = true;

@@ -14,7 +14,7 @@
  *                   dataset and LPIPS source exists (r2:// ones are published; nothing is
  *                   downloaded), R2 access, where the run would start, and the device (reported)
  * Progress line on a TTY, JSON log lines otherwise; metrics appended to <out>/metrics.jsonl;
- * SIGINT/SIGTERM write a checkpoint and exit; any failure exits non-zero with the reason.
+ * SIGINT/SIGTERM write a checkpoint and exit (a second SIGINT exits at once); any failure exits non-zero with the reason.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -78,19 +78,19 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   if (writer) fs.mkdirSync(o.outDir, { recursive: true });
   const metricsPath = path.resolve(o.outDir, cfg.log.metrics_file);
   let stopSignal: string | null = null;
-  const signalsSeen = new Set<string>();
+  let interrupted = false;
   let lastCheckpoint: string | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
-    // The same signal twice (Ctrl-C again) stops at once. Checkpoints are written atomically, so
-    // nothing is left half-written; a different one (a launcher forwarding SIGTERM after the
-    // terminal's SIGINT) is not a second request.
-    if (signalsSeen.has(sig)) {
-      o.logger?.error({ signal: sig, lastCheckpoint }, 'signal received twice: exiting now, without a final checkpoint or pending uploads');
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+    // Ctrl-C twice stops at once (checkpoints are written atomically: nothing is left
+    // half-written). Only SIGINT counts: a rank can get SIGTERM twice from one request (a
+    // scheduler signalling the whole job, and the --nproc launcher forwarding it).
+    if (sig === 'SIGINT' && interrupted) {
+      o.logger?.error({ signal: sig, lastCheckpoint }, 'interrupted twice: exiting now, without a final checkpoint or pending uploads');
+      process.exit(130);
     }
-    signalsSeen.add(sig);
+    if (sig === 'SIGINT') interrupted = true;
     stopSignal ??= sig;
-    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting (send it again to exit at once)');
+    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting (Ctrl-C again exits at once)');
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
   if (o.handleSignals ?? true) {

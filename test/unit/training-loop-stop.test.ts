@@ -79,7 +79,7 @@ describe('training loop: stopping on a signal', () => {
     expect(r).toMatchObject({ steps: 2, stoppedBy: 'signal' });
   });
 
-  it('the same signal twice exits at once (130 for SIGINT); a different second one does not', async () => {
+  it('SIGINT twice (Ctrl-C again) exits at once with 130; SIGTERM twice or a forwarded SIGTERM does not', async () => {
     const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
       throw new Error(`exit ${code}`);
     }) as never);
@@ -91,6 +91,10 @@ describe('training loop: stopping on a signal', () => {
       // A launcher forwards SIGTERM to ranks that got the terminal's SIGINT too: still one request.
       const forwarded = fakeTrainer({ signalDuringStep: 2, signals: ['SIGINT', 'SIGTERM'] });
       await expect(runTraining(forwarded.trainer, { outDir: '/nonexistent-not-written', writer: false })).resolves.toMatchObject({ steps: 2, stoppedBy: 'signal' });
+      expect(exit).not.toHaveBeenCalled();
+      // A scheduler signalling the whole job, and the launcher forwarding it: one request.
+      const scheduler = fakeTrainer({ signalDuringStep: 2, signals: ['SIGTERM', 'SIGTERM'] });
+      await expect(runTraining(scheduler.trainer, { outDir: '/nonexistent-not-written', writer: false })).resolves.toMatchObject({ steps: 2, stoppedBy: 'signal' });
       expect(exit).not.toHaveBeenCalled();
     } finally {
       exit.mockRestore();
