@@ -23,8 +23,11 @@ CapturedError capture_current_exception() {
   } catch (const c10::ValueError& e) {
     return {code::kArgument, e.what_without_backtrace()};
   } catch (const c10::Error& e) {
+    // libtorch's CPU allocator reports a failed allocation as a plain c10::Error.
+    const std::string msg = e.what_without_backtrace();
+    if (msg.find("can't allocate memory") != std::string::npos) return {code::kOom, "out of memory: " + msg};
     // Other libtorch errors (mostly shape or device mismatches inside an op): keep torch's message.
-    return {"ERR_TORCH", e.what_without_backtrace()};
+    return {"ERR_TORCH", msg};
   } catch (const std::bad_alloc&) {
     return {code::kOom, "out of memory: an allocation failed"};
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "bind/wrap_guard.h"
 #include "bind/addon_data.h"
 #include "bind/args.h"
 #include "bind/compute_thread.h"
@@ -23,6 +24,8 @@
 namespace da::bind {
 namespace {
 
+const napi_type_tag kAbortTokenTag = {0x2b4d6f8a1c3e5a7cULL, 0x9e1b3d5f7a9c1e3bULL};
+
 // A flag JS can raise (from an AbortSignal listener) and a worker thread can read.
 class AbortToken : public Napi::ObjectWrap<AbortToken> {
  public:
@@ -30,7 +33,10 @@ class AbortToken : public Napi::ObjectWrap<AbortToken> {
     return DefineClass(env, "AbortToken", {InstanceMethod("abort", &AbortToken::Abort),
                                            InstanceAccessor("aborted", &AbortToken::Aborted, nullptr)});
   }
-  explicit AbortToken(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AbortToken>(info), flag_(std::make_shared<std::atomic<bool>>(false)) {}
+  explicit AbortToken(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AbortToken>(info), flag_(std::make_shared<std::atomic<bool>>(false)) {
+    info.This().As<Napi::Object>().TypeTag(&kAbortTokenTag);
+  }
+  static bool IsToken(const Napi::Object& o) { return o.CheckTypeTag(&kAbortTokenTag); }
   std::shared_ptr<std::atomic<bool>> flag() const { return flag_; }
 
  private:
@@ -38,7 +44,10 @@ class AbortToken : public Napi::ObjectWrap<AbortToken> {
     flag_->store(true);
     return info.Env().Undefined();
   }
-  Napi::Value Aborted(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), flag_->load()); }
+  Napi::Value Aborted(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kAbortTokenTag, "AbortToken");
+    return Napi::Boolean::New(info.Env(), flag_->load());
+  }
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 
@@ -159,7 +168,7 @@ Napi::Value Inpaint(const Napi::CallbackInfo& info) {
     std::shared_ptr<std::atomic<bool>> flag;
     if (info.Length() > 6 && info[6].IsObject()) {
       Napi::Object tok = info[6].As<Napi::Object>();
-      if (!tok.InstanceOf(abort_ctor_ref(env).Value())) fail(code::kArgument, "abort token must come from createAbortToken()");
+      if (!AbortToken::IsToken(tok)) fail(code::kArgument, "abort token must come from createAbortToken()");
       flag = AbortToken::Unwrap(tok)->flag();
     }
     auto* w = new InpaintWorker(env, unet, vae, sched, r, cb, flag);

@@ -1,4 +1,5 @@
 #include "bind/model_handle.h"
+#include "bind/wrap_guard.h"
 
 #include <ATen/ATen.h>
 
@@ -13,6 +14,7 @@
 namespace da::bind {
 namespace {
 const napi_type_tag kModelTag = {0x2f7c1a9e5d3b4c60ULL, 0x91e8a7d6c5b4f302ULL};
+const napi_type_tag kModelFactoryTag = {0x5a7c9e1b3d5f7a90ULL, 0x2c4e6a8b0d2f4a61ULL};
 }  // namespace
 
 void ModelHandle::Init(Napi::Env env, Napi::Object exports) {
@@ -33,15 +35,13 @@ void ModelHandle::Init(Napi::Env env, Napi::Object exports) {
 }
 
 ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal())
-    throw make_error(info.Env(), code::kArgument, "models are created by their loaders, not constructed directly");
-  box_ = *info[0].As<Napi::External<std::shared_ptr<ModelBox>>>().Data();
+  box_ = *factory_data<std::shared_ptr<ModelBox>>(info, &kModelFactoryTag, "models are created by their loaders, not constructed directly");
   info.This().As<Napi::Object>().TypeTag(&kModelTag);
 }
 
 Napi::Object ModelHandle::Wrap(Napi::Env env, std::shared_ptr<ModelBox> box) {
   auto holder = std::move(box);
-  return addon_data(env).model_class.New({Napi::External<std::shared_ptr<ModelBox>>::New(env, &holder)});
+  return addon_data(env).model_class.New({tagged_external(env, &holder, &kModelFactoryTag)});
 }
 
 std::shared_ptr<ModelBox> ModelHandle::FromValue(const Napi::Value& v, const std::string& kind, const std::string& what) {
@@ -58,9 +58,13 @@ const std::shared_ptr<ModelBox>& ModelHandle::box() const {
 }
 
 Napi::Value ModelHandle::Kind(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kModelTag, "ModelHandle");
   return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), box()->kind); });
 }
-Napi::Value ModelHandle::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !box_); }
+Napi::Value ModelHandle::Disposed(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kModelTag, "ModelHandle");
+  return Napi::Boolean::New(info.Env(), !box_);
+}
 
 Napi::Value ModelHandle::Config(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

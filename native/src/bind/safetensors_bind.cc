@@ -1,6 +1,7 @@
 // openSafetensors(path) -> Promise<SafetensorsHandle>; writeSafetensors(path, names, tensors, metadata).
 #include <ATen/ATen.h>
 
+#include "bind/wrap_guard.h"
 #include "bind/addon_data.h"
 #include "bind/args.h"
 #include "bind/async.h"
@@ -12,6 +13,8 @@
 
 namespace da::bind {
 namespace {
+
+const napi_type_tag kSafetensorsFactoryTag = {0x19a3c5e7f9b1d3f5ULL, 0x7a9c1e3f5b7d9f1cULL};
 
 class SafetensorsHandle : public Napi::ObjectWrap<SafetensorsHandle> {
  public:
@@ -26,11 +29,10 @@ class SafetensorsHandle : public Napi::ObjectWrap<SafetensorsHandle> {
   }
   static Napi::Object New(Napi::Env env, std::shared_ptr<io::SafetensorsFile> f) {
     auto holder = std::move(f);
-    return addon_data(env).safetensors_class.New({Napi::External<std::shared_ptr<io::SafetensorsFile>>::New(env, &holder)});
+    return addon_data(env).safetensors_class.New({tagged_external(env, &holder, &kSafetensorsFactoryTag)});
   }
   explicit SafetensorsHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SafetensorsHandle>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) throw_arg(info.Env(), "use openSafetensors(path)");
-    file_ = *info[0].As<Napi::External<std::shared_ptr<io::SafetensorsFile>>>().Data();
+    file_ = *factory_data<std::shared_ptr<io::SafetensorsFile>>(info, &kSafetensorsFactoryTag, "use openSafetensors(path)");
   }
 
  private:

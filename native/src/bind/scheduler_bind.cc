@@ -9,12 +9,16 @@
 #include "bind/options.h"
 #include "bind/register.h"
 #include "bind/tensor_handle.h"
+#include "bind/wrap_guard.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "schedulers/scheduler.h"
 
 namespace da::bind {
 namespace {
+
+const napi_type_tag kSchedulerTag = {0x7e9a1c3e5a7c9e1bULL, 0x4d6f8a0c2e4a6c8dULL};
+const napi_type_tag kSchedulerFactoryTag = {0x0b2d4f6a8c0e2b4dULL, 0x6f8a0c2e4b6d8f1aULL};
 
 class SchedulerHandle : public Napi::ObjectWrap<SchedulerHandle> {
  public:
@@ -41,9 +45,8 @@ class SchedulerHandle : public Napi::ObjectWrap<SchedulerHandle> {
   }
 
   explicit SchedulerHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SchedulerHandle>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) throw_arg(info.Env(), "use createScheduler(config, className)");
-    auto* holder = info[0].As<Napi::External<std::shared_ptr<schedulers::Scheduler>>>().Data();
-    sched_ = *holder;
+    sched_ = *factory_data<std::shared_ptr<schedulers::Scheduler>>(info, &kSchedulerFactoryTag, "use createScheduler(config, className)");
+    info.This().As<Napi::Object>().TypeTag(&kSchedulerTag);
     gen_ = at::detail::createCPUGenerator(0);
   }
 
@@ -54,17 +57,28 @@ class SchedulerHandle : public Napi::ObjectWrap<SchedulerHandle> {
       std::string cfg = get_string(info[0], "config");
       std::string cls = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
       std::shared_ptr<schedulers::Scheduler> s = schedulers::make_scheduler(json::parse(cfg, code::kConfig), cls);
-      return addon_data(env).scheduler_class.New({Napi::External<std::shared_ptr<schedulers::Scheduler>>::New(env, &s)});
+      return addon_data(env).scheduler_class.New({tagged_external(env, &s, &kSchedulerFactoryTag)});
     });
   }
 
-  Napi::Value ClassName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), sched_->class_name()); }
+  Napi::Value ClassName(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kSchedulerTag, "SchedulerHandle");
+    return Napi::String::New(info.Env(), sched_->class_name());
+  }
   Napi::Value PredictionType(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kSchedulerTag, "SchedulerHandle");
     return Napi::String::New(info.Env(), schedulers::to_string(sched_->prediction_type()));
   }
-  Napi::Value InitNoiseSigma(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), sched_->init_noise_sigma()); }
-  Napi::Value Order(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(sched_->order())); }
+  Napi::Value InitNoiseSigma(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kSchedulerTag, "SchedulerHandle");
+    return Napi::Number::New(info.Env(), sched_->init_noise_sigma());
+  }
+  Napi::Value Order(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kSchedulerTag, "SchedulerHandle");
+    return Napi::Number::New(info.Env(), static_cast<double>(sched_->order()));
+  }
   Napi::Value NumTrainTimesteps(const Napi::CallbackInfo& info) {
+    check_receiver(info, &kSchedulerTag, "SchedulerHandle");
     return Napi::Number::New(info.Env(), static_cast<double>(sched_->num_train_timesteps()));
   }
 

@@ -1,4 +1,5 @@
 #include "bind/tensor_handle.h"
+#include "bind/wrap_guard.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -47,6 +48,7 @@ const char* array_name(napi_typedarray_type t) {
 
 // Unique tag so a plain object can't pass for a handle.
 const napi_type_tag kTensorTag = {0x6a1f3c2e9b7d4a51ULL, 0x8c0e2f4b17a9d3e6ULL};
+const napi_type_tag kTensorFactoryTag = {0x3d5e7f9102a4c6e8ULL, 0x1b3d5f7092a4c6e9ULL};
 
 }  // namespace
 
@@ -71,15 +73,13 @@ void TensorHandle::Init(Napi::Env env, Napi::Object exports) {
 
 TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
   // Only Wrap() (which passes an External) creates handles; JS must use the static factories.
-  if (info.Length() != 1 || !info[0].IsExternal())
-    throw make_error(info.Env(), code::kArgument, "TensorHandle cannot be constructed directly; use fromTypedArray()");
-  tensor_ = *info[0].As<Napi::External<at::Tensor>>().Data();
+  tensor_ = *factory_data<at::Tensor>(info, &kTensorFactoryTag, "TensorHandle cannot be constructed directly; use fromTypedArray()");
   info.This().As<Napi::Object>().TypeTag(&kTensorTag);
 }
 
 Napi::Object TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
   at::Tensor holder = std::move(t);
-  Napi::External<at::Tensor> ext = Napi::External<at::Tensor>::New(env, &holder);
+  Napi::External<at::Tensor> ext = tagged_external(env, &holder, &kTensorFactoryTag);
   return addon_data(env).tensor_class.New({ext});
 }
 
@@ -104,20 +104,26 @@ Napi::Value TensorHandle::FromTypedArray(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     if (info.Length() < 3) fail(code::kArgument, "fromTypedArray(data, shape, dtype) takes 3 arguments");
     if (!info[0].IsTypedArray()) fail(code::kArgument, "data must be a typed array");
-    Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+    // Shape and dtype first: reading them can run JS (getters) that detaches or shrinks the data's
+    // buffer, so the data's length and address are read after, with no JS in between.
     std::vector<int64_t> shape = get_shape(info[1], "shape");
     at::ScalarType dtype = parse_dtype(get_string(info[2], "dtype"));
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    // (napi_get_typedarray_info also reads SharedArrayBuffer-backed arrays; its `data` includes the offset.)
+    if (napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok)
+      fail(code::kArgument, "data must be a typed array");
     napi_typedarray_type want = array_type_for(dtype);
-    if (arr.TypedArrayType() != want)
-      fail(code::kDtype, std::string("dtype ") + dtype_name(dtype) + " needs a " + array_name(want) + ", got a " +
-                             array_name(arr.TypedArrayType()));
+    if (type != want)
+      fail(code::kDtype, std::string("dtype ") + dtype_name(dtype) + " needs a " + array_name(want) + ", got a " + array_name(type));
     int64_t numel = 1;
     for (auto d : shape) numel *= d;
-    if (static_cast<int64_t>(arr.ElementLength()) != numel)
-      fail(code::kShape, "data has " + std::to_string(arr.ElementLength()) + " elements but shape needs " + std::to_string(numel));
+    if (static_cast<int64_t>(length) != numel)
+      fail(code::kShape, "data has " + std::to_string(length) + " elements but shape needs " + std::to_string(numel));
+    if (numel && data == nullptr) fail(code::kArgument, "data's buffer was detached");
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
-    const uint8_t* src = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-    if (numel) std::memcpy(t.data_ptr(), src, static_cast<size_t>(numel) * t.element_size());
+    if (numel) std::memcpy(t.data_ptr(), data, static_cast<size_t>(numel) * t.element_size());
     if (dtype == at::kBool) t = t.ne(0);  // canonicalise non-0/1 bytes
     return Wrap(env, std::move(t));
   });
@@ -149,6 +155,7 @@ Napi::Value TensorHandle::Randn(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kTensorTag, "TensorHandle");
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     const at::Tensor& t = tensor(env);
@@ -159,21 +166,25 @@ Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::Dtype(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kTensorTag, "TensorHandle");
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, dtype_name(tensor(env).scalar_type())); });
 }
 
 Napi::Value TensorHandle::Device(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kTensorTag, "TensorHandle");
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, tensor(env).device().str()); });
 }
 
 Napi::Value TensorHandle::Numel(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kTensorTag, "TensorHandle");
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(tensor(env).numel())); });
 }
 
 Napi::Value TensorHandle::Disposed(const Napi::CallbackInfo& info) {
+  check_receiver(info, &kTensorTag, "TensorHandle");
   return Napi::Boolean::New(info.Env(), !tensor_.defined());
 }
 
@@ -181,6 +192,9 @@ Napi::Value tensor_to_typed_array(Napi::Env env, const at::Tensor& c) {
   napi_typedarray_type type = array_type_for(c.scalar_type());
   size_t n = static_cast<size_t>(c.numel());
   size_t bytes = n * c.element_size();
+  // V8 aborts the process above its typed-array length limit (2^32 - 1 elements here).
+  if (n > 0xFFFFFFFFull)
+    fail(code::kArgument, "the tensor has " + std::to_string(n) + " elements, more than one JavaScript typed array can hold; read it in parts");
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, bytes);  // JS-owned memory
   if (bytes) std::memcpy(buf.Data(), c.data_ptr(), bytes);
   napi_value out;

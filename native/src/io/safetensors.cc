@@ -71,7 +71,9 @@ size_t dtype_size(at::ScalarType t) { return c10::elementSize(t); }
 std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
   f->path_ = path;
-  f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise block here (and hold the compute thread) before
+  // the regular-file check below; it changes nothing for a regular file.
+  f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (f->fd_ < 0) fail(code::kIo, "cannot open '" + path + "': " + std::strerror(errno));
   struct stat st {};
   if (fstat(f->fd_, &st) != 0) fail(code::kIo, "cannot stat '" + path + "': " + std::strerror(errno));
@@ -180,7 +182,17 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
   const TensorEntry& e = entry(name);
   at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.dtype));
   const size_t bytes = e.end - e.begin;
-  if (bytes) std::memcpy(t.data_ptr(), map_ + data_offset_ + e.begin, bytes);
+  // pread, not a copy from the mapping: a file truncated after opening then fails with an error
+  // instead of SIGBUS.
+  auto* dst = static_cast<uint8_t*>(t.data_ptr());
+  size_t done = 0;
+  while (done < bytes) {
+    const ssize_t r = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(data_offset_ + e.begin + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(code::kIo, "cannot read tensor '" + name + "' from '" + path_ + "': " + std::strerror(errno));
+    if (r == 0) bad(path_, "the file ended inside tensor '" + name + "' (was it truncated or replaced after it was opened?)");
+    done += static_cast<size_t>(r);
+  }
   return t;
 }
 

@@ -1,6 +1,11 @@
 #include "models/config_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -210,11 +215,32 @@ std::string JsonWriter::str() const {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) da::fail(code::kIo, "cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // Regular files only, checked before any read (O_NONBLOCK: a FIFO would block the open), and
+  // bounded: configs and weight indexes are small.
+  constexpr off_t kMaxBytes = 64 << 20;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) da::fail(code::kIo, "cannot read '" + path + "': " + std::strerror(errno));
+  std::string out;
+  try {
+    struct stat st {};
+    if (fstat(fd, &st) != 0) da::fail(code::kIo, "cannot stat '" + path + "': " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) da::fail(code::kIo, "'" + path + "' is not a regular file");
+    if (st.st_size > kMaxBytes) da::fail(code::kIo, "'" + path + "' is " + std::to_string(st.st_size) + " bytes, over the 64 MiB limit for a text file");
+    char buf[65536];
+    for (;;) {
+      const ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) da::fail(code::kIo, "cannot read '" + path + "': " + std::strerror(errno));
+      if (r == 0) break;
+      out.append(buf, static_cast<size_t>(r));
+      if (static_cast<off_t>(out.size()) > kMaxBytes) da::fail(code::kIo, "'" + path + "' grew past the 64 MiB limit while it was read");
+    }
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  return out;
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

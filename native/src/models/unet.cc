@@ -95,6 +95,7 @@ UNet2DConditionConfig UNet2DConditionConfig::from_json(const json::Value& root) 
   if (c.act_fn != "silu") r.fail("act_fn", "'" + c.act_fn + "' is not supported (only silu)");
   if (c.conv_in_kernel < 1 || c.conv_in_kernel % 2 == 0) r.fail("conv_in_kernel", "must be odd");
   if (c.conv_out_kernel < 1 || c.conv_out_kernel % 2 == 0) r.fail("conv_out_kernel", "must be odd");
+  if (c.norm_num_groups < 1) r.fail("norm_num_groups", "must be >= 1");
   for (size_t i = 0; i < n; ++i) {
     const int64_t ch = c.block_out_channels[i];
     if (ch <= 0 || ch % c.norm_num_groups != 0) r.fail("block_out_channels", "every entry must be a positive multiple of norm_num_groups");

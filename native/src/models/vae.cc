@@ -52,6 +52,7 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const json::Value& root) {
     if (t != "UpDecoderBlock2D") r.fail("up_block_types", "block type '" + t + "' is not supported (only UpDecoderBlock2D)");
   if (c.act_fn != "silu") r.fail("act_fn", "'" + c.act_fn + "' is not supported (only silu)");
   if (c.layers_per_block < 1) r.fail("layers_per_block", "must be >= 1");
+  if (c.norm_num_groups < 1) r.fail("norm_num_groups", "must be >= 1");
   for (int64_t ch : c.block_out_channels)
     if (ch <= 0 || ch % c.norm_num_groups != 0) r.fail("block_out_channels", "every entry must be a positive multiple of norm_num_groups");
   if (c.latent_channels <= 0 || c.in_channels <= 0 || c.out_channels <= 0) r.fail("latent_channels", "channel counts must be positive");

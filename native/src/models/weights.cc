@@ -1,4 +1,5 @@
 #include "models/weights.h"
+#include "models/config_reader.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
@@ -35,11 +36,7 @@ std::shared_ptr<WeightSource> WeightSource::open(const std::string& path) {
   auto src = std::make_shared<WeightSource>();
   const std::string index_suffix = ".index.json";
   if (path.size() > index_suffix.size() && path.compare(path.size() - index_suffix.size(), index_suffix.size(), index_suffix) == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(code::kIo, "cannot read weight index '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json::Value root = json::parse(ss.str(), code::kWeights);
+    json::Value root = json::parse(read_text_file(path), code::kWeights);
     const json::Value* map = root.find("weight_map");
     if (!map || !map->is_object()) fail(code::kWeights, "'" + path + "' has no weight_map object");
     std::filesystem::path dir = std::filesystem::path(path).parent_path();

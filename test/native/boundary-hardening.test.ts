@@ -1,0 +1,112 @@
+/**
+ * Inputs a fuzz of the native boundary found crashing the process (segfault, SIGFPE, SIGBUS,
+ * abort) or hanging it, each now a DocAnonError with a code. The cases run in child processes:
+ * a regression kills the child, not the test run.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { packageRoot } from '../../src/core/package-paths';
+
+const ADDON = JSON.stringify(path.join(packageRoot, 'build', 'Release', 'docanon.node'));
+const HEADER = `const a = require(${ADDON}); a.init(class DocAnonError extends Error { constructor(code, m) { super(m); this.code = code; } });`;
+const VAE = JSON.stringify({ in_channels: 3, out_channels: 3, latent_channels: 4, block_out_channels: [8, 8], down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D'], layers_per_block: 1, norm_num_groups: 4 });
+
+/** Runs `body` (which fills `out`) in a fresh node; returns its exit, signal and `out`. */
+function runChild(body: string, dir: string): { status: number | null; signal: string | null; out: Record<string, string>; stderr: string } {
+  const file = path.join(dir, `case-${Math.random().toString(36).slice(2)}.js`);
+  fs.writeFileSync(file, `${HEADER}\nconst out = {};\nconst code = (f) => { try { f(); return 'no error'; } catch (e) { return e.code ?? ('no code: ' + e.message); } };\nconst acode = (p) => p.then(() => 'no error', (e) => e.code ?? ('no code: ' + e.message));\n(async () => {\n${body}\nprocess.stdout.write(JSON.stringify(out));\nprocess.exit(0);\n})().catch((e) => { console.error(e); process.exit(3); });\n`);
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+  let out: Record<string, string> = {};
+  try {
+    out = JSON.parse(r.stdout) as Record<string, string>;
+  } catch {
+    // (the child died before printing: status/signal say why)
+  }
+  return { status: r.status, signal: r.signal, out, stderr: r.stderr.slice(-2000) };
+}
+
+describe('native boundary: inputs that used to crash or hang the process', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-harden-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('every case is a DocAnonError with its code', () => {
+    const fifo = path.join(dir, 'fifo');
+    const vaeDir = path.join(dir, 'vae-fifo');
+    fs.mkdirSync(vaeDir);
+    spawnSync('mkfifo', [fifo]);
+    spawnSync('mkfifo', [path.join(vaeDir, 'config.json')]);
+    const st = JSON.stringify(path.join(dir, 't.safetensors'));
+    const r = runChild(
+      `
+      // A zero group count divided by zero (SIGFPE).
+      const noGroups = JSON.parse(${JSON.stringify(VAE)}); noGroups.norm_num_groups = 0;
+      out.vaeGroups = await acode(a.createVae(JSON.stringify(noGroups), {}));
+      out.unetGroups = await acode(a.createUnet(JSON.stringify({ norm_num_groups: 0 }), {}));
+      // Handles of one kind passed to another class's constructor (any External was accepted).
+      const vae = await a.createVae(${JSON.stringify(VAE)}, {});
+      const trainer = await a.createTrainer(vae, {});
+      const sched = a.createScheduler('{"num_train_timesteps":1000}', 'DDIMScheduler');
+      const tensor = a.TensorHandle.zeros([2]);
+      out.schedulerCtor = code(() => new sched.constructor(trainer));
+      out.tensorCtor = code(() => new a.TensorHandle(trainer));
+      out.modelCtor = code(() => new a.ModelHandle(trainer));
+      // An accessor called on an object of another class.
+      const getter = (o, k) => Object.getOwnPropertyDescriptor(Object.getPrototypeOf(o), k).get;
+      out.schedulerGetter = code(() => getter(sched, 'className').call(tensor));
+      out.tensorGetter = code(() => getter(tensor, 'numel').call(vae));
+      out.modelGetter = code(() => getter(vae, 'kind').call(tensor));
+      // A shape getter that detaches the data's buffer before it is copied.
+      const buf = new ArrayBuffer(1 << 16), shape = [];
+      Object.defineProperty(shape, 0, { enumerable: true, get() { structuredClone(buf, { transfer: [buf] }); return 1 << 16; } });
+      out.detached = code(() => a.TensorHandle.fromTypedArray(new Uint8Array(buf), shape, 'uint8'));
+      // A safetensors file truncated after it was opened (SIGBUS from the mapping).
+      await a.writeSafetensors(${st}, ['a', 'b'], [a.TensorHandle.zeros([1024, 64]), a.TensorHandle.zeros([1024, 64])]);
+      const h = await a.openSafetensors(${st});
+      require('fs').truncateSync(${st}, 100);
+      out.truncated = await acode(h.load('b'));
+      // FIFOs blocked the open (and the one compute thread) forever.
+      out.fifoSafetensors = await acode(a.openSafetensors(${JSON.stringify(fifo)}));
+      out.fifoConfig = await acode(a.loadVae(${JSON.stringify(vaeDir)}, {}));
+      `,
+      dir,
+    );
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(r.out).toEqual({
+      vaeGroups: 'ERR_CONFIG',
+      unetGroups: 'ERR_CONFIG',
+      schedulerCtor: 'ERR_ARGUMENT',
+      tensorCtor: 'ERR_ARGUMENT',
+      modelCtor: 'ERR_ARGUMENT',
+      schedulerGetter: 'ERR_ARGUMENT',
+      tensorGetter: 'ERR_ARGUMENT',
+      modelGetter: 'ERR_ARGUMENT',
+      detached: 'ERR_SHAPE',
+      truncated: 'ERR_SAFETENSORS',
+      fifoSafetensors: 'ERR_IO',
+      fifoConfig: 'ERR_IO',
+    });
+  });
+
+  it('a worker thread using the addon can be terminated mid-call (it aborted the process)', () => {
+    const worker = `${HEADER} require('worker_threads').parentPort.postMessage('ready'); a.testing.spin(400);`;
+    const r = runChild(
+      `
+      const { Worker } = require('worker_threads');
+      for (let i = 0; i < 6; i++) {
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true });
+        await new Promise((r) => w.once('message', r));
+        await new Promise((r) => setTimeout(r, 5 + i * 7));
+        await w.terminate();
+      }
+      out.survived = 'yes';
+      `,
+      dir,
+    );
+    expect({ status: r.status, signal: r.signal, out: r.out }).toEqual({ status: 0, signal: null, out: { survived: 'yes' } });
+  });
+});
