@@ -92,6 +92,29 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
     });
   });
 
+  it('JS-thread gradient calls during a train step are ERR_BUSY (they raced the step), and a bad prefix is refused', () => {
+    const r = runChild(
+      `
+      const vae = await a.createVae(${JSON.stringify(VAE)}, {});
+      const trainer = await a.createTrainer(vae, {});
+      // A step long enough (hundreds of ms here) to still be running when the calls below come.
+      const x = a.TensorHandle.zeros([2, 192, 192, 3], 'uint8');
+      const step = a.trainerVaeStep(trainer, null, { micro: [x], recon: 'l1', klWeight: 1e-6, lpipsWeight: 0, lr: 1e-4, maxGradNorm: 1 });
+      await new Promise((r) => setTimeout(r, 60));
+      out.zeroGrad = code(() => vae.zeroGrad());
+      out.setRequiresGrad = code(() => vae.setRequiresGrad(false));
+      out.grad = code(() => vae.grad(vae.parameters()[0].name));
+      out.step = await acode(step);
+      out.afterStep = code(() => vae.zeroGrad());
+      // A prefix that is not a string used to mean "every parameter".
+      out.prefix = code(() => vae.setRequiresGrad(false, 5));
+      `,
+      dir,
+    );
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+    expect(r.out).toEqual({ zeroGrad: 'ERR_BUSY', setRequiresGrad: 'ERR_BUSY', grad: 'ERR_BUSY', step: 'no error', afterStep: 'no error', prefix: 'ERR_ARGUMENT' });
+  });
+
   it('a worker thread using the addon can be terminated mid-call (it aborted the process)', () => {
     const worker = `${HEADER} require('worker_threads').parentPort.postMessage('ready'); a.testing.spin(400);`;
     const r = runChild(

@@ -100,10 +100,19 @@ Napi::Value ModelHandle::ParameterCount(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(models::parameter_count(*box()->module))); });
 }
 
+// Gradients and requires_grad change under a running call on the compute thread: these JS-thread
+// calls take the model's lock only when it is free (never block the event loop), else ERR_BUSY.
+static std::unique_lock<std::mutex> idle_lock(const std::shared_ptr<ModelBox>& box) {
+  std::unique_lock<std::mutex> lock(box->mutex, std::try_to_lock);
+  if (!lock.owns_lock()) fail(code::kBusy, "the model is busy with another call (a train step?); await it first");
+  return lock;
+}
+
 Napi::Value ModelHandle::Grad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     std::string name = get_string(info[0], "name");
+    auto lock = idle_lock(box());
     auto params = box()->module->named_parameters(true);
     const at::Tensor* p = params.find(name);
     if (!p) fail(code::kArgument, "no parameter named '" + name + "'");
@@ -116,6 +125,7 @@ Napi::Value ModelHandle::Grad(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::ZeroGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
+    auto lock = idle_lock(box());
     for (auto& p : box()->module->parameters(true))
       if (p.grad().defined()) p.mutable_grad() = at::Tensor();
     return env.Undefined();
@@ -126,7 +136,8 @@ Napi::Value ModelHandle::SetRequiresGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     bool on = get_bool(info[0], "requiresGrad");
-    std::string prefix = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    std::string prefix = info.Length() > 1 && !info[1].IsUndefined() ? get_string(info[1], "prefix") : "";
+    auto lock = idle_lock(box());
     int n = 0;
     for (auto& item : box()->module->named_parameters(true))
       if (item.key().compare(0, prefix.size(), prefix) == 0) {

@@ -31,6 +31,7 @@ inline constexpr const char* kAborted = "ERR_ABORTED";
 inline constexpr const char* kIo = "ERR_IO";
 inline constexpr const char* kUnsupported = "ERR_UNSUPPORTED";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
+inline constexpr const char* kBusy = "ERR_BUSY";
 }  // namespace code
 
 [[noreturn]] inline void fail(const char* c, const std::string& message) { throw Error(c, message); }

@@ -54,13 +54,19 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master
 }
 #endif
 
+// An exception's message without libtorch's C++ backtrace (c10::Error::what() appends one).
+std::string message_of(const std::exception& e) {
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
+  return e.what();
+}
+
 // Runs one collective to completion; c10d reports failures (a rank gone, a timeout) as
 // exceptions from wait(), mapped to ERR_IO so the CLI can say which rank lost its peers.
 void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what, int rank) {
   try {
     work->wait();
   } catch (const std::exception& e) {
-    fail(code::kIo, std::string("distributed ") + what + " failed on rank " + std::to_string(rank) + ": " + e.what());
+    fail(code::kIo, std::string("distributed ") + what + " failed on rank " + std::to_string(rank) + ": " + message_of(e));
   }
 }
 
@@ -135,7 +141,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o)
     impl->store = c10::make_intrusive<c10d::TCPStore>(o.master_addr, so);
   } catch (const std::exception& e) {
     fail(code::kIo, "rank " + std::to_string(o.rank) + " cannot reach the TCPStore at " + o.master_addr + ":" +
-                        std::to_string(o.master_port) + ": " + e.what());
+                        std::to_string(o.master_port) + ": " + message_of(e));
   }
   std::string name;
   try {
@@ -165,7 +171,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o)
     throw;
   } catch (const std::exception& e) {
     fail(code::kIo, "rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) +
-                        " could not join the process group: " + e.what());
+                        " could not join the process group: " + message_of(e));
   }
   if (!impl->backend) fail(code::kInternal, "no process-group backend was created");
   return std::shared_ptr<ProcessGroup>(new ProcessGroup(o.rank, o.world_size, name, std::move(impl)));
