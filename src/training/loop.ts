@@ -86,13 +86,21 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     // scheduler signalling the whole job, and the --nproc launcher forwarding it).
     if (sig === 'SIGINT' && interrupted) {
       o.logger?.error({ signal: sig, lastCheckpoint }, 'interrupted twice: exiting now, without a final checkpoint or pending uploads');
-      process.exit(130);
+      // Die of the signal, as a process without a handler does: at once, even in the middle of a
+      // native step (process.exit would wait for the step to finish).
+      removeHandlers();
+      process.kill(process.pid, 'SIGINT');
+      return;
     }
     if (sig === 'SIGINT') interrupted = true;
     stopSignal ??= sig;
     o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting (Ctrl-C again exits at once)');
   };
   const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  const removeHandlers = (): void => {
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
+  };
   if (o.handleSignals ?? true) {
     process.on('SIGINT', handlers.SIGINT);
     process.on('SIGTERM', handlers.SIGTERM);
@@ -189,10 +197,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     if (o.store) await o.store.flushBackground().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'storage: an upload failed too'));
     throw e;
   } finally {
-    if (o.handleSignals ?? true) {
-      process.off('SIGINT', handlers.SIGINT);
-      process.off('SIGTERM', handlers.SIGTERM);
-    }
+    if (o.handleSignals ?? true) removeHandlers();
   }
   return {
     steps: trainer.step,
