@@ -1,5 +1,5 @@
 /**
- * safetensors files: a validated, memory-mapped reader with lazy per-tensor loads, and an atomic
+ * safetensors files: a validated reader with lazy per-tensor loads (pread), and an atomic
  * writer (temp file + rename). Malformed files fail with ERR_SAFETENSORS.
  */
 import { native } from '../native/loader';

@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,21 +79,19 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
   if (!S_ISREG(st.st_mode)) fail(code::kIo, "'" + path + "' is not a regular file");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size < 8) bad(path, "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
-  f->map_size_ = size;
-  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, f->fd_, 0);
-  if (m == MAP_FAILED) fail(code::kIo, "cannot map '" + path + "': " + std::strerror(errno));
-  f->map_ = static_cast<const uint8_t*>(m);
-
+  uint8_t len[8];
+  f->read_at(0, len, 8, "the header length");
   uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | f->map_[i];  // little endian
+  for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];  // little endian
   if (n > kMaxHeaderBytes) bad(path, "header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n > size - 8) bad(path, "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size) + " bytes)");
   if (n < 2) bad(path, "header is too short to be a JSON object");
   f->data_offset_ = 8 + n;
   const uint64_t data_size = size - f->data_offset_;
 
-  std::string_view header(reinterpret_cast<const char*>(f->map_ + 8), n);
-  json::Value root = json::parse(header, code::kSafetensors);
+  std::string header_bytes(n, '\0');
+  f->read_at(8, reinterpret_cast<uint8_t*>(header_bytes.data()), n, "the header");
+  json::Value root = json::parse(header_bytes, code::kSafetensors);
   if (!root.is_object()) bad(path, "header is not a JSON object");
 
   for (const auto& [name, v] : root.as_object()) {
@@ -168,8 +165,19 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (map_) munmap(const_cast<uint8_t*>(map_), map_size_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+// pread, not a memory mapping: a file truncated after it was opened is then an error, not SIGBUS.
+void SafetensorsFile::read_at(uint64_t offset, uint8_t* dst, size_t bytes, const std::string& what) const {
+  size_t done = 0;
+  while (done < bytes) {
+    const ssize_t r = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(code::kIo, "cannot read " + what + " from '" + path_ + "': " + std::strerror(errno));
+    if (r == 0) bad(path_, "the file ended inside " + what + " (was it truncated or replaced after it was opened?)");
+    done += static_cast<size_t>(r);
+  }
 }
 
 const TensorEntry& SafetensorsFile::entry(const std::string& name) const {
@@ -182,17 +190,7 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
   const TensorEntry& e = entry(name);
   at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.dtype));
   const size_t bytes = e.end - e.begin;
-  // pread, not a copy from the mapping: a file truncated after opening then fails with an error
-  // instead of SIGBUS.
-  auto* dst = static_cast<uint8_t*>(t.data_ptr());
-  size_t done = 0;
-  while (done < bytes) {
-    const ssize_t r = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(data_offset_ + e.begin + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) fail(code::kIo, "cannot read tensor '" + name + "' from '" + path_ + "': " + std::strerror(errno));
-    if (r == 0) bad(path_, "the file ended inside tensor '" + name + "' (was it truncated or replaced after it was opened?)");
-    done += static_cast<size_t>(r);
-  }
+  if (bytes) read_at(data_offset_ + e.begin, static_cast<uint8_t*>(t.data_ptr()), bytes, "tensor '" + name + "'");
   return t;
 }
 

@@ -1,4 +1,4 @@
-// safetensors: a memory-mapped, validated reader with lazy per-tensor access, and an atomic
+// safetensors: a validated reader with lazy per-tensor access (pread), and an atomic
 // writer. Format: u64 little-endian header length, JSON header, then the raw data buffer.
 #pragma once
 #include <ATen/core/Tensor.h>
@@ -35,15 +35,15 @@ class SafetensorsFile {
   bool has(const std::string& name) const { return index_.count(name) != 0; }
   const TensorEntry& entry(const std::string& name) const;  // ERR_SAFETENSORS if absent
 
-  // Copies one tensor out of the mapping into a fresh CPU tensor (only its pages are touched).
+  // Reads one tensor into a fresh CPU tensor (only its bytes are read).
   at::Tensor load(const std::string& name) const;
 
  private:
   SafetensorsFile() = default;
+  // Exactly `bytes` at `offset` into `dst`; ERR_SAFETENSORS if the file ends first, naming `what`.
+  void read_at(uint64_t offset, uint8_t* dst, size_t bytes, const std::string& what) const;
   std::string path_;
   int fd_ = -1;
-  const uint8_t* map_ = nullptr;
-  size_t map_size_ = 0;
   size_t data_offset_ = 0;
   std::vector<TensorEntry> entries_;
   std::map<std::string, size_t> index_;
