@@ -52,23 +52,18 @@ export class BoundedQueue {
     signal?.throwIfAborted();
     if (this.active >= this.concurrency) await this.wait(signal);
     else this.active++;
-    const held = new Set<Promise<unknown>>();
+    const held: Promise<unknown>[] = [];
     let settled = false;
+    // Work kept after the slot went cannot take it back; it is bounded by its own time limit.
     const keep: KeepSlot = (work) => {
-      // Work kept after the slot went cannot take it back; it is bounded by its own time limit.
-      if (settled) return;
-      const p = work.then(
-        () => undefined,
-        () => undefined,
-      );
-      held.add(p);
+      if (!settled) held.push(work.catch(() => undefined));
     };
     try {
       signal?.throwIfAborted();
       return await task(keep);
     } finally {
       settled = true;
-      if (held.size === 0) this.release();
+      if (held.length === 0) this.release();
       else {
         this.kept++;
         void Promise.all(held).then(() => {
