@@ -208,10 +208,15 @@ DA_CHECK("bench.glyph") {
 DA_CHECK("bench.inpaint") {
   // Per-region latency of the DiffUTE loop (DDIM steps + VAE encode/decode), random weights, with
   // the cross-attention K/V cache (the default) and without it as the baseline in the same run.
-  // DOC_ANON_BENCH_INPAINT_STEPS (default 2) and DOC_ANON_BENCH_INPAINT_RES (SD2 case, default 512).
+  // DOC_ANON_BENCH_INPAINT_STEPS (default 2), DOC_ANON_BENCH_INPAINT_RES (SD2 case, default 512)
+  // and DOC_ANON_BENCH_INPAINT_GUIDANCE (default 1: no classifier-free guidance; above 1 each step
+  // runs the UNet on a batch of 2, as a guided sampler does).
+  const char* guidance_env = std::getenv("DOC_ANON_BENCH_INPAINT_GUIDANCE");
+  const double guidance = guidance_env && *guidance_env ? std::max(1.0, std::stod(guidance_env)) : 1.0;
   const int64_t steps = std::max<int64_t>(1, env_list("DOC_ANON_BENCH_INPAINT_STEPS", {2})[0]);
   const int64_t sd2_res = std::max<int64_t>(8, env_list("DOC_ANON_BENCH_INPAINT_RES", {512})[0]);
-  bench::header("Inpainting loop per region, " + std::to_string(steps) + " DDIM steps (" + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
+  bench::header("Inpainting loop per region, " + std::to_string(steps) + " DDIM steps" +
+                (guidance > 1 ? ", guidance " + c10::str(guidance) : std::string()) + " (" + ctx.device.str() + ", " + c10::toString(ctx.dtype) + ")");
   struct Case { std::string name, unet, vae; int64_t res, ctx_len; };
   std::vector<Case> cases = {{"fixture 16px", read_file(ctx.path("unet/config.json")), read_file(ctx.path("vae/config.json")), 16, 7}};
   if (full_size_enabled())
@@ -231,6 +236,8 @@ DA_CHECK("bench.inpaint") {
     r.mask.slice(2, c.res / 3, c.res / 2).fill_(1);
     r.encoder_hidden_states = at::randn({1, c.ctx_len, unet->config().cross_attention_dim.at(0)}, at::TensorOptions().device(ctx.device));
     r.num_inference_steps = steps;
+    r.guidance_scale = guidance;
+    if (guidance > 1) r.negative_encoder_hidden_states = at::zeros_like(r.encoder_hidden_states);
     for (bool cache : {true, false}) {
       r.cache_context_kv = cache;
       bench::row(c.name + (cache ? " (context K/V cached)" : " (K/V recomputed every step)"),
