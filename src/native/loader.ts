@@ -12,13 +12,16 @@ export { packageRoot };
 
 let cached: NativeAddon | undefined;
 
-function candidates(): string[] {
+/** Where the addon is looked for, in order: DOC_ANON_NATIVE (relative to the current directory), then the package's build. */
+export function addonCandidates(): string[] {
   const fromEnv = process.env.DOC_ANON_NATIVE;
   const list = [
     path.join(packageRoot, 'build', 'Release', 'docanon.node'),
     path.join(packageRoot, 'build', 'Debug', 'docanon.node'),
   ];
-  return fromEnv ? [fromEnv, ...list] : list;
+  // A relative path means the current directory's, as for any path a user types (require() would
+  // take `build/x.node` for a package name).
+  return fromEnv ? [path.resolve(fromEnv), ...list] : list;
 }
 
 /** Returns the loaded addon (loading it on first use). Throws ERR_NATIVE_LOAD with fixes. */
@@ -26,7 +29,7 @@ export function native(): NativeAddon {
   if (cached) return cached;
   const tried: string[] = [];
   let lastError: unknown;
-  for (const file of candidates()) {
+  for (const file of addonCandidates()) {
     if (!fs.existsSync(file)) {
       tried.push(`${file} (missing)`);
       continue;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { packageRoot, unpackedPath } from '../../src/core/package-paths';
 import { fontsDir } from '../../src/render/fonts';
 import { tesseractWorkerPath } from '../../src/detect/ocr/tesseract';
+import { addonCandidates } from '../../src/native/loader';
 
 describe('package paths (Electron asar archives)', () => {
   it('points files inside an asar archive at its .asar.unpacked twin, and leaves other paths alone', () => {
@@ -28,5 +29,24 @@ describe('package paths (Electron asar archives)', () => {
     expect(fs.existsSync(path.join(packageRoot, 'package.json'))).toBe(true);
     expect(fontsDir()).toBe(path.join(packageRoot, 'assets', 'fonts'));
     expect(tesseractWorkerPath()).toBeUndefined();
+  });
+});
+
+describe('where the addon is looked for', () => {
+  const saved = process.env.DOC_ANON_NATIVE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.DOC_ANON_NATIVE;
+    else process.env.DOC_ANON_NATIVE = saved;
+  });
+
+  it('DOC_ANON_NATIVE first, a relative one taken from the current directory (not as a package name); then the build', () => {
+    process.env.DOC_ANON_NATIVE = path.join('build-gpu', 'docanon.node');
+    expect(addonCandidates()).toEqual([
+      path.join(process.cwd(), 'build-gpu', 'docanon.node'),
+      path.join(packageRoot, 'build', 'Release', 'docanon.node'),
+      path.join(packageRoot, 'build', 'Debug', 'docanon.node'),
+    ]);
+    delete process.env.DOC_ANON_NATIVE;
+    expect(addonCandidates()[0]).toBe(path.join(packageRoot, 'build', 'Release', 'docanon.node'));
   });
 });
