@@ -32,6 +32,10 @@ SERVE_SECRET = "doc-anon-serve"
 SERVE_KEYS = ["DOC_ANON_TOKEN", "DOC_ANON_SECRET"]
 TRAIN_TIMEOUT_S = 24 * 3600
 TRAIN_RETRIES = 4
+# Physical CPU cores reserved per GPU (Modal's default reservation is 0.125 cores a container). Each
+# rank prepares its batches on the CPU: at unet.yaml's size one rank needs ~64-80 examples/s and got
+# 147 from 16 cores shared with nothing else (docs/benchmarks.md, "Training data pipeline").
+TRAIN_CPU_PER_GPU = 4.0
 # After Modal's interrupt (preemption, cancellation) the ranks get this long to finish their step
 # and write (and push to R2) a checkpoint, within the grace period Modal gives a container.
 STOP_GRACE_S = 25
@@ -165,14 +169,14 @@ def _run(cmd: list[str], cwd: str = REPO) -> int:
     return 0
 
 
-@app.function(gpu="H100:8", secrets=[r2], timeout=TRAIN_TIMEOUT_S,
+@app.function(gpu="H100:8", cpu=8 * TRAIN_CPU_PER_GPU, secrets=[r2], timeout=TRAIN_TIMEOUT_S,
               retries=modal.Retries(max_retries=TRAIN_RETRIES, backoff_coefficient=1.0, initial_delay=10.0))
 def train_vae(config: str = "configs/training/vae.yaml", gpus: int = 8, max_steps: int | None = None) -> int:
     """VAE fine-tuning (recon + beta*KL + LPIPS) on `gpus` GPUs of this container; the CLI's exit code."""
     return _run(train_command("vae", config, gpus, max_steps))
 
 
-@app.function(gpu="H100:8", secrets=[r2], timeout=TRAIN_TIMEOUT_S,
+@app.function(gpu="H100:8", cpu=8 * TRAIN_CPU_PER_GPU, secrets=[r2], timeout=TRAIN_TIMEOUT_S,
               retries=modal.Retries(max_retries=TRAIN_RETRIES, backoff_coefficient=1.0, initial_delay=10.0))
 def train_unet(config: str = "configs/training/unet.yaml", gpus: int = 8, max_steps: int | None = None) -> int:
     """DiffUTE UNet training on `gpus` GPUs of this container; the CLI's exit code."""
@@ -190,7 +194,7 @@ def train(kind: str = "unet", gpu: str = "H100", count: int = 8, config: str = "
     if count < 1:
         raise ValueError(f"--count must be >= 1, got {count}")
     cfg = config or f"configs/training/{kind}.yaml"
-    code = functions[kind].with_options(gpu=f"{gpu}:{count}").remote(cfg, count, max_steps or None)
+    code = functions[kind].with_options(gpu=f"{gpu}:{count}", cpu=count * TRAIN_CPU_PER_GPU).remote(cfg, count, max_steps or None)
     if code:
         raise SystemExit(f"train-{kind} failed with exit code {code} (not retried: fix the config or data; the log says what)")
 

@@ -137,7 +137,7 @@ export abstract class BaseTrainer<Micro> {
   }
 
   private data(): Prefetcher<Micro> {
-    this.prefetcher ??= new Prefetcher((i) => this.loadMicro(i), this.cursor, this.config.data.prefetch);
+    this.prefetcher ??= new Prefetcher((i) => this.loadMicro(i), this.cursor, this.config.data.prefetch, this.config.data.concurrency);
     return this.prefetcher;
   }
 

@@ -110,7 +110,15 @@ const dataFields = {
     examples_per_page: z.number().int().min(1).default(8),
     /** Batches prepared ahead of the step (bounded memory). */
     prefetch: z.number().int().min(1).max(64).default(4),
+    /**
+     * Micro-batches prepared at the same time, at most `prefetch`. The examples of each are
+     * prepared in parallel already, on libuv's thread pool (UV_THREADPOOL_SIZE, default 4): more
+     * than 1 only pays with small batches on many cores (bench/data-pipeline.ts measures it).
+     */
+    concurrency: z.number().int().min(1).max(64).default(1),
 };
+const concurrencyWithinPrefetch = (d: { prefetch: number; concurrency: number }): boolean => d.concurrency <= d.prefetch;
+const concurrencyMessage = { message: 'concurrency must not exceed prefetch (a batch in preparation takes a prefetch slot)', path: ['concurrency'] };
 const needsDir = (d: { source: string; dataset_dir?: string }): boolean => d.source !== 'dataset' || d.dataset_dir !== undefined;
 const needsDirMessage = { message: 'source: dataset needs dataset_dir', path: ['dataset_dir'] };
 
@@ -174,7 +182,8 @@ export const VaeTrainConfigSchema = z.strictObject({
       crop_size: z.number().int().min(16).default(256),
       augment: VaeAugmentSchema.default(VaeAugmentSchema.parse({})),
     })
-    .refine(needsDir, needsDirMessage),
+    .refine(needsDir, needsDirMessage)
+    .refine(concurrencyWithinPrefetch, concurrencyMessage),
   ...common,
 });
 export type VaeTrainConfig = z.output<typeof VaeTrainConfigSchema>;
@@ -224,7 +233,8 @@ export const UnetTrainConfigSchema = z.strictObject({
       /** The box bottom is extended by this fraction of its height (DiffUTE: 1/10). */
       box_extend: z.number().min(0).max(1).default(0.1),
     })
-    .refine(needsDir, needsDirMessage),
+    .refine(needsDir, needsDirMessage)
+    .refine(concurrencyWithinPrefetch, concurrencyMessage),
   ...common,
 });
 export type UnetTrainConfig = z.output<typeof UnetTrainConfigSchema>;

@@ -9,15 +9,14 @@ import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
-import { preprocessTrocr, type GlyphEncoder } from '../models/glyph-encoder';
+import type { GlyphEncoder } from '../models/glyph-encoder';
 import { GlyphProjection } from '../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
-import { renderGlyph } from '../render/glyph';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
 import { openPageSource, type PageSource } from './data/pages';
-import { unetExample } from './data/unet-examples';
+import { unetBatch, type UnetMicro } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
@@ -76,15 +75,6 @@ async function buildProjection(
   return proj;
 }
 
-/** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
-export interface UnetMicro {
-  images: Uint8Array; // [B, R, R, 3]
-  boxes: Float32Array; // [B, 4]
-  glyphs: Float32Array; // [B, 3, S, S]
-  texts: string[];
-  batch: number;
-}
-
 export class UnetTrainer extends BaseTrainer<UnetMicro> {
   readonly kind = 'unet' as const;
 
@@ -135,38 +125,23 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     }
   }
 
-  protected async loadMicro(index: number): Promise<UnetMicro> {
+  protected loadMicro(index: number): Promise<UnetMicro> {
     const c = this.unetConfig;
-    const B = c.train.batch_size;
-    const R = c.data.resolution;
-    const S = this.glyph.config.image_size;
-    const images = new Uint8Array(B * R * R * 3);
-    const boxes = new Float32Array(B * 4);
-    const glyphs = new Float32Array(B * 3 * S * S);
-    const texts: string[] = [];
-    for (let b = 0; b < B; b++) {
-      const ex = await unetExample(
-        this.pages,
-        {
-          seed: c.data.seed,
-          resolution: R,
-          cropSize: c.data.crop_size,
-          minScore: c.data.min_score,
-          boxExtend: c.data.box_extend,
-          examplesPerPage: c.data.examples_per_page,
-        },
-        this.exampleIndex(index * B + b),
-      );
-      images.set(ex.image, b * R * R * 3);
-      boxes.set(ex.box, b * 4);
-      // Each glyph is preprocessed alone (widths differ), exactly as GlyphEncoder.encodeTexts does at inference.
-      const g = renderGlyph(ex.text);
-      const pv = (await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], S)).pixelValues;
-      glyphs.set(await pv.data<'float32'>(), b * 3 * S * S);
-      pv.dispose();
-      texts.push(ex.text);
-    }
-    return { images, boxes, glyphs, texts, batch: B };
+    return unetBatch(
+      this.pages,
+      {
+        seed: c.data.seed,
+        resolution: c.data.resolution,
+        cropSize: c.data.crop_size,
+        minScore: c.data.min_score,
+        boxExtend: c.data.box_extend,
+        examplesPerPage: c.data.examples_per_page,
+        glyphSize: this.glyph.config.image_size,
+      },
+      index * c.train.batch_size,
+      c.train.batch_size,
+      (i) => this.exampleIndex(i),
+    );
   }
 
   protected async nativeStep(micro: UnetMicro[], control: StepControl): Promise<StepResult> {

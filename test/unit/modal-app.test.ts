@@ -50,6 +50,7 @@ describe('modal/app.py functions', () => {
     for (const name of ['train_vae', 'train_unet']) {
       const f = out.functions[name];
       expect(f.opts.gpu).toBe('H100:8');
+      expect(f.opts.cpu).toBe(32); // 4 cores per GPU for its rank's data pipeline
       expect(f.opts.secrets).toEqual(['doc-anon-r2']);
       expect(f.opts.timeout).toBe(24 * 3600);
       expect((f.opts.retries as { max_retries: number }).max_retries).toBeGreaterThanOrEqual(1);
@@ -92,10 +93,10 @@ describe('modal/app.py functions', () => {
     ]);
   });
 
-  it('the train entrypoint gives the chosen function the GPU type and count of the run', () => {
+  it('the train entrypoint gives the chosen function the GPU type and count of the run, and 4 CPU cores per GPU', () => {
     expect(calls.remote_calls).toEqual([
-      { function: 'train_vae', options: { gpu: 'A100-80GB:4' }, args: ['configs/training/vae.yaml', 4, null], kwargs: {} },
-      { function: 'train_unet', options: { gpu: 'H100:8' }, args: ['configs/training/unet.local.yaml', 8, 50], kwargs: {} },
+      { function: 'train_vae', options: { gpu: 'A100-80GB:4', cpu: 16 }, args: ['configs/training/vae.yaml', 4, null], kwargs: {} },
+      { function: 'train_unet', options: { gpu: 'H100:8', cpu: 32 }, args: ['configs/training/unet.local.yaml', 8, 50], kwargs: {} },
     ]);
   });
 

@@ -31,6 +31,8 @@ describe('training configs', () => {
     ['both pretrained and config', (c: any) => (c.model.pretrained = 'x'), 'model'],
     ['an lr that overflows the float32 step', (c: any) => (c.optimizer.lr = 1e38), 'optimizer.lr'],
     ['a seed next to pretrained weights', (c: any) => (c.model = { pretrained: 'x', seed: 3 }), 'model.seed: seed only applies to a random init'],
+    ['more batches in preparation than prefetched', (c: any) => ((c.data.prefetch = 2), (c.data.concurrency = 3)), 'data.concurrency: concurrency must not exceed prefetch'],
+    ['concurrency 0', (c: any) => (c.data.concurrency = 0), 'data.concurrency'],
   ])('VAE: rejects %s with its key path', (_name, edit, expected) => {
     const c = read('vae.local.yaml');
     edit(c);

@@ -7,6 +7,8 @@
  * own text.
  */
 import { DocAnonError, ErrorCode } from '../../core/errors';
+import { preprocessTrocr } from '../../models/glyph-encoder';
+import { renderGlyph } from '../../render/glyph';
 import { Rng } from '../synthetic/random';
 import { cropSquare, resizeSquare } from './crop';
 import { mixSeed, type PageSource } from './pages';
@@ -63,4 +65,57 @@ export async function unetExample(pages: PageSource, o: UnetExampleOptions, inde
     };
   }
   throw new DocAnonError(ErrorCode.INPUT, `no OCR line with score above ${o.minScore} and text in ${MAX_EMPTY_PAGES} consecutive pages`);
+}
+
+/** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
+export interface UnetMicro {
+  images: Uint8Array; // [B, R, R, 3]
+  boxes: Float32Array; // [B, 4]
+  glyphs: Float32Array; // [B, 3, S, S]
+  texts: string[];
+  batch: number;
+}
+
+export interface UnetBatchOptions extends UnetExampleOptions {
+  /** Side of the glyph encoder's input (TrOCR: 384). */
+  glyphSize: number;
+}
+
+/**
+ * Local examples start .. start + batchSize - 1 (`toDataset` maps each to its dataset index: a
+ * rank's shard) with their glyphs preprocessed for the glyph encoder. The examples are prepared at
+ * once (crops, resizes and glyph preprocessing run on libuv's threads); each is a pure function of
+ * its index and fills its own slot, so the batch does not depend on which finishes first.
+ */
+export async function unetBatch(
+  pages: PageSource,
+  o: UnetBatchOptions,
+  start: number,
+  batchSize: number,
+  toDataset: (local: number) => number = (i) => i,
+): Promise<UnetMicro> {
+  const R = o.resolution;
+  const S = o.glyphSize;
+  const images = new Uint8Array(batchSize * R * R * 3);
+  const boxes = new Float32Array(batchSize * 4);
+  const glyphs = new Float32Array(batchSize * 3 * S * S);
+  const texts = new Array<string>(batchSize);
+  await Promise.all(
+    Array.from({ length: batchSize }, async (_, b) => {
+      const ex = await unetExample(pages, o, toDataset(start + b));
+      images.set(ex.image, b * R * R * 3);
+      boxes.set(ex.box, b * 4);
+      // Each glyph is preprocessed alone (widths differ), exactly as GlyphEncoder.encodeTexts does at inference.
+      const g = renderGlyph(ex.text);
+      const { pixelValues, resized } = await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], S);
+      try {
+        glyphs.set(await pixelValues.data<'float32'>(), b * 3 * S * S);
+      } finally {
+        pixelValues.dispose();
+        resized.dispose();
+      }
+      texts[b] = ex.text;
+    }),
+  );
+  return { images, boxes, glyphs, texts, batch: batchSize };
 }
