@@ -85,6 +85,23 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     expect(out).toMatch(/BFloat16 n=1048576 rank1/);
   });
 
+  it('all-reduce mean of an integer tensor is ERR_DTYPE naming it (a mean of integers is no integer)', async () => {
+    const g = await native().distInit({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: await freePort(), device: 'cpu', timeoutMs: 30_000 });
+    const { Tensor } = await import('../../src/core/tensor');
+    const ok = Tensor.from(new Float32Array([1, 2]), [2]);
+    const ints = Tensor.from(new Int32Array([1, 2]), [2], 'int32');
+    try {
+      await expect(native().distAllReduceMean(g, [ok.handle, ints.handle])).rejects.toMatchObject({ code: 'ERR_DTYPE', message: expect.stringContaining('tensors[1] is Int') });
+      // The group still works afterwards.
+      await native().distAllReduceMean(g, [ok.handle]);
+      expect(Array.from(await ok.data<'float32'>())).toEqual([1, 2]);
+    } finally {
+      ok.dispose();
+      ints.dispose();
+      native().disposeProcessGroup(g);
+    }
+  });
+
   // The ranks run the compiled CLI.
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });

@@ -72,6 +72,11 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
       // FIFOs blocked the open (and the one compute thread) forever.
       out.fifoSafetensors = await acode(a.openSafetensors(${JSON.stringify(fifo)}));
       out.fifoConfig = await acode(a.loadVae(${JSON.stringify(vaeDir)}, {}));
+      // Counts far beyond any model built for hours or until memory ran out.
+      const deep = JSON.parse(${JSON.stringify(VAE)}); deep.layers_per_block = 1e9;
+      out.vaeLayers = await acode(a.createVae(JSON.stringify(deep), {}));
+      out.unetLayers = await acode(a.createUnet(JSON.stringify({ layers_per_block: 100000 }), {}));
+      out.schedulerSteps = code(() => a.createScheduler('{"num_train_timesteps":1000000000}', 'DDIMScheduler'));
       `,
       dir,
     );
@@ -89,6 +94,9 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
       truncated: 'ERR_SAFETENSORS',
       fifoSafetensors: 'ERR_IO',
       fifoConfig: 'ERR_IO',
+      vaeLayers: 'ERR_CONFIG',
+      unetLayers: 'ERR_CONFIG',
+      schedulerSteps: 'ERR_CONFIG',
     });
   });
 
@@ -131,5 +139,70 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
       dir,
     );
     expect({ status: r.status, signal: r.signal, out: r.out }).toEqual({ status: 0, signal: null, out: { survived: 'yes' } });
+  });
+});
+
+describe('the error class given to init()', () => {
+  it('one that cannot construct errors still gives coded errors, and leaves no exception pending', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-init-'));
+    try {
+      for (const cls of ['() => {}', 'class Throws extends Error { constructor() { throw new Error("no"); } }']) {
+        const file = path.join(dir, 'child.js');
+        fs.writeFileSync(
+          file,
+          `const a = require(${ADDON}); a.init(${cls});
+           let sync; try { a.TensorHandle.zeros([-1]); } catch (e) { sync = e.code; }
+           a.createVae('{"norm_num_groups":0}', {}).then(() => console.log('no error'), (e) => {
+             process.stdout.write(JSON.stringify({ sync, async: e.code, isError: e instanceof Error }));
+           });`,
+        );
+        const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+        expect({ status: r.status, stderr: r.stderr, out: r.stdout }).toEqual({
+          status: 0,
+          stderr: '',
+          out: JSON.stringify({ sync: 'ERR_ARGUMENT', async: 'ERR_CONFIG', isError: true }),
+        });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('process exit with native calls queued', () => {
+  it('the calls queued behind the running one never start (exit used to wait for each of them)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-exit-'));
+    try {
+      const file = path.join(dir, 'child.js');
+      const written = path.join(dir, 'saved-vae');
+      // What the loader does: drop the queue on the main thread's 'exit' event.
+      fs.writeFileSync(
+        file,
+        `${HEADER}
+         process.once('exit', () => a.dropQueuedWork());
+         a.createVae(${JSON.stringify(VAE)}, {}).then((vae) => {
+           a.testing.spin(1500);
+           // Queued once the spin holds the compute thread (two calls made at once may reach it in either order).
+           setTimeout(() => vae.save(${JSON.stringify(written)}), 100);
+           setTimeout(() => process.exit(0), 300);
+         });`,
+      );
+      const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      // The queued write never ran (with the old exit it ran once the spin had finished).
+      expect(fs.existsSync(written)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the loader drops the queue on the main thread exit', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { native } = require('../../src/native/loader') as typeof import('../../src/native/loader');
+    const before = process.listeners('exit').length;
+    native();
+    const hooks = process.listeners('exit');
+    expect(hooks.some((f) => /dropQueuedWork/.test(String(f)))).toBe(true);
+    expect(hooks.length).toBeLessThanOrEqual(before + 1);
   });
 });

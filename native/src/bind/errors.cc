@@ -40,8 +40,13 @@ CapturedError capture_current_exception() {
 Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
   AddonData& d = addon_data(env);
   if (!d.error_class.IsEmpty()) {
-    Napi::Object obj = d.error_class.New({Napi::String::New(env, code), Napi::String::New(env, message)});
-    return Napi::Error(env, obj);
+    try {
+      Napi::Object obj = d.error_class.New({Napi::String::New(env, code), Napi::String::New(env, message)});
+      return Napi::Error(env, obj);
+    } catch (const Napi::Error&) {
+      // The registered class could not construct one (not a constructor, or it threw): the plain
+      // Error below still carries the code, and no JavaScript exception is left pending.
+    }
   }
   Napi::Error err = Napi::Error::New(env, message);
   err.Set("code", Napi::String::New(env, code));

@@ -179,6 +179,11 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const ProcessGroupOptions& o)
 
 void ProcessGroup::all_reduce_mean(std::vector<at::Tensor>& tensors) {
   if (tensors.empty()) return;
+  // A mean of integers is not an integer (div_ would fail deep in ATen): refuse it up front.
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (!at::isFloatingType(tensors[i].scalar_type()))
+      fail(code::kDtype, "all-reduce mean needs floating-point tensors; tensors[" + std::to_string(i) + "] is " +
+                             std::string(c10::toString(tensors[i].scalar_type())));
   at::NoGradGuard no_grad;
   for (auto& [key, idx] : by_dtype(tensors)) {
     std::vector<at::Tensor> buffer{pack(tensors, idx)};

@@ -24,6 +24,16 @@ void ConfigReader::fail(const std::string& key, const std::string& why) const {
   da::fail(code::kConfig, model_ + " config field '" + key + "': " + why);
 }
 
+void ConfigReader::at_most(const std::string& key, int64_t value, int64_t max) const {
+  if (value > max)
+    fail(key, "must be at most " + std::to_string(max) + " (got " + std::to_string(value) +
+                  "): far beyond any model this library runs, probably a typo");
+}
+
+void ConfigReader::at_most(const std::string& key, const std::vector<int64_t>& values, int64_t max) const {
+  for (int64_t v : values) at_most(key, v, max);
+}
+
 const json::Value* ConfigReader::get(const std::string& key) {
   seen_.insert(key);
   return root_.find(key);

@@ -43,6 +43,10 @@ class ConfigReader {
   void finish() const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& why) const;
+  // Refuses a count or size beyond any real model's (`max` is generous): such a config would
+  // otherwise build for hours or until memory runs out instead of failing with ERR_CONFIG.
+  void at_most(const std::string& key, int64_t value, int64_t max) const;
+  void at_most(const std::string& key, const std::vector<int64_t>& values, int64_t max) const;
 
  private:
   const json::Value& root_;

@@ -15,6 +15,8 @@ GlyphProjectionConfig GlyphProjectionConfig::from_json(const json::Value& root) 
   c.out_features = r.get_int("out_features", c.out_features);
   if (c.in_features <= 0) r.fail("in_features", "must be positive (the glyph encoder's hidden_size)");
   if (c.out_features <= 0) r.fail("out_features", "must be positive (the UNet's cross_attention_dim)");
+  r.at_most("in_features", c.in_features, 65536);
+  r.at_most("out_features", c.out_features, 65536);
   r.finish();
   return c;
 }

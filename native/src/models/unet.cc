@@ -104,6 +104,17 @@ UNet2DConditionConfig UNet2DConditionConfig::from_json(const json::Value& root) 
     if (c.layers_per_block[i] < 1) r.fail("layers_per_block", "must be >= 1");
     if (c.transformer_layers_per_block[i] < 1) r.fail("transformer_layers_per_block", "must be >= 1");
   }
+  // Upper bounds (SD2: 4 blocks, 2 layers, 1280 channels, 1 transformer layer; SDXL: 10).
+  r.at_most("down_block_types", static_cast<int64_t>(n), 16);
+  r.at_most("block_out_channels", c.block_out_channels, 16384);
+  r.at_most("layers_per_block", c.layers_per_block, 64);
+  r.at_most("transformer_layers_per_block", c.transformer_layers_per_block, 256);
+  r.at_most("cross_attention_dim", c.cross_attention_dim, 65536);
+  r.at_most("in_channels", c.in_channels, 4096);
+  r.at_most("out_channels", c.out_channels, 4096);
+  r.at_most("conv_in_kernel", c.conv_in_kernel, 63);
+  r.at_most("conv_out_kernel", c.conv_out_kernel, 63);
+  r.at_most("time_embedding_dim", c.time_embedding_dim, 65536);
   return c;
 }
 

@@ -56,6 +56,13 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const json::Value& root) {
   for (int64_t ch : c.block_out_channels)
     if (ch <= 0 || ch % c.norm_num_groups != 0) r.fail("block_out_channels", "every entry must be a positive multiple of norm_num_groups");
   if (c.latent_channels <= 0 || c.in_channels <= 0 || c.out_channels <= 0) r.fail("latent_channels", "channel counts must be positive");
+  // Upper bounds (SD2's VAE: 4 blocks, 2 layers, 512 channels).
+  r.at_most("block_out_channels", static_cast<int64_t>(c.block_out_channels.size()), 16);
+  r.at_most("block_out_channels", c.block_out_channels, 16384);
+  r.at_most("layers_per_block", c.layers_per_block, 64);
+  r.at_most("in_channels", c.in_channels, 4096);
+  r.at_most("out_channels", c.out_channels, 4096);
+  r.at_most("latent_channels", c.latent_channels, 4096);
   return c;
 }
 

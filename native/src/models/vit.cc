@@ -48,6 +48,12 @@ ViTConfig ViTConfig::from_json(const json::Value& root) {
   if (c.image_size <= 0 || c.image_size % c.patch_size != 0) r.fail("image_size", "must be a positive multiple of patch_size");
   if (c.num_channels <= 0) r.fail("num_channels", "must be positive");
   if (!(c.layer_norm_eps > 0)) r.fail("layer_norm_eps", "must be positive");
+  // Upper bounds (TrOCR-large: 24 layers, 1024 wide, 4096 MLP, 384 px).
+  r.at_most("num_hidden_layers", c.num_hidden_layers, 512);
+  r.at_most("hidden_size", c.hidden_size, 65536);
+  r.at_most("intermediate_size", c.intermediate_size, 262144);
+  r.at_most("image_size", c.image_size, 8192);
+  r.at_most("num_channels", c.num_channels, 4096);
   // Dropout probabilities are read but have no effect: the encoder is frozen and runs in eval mode.
   r.get_double("hidden_dropout_prob", 0.0);
   r.get_double("attention_probs_dropout_prob", 0.0);

@@ -36,6 +36,7 @@ const char* to_string(Spacing s) {
 void ScheduleConfig::read(models::ConfigReader& r, const std::vector<Prediction>& allowed) {
   num_train_timesteps = r.get_int("num_train_timesteps", num_train_timesteps);
   if (num_train_timesteps < 2) r.fail("num_train_timesteps", "must be at least 2");
+  r.at_most("num_train_timesteps", num_train_timesteps, 1000000);  // SD: 1000
   beta_start = r.get_double("beta_start", beta_start);
   beta_end = r.get_double("beta_end", beta_end);
   beta_schedule = r.get_string("beta_schedule", beta_schedule);
