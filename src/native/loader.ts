@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { packageRoot } from '../core/package-paths';
 import type { NativeAddon } from './types';
@@ -38,6 +39,10 @@ export function native(): NativeAddon {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const addon = require(file) as NativeAddon;
       addon.init(DocAnonError);
+      // process.exit() would otherwise wait for every native call still queued behind the running
+      // one (Node joins libuv's workers, each waiting on its call). Main thread only: a worker
+      // thread's exit must not drop the work of the others.
+      if (isMainThread) process.once('exit', () => addon.dropQueuedWork());
       cached = addon;
       return addon;
     } catch (e) {

@@ -252,6 +252,8 @@ export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(n: number): void;
   setAllowTf32(allow: boolean): void;
+  /** Process exit only: native calls queued behind the running one never start; later calls are ERR_DISPOSED. */
+  dropQueuedWork(): void;
   TensorHandle: NativeTensorHandleStatic;
   openSafetensors(path: string): Promise<NativeSafetensorsHandle>;
   writeSafetensors(path: string, names: string[], tensors: NativeTensorHandle[], metadata?: Record<string, string>): Promise<void>;

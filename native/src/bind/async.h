@@ -39,7 +39,11 @@ class FnWorker : public Napi::AsyncWorker {
       prepare_light_thread();
       body();
     } else {
-      run_on_compute_thread(body);
+      try {
+        run_on_compute_thread(body);
+      } catch (...) {  // refused or dropped at process exit (body itself catches everything)
+        error_ = capture_current_exception();
+      }
     }
   }
   void OnOK() override {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bind/threads.h"
+#include "core/error.h"
 
 namespace da::bind {
 namespace {
@@ -28,10 +29,29 @@ class ComputeThread {
     std::future<void> done = task.get_future();
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (exiting_) fail(code::kDisposed, "the process is exiting: no more native work is started");
       queue_.push_back(std::move(task));
     }
     ready_.notify_one();
-    done.get();  // rethrows what fn threw
+    try {
+      done.get();  // rethrows what fn threw
+    } catch (const std::future_error&) {
+      // Only a task destroyed unrun has no result: drop_queued() at process exit.
+      fail(code::kDisposed, "the process is exiting: this native call was dropped before it started");
+    }
+  }
+
+  // At process exit: the calls still queued never start. Node's exit joins libuv's workers, each
+  // blocked on its call here, so it would otherwise wait for every queued call in turn, not only
+  // for the one running (which cannot be interrupted).
+  void drop_queued() {
+    std::deque<std::packaged_task<void()>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exiting_ = true;
+      dropped.swap(queue_);
+    }
+    // Destroying a task that never ran makes its caller's done.get() throw (broken promise).
   }
 
  private:
@@ -52,6 +72,7 @@ class ComputeThread {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::packaged_task<void()>> queue_;
+  bool exiting_ = false;
 };
 
 ComputeThread& compute_thread() {
@@ -62,6 +83,8 @@ ComputeThread& compute_thread() {
 }  // namespace
 
 void run_on_compute_thread(const std::function<void()>& fn) { compute_thread().run(fn); }
+
+void drop_queued_work() { compute_thread().drop_queued(); }
 
 void prepare_light_thread() {
   thread_local bool prepared = false;

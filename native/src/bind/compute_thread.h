@@ -15,6 +15,11 @@ namespace da::bind {
 // exception thrown by `fn` is rethrown here unchanged.
 void run_on_compute_thread(const std::function<void()>& fn);
 
+// For process exit: calls queued behind the running one never start (their callers get an error)
+// and later calls are refused with ERR_DISPOSED. The loader calls it from the main thread's 'exit'
+// event, which comes before Node joins libuv's workers (each waiting on its queued call).
+void drop_queued_work();
+
 // Small data-preparation calls (image conversion, TrOCR resizing, file IO) run on the libuv worker
 // itself instead, so the data pipeline keeps flowing while a train step holds the compute thread.
 // This makes the calling thread single-threaded for OpenMP (no second team); call it first.

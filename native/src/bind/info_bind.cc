@@ -6,6 +6,7 @@
 
 #include "bind/addon_data.h"
 #include "bind/args.h"
+#include "bind/compute_thread.h"
 #include "bind/errors.h"
 #include "bind/register.h"
 #include "bind/tensor_handle.h"
@@ -74,9 +75,16 @@ Napi::Value SetAllowTf32(const Napi::CallbackInfo& info) {
   });
 }
 
+// dropQueuedWork(): see compute_thread.h (process exit only).
+Napi::Value DropQueuedWork(const Napi::CallbackInfo& info) {
+  drop_queued_work();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_info(Napi::Env env, Napi::Object exports) {
+  exports.Set("dropQueuedWork", Napi::Function::New(env, DropQueuedWork, "dropQueuedWork"));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
