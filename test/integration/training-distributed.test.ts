@@ -102,6 +102,22 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     }
   });
 
+  it('a CPU rank waiting for its peers does not hold up the process\'s other native calls', async () => {
+    const port = await freePort();
+    const t0 = performance.now();
+    // Rank 0 of 2: its peer never comes, so the join waits until its timeout.
+    const join = native()
+      .distInit({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, device: 'cpu', timeoutMs: 4000 })
+      .then(() => 'joined', (e: { code?: string }) => e.code);
+    const vae = await native().createVae(JSON.stringify({ block_out_channels: [8], down_block_types: ['DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D'], norm_num_groups: 4, layers_per_block: 1 }), {});
+    const modelReadyMs = performance.now() - t0;
+    vae.dispose();
+    expect(await join).toBe('ERR_IO');
+    const joinMs = performance.now() - t0;
+    // The model was made while the join waited (it used to queue behind it on the compute thread).
+    expect(modelReadyMs).toBeLessThan(joinMs - 2000);
+  });
+
   // The ranks run the compiled CLI.
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });

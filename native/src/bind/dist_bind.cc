@@ -39,8 +39,13 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     po.master_port = static_cast<int>(field_int(o, "masterPort", 1, 65535).value_or(po.master_port));
     po.device = parse_device(field_string(o, "device").value_or("cpu"));
     po.timeout = std::chrono::milliseconds(field_int(o, "timeoutMs", 1, int64_t{1} << 40).value_or(po.timeout.count()));
+    // Joining waits for every peer (up to timeoutMs). A CPU (Gloo) group joins on a libuv worker,
+    // so the process's model calls go on meanwhile (no collective can be in flight before it). An
+    // NCCL group joins on the compute thread: it makes the rank's GPU current there, which is a
+    // per-thread setting that the compute thread's later CUDA work relies on.
+    const Lane lane = po.device.is_cuda() ? Lane::kCompute : Lane::kLight;
     return run_async<std::shared_ptr<dist::ProcessGroup>>(
-        env, [po]() { return dist::ProcessGroup::create(po); }, wrap);
+        env, [po]() { return dist::ProcessGroup::create(po); }, wrap, lane);
   });
 }
 
