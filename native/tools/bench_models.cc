@@ -7,7 +7,9 @@
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <sstream>
 #include <thread>
 
@@ -212,7 +214,13 @@ DA_CHECK("bench.inpaint") {
   // and DOC_ANON_BENCH_INPAINT_GUIDANCE (default 1: no classifier-free guidance; above 1 each step
   // runs the UNet on a batch of 2, as a guided sampler does).
   const char* guidance_env = std::getenv("DOC_ANON_BENCH_INPAINT_GUIDANCE");
-  const double guidance = guidance_env && *guidance_env ? std::max(1.0, std::stod(guidance_env)) : 1.0;
+  double guidance = 1.0;
+  if (guidance_env && *guidance_env) {
+    char* end = nullptr;
+    guidance = std::strtod(guidance_env, &end);
+    if (end == guidance_env || *end != '\0' || !(guidance >= 1.0))
+      throw std::invalid_argument(std::string("DOC_ANON_BENCH_INPAINT_GUIDANCE must be a number >= 1, got ") + guidance_env);
+  }
   const int64_t steps = std::max<int64_t>(1, env_list("DOC_ANON_BENCH_INPAINT_STEPS", {2})[0]);
   const int64_t sd2_res = std::max<int64_t>(8, env_list("DOC_ANON_BENCH_INPAINT_RES", {512})[0]);
   bench::header("Inpainting loop per region, " + std::to_string(steps) + " DDIM steps" +

@@ -42,7 +42,8 @@ export function native(): NativeAddon {
       // process.exit() would otherwise wait for every native call still queued behind the running
       // one (Node joins libuv's workers, each waiting on its call). Main thread only: a worker
       // thread's exit must not drop the work of the others.
-      if (isMainThread) process.once('exit', () => addon.dropQueuedWork());
+      // (An addon built before this hook existed has no dropQueuedWork: exit then waits, as it did.)
+      if (isMainThread && typeof addon.dropQueuedWork === 'function') process.once('exit', () => addon.dropQueuedWork());
       cached = addon;
       return addon;
     } catch (e) {

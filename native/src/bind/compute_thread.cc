@@ -35,8 +35,9 @@ class ComputeThread {
     ready_.notify_one();
     try {
       done.get();  // rethrows what fn threw
-    } catch (const std::future_error&) {
-      // Only a task destroyed unrun has no result: drop_queued() at process exit.
+    } catch (const std::future_error& e) {
+      // A task destroyed unrun (drop_queued() at process exit) breaks its promise.
+      if (e.code() != std::future_errc::broken_promise) throw;
       fail(code::kDisposed, "the process is exiting: this native call was dropped before it started");
     }
   }

@@ -69,6 +69,15 @@ class InpaintWorker : public Napi::AsyncProgressQueueWorker<Progress> {
 
  protected:
   void Execute(const ExecutionProgress& progress) override {
+    try {
+      run(progress);
+    } catch (...) {  // refused or dropped at process exit (run's body catches everything else)
+      error_ = capture_current_exception();
+    }
+  }
+
+ private:
+  void run(const ExecutionProgress& progress) {
     run_on_compute_thread([&] {
       try {
         // Lock both models in a fixed order (unet, then vae) so two loops cannot deadlock.
@@ -86,6 +95,7 @@ class InpaintWorker : public Napi::AsyncProgressQueueWorker<Progress> {
       }
     });
   }
+ protected:
   void OnProgress(const Progress* data, size_t count) override {
     if (progress_cb_.IsEmpty() || !count) return;
     Napi::Env env = Env();
