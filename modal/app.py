@@ -33,8 +33,9 @@ SERVE_KEYS = ["DOC_ANON_TOKEN", "DOC_ANON_SECRET"]
 TRAIN_TIMEOUT_S = 24 * 3600
 TRAIN_RETRIES = 4
 # Physical CPU cores reserved per GPU (Modal's default reservation is 0.125 cores a container). Each
-# rank prepares its batches on the CPU: at unet.yaml's size one rank needs ~64-80 examples/s and got
-# 147 from 16 cores shared with nothing else (docs/benchmarks.md, "Training data pipeline").
+# rank prepares its batches on the CPU (libuv's 4 threads, 3 for data, plus the main thread): at
+# unet.yaml's size a rank needs ~64-80 examples/s per H100. An estimate from one rank's measurement
+# (docs/benchmarks.md, "Training data pipeline"), not measured with 8 ranks.
 TRAIN_CPU_PER_GPU = 4.0
 # After Modal's interrupt (preemption, cancellation) the ranks get this long to finish their step
 # and write (and push to R2) a checkpoint, within the grace period Modal gives a container.

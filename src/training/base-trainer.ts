@@ -100,12 +100,16 @@ export abstract class BaseTrainer<Micro> {
   }
 
   /**
-   * The dataset index of this rank's local example i: rank r takes examples r, r + W, r + 2W, ...
-   * so the W ranks' micro-batch k together hold examples k*W*B .. (k+1)*W*B - 1, exactly the
-   * micro-batch k of one process with batch W*B.
+   * The dataset index of this rank's local example i (i = k*B + b: example b of its micro-batch
+   * k): the W ranks' micro-batch k together hold examples k*W*B .. (k+1)*W*B - 1, exactly the
+   * micro-batch k of one process with batch W*B, and rank r takes the r-th run of B of them.
+   * Contiguous runs rather than every W-th example: consecutive examples share a page
+   * (data.examples_per_page), so each page is decoded by one rank, not by up to W.
    */
   protected exampleIndex(local: number): number {
-    return local * this.dist.worldSize + this.dist.rank;
+    const B = this.config.train.batch_size;
+    const W = this.dist.worldSize;
+    return Math.floor(local / B) * W * B + this.dist.rank * B + (local % B);
   }
 
   abstract readonly kind: 'vae' | 'unet';

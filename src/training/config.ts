@@ -112,8 +112,8 @@ const dataFields = {
     prefetch: z.number().int().min(1).max(64).default(4),
     /**
      * Micro-batches prepared at the same time, at most `prefetch`. The examples of each are
-     * prepared in parallel already, on libuv's thread pool (UV_THREADPOOL_SIZE, default 4): more
-     * than 1 only pays with small batches on many cores (bench/data-pipeline.ts measures it).
+     * prepared in parallel already, on libuv's thread pool (UV_THREADPOOL_SIZE, default 4): 2 pays
+     * when a micro-batch holds few pages, as in the VAE recipe (bench/data-pipeline.ts measures it).
      */
     concurrency: z.number().int().min(1).max(64).default(1),
 };

@@ -3,8 +3,10 @@
  * one's examples at once). What a batch holds must not depend on that: these tests pin the order
  * and bounds of the prefetcher and compare parallel batches with examples made one at a time.
  */
+import { Semaphore } from '../../src/core/semaphore';
 import { Prefetcher } from '../../src/training/data/prefetch';
-import { SyntheticPages } from '../../src/training/data/pages';
+import { SyntheticPages, type Page, type PageSource } from '../../src/training/data/pages';
+import { dataSlots, threadPoolSize } from '../../src/training/data/pool-slots';
 import { unetBatch } from '../../src/training/data/unet-examples';
 import { vaeBatch } from '../../src/training/data/vae-examples';
 
@@ -119,5 +121,59 @@ describe('parallel batches equal examples made one at a time', () => {
       expect(Array.from(batch.glyphs.subarray(b * s.glyphs.length, (b + 1) * s.glyphs.length))).toEqual(Array.from(s.glyphs));
     }
     expect(new Set(batch.texts).size).toBeGreaterThan(1);
+  });
+});
+
+describe('Semaphore', () => {
+  it('runs at most `size` tasks at once, starts the others in call order, and frees the slot of a failed task', async () => {
+    const sem = new Semaphore(2);
+    const started: number[] = [];
+    let max = 0;
+    const task = (i: number, fail = false) => async (): Promise<number> => {
+      started.push(i);
+      max = Math.max(max, sem.running);
+      await sleep(10);
+      if (fail) throw new Error(`task ${i} failed`);
+      return i;
+    };
+    const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => sem.run(task(i, i === 1))));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 'task 1 failed', 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(max).toBe(2);
+    expect(sem.running).toBe(0);
+    expect(() => new Semaphore(0)).toThrow(RangeError);
+  });
+});
+
+describe("the data pipeline's share of libuv's thread pool", () => {
+  it('reads UV_THREADPOOL_SIZE as libuv does (default 4, 1..1024)', () => {
+    expect(threadPoolSize({})).toBe(4);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '16' })).toBe(16);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '0' })).toBe(1);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '5000' })).toBe(1024);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: 'many' })).toBe(4);
+    // This process: one pool thread is left for the train step's native calls.
+    expect(dataSlots.size).toBe(Math.max(1, threadPoolSize() - 1));
+  });
+
+  it('a batch prepares at most that many examples at once, even across batches', async () => {
+    let inFlight = 0;
+    let max = 0;
+    const page: Page = { data: new Uint8Array(64 * 64 * 3).fill(200), width: 64, height: 64, annotation: { document: [], entities: [] } as never };
+    // A page source that is slow and counts the examples waiting on it (each example asks once).
+    const slow: PageSource = {
+      page: async () => {
+        inFlight++;
+        max = Math.max(max, inFlight);
+        await sleep(5);
+        inFlight--;
+        return page;
+      },
+    };
+    const o = { seed: 1, cropSize: 16, examplesPerPage: 1 };
+    const [a, b] = await Promise.all([vaeBatch(slow, o, 0, 12), vaeBatch(slow, o, 12, 12)]);
+    expect(a.shape).toEqual([12, 16, 16, 3]);
+    expect(b.shape).toEqual([12, 16, 16, 3]);
+    expect(max).toBe(dataSlots.size);
   });
 });

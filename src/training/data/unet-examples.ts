@@ -12,6 +12,7 @@ import { renderGlyph } from '../../render/glyph';
 import { Rng } from '../synthetic/random';
 import { cropSquare, resizeSquare } from './crop';
 import { mixSeed, type PageSource } from './pages';
+import { dataSlots } from './pool-slots';
 
 export interface UnetExample {
   /** uint8 [R, R, 3]. */
@@ -84,8 +85,9 @@ export interface UnetBatchOptions extends UnetExampleOptions {
 /**
  * Local examples start .. start + batchSize - 1 (`toDataset` maps each to its dataset index: a
  * rank's shard) with their glyphs preprocessed for the glyph encoder. The examples are prepared at
- * once (crops, resizes and glyph preprocessing run on libuv's threads); each is a pure function of
- * its index and fills its own slot, so the batch does not depend on which finishes first.
+ * once (crops, resizes and glyph preprocessing run on libuv's threads, as many as dataSlots
+ * allows); each is a pure function of its index and fills its own slot, so the batch does not
+ * depend on which finishes first.
  */
 export async function unetBatch(
   pages: PageSource,
@@ -100,22 +102,21 @@ export async function unetBatch(
   const boxes = new Float32Array(batchSize * 4);
   const glyphs = new Float32Array(batchSize * 3 * S * S);
   const texts = new Array<string>(batchSize);
-  await Promise.all(
-    Array.from({ length: batchSize }, async (_, b) => {
-      const ex = await unetExample(pages, o, toDataset(start + b));
-      images.set(ex.image, b * R * R * 3);
-      boxes.set(ex.box, b * 4);
-      // Each glyph is preprocessed alone (widths differ), exactly as GlyphEncoder.encodeTexts does at inference.
-      const g = renderGlyph(ex.text);
-      const { pixelValues, resized } = await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], S);
-      try {
-        glyphs.set(await pixelValues.data<'float32'>(), b * 3 * S * S);
-      } finally {
-        pixelValues.dispose();
-        resized.dispose();
-      }
-      texts[b] = ex.text;
-    }),
-  );
+  const example = async (b: number): Promise<void> => {
+    const ex = await unetExample(pages, o, toDataset(start + b));
+    images.set(ex.image, b * R * R * 3);
+    boxes.set(ex.box, b * 4);
+    // Each glyph is preprocessed alone (widths differ), exactly as GlyphEncoder.encodeTexts does at inference.
+    const g = renderGlyph(ex.text);
+    const { pixelValues, resized } = await preprocessTrocr([{ data: g.data, width: g.width, height: g.height }], S);
+    try {
+      glyphs.set(await pixelValues.data<'float32'>(), b * 3 * S * S);
+    } finally {
+      pixelValues.dispose();
+      resized.dispose();
+    }
+    texts[b] = ex.text;
+  };
+  await Promise.all(Array.from({ length: batchSize }, (_, b) => dataSlots.run(() => example(b))));
   return { images, boxes, glyphs, texts, batch: batchSize };
 }

@@ -10,6 +10,7 @@ import { Rng } from '../synthetic/random';
 import { augmentCrop } from './augment';
 import { cropSquare } from './crop';
 import { mixSeed, type PageSource } from './pages';
+import { dataSlots } from './pool-slots';
 
 export interface VaeBatch {
   /** uint8 [B, H, W, 3]. */
@@ -35,19 +36,19 @@ export async function vaeBatch(
 ): Promise<VaeBatch> {
   const s = o.cropSize;
   const images = new Uint8Array(batchSize * s * s * 3);
-  // The examples are prepared at once (page decodes and augmentation run on libuv's threads);
-  // each is a pure function of its index and lands in its own slot, so the batch is the same.
-  await Promise.all(
-    Array.from({ length: batchSize }, async (_, b) => {
-      const i = toDataset(start + b);
-      const page = await pages.page(Math.floor(i / o.examplesPerPage));
-      if (page.width < s || page.height < s) {
-        throw new DocAnonError(ErrorCode.CONFIG, `data.crop_size ${s} is larger than a ${page.width}x${page.height} page`);
-      }
-      const rng = new Rng(mixSeed(o.seed ^ 0x5eed, i));
-      const crop = cropSquare(page, rng.int(0, page.width - s), rng.int(0, page.height - s), s);
-      images.set(await augmentCrop(crop, s, o.augment, rng), b * s * s * 3);
-    }),
-  );
+  const example = async (b: number): Promise<void> => {
+    const i = toDataset(start + b);
+    const page = await pages.page(Math.floor(i / o.examplesPerPage));
+    if (page.width < s || page.height < s) {
+      throw new DocAnonError(ErrorCode.CONFIG, `data.crop_size ${s} is larger than a ${page.width}x${page.height} page`);
+    }
+    const rng = new Rng(mixSeed(o.seed ^ 0x5eed, i));
+    const crop = cropSquare(page, rng.int(0, page.width - s), rng.int(0, page.height - s), s);
+    images.set(await augmentCrop(crop, s, o.augment, rng), b * s * s * 3);
+  };
+  // The examples are prepared at once (page decodes and augmentation run on libuv's threads, as
+  // many as dataSlots allows); each is a pure function of its index and lands in its own slot,
+  // so the batch is the same as one made example by example.
+  await Promise.all(Array.from({ length: batchSize }, (_, b) => dataSlots.run(() => example(b))));
   return { images, shape: [batchSize, s, s, 3] };
 }
