@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../core/atomic-file';
+import { readRegularFileSync } from '../core/read-file';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
@@ -52,6 +53,11 @@ environment: DOC_ANON_SECRET (16+ chars) makes the fakes consistent across docum
   --concurrency N      folder mode: files in flight (default 2)
 `;
 
+/** Largest input document read (Node's limit for one read). */
+const MAX_INPUT_BYTES = 2 ** 31 - 1;
+/** Largest regions or OCR JSON file read. */
+const MAX_JSON_BYTES = 256 * 2 ** 20;
+
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.pdf']);
 
 /** Per-call settings shared by single-file and folder mode. */
@@ -70,12 +76,8 @@ interface FileReport {
 
 /** Anonymizes one file (image or PDF) and returns the output bytes and the report. */
 async function anonymizeFile(anonymizer: Anonymizer, file: string, regions: Region[] | undefined, s: CallSettings): Promise<{ data: Buffer; report: FileReport }> {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new DocAnonError(ErrorCode.IO, `cannot read ${file}: ${(e as Error).message}`);
-  }
+  // A regular file only: a FIFO or a device would block or never end.
+  const bytes = readRegularFileSync(file, { what: 'input', maxBytes: MAX_INPUT_BYTES });
   if (isPdf(bytes)) {
     if (regions) throw new DocAnonError(ErrorCode.ARGUMENT, 'regions files are for images; a PDF is anonymized by detection');
     const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify });
@@ -92,12 +94,7 @@ async function anonymizeFile(anonymizer: Anonymizer, file: string, regions: Regi
 }
 
 function readRegions(file: string): Region[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DocAnonError(ErrorCode.IO, `cannot read regions file ${file}: ${(e as Error).message}`);
-  }
+  const text = readRegularFileSync(file, { what: 'regions file', maxBytes: MAX_JSON_BYTES }).toString('utf8');
   try {
     return JSON.parse(text) as Region[];
   } catch (e) {
@@ -171,10 +168,11 @@ export const anonymizeCommand: Command = {
     };
     let suppliedOcr: unknown;
     if (values.ocr) {
+      const text = readRegularFileSync(values.ocr, { what: 'OCR results', maxBytes: MAX_JSON_BYTES }).toString('utf8');
       try {
-        suppliedOcr = JSON.parse(fs.readFileSync(values.ocr, 'utf8'));
+        suppliedOcr = JSON.parse(text);
       } catch (e) {
-        throw new DocAnonError(ErrorCode.INPUT, `cannot read OCR results ${values.ocr}: ${(e as Error).message}`);
+        throw new DocAnonError(ErrorCode.INPUT, `OCR results ${values.ocr} are not valid JSON: ${(e as Error).message}`);
       }
     }
     const settings: CallSettings = {
@@ -201,8 +199,14 @@ export const anonymizeCommand: Command = {
     }
     const anonymizer = await Anonymizer.create(options);
     try {
-      const stat = fs.statSync(input, { throwIfNoEntry: false });
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.statSync(input, { throwIfNoEntry: false });
+      } catch (e) {
+        throw new DocAnonError(ErrorCode.IO, `cannot read input ${input}: ${(e as Error).message}`, { cause: e });
+      }
       if (!stat) throw new DocAnonError(ErrorCode.NOT_FOUND, `input ${input} does not exist`);
+      refuseOverwritingInput(input, values.out);
       if (stat.isDirectory()) {
         if (suppliedOcr !== undefined) throw new DocAnonError(ErrorCode.ARGUMENT, '--ocr is for a single image, not a folder');
         return await runFolder(anonymizer, input, values.out, values.regions, int(values.concurrency, 'concurrency') ?? 2, values.report, settings);
@@ -210,8 +214,14 @@ export const anonymizeCommand: Command = {
       const t0 = performance.now();
       const { data, report } = await anonymizeFile(anonymizer, input, values.regions ? readRegions(values.regions) : undefined, settings);
       // The report first: an output file never exists without the record of what was done to it.
+      // If the output then cannot be written, the report goes too (it would describe nothing).
       if (values.report) writeFileAtomic(values.report, JSON.stringify({ input, output: values.out, engine, ...report }, null, 2), { mkdir: true });
-      writeFileAtomic(values.out, data, { mkdir: true });
+      try {
+        writeFileAtomic(values.out, data, { mkdir: true });
+      } catch (e) {
+        if (values.report) fs.rmSync(values.report, { force: true });
+        throw e;
+      }
       const n = report.pages.reduce((a, p) => a + p.regions.length, 0);
       const verified = report.pages.every((p) => p.verified) ? ', verified by OCR' : '';
       process.stderr.write(`anonymized ${n} region(s) on ${report.pages.length} page(s)${verified} in ${Math.round(performance.now() - t0)} ms -> ${values.out}\n`);
@@ -221,6 +231,20 @@ export const anonymizeCommand: Command = {
     }
   },
 };
+
+/**
+ * Refuses an output that is the input itself (a file, or a folder for a folder run): the
+ * anonymized copy would replace the original, and an original is never overwritten.
+ */
+function refuseOverwritingInput(input: string, out: string): void {
+  let same = false;
+  try {
+    same = fs.realpathSync(input) === fs.realpathSync(out);
+  } catch {
+    // The output does not exist yet: it cannot be the input.
+  }
+  if (same) throw new DocAnonError(ErrorCode.ARGUMENT, `--out ${out} is the input itself: write the anonymized copy elsewhere (the original is never overwritten)`);
+}
 
 async function runFolder(
   anonymizer: Anonymizer,

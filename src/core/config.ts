@@ -2,10 +2,10 @@
  * Configs are validated at the edge: YAML or JSON is parsed, then checked by a strict zod schema
  * (unknown keys rejected). Errors name the path of every offending key.
  */
-import * as fs from 'node:fs';
 import * as YAML from 'yaml';
 import { z } from 'zod';
 import { DocAnonError, ErrorCode } from './errors';
+import { readRegularFileSync } from './read-file';
 
 /** Formats zod issues as `path.to.key: message` lines. */
 export function formatIssues(error: z.ZodError): string {
@@ -32,12 +32,7 @@ export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, sour
 
 /** Reads a YAML (or JSON) file and validates it. */
 export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.output<S> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DocAnonError(ErrorCode.IO, `cannot read config ${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const text = readRegularFileSync(file, { what: 'config', maxBytes: 16 * 2 ** 20 }).toString('utf8');
   let doc: unknown;
   try {
     // uniqueKeys: a key given twice is a mistake, not a silent override.

@@ -18,9 +18,9 @@
  * - Multi-page TIFFs and animated images are refused (ERR_UNSUPPORTED): silently anonymizing one
  *   page of several would be a partial result.
  */
-import * as fs from 'node:fs';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { readRegularFile } from '../core/read-file';
 
 /** Formats the anonymizer reads and writes. */
 export type ImageFormat = 'png' | 'jpeg' | 'tiff' | 'webp';
@@ -69,28 +69,35 @@ export interface EncodeOptions {
 const FORMATS: readonly ImageFormat[] = ['png', 'jpeg', 'tiff', 'webp'];
 
 function isWebpLossless(buf: Uint8Array): boolean {
-  // RIFF....WEBP then the first chunk: VP8L (lossless) or VP8X (extended: look for a VP8L chunk).
-  const tag = Buffer.from(buf.subarray(12, 16)).toString('latin1');
+  // RIFF....WEBP then the first chunk: VP8L (lossless) or VP8X (extended: look for a VP8L chunk,
+  // also inside an animation frame, whose image sub-chunks follow a 16-byte frame header).
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 16) return false;
+  const tag = b.toString('latin1', 12, 16);
   if (tag === 'VP8L') return true;
   if (tag !== 'VP8X') return false;
-  let off = 30;
-  while (off + 8 <= buf.length) {
-    const id = Buffer.from(buf.subarray(off, off + 4)).toString('latin1');
-    const size = buf[off + 4] | (buf[off + 5] << 8) | (buf[off + 6] << 16) | (buf[off + 7] << 24);
+  const end = Math.min(b.length, 8 + b.readUInt32LE(4));
+  let off = 30; // the RIFF header (12 bytes) and the VP8X chunk (8 + 10)
+  while (off + 8 <= end) {
+    const id = b.toString('latin1', off, off + 4);
+    const size = b.readUInt32LE(off + 4); // unsigned: `off` only moves forward
     if (id === 'VP8L') return true;
     if (id === 'VP8 ') return false;
-    off += 8 + size + (size & 1);
+    off += id === 'ANMF' ? 8 + 16 : 8 + size + (size & 1);
   }
   return false;
 }
 
-async function readInput(input: Buffer | Uint8Array | string): Promise<Buffer> {
+/** The most bytes an image file of `maxPixels` pixels can need (16-bit RGBA, uncompressed, plus metadata). */
+function maxImageBytes(maxPixels: number): number {
+  return Math.min(2 ** 31 - 1, maxPixels * 8 + 64 * 2 ** 20);
+}
+
+async function readInput(input: Buffer | Uint8Array | string, maxPixels: number): Promise<Buffer> {
   if (typeof input === 'string') {
-    try {
-      return await fs.promises.readFile(input);
-    } catch (e) {
-      throw new DocAnonError(ErrorCode.IO, `cannot read image ${input}: ${(e as Error).message}`, { cause: e });
-    }
+    // Only regular files (a FIFO would block forever, /dev/zero never end), and no bigger than an
+    // image within the pixel limit can be.
+    return readRegularFile(input, { what: 'image', maxBytes: maxImageBytes(maxPixels), tooLargeCode: ErrorCode.IMAGE_TOO_LARGE });
   }
   if (input instanceof Uint8Array) return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   throw new DocAnonError(ErrorCode.ARGUMENT, 'image must be a Buffer, a Uint8Array or a file path');
@@ -107,7 +114,7 @@ export async function decodeImage(input: Buffer | Uint8Array | string, options: 
   if (!(Number.isInteger(maxPixels) && maxPixels > 0)) {
     throw new DocAnonError(ErrorCode.ARGUMENT, `maxPixels must be a positive integer, got ${maxPixels}`);
   }
-  const buf = await readInput(input);
+  const buf = await readInput(input, maxPixels);
   const where = typeof input === 'string' ? ` ${input}` : '';
   let meta: Metadata;
   try {

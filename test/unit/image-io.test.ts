@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -143,5 +144,49 @@ describe('image IO', () => {
   it('refuses an inconsistent pixel buffer on encode', async () => {
     const bad: DecodedImage = { data: new Uint8Array(10), width: 4, height: 4, channels: 3, format: 'png', lossless: true };
     expect(await codeOf(encodeImage(bad))).toBe('ERR_ARGUMENT');
+  });
+
+  it('reads only regular files: a FIFO or a device is ERR_IO at once, a file larger than any image within the pixel limit is ERR_IMAGE_TOO_LARGE', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-io-'));
+    try {
+      const fifo = path.join(dir, 'fifo.png');
+      execFileSync('mkfifo', [fifo]);
+      // Used to block a libuv thread forever (no writer ever opens the FIFO).
+      expect(await codeOf(decodeImage(fifo))).toBe('ERR_IO');
+      // Used to read until memory ran out.
+      expect(await codeOf(decodeImage('/dev/zero'))).toBe('ERR_IO');
+      const sparse = path.join(dir, 'huge.png');
+      fs.closeSync(fs.openSync(sparse, 'w'));
+      fs.truncateSync(sparse, 65 * 2 ** 20); // sparse: no disk used
+      expect(await codeOf(decodeImage(sparse, { maxPixels: 1 }))).toBe('ERR_IMAGE_TOO_LARGE');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('WebP chunks: a size that reads negative as int32 does not loop forever; a one-frame animation of a lossless image is lossless', async () => {
+    const lossless = await encoded('webp', 40, 20); // RIFF....WEBP VP8L...
+    const u24 = (n: number): Buffer => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
+    const chunk = (id: string, d: Buffer): Buffer => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(d.length);
+      return Buffer.concat([Buffer.from(id, 'latin1'), len, d, d.length & 1 ? Buffer.alloc(1) : Buffer.alloc(0)]);
+    };
+    const vp8x = chunk('VP8X', Buffer.concat([Buffer.from([0x02 | 0x10, 0, 0, 0]), u24(39), u24(19)]));
+    const anim = chunk('ANIM', Buffer.from([255, 255, 255, 255, 0, 0]));
+    const frame = chunk('ANMF', Buffer.concat([u24(0), u24(0), u24(39), u24(19), u24(100), Buffer.from([0]), lossless.subarray(12)]));
+    const body = Buffer.concat([Buffer.from('WEBP', 'latin1'), vp8x, anim, frame]);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(body.length);
+    const oneFrame = Buffer.concat([Buffer.from('RIFF', 'latin1'), size, body]);
+    const img = await decodeImage(oneFrame);
+    expect([img.format, img.lossless]).toEqual(['webp', true]);
+    // A chunk of size 0xFFFFFFF8 (-8 as int32) after the image: the chunk walk used to stand still.
+    const trailing = Buffer.concat([oneFrame, Buffer.from('JUNK', 'latin1'), Buffer.from([0xf8, 0xff, 0xff, 0xff]), Buffer.alloc(8)]);
+    const inside = Buffer.from(trailing);
+    inside.writeUInt32LE(trailing.length - 8, 4); // the same chunk inside the RIFF size
+    // (The old walk never returned here: the test would hang, not pass.)
+    expect((await decodeImage(trailing)).lossless).toBe(true);
+    expect(await decodeImage(inside).then((i) => i.lossless, (e) => (isDocAnonError(e) ? e.code : String(e)))).not.toBe(false);
   });
 });
