@@ -38,6 +38,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`doc-anon ${name}: ${e.code}: ${e.message}\n`);
       return INPUT_CODES.has(e.code) ? 2 : 1;
     }
+    // node:util parseArgs: an unknown option or a missing value is bad usage, not an internal failure.
+    const code = (e as { code?: unknown })?.code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`doc-anon ${name}: ERR_ARGUMENT: ${(e as Error).message} (see doc-anon ${name} --help)\n`);
+      return 2;
+    }
     process.stderr.write(`doc-anon ${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }

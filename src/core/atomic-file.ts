@@ -1,7 +1,8 @@
 /**
  * Whole-file writes that never leave a half-written file: data goes to a temp file in the same
  * folder (dot-prefixed, so folder readers skip it), is flushed to disk, then renamed over the
- * target. Failures are ERR_IO naming the file; the temp file is removed.
+ * target. Failures are ERR_IO naming the file; the temp file is removed. An existing target that
+ * is not writable is refused, not replaced.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,14 @@ function removeQuietly(tmp: string): void {
 
 /** Writes `data` to `file` atomically; `mkdir` creates the folder first. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, options: { mkdir?: boolean } = {}): void {
+  // The rename would replace a read-only file regardless of its mode: respect it, as a write would.
+  if (fs.existsSync(file)) {
+    try {
+      fs.accessSync(file, fs.constants.W_OK);
+    } catch (e) {
+      throw new DocAnonError(ErrorCode.IO, `cannot write ${file}: it exists and is not writable`, { cause: e });
+    }
+  }
   const tmp = tempName(file);
   try {
     if (options.mkdir) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

@@ -4,6 +4,7 @@
  * output, read by OCR, holds none of the original values; `detect --json` lists the values;
  * bad input exits 2 with a code on stderr.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -164,5 +165,50 @@ describe('doc-anon CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ERR_IO/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it('never overwrites its input, keeps no report of an output it could not write, and refuses FIFOs, unknown options and read-only outputs with exit 2', async () => {
+    const regions = path.join(dir, 'keep-regions.json');
+    fs.writeFileSync(regions, JSON.stringify([{ box: [5, 5, 60, 30], replacement: 'Io' }]));
+    const original = path.join(dir, 'original.png');
+    fs.writeFileSync(original, doc.png);
+    // --out is the input (the original used to be replaced by the anonymized copy).
+    let r = await run(['anonymize', original, '--out', original, '--regions', regions, '--no-verify']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/ERR_ARGUMENT: --out .* is the input itself/)]);
+    expect(fs.readFileSync(original).equals(doc.png)).toBe(true);
+    // The report is written first; when the output then fails, the report goes too.
+    fs.writeFileSync(path.join(dir, 'blocker'), 'x');
+    const report = path.join(dir, 'orphan-report.json');
+    r = await run(['anonymize', original, '--out', path.join(dir, 'blocker', 'o.png'), '--regions', regions, '--no-verify', '--report', report]);
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(report)).toBe(false);
+    // A FIFO as input used to block forever.
+    const fifo = path.join(dir, 'fifo.png');
+    execFileSync('mkfifo', [fifo]);
+    r = await run(['anonymize', fifo, '--out', path.join(dir, 'fifo-out.png'), '--regions', regions, '--no-verify']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/ERR_IO: cannot read input .*not a regular file/)]);
+    // An unknown option was "internal error" with a stack and exit 1.
+    r = await run(['anonymize', original, '--out', path.join(dir, 'x.png'), '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ERR_ARGUMENT/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    // A read-only output is not replaced (the rename used to ignore its mode). Root may write anyway.
+    const readOnly = path.join(dir, 'read-only.png');
+    fs.writeFileSync(readOnly, 'keep me');
+    fs.chmodSync(readOnly, 0o444);
+    let writable = false;
+    try {
+      fs.accessSync(readOnly, fs.constants.W_OK);
+      writable = true;
+    } catch {
+      // expected for a normal user
+    }
+    r = await run(['anonymize', original, '--out', readOnly, '--regions', regions, '--no-verify']);
+    if (writable) {
+      expect(r.code).toBe(0); // root: the file is writable to it, so it is written like any other
+    } else {
+      expect([r.code, fs.readFileSync(readOnly, 'utf8')]).toEqual([2, 'keep me']);
+      expect(r.stderr).toMatch(/ERR_IO: cannot write .* not writable/);
+    }
   });
 });
