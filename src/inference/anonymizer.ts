@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../core/config';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { throwIfAborted } from './abort';
 import { setNumThreads } from '../core/runtime';
 import { AutoencoderKL } from '../models/autoencoder-kl';
 import { GlyphEncoder } from '../models/glyph-encoder';
@@ -128,10 +129,33 @@ export interface AnonymizeResult {
   detections?: DetectedRegion[];
   /** Without `regions` and with verification on: what the OCR check of the output found (no leaks). */
   verification?: VerificationReport;
-  /** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
+/** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
   verified: boolean;
   timeMs: number;
   stages: StageTimes;
+}
+
+/** The keys of {@link AnonymizeRequest}: anything else is a typo that would silently change the run. */
+const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'policy', 'includeOriginal', 'verify', 'replacer']);
+
+/** ERR_ARGUMENT for a request that is not an object, has unknown keys, or callbacks that are not functions. */
+function checkRequest(request: unknown): asserts request is AnonymizeRequest {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+    throw new DocAnonError(ErrorCode.ARGUMENT, 'the request must be an object such as { regions } (or omitted for automatic detection)');
+  }
+  const r = request as Record<string, unknown>;
+  const unknown = Object.keys(r).filter((k) => !REQUEST_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new DocAnonError(ErrorCode.ARGUMENT, `unknown request key(s): ${unknown.join(', ')} (known: ${[...REQUEST_KEYS].join(', ')})`);
+  }
+  for (const k of ['onProgress', 'onUnfinishedWork'] as const) {
+    if (r[k] !== undefined && typeof r[k] !== 'function') throw new DocAnonError(ErrorCode.ARGUMENT, `${k} must be a function`);
+  }
+  // Duck-typed: a signal from another realm (a vm context, a polyfill) is not an instance of ours.
+  const signal = r.signal as { aborted?: unknown; addEventListener?: unknown } | undefined;
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw new DocAnonError(ErrorCode.ARGUMENT, 'signal must be an AbortSignal');
+  }
 }
 
 export class Anonymizer {
@@ -208,6 +232,7 @@ export class Anonymizer {
   async anonymize(image: Buffer | Uint8Array | string, request: AnonymizeRequest = {}): Promise<AnonymizeResult> {
     const engine = this.engine;
     if (!engine) throw new DocAnonError(ErrorCode.DISPOSED, 'the Anonymizer was disposed');
+    checkRequest(request);
     const t0 = performance.now();
     const automatic = request.regions === undefined;
     if (!automatic && (request.ocr !== undefined || request.policy !== undefined)) {
@@ -259,7 +284,7 @@ export class Anonymizer {
       });
       stages.verify = verification.timeMs;
     }
-    request.signal?.throwIfAborted?.();
+    throwIfAborted(request.signal);
     const format = request.format ?? page.format;
     const tc = performance.now();
     const encoded = await encodeImage(result.image, { format });

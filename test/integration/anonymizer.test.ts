@@ -192,6 +192,49 @@ describe('Anonymizer options and the classic engine', () => {
     await expect(a.anonymize(png, { regions })).rejects.toMatchObject({ code: 'ERR_DISPOSED' });
   });
 
+  it('refuses malformed requests with ERR_ARGUMENT (a typo such as `region` used to run automatic detection), and a late abort is ERR_ABORTED whatever its reason', async () => {
+    const { png, regions } = await page();
+    const a = await Anonymizer.create({ engine: 'classic' });
+    try {
+      await expect(a.anonymize(png, null as never)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+      await expect(a.anonymize(png, { region: regions } as never)).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringContaining('unknown request key(s): region') });
+      await expect(a.anonymize(png, { regions, onProgress: 5 } as never)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+      await expect(a.anonymize(png, { regions, signal: {} } as never)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+      // Aborted after the engine finished (at its last progress report), before encoding: the
+      // caller's reason (a plain Error, a string) used to come back as is, without a code.
+      for (const reason of [new Error('mine'), 'a string']) {
+        const ac = new AbortController();
+        const onProgress = (p: { done: number; total: number; stage?: string }): void => {
+          if (p.stage === 'render' && p.done === p.total) ac.abort(reason);
+        };
+        await expect(a.anonymize(png, { regions, signal: ac.signal, onProgress })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('classic: regions are synchronous work, but the event loop runs between them (a deadline can fire mid-page)', async () => {
+    const { png } = await page();
+    const a = await Anonymizer.create({ engine: 'classic' });
+    try {
+      const many = Array.from({ length: 40 }, (_, i) => ({ box: [10, 10 + i * 18, 590, 26 + i * 18] as [number, number, number, number], replacement: `Line ${i}` }));
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      const ac = new AbortController();
+      const deadline = setTimeout(() => ac.abort(), 1);
+      try {
+        await expect(a.anonymize(png, { regions: many, signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+      } finally {
+        clearInterval(timer);
+        clearTimeout(deadline);
+      }
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('close() after dispose() still waits for the OCR workers dispose() began stopping', async () => {
     const doc = await generateDocument({ seed: 5, kind: 'form', width: 400, height: 300 });
     const a = await Anonymizer.create({ engine: 'classic' });

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../../core/config';
 import { DocAnonError, ErrorCode } from '../../core/errors';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
 import { BUNDLED_FONTS, getFont, type BundledFontName } from '../../render/fonts';
 import { fitText, renderTextCoverage, type TextFit } from '../../render/text';
 import type { DecodedImage } from '../image-io';
@@ -91,12 +92,6 @@ function hashSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new DocAnonError(ErrorCode.ABORTED, 'anonymization aborted by the caller (AbortSignal); no output was produced');
-  }
-}
-
 /**
  * The classic (weights-free) anonymization engine.
  *
@@ -136,7 +131,8 @@ export class ClassicEngine implements Engine {
     // 1. Analyse every region on the untouched input.
     const plans: Plan[] = [];
     for (const region of regions) {
-      checkAbort(options.signal);
+      await yieldToEventLoop(); // regions are synchronous work: let deadlines, aborts and other requests in
+      throwIfAborted(options.signal);
       const start = performance.now();
       const r = region.rect;
       if (!(r.x0 >= 0 && r.y0 >= 0 && r.x1 <= width && r.y1 <= height && r.x1 > r.x0 && r.y1 > r.y0)) {
@@ -172,7 +168,8 @@ export class ClassicEngine implements Engine {
     // 2. Erase every region (feathered paste of the background model + noise).
     const out: DecodedImage = { ...image, data: new Uint8Array(data) };
     for (const p of plans) {
-      checkAbort(options.signal);
+      await yieldToEventLoop();
+      throwIfAborted(options.signal);
       const t0 = performance.now();
       const patch = this.backgroundPatch(p, channels);
       pasteFeathered(out, patch, p.pasted, o.feather);
@@ -181,7 +178,8 @@ export class ClassicEngine implements Engine {
     // 3. Draw every replacement.
     const reports: RegionReport[] = [];
     for (const p of plans) {
-      checkAbort(options.signal);
+      await yieldToEventLoop();
+      throwIfAborted(options.signal);
       const t0 = performance.now();
       if (p.fit) this.drawText(out, p);
       p.timeMs += performance.now() - t0;

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { parseConfig } from '../../core/config';
 import { DocAnonError, ErrorCode } from '../../core/errors';
+import { throwIfAborted } from '../abort';
 import { Tensor } from '../../core/tensor';
 import type { AutoencoderKL } from '../../models/autoencoder-kl';
 import type { GlyphEncoder } from '../../models/glyph-encoder';
@@ -79,10 +80,6 @@ interface Job {
   pasted: Rect;
   mask: Rect;
   seed: number;
-}
-
-function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DocAnonError(ErrorCode.ABORTED, 'anonymization aborted by the caller (AbortSignal); no output was produced');
 }
 
 /** Copies the RGB channels of `rect` out of an interleaved image. */
@@ -195,7 +192,7 @@ export class DiffuteEngine implements Engine {
     let done = 0;
     const schedulerConfig = o.schedulerConfig ?? SD2_SCHEDULER_CONFIG;
     for (const batch of this.plan(image, regions)) {
-      checkAbort(options.signal);
+      throwIfAborted(options.signal);
       const t0 = performance.now();
       const B = batch.length;
       // Crops from the current output, scaled to R x R (aspect ignored, as DiffUTE).
