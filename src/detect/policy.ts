@@ -65,7 +65,14 @@ export const DetectionPolicySchema = z
      */
     minInkCoverage: z.number().min(0).max(1).default(0),
     /** Default regions (ISO 3166 alpha-2) for phone numbers written without a country code. */
-    phoneRegions: z.array(z.string().regex(/^[A-Z]{2}$/)).min(1).default(['US', 'GB']),
+    // Each region is one more parse of every phone-like candidate: bounded (ISO 3166 has under 250)
+    // and deduplicated, so a request cannot make detection arbitrarily slow.
+    phoneRegions: z
+      .array(z.string().regex(/^[A-Z]{2}$/))
+      .min(1)
+      .max(64)
+      .transform((r) => [...new Set(r)])
+      .default(['US', 'GB']),
     /** Report amounts without a currency that have exactly two decimals (statement columns). */
     bareAmounts: z.boolean().default(true),
     customRules: z.array(CustomRuleSchema).max(200).default([]),

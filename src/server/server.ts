@@ -74,6 +74,22 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     requestTimeout: limits.timeoutMs + 30_000,
     connectionTimeout: 0,
     return503OnClosing: true,
+    // Errors Node's HTTP parser raises before a route sees the request (a malformed request line or
+    // Content-Length, a bad chunk, a body that stops arriving): the same {error:{code,message}}
+    // body as every other error, not fastify's default.
+    clientErrorHandler: (err, socket) => {
+      if (socket.destroyed || !socket.writable) return;
+      const timeout = (err as { code?: string }).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify({
+        error: timeout
+          ? { code: ErrorCode.TIMEOUT, message: 'the request did not arrive in time' }
+          : { code: ErrorCode.INPUT, message: `malformed HTTP request: ${(err as Error).message}` },
+      });
+      socket.end(
+        `HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   });
   // Body parsers that keep the whole body in memory (bounded by bodyLimit): nothing touches the disk.
   // Every other media type (JSON included) is refused with 415.

@@ -5,6 +5,7 @@
  * per-request timeout, metrics, and a bounded load test (no 5xx, stable memory).
  * Small pages only: OCR costs 1-2 s per page on 2 cores.
  */
+import * as net from 'node:net';
 import sharp from 'sharp';
 import type { OcrEngine, OcrImage } from '../../src/detect/ocr/engine';
 import type { OcrPage } from '../../src/detect/types';
@@ -124,6 +125,18 @@ describe('HTTP API', () => {
     await expectError(await post(Buffer.alloc(0), { 'content-type': 'image/png' }), 400, 'ERR_INPUT');
     await expectError(await post(Buffer.from('%PDF-1.4 broken'), { 'content-type': 'application/pdf' }), 400, 'ERR_PDF');
     await expectError(await fetch(`${base}/v2/nothing`), 404, 'ERR_NOT_FOUND');
+    // Malformed at the HTTP level (Node's parser refuses it before any route): the same coded body,
+    // not fastify's default {"error":"Bad Request","message":"Client Error"}.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const u = new URL(base);
+      const sock = net.connect(Number(u.port), u.hostname, () => sock.write('POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'));
+      let text = '';
+      sock.on('data', (d) => (text += d.toString('latin1')));
+      sock.on('end', () => resolve(text));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'ERR_INPUT', message: expect.stringContaining('malformed HTTP request') } });
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', engine: 'classic' });

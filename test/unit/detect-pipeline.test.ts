@@ -192,3 +192,11 @@ describe('verifyNoOriginals', () => {
     expect(verifyNoOriginals(out, targets, { wholePage: true }).leaks.map((l) => l.index)).toEqual([1]);
   });
 });
+
+describe('detection policy bounds', () => {
+  it('phoneRegions is deduplicated and bounded (each region is one more parse of every phone-like text)', () => {
+    expect(parseDetectionPolicy({ phoneRegions: ['US', 'US', 'GB', 'US'] }).phoneRegions).toEqual(['US', 'GB']);
+    // A request used to hold the server's event loop for 30 s with 150,000 copies of "US".
+    expect(() => parseDetectionPolicy({ phoneRegions: Array.from({ length: 65 }, () => 'US') })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+  });
+});

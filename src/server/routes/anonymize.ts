@@ -45,6 +45,7 @@ interface Outcome {
 /** A signal that aborts at the deadline or when the client goes away (the response closes unfinished). */
 function requestSignal(reply: FastifyReply, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
   const ac = new AbortController();
+  const deadline = performance.now() + timeoutMs;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -56,7 +57,8 @@ function requestSignal(reply: FastifyReply, timeoutMs: number): { signal: AbortS
   reply.raw.once('close', onClose);
   return {
     signal: ac.signal,
-    timedOut: () => timedOut,
+    // Also past the deadline when synchronous work kept the timer from firing.
+    timedOut: () => timedOut || performance.now() > deadline,
     done: () => {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
@@ -117,6 +119,8 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     } finally {
       s.done();
     }
+    // Finished, but after the deadline: the contract is a timeout, not a late success.
+    if (s.timedOut()) throw timeoutError(limits.timeoutMs);
     for (const rep of outcome.reports) {
       metrics.pages.inc({ kind: outcome.pdf ? 'pdf' : 'image' });
       for (const region of rep.regions) metrics.regions.inc({ source: rep.mode, entity: region.entity ?? 'supplied' });
