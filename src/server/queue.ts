@@ -22,6 +22,7 @@ export class BoundedQueue {
   private active = 0;
   private readonly waiting: Waiter[] = [];
   private kept = 0;
+  private admitted = 0;
 
   constructor(
     readonly concurrency: number,
@@ -41,6 +42,30 @@ export class BoundedQueue {
   /** Tasks waiting for a slot. */
   get depth(): number {
     return this.waiting.length;
+  }
+
+  /** Requests admitted whose bodies are still arriving (see {@link BoundedQueue.admit}). */
+  get arriving(): number {
+    return this.admitted;
+  }
+
+  /**
+   * Admits a request before its body is read: ERR_BUSY at once when running, waiting and arriving
+   * requests already fill the queue, so a busy server does not buffer bodies it will refuse. The
+   * admission counts against the capacity until the returned release is called (when the request
+   * enters {@link BoundedQueue.run}, or ends without running); releasing twice is harmless.
+   */
+  admit(): () => void {
+    if (this.active + this.waiting.length + this.admitted >= this.concurrency + this.maxQueue) {
+      throw new DocAnonError(ErrorCode.BUSY, `the server is busy (${this.active} running, ${this.waiting.length} waiting, ${this.admitted} arriving); retry later`);
+    }
+    this.admitted++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.admitted--;
+    };
   }
 
   /**

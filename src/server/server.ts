@@ -56,6 +56,7 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     doc_anon_queue_depth: { help: 'Requests waiting for a slot.', value: queue.depth },
     doc_anon_queue_running: { help: 'Requests being processed (slots in use, abandoned OCR reads included).', value: queue.running },
     doc_anon_queue_lingering: { help: 'Slots held only by OCR reads whose request already ended (timeout, client gone).', value: queue.lingering },
+    doc_anon_queue_arriving: { help: 'Requests admitted whose bodies are still arriving (they count against the capacity).', value: queue.arriving },
     doc_anon_queue_capacity: { help: 'Requests that may run or wait before 429.', value: limits.concurrency + limits.maxQueue },
     doc_anon_process_resident_memory_bytes: { help: 'Resident memory of the process.', value: process.memoryUsage().rss },
     doc_anon_process_heap_used_bytes: { help: 'V8 heap in use.', value: process.memoryUsage().heapUsed },

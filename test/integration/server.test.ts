@@ -199,6 +199,38 @@ describe('HTTP API', () => {
     }
   });
 
+  it('refuses a request the queue cannot take before reading its body (a busy server buffered every upload first)', async () => {
+    const s = await createServer({ port: 0, limits: { concurrency: 1, maxQueue: 0, timeoutMs: 3000 } }, { anonymizer, logger: silent });
+    const url = await s.listen();
+    try {
+      // Automatic detection takes seconds: it holds the only slot.
+      const slow = fetch(`${url}/v1/anonymize`, { method: 'POST', body: doc.png, headers: { 'content-type': 'image/png' } });
+      await new Promise((r) => setTimeout(r, 300));
+      // Headers announcing 20 MB, and no body at all: the answer must come without it.
+      const u = new URL(url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = net.connect(Number(u.port), u.hostname, () =>
+          sock.write(`POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${20 * 2 ** 20}\r\n\r\n`),
+        );
+        let text = '';
+        const timer = setTimeout(() => (sock.destroy(), resolve(`no answer without the body; got: ${text}`)), 2000);
+        sock.on('data', (d) => {
+          text += d.toString('latin1');
+          if (text.includes('\r\n\r\n')) (clearTimeout(timer), sock.destroy(), resolve(text));
+        });
+        sock.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 429 /);
+      // The busy answer freed nothing it did not hold: the slow request still completes.
+      expect([200, 503]).toContain((await slow).status);
+      // And with the slot free again, an upload is admitted.
+      const free = await fetch(`${url}/healthz`);
+      expect(((await free.json()) as { queue: { running: number } }).queue.running).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses work beyond the queue with 429 and times requests out with 503', async () => {
     const s = await createServer({ port: 0, limits: { concurrency: 1, maxQueue: 0, timeoutMs: 150 } }, { anonymizer, logger: silent });
     const url = await s.listen();

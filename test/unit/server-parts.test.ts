@@ -28,6 +28,28 @@ describe('multipart', () => {
 });
 
 describe('BoundedQueue', () => {
+  it('admits requests before their bodies arrive only while running, waiting and arriving ones leave room', async () => {
+    const q = new BoundedQueue(1, 1);
+    const a = q.admit();
+    const b = q.admit();
+    expect(q.arriving).toBe(2);
+    expect(() => q.admit()).toThrow(expect.objectContaining({ code: 'ERR_BUSY' }));
+    a();
+    a(); // twice is harmless
+    expect(q.arriving).toBe(1);
+    let finish!: () => void;
+    const running = q.run(() => new Promise<void>((r) => (finish = r)));
+    // One running, one arriving: full.
+    expect(() => q.admit()).toThrow(expect.objectContaining({ code: 'ERR_BUSY' }));
+    b();
+    const c = q.admit(); // the arriving one left: room for one more
+    expect(q.arriving).toBe(1);
+    c();
+    finish();
+    await running;
+    expect([q.running, q.arriving]).toEqual([0, 0]);
+  });
+
   it('runs at most `concurrency` tasks, queues `maxQueue`, refuses the rest with ERR_BUSY', async () => {
     const q = new BoundedQueue(1, 1);
     let release!: () => void;

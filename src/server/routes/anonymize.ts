@@ -103,10 +103,18 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     return { body: r.image, contentType: `image/${r.format}`, format: r.format, reports: [buildReport(r, options.regions)], pdf: false };
   }
 
-  // The token is checked when the request arrives, before its body is read: a client without it
-  // cannot make the server buffer bodies.
-  const onRequest = async (req: FastifyRequest): Promise<void> => deps.authorize(req.headers.authorization);
-  app.post('/v1/anonymize', { onRequest }, async (req: FastifyRequest, reply: FastifyReply) => {
+  // The token and the queue's room are checked when the request arrives, before its body is read:
+  // a client without the token, or beyond what the queue can take, cannot make the server buffer
+  // bodies (the admitted ones are bounded by the queue's capacity times limits.bodyBytes).
+  const admissions = new WeakMap<FastifyRequest, () => void>();
+  const release = async (req: FastifyRequest): Promise<void> => admissions.get(req)?.();
+  const onRequest = async (req: FastifyRequest): Promise<void> => {
+    deps.authorize(req.headers.authorization);
+    admissions.set(req, queue.admit());
+  };
+  app.post('/v1/anonymize', { onRequest, onResponse: release, onRequestAbort: release }, async (req: FastifyRequest, reply: FastifyReply) => {
+    // The body is here: the admission passes into the queue (queue.run below, in this same turn).
+    admissions.get(req)?.();
     const { document, options } = readRequest(req.body, req.headers['content-type'], limits);
     const s = requestSignal(reply, limits.timeoutMs);
     let outcome: Outcome;
