@@ -14,6 +14,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
 import { Anonymizer, type AnonymizerOptions } from '../inference/anonymizer';
+import type { ImageFormat } from '../inference/image-io';
 import type { Region } from '../inference/regions';
 import { buildReport, type AnonymizeReport } from '../inference/report';
 import { anonymizePdf } from '../pdf/anonymize-pdf';
@@ -23,6 +24,9 @@ import { progressLine } from './progress';
 
 const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
        doc-anon anonymize <input-dir> --out <output-dir> [options]
+
+  --out FILE|DIR       the output; its extension sets the format (.png .jpg .tif .webp for an
+                       image, .pdf for a PDF); never the input itself
 
   --regions FILE       JSON array of { "box": [x0,y0,x1,y1] | [[x,y] x4], "replacement": "..." }
                        (folder mode: <name>.regions.json next to an image is used when present,
@@ -74,17 +78,36 @@ interface FileReport {
   pages: AnonymizeReport[];
 }
 
-/** Anonymizes one file (image or PDF) and returns the output bytes and the report. */
-async function anonymizeFile(anonymizer: Anonymizer, file: string, regions: Region[] | undefined, s: CallSettings): Promise<{ data: Buffer; report: FileReport }> {
+/** Image formats by output extension: the bytes written match the name they are written under. */
+const FORMAT_BY_EXT: Record<string, ImageFormat> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff', '.tiff': 'tiff', '.webp': 'webp' };
+
+/** The format `out` asks for by its extension: a PDF for a PDF, an image format for an image. */
+function outputFormat(out: string, pdfInput: boolean): ImageFormat | 'pdf' {
+  const ext = path.extname(out).toLowerCase();
+  if (pdfInput) {
+    if (ext !== '.pdf') throw new DocAnonError(ErrorCode.ARGUMENT, `a PDF is anonymized into a PDF: name the output .pdf, not ${out}`);
+    return 'pdf';
+  }
+  const format = FORMAT_BY_EXT[ext];
+  if (!format) {
+    throw new DocAnonError(ErrorCode.ARGUMENT, `cannot tell the output format from ${out}: name it .png, .jpg, .tif or .webp (an image stays an image)`);
+  }
+  return format;
+}
+
+/** Anonymizes one file (image or PDF) into the format `out` names; returns the output bytes and the report. */
+async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, regions: Region[] | undefined, s: CallSettings): Promise<{ data: Buffer; report: FileReport }> {
   // A regular file only: a FIFO or a device would block or never end.
   const bytes = readRegularFileSync(file, { what: 'input', maxBytes: MAX_INPUT_BYTES });
-  if (isPdf(bytes)) {
+  const format = outputFormat(out, isPdf(bytes));
+  if (format === 'pdf') {
     if (regions) throw new DocAnonError(ErrorCode.ARGUMENT, 'regions files are for images; a PDF is anonymized by detection');
     const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify });
     return { data: r.pdf, report: { pages: r.pages.map((p) => buildReport({ ...p, format: 'pdf' })) } };
   }
   const r = await anonymizer.anonymize(bytes, {
     regions,
+    format,
     policy: regions ? undefined : s.policy,
     ocr: regions ? undefined : s.suppliedOcr,
     verify: s.verify,
@@ -212,7 +235,7 @@ export const anonymizeCommand: Command = {
         return await runFolder(anonymizer, input, values.out, values.regions, int(values.concurrency, 'concurrency') ?? 2, values.report, settings);
       }
       const t0 = performance.now();
-      const { data, report } = await anonymizeFile(anonymizer, input, values.regions ? readRegions(values.regions) : undefined, settings);
+      const { data, report } = await anonymizeFile(anonymizer, input, values.out, values.regions ? readRegions(values.regions) : undefined, settings);
       // The report first: an output file never exists without the record of what was done to it.
       // If the output then cannot be written, the report goes too (it would describe nothing).
       if (values.report) writeFileAtomic(values.report, JSON.stringify({ input, output: values.out, engine, ...report }, null, 2), { mkdir: true });
@@ -276,7 +299,7 @@ async function runFolder(
       const regionsFile = fs.existsSync(own) ? own : sharedRegions;
       try {
         // No regions file: detection.
-        const r = await anonymizeFile(anonymizer, path.join(dir, f), regionsFile ? readRegions(regionsFile) : undefined, settings);
+        const r = await anonymizeFile(anonymizer, path.join(dir, f), f, regionsFile ? readRegions(regionsFile) : undefined, settings);
         writeFileAtomic(path.join(outDir, f), r.data, { mkdir: true });
         results.push({ file: f, ok: true, regions: r.report.pages.reduce((a, p) => a + p.regions.length, 0), pages: r.report.pages });
       } catch (e) {

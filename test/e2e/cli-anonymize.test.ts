@@ -192,6 +192,16 @@ describe('doc-anon CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ERR_ARGUMENT/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    // The output's extension sets its format (a JPEG used to be written into x.png as JPEG bytes).
+    const jpeg = path.join(dir, 'photo.jpg');
+    fs.writeFileSync(jpeg, await sharp(doc.png).jpeg().toBuffer());
+    const asPng = path.join(dir, 'photo-out.png');
+    r = await run(['anonymize', jpeg, '--out', asPng, '--regions', regions, '--no-verify']);
+    expect(r.code).toBe(0);
+    expect((await sharp(asPng).metadata()).format).toBe('png');
+    r = await run(['anonymize', jpeg, '--out', path.join(dir, 'photo.bmp'), '--regions', regions, '--no-verify']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/ERR_ARGUMENT: cannot tell the output format/)]);
+    expect(fs.existsSync(path.join(dir, 'photo.bmp'))).toBe(false);
     // A read-only output is not replaced (the rename used to ignore its mode). Root may write anyway.
     const readOnly = path.join(dir, 'read-only.png');
     fs.writeFileSync(readOnly, 'keep me');
