@@ -17,6 +17,16 @@ namespace da::bind {
 // data-preparation calls, the libuv worker itself (see prepare_light_thread).
 enum class Lane { kCompute, kLight };
 
+// Runs `body` on the compute thread. `body` catches its own exceptions; a call refused or dropped
+// at process exit (see drop_queued_work) lands in `error` too, so no worker loses its error code.
+inline void run_captured_on_compute_thread(const std::function<void()>& body, CapturedError& error) {
+  try {
+    run_on_compute_thread(body);
+  } catch (...) {
+    error = capture_current_exception();
+  }
+}
+
 template <typename R>
 class FnWorker : public Napi::AsyncWorker {
  public:
@@ -39,11 +49,7 @@ class FnWorker : public Napi::AsyncWorker {
       prepare_light_thread();
       body();
     } else {
-      try {
-        run_on_compute_thread(body);
-      } catch (...) {  // refused or dropped at process exit (body itself catches everything)
-        error_ = capture_current_exception();
-      }
+      run_captured_on_compute_thread(body, error_);
     }
   }
   void OnOK() override {

@@ -7,6 +7,7 @@
 #include "bind/wrap_guard.h"
 #include "bind/addon_data.h"
 #include "bind/args.h"
+#include "bind/async.h"
 #include "bind/compute_thread.h"
 #include "bind/errors.h"
 #include "bind/model_handle.h"
@@ -69,16 +70,7 @@ class InpaintWorker : public Napi::AsyncProgressQueueWorker<Progress> {
 
  protected:
   void Execute(const ExecutionProgress& progress) override {
-    try {
-      run(progress);
-    } catch (...) {  // refused or dropped at process exit (run's body catches everything else)
-      error_ = capture_current_exception();
-    }
-  }
-
- private:
-  void run(const ExecutionProgress& progress) {
-    run_on_compute_thread([&] {
+    run_captured_on_compute_thread([&] {
       try {
         // Lock both models in a fixed order (unet, then vae) so two loops cannot deadlock.
         std::scoped_lock lock(unet_->mutex, vae_->mutex);
@@ -93,9 +85,8 @@ class InpaintWorker : public Napi::AsyncProgressQueueWorker<Progress> {
       } catch (...) {
         error_ = capture_current_exception();
       }
-    });
+    }, error_);
   }
- protected:
   void OnProgress(const Progress* data, size_t count) override {
     if (progress_cb_.IsEmpty() || !count) return;
     Napi::Env env = Env();
