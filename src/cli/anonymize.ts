@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../core/atomic-file';
-import { readRegularFileSync } from '../core/read-file';
+import { MAX_JSON_FILE_BYTES, readRegularFileSync } from '../core/read-file';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
@@ -59,8 +59,6 @@ environment: DOC_ANON_SECRET (16+ chars) makes the fakes consistent across docum
 
 /** Largest input document read (Node's limit for one read). */
 const MAX_INPUT_BYTES = 2 ** 31 - 1;
-/** Largest regions or OCR JSON file read. */
-const MAX_JSON_BYTES = 256 * 2 ** 20;
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.pdf']);
 
@@ -117,7 +115,7 @@ async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, 
 }
 
 function readRegions(file: string): Region[] {
-  const text = readRegularFileSync(file, { what: 'regions file', maxBytes: MAX_JSON_BYTES }).toString('utf8');
+  const text = readRegularFileSync(file, { what: 'regions file', maxBytes: MAX_JSON_FILE_BYTES }).toString('utf8');
   try {
     return JSON.parse(text) as Region[];
   } catch (e) {
@@ -191,7 +189,7 @@ export const anonymizeCommand: Command = {
     };
     let suppliedOcr: unknown;
     if (values.ocr) {
-      const text = readRegularFileSync(values.ocr, { what: 'OCR results', maxBytes: MAX_JSON_BYTES }).toString('utf8');
+      const text = readRegularFileSync(values.ocr, { what: 'OCR results', maxBytes: MAX_JSON_FILE_BYTES }).toString('utf8');
       try {
         suppliedOcr = JSON.parse(text);
       } catch (e) {

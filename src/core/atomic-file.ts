@@ -23,10 +23,10 @@ function removeQuietly(tmp: string): void {
 /** Writes `data` to `file` atomically; `mkdir` creates the folder first. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, options: { mkdir?: boolean } = {}): void {
   // The rename would replace a read-only file regardless of its mode: respect it, as a write would.
-  if (fs.existsSync(file)) {
-    try {
-      fs.accessSync(file, fs.constants.W_OK);
-    } catch (e) {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new DocAnonError(ErrorCode.IO, `cannot write ${file}: it exists and is not writable`, { cause: e });
     }
   }

@@ -16,6 +16,9 @@ export interface ReadLimits {
   tooLargeCode?: ErrorCode;
 }
 
+/** A sensible cap for JSON inputs the user names (regions, OCR results, dataset annotations). */
+export const MAX_JSON_FILE_BYTES = 256 * 2 ** 20;
+
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
 
 function check(file: string, stat: fs.Stats, limits: ReadLimits): void {

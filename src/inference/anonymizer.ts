@@ -129,7 +129,7 @@ export interface AnonymizeResult {
   detections?: DetectedRegion[];
   /** Without `regions` and with verification on: what the OCR check of the output found (no leaks). */
   verification?: VerificationReport;
-/** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
+  /** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
   verified: boolean;
   timeMs: number;
   stages: StageTimes;

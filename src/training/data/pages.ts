@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../../core/errors';
-import { readRegularFileSync } from '../../core/read-file';
+import { MAX_JSON_FILE_BYTES, readRegularFileSync } from '../../core/read-file';
 import { decodeImage } from '../../inference/image-io';
 import { resolveModelDir } from '../../models/source';
 import { MANIFEST_FILE, parseManifest } from '../../storage/manifest';
@@ -140,7 +140,7 @@ export class DatasetPages extends CachedSource {
   protected async load(index: number): Promise<Page> {
     const file = path.join(this.root, this.files[index % this.files.length]);
     const json = this.inside(file, `annotation ${file}`);
-    const annotation = parseDocumentAnnotation(JSON.parse(readRegularFileSync(json, { what: 'annotation', maxBytes: 256 * 2 ** 20 }).toString('utf8')), file);
+    const annotation = parseDocumentAnnotation(JSON.parse(readRegularFileSync(json, { what: 'annotation', maxBytes: MAX_JSON_FILE_BYTES }).toString('utf8')), file);
     const imageName = annotation.image ?? path.basename(file, '.json') + '.png';
     const image = this.inside(path.resolve(path.dirname(file), imageName), `${file}: image path "${imageName}"`);
     return { ...(await decodePage(image)), annotation };
