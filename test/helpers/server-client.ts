@@ -1,4 +1,5 @@
 /** Small HTTP helpers for the server tests: multipart bodies, PNG bombs, OCR text checks. */
+import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 import type { OcrPage } from '../../src/detect/types';
 
@@ -56,4 +57,35 @@ export function pageText(page: OcrPage): string {
 /** Originals from a synthetic document's annotation that a reader could still recognise (4+ letters/digits). */
 export function checkableOriginals(entities: ReadonlyArray<{ text: string }>): string[] {
   return [...new Set(entities.map((e) => norm(e.text)).filter((t) => t.length >= 4))];
+}
+
+/**
+ * Sends `head` (a raw request, possibly malformed or without its body) to the server at `base` and
+ * resolves with the raw response once it is complete (headers and Content-Length bytes of body) or
+ * the connection ends; after `waitMs` without that, with what arrived so far (empty: no answer).
+ */
+export function rawHttp(base: string, head: string, waitMs = 2000): Promise<string> {
+  const u = new URL(base);
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    const finish = (): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(text);
+    };
+    const complete = (): boolean => {
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return false;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+      return Buffer.byteLength(text.slice(end + 4), 'latin1') >= Number(length?.[1] ?? 0);
+    };
+    const sock = net.connect(Number(u.port), u.hostname, () => sock.write(head));
+    const timer = setTimeout(finish, waitMs);
+    sock.on('data', (d) => {
+      text += d.toString('latin1');
+      if (complete()) finish();
+    });
+    sock.on('end', finish);
+    sock.on('error', (e) => (clearTimeout(timer), reject(e)));
+  });
 }

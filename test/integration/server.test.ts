@@ -5,7 +5,6 @@
  * per-request timeout, metrics, and a bounded load test (no 5xx, stable memory).
  * Small pages only: OCR costs 1-2 s per page on 2 cores.
  */
-import * as net from 'node:net';
 import sharp from 'sharp';
 import type { OcrEngine, OcrImage } from '../../src/detect/ocr/engine';
 import type { OcrPage } from '../../src/detect/types';
@@ -13,7 +12,7 @@ import { TesseractOcr } from '../../src/detect/ocr/tesseract';
 import { Anonymizer } from '../../src/inference/anonymizer';
 import { createServer, type DocAnonServer } from '../../src/server/server';
 import { generateDocument, type SyntheticDocument } from '../../src/training/synthetic';
-import { checkableOriginals, multipart, pageText, pngBomb } from '../helpers/server-client';
+import { checkableOriginals, multipart, pageText, pngBomb, rawHttp } from '../helpers/server-client';
 import pino from 'pino';
 
 const silent = pino({ level: 'silent' });
@@ -127,14 +126,7 @@ describe('HTTP API', () => {
     await expectError(await fetch(`${base}/v2/nothing`), 404, 'ERR_NOT_FOUND');
     // Malformed at the HTTP level (Node's parser refuses it before any route): the same coded body,
     // not fastify's default {"error":"Bad Request","message":"Client Error"}.
-    const raw = await new Promise<string>((resolve, reject) => {
-      const u = new URL(base);
-      const sock = net.connect(Number(u.port), u.hostname, () => sock.write('POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'));
-      let text = '';
-      sock.on('data', (d) => (text += d.toString('latin1')));
-      sock.on('end', () => resolve(text));
-      sock.on('error', reject);
-    });
+    const raw = await rawHttp(base, 'POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'ERR_INPUT', message: expect.stringContaining('malformed HTTP request') } });
     const health = await fetch(`${base}/healthz`);
@@ -207,19 +199,7 @@ describe('HTTP API', () => {
       const slow = fetch(`${url}/v1/anonymize`, { method: 'POST', body: doc.png, headers: { 'content-type': 'image/png' } });
       await new Promise((r) => setTimeout(r, 300));
       // Headers announcing 20 MB, and no body at all: the answer must come without it.
-      const u = new URL(url);
-      const answer = await new Promise<string>((resolve, reject) => {
-        const sock = net.connect(Number(u.port), u.hostname, () =>
-          sock.write(`POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${20 * 2 ** 20}\r\n\r\n`),
-        );
-        let text = '';
-        const timer = setTimeout(() => (sock.destroy(), resolve(`no answer without the body; got: ${text}`)), 2000);
-        sock.on('data', (d) => {
-          text += d.toString('latin1');
-          if (text.includes('\r\n\r\n')) (clearTimeout(timer), sock.destroy(), resolve(text));
-        });
-        sock.on('error', reject);
-      });
+      const answer = await rawHttp(url, `POST /v1/anonymize HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${20 * 2 ** 20}\r\n\r\n`);
       expect(answer).toMatch(/^HTTP\/1\.1 429 /);
       // The busy answer freed nothing it did not hold: the slow request still completes.
       expect([200, 503]).toContain((await slow).status);
