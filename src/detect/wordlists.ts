@@ -81,13 +81,25 @@ Co Group Holdings Trust Fund Financial Finance Capital Savings Current Checking 
 Deposits Withdrawal Withdrawals Transfer Transfers Direct Standing Order Online Mobile Phone Email Fax Tel
 Telephone Website Your The And Of For To From In On At By With Dear Sir Madam Yours Sincerely Regards
 Thank You Please Note Important Information Notice Terms Conditions Contact Us Help Support Customer
-Month Year Day Week January February March April May June July August September October November
-December Monday Tuesday Wednesday Thursday Friday Saturday Sunday United States Kingdom America Europe
+Month Year Day Week Monday Tuesday Wednesday Thursday Friday Saturday Sunday United States Kingdom America Europe
 Visa Mastercard Express American Card Cardholder Signature Signed Authorised Authorized Date Due
 Minimum New Previous Available Limit Overdraft Estimate Estimated Report Annual Monthly Quarterly
 Social Security Insurance Policy Claim Claims Member Members Employee Employer Salary Wage Wages
 ID Registration Form Application Systems Consulting Logistics Supplies Foods Energy Media Group Holdings
-Partners Solutions Industries Technologies Investments Securities Union Gmbh Llc Llp
+Partners Solutions Industries Technologies Investments Securities Union Gmbh Llc Llp Version Section
+Chapter Figure Table Appendix Annex Article Contents Index Introduction Overview Abstract
+Konto Kontoauszug Kontonummer Kontoinhaber Inhaber Datum Betrag Saldo Summe Gesamt Rechnung Kunde Kunden
+Kundennummer Straße Strasse Telefon Steuer Steuernummer Buchung Buchungstag Valuta Verwendungszweck
+Überweisung Lastschrift Gutschrift Zahlung Zahlungen Gebühr Gebühren Zinsen Seite Anschrift Adresse Name
+Vorname Nachname Geburtsdatum Unterschrift Sparkasse Volksbank Versicherung Vertrag Nummer Betreff Ihr Ihre
+Sehr Geehrte Geehrter Mit Freundlichen Grüßen Datum Compte Relevé Solde Montant Débit Crédit Facture
+Client Virement Prélèvement Frais Titulaire Adresse Téléphone Nom Prénom Madame Monsieur Objet Banque
+Cordialement Date Naissance Référence Cuenta Extracto Saldo Importe Fecha Factura Cliente Transferencia
+Recibo Comisión Titular Dirección Teléfono Nombre Apellidos Banco Atentamente Estimado Estimada Conto
+Estratto Importo Data Fattura Bonifico Addebito Accredito Commissioni Intestatario Indirizzo Telefono Nome
+Cognome Banca Distinti Saluti Gentile Rekening Afschrift Bedrag Datum Factuur Klant Overboeking Incasso
+Kosten Rekeninghouder Adres Telefoon Naam Voornaam Geachte Met Vriendelijke Groet Conta Extrato Montante
+Fatura Transferência Débito Crédito Comissão Morada Telefone Apelido Banco Cumprimentos Assunto
 `
     .trim()
     .split(/\s+/)

@@ -195,6 +195,34 @@ describe('person', () => {
     expect(found(r, 'Customer Service\nAccount Summary\nACME Bank plc\n12 High Street')).toEqual([]);
     expect(found(r, 'Name: Total Balance')).toEqual([]);
   });
+  it('takes month and common words after a title or greeting as names', () => {
+    expect(found(r, 'Mr. May')).toEqual(['May']);
+    expect(found(r, 'Dear Ms. April Jones,')).toEqual(['April Jones']);
+    expect(found(r, 'Mr. June Carter called')).toEqual(['June Carter']);
+    expect(found(r, 'Dear May,')).toEqual(['May']);
+    expect(found(r, 'Mr. May and Mrs. June Carter')).toEqual(['May', 'June Carter']);
+  });
+  it('finds names without a label from the name lexicon', () => {
+    expect(found(r, 'Dan May')).toEqual(['Dan May']);
+    expect(found(r, 'signed by hand: Giuseppe Bianchi, and by García López')).toEqual(['Giuseppe Bianchi', 'García López']);
+    expect(found(r, 'Peter Baker and John M. Smith')).toEqual(['Peter Baker', 'John M. Smith']);
+  });
+  it('keeps bare common words, headings and places without context out', () => {
+    expect(found(r, 'Payment due in May 2024. April showers. Grant Application. Rose Garden')).toEqual([]);
+    expect(found(r, 'Dear Valued Customer, Mark Down')).toEqual([]);
+    expect(found(r, 'Offices in New York, San Francisco and Hong Kong')).toEqual([]);
+    expect(found(r, 'Size M Large')).toEqual([]);
+  });
+  it('reads titles, labels and greetings of other languages, with accented names', () => {
+    expect(found(r, 'Sehr geehrte Frau Müller,')).toEqual(['Müller']);
+    expect(found(r, 'Kontoinhaber: Müller, Hans')).toEqual(['Müller, Hans']);
+    expect(found(r, 'M. Jean-Pierre Dupont et Mme Lefèvre')).toEqual(['Jean-Pierre Dupont', 'Lefèvre']);
+    expect(found(r, 'Nombre: Juan Pérez Fecha: 12/03/2024')).toEqual(['Juan Pérez']);
+    expect(found(r, 'Sr. José García López y Sra. María Gómez')).toEqual(['José García López', 'María Gómez']);
+    expect(found(r, 'Intestatario: Giulia Rossi')).toEqual(['Giulia Rossi']);
+    expect(found(r, 'Geachte heer Jansen, t.n.v. Dhr. Pieter de Vries')).toEqual(['Pieter de Vries']);
+    expect(found(r, 'Titular da conta: João Conceição')).toEqual(['João Conceição']);
+  });
 });
 
 describe('custom rules', () => {

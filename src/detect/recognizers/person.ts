@@ -1,53 +1,103 @@
 /**
- * Person names by context: after salutations (Mr, Mrs, Ms, Dr, ...), after labels ("Name:",
- * "Account holder", "Beneficiary", ...), after "Dear", a known given name followed by a surname,
- * and a name-like line just above an address. Words that are never names (headings, "Bank",
- * "Ltd", ...) end a name.
+ * Person names, by context and by lexicon.
+ *
+ * Context: after a title (Mr, Mrs, Herr, Mme, Sr., Sig.ra, Dhr., ...), a label ("Name:",
+ * "Account holder", "Kontoinhaber", "Titulaire", "Nombre", ...) or a greeting ("Dear",
+ * "Sehr geehrte", "Cher", ...). After a title every capitalised word is taken, even an ordinary
+ * one ("Mr. May", "Mr. June Carter"): only words that are never names (headings, labels, "Bank",
+ * "Ltd", ...) end it. After a label or greeting a word must be a known name or not a common word
+ * ("Dear Valued Customer" is no name, "Dear May" is).
+ *
+ * Lexicon (no context): two to four capitalised words, the first one in the name lexicon
+ * (@cspell/dict-people-names), every word a known name or not a common English word, and at least
+ * one that is a name and not a common word ("Dan May", "Olivia Hartley"; not "Grant Application",
+ * "Rose Garden"). A single word is never a name without context.
+ *
+ * Also: a name-like line just above an address (the addressee block of a letter).
  */
-import { FIRST_NAMES, NOT_NAME_WORDS } from '../wordlists';
+import { isCommonWord, isLexiconName } from '../lexicon';
+import { CITIES, FIRST_NAMES, LAST_NAMES, NOT_NAME_WORDS } from '../wordlists';
 import { AddressRecognizer } from './address';
+import { GREETINGS, PERSON_LABELS, TITLES } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
-const TOKEN = String.raw`(?:(?:Mc|Mac|O')?[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*|[A-Z]{2,}(?:[-'][A-Z]+)*|[A-Z]\.?(?![A-Za-z]))`;
-const PARTICLE = String.raw`(?:van|von|de|der|den|da|di|le|la|du|del|dos|bin|al)`;
+const TOKEN = String.raw`(?:(?:Mc|Mac|O['’])?\p{Lu}\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)*|\p{Lu}{2,}(?:[-'’]\p{Lu}+)*|\p{Lu}\.?(?!\p{L}))`;
+const PARTICLES = ['van', 'von', 'vom', 'zu', 'zum', 'de', 'der', 'den', 'des', 'da', 'das', 'do', 'dos', 'di', 'del', 'della', 'dei', 'le', 'la', 'du', 'bin', 'al', 'ter', 'ten', 'te', 'y'];
+const PARTICLE = `(?:${PARTICLES.join('|')})`;
 const RUN = String.raw`${TOKEN}(?:[ ](?:${PARTICLE}[ ]){0,2}${TOKEN}){0,3}`;
-const TITLES = String.raw`(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Lady|Lord|MR|MRS|MS|MISS|DR|PROF)`;
+// Titles whose bare form is an ordinary word or letter ("M", "Fr", "D") need their dot.
+// "M." after a capitalised word is an initial ("John M. Smith"), not "Monsieur".
+const DOTTED_TITLES = String.raw`(?:(?<!\p{Lu}[\p{L}.]*[ ])(?:M|D)|MM|Fr|Hr|Sr|Sra|Srta|Dr|Me)`;
+const TITLE = String.raw`(?:(?:${TITLES})(?:\.|(?=[ ]))|${DOTTED_TITLES}\.)`;
 
-const both = (ws: string[]): string => ws.flatMap((w) => [w, w.toUpperCase(), w.toLowerCase()]).join('|');
-const LABELS = both([
-  'Name', 'Full name', 'Full Name', 'Account holder', 'Account Holder', 'Account name', 'Account Name', 'Account owner',
-  'Customer', 'Customer name', 'Customer Name', 'Client', 'Client name', 'Beneficiary', 'Beneficiary name', 'Payee', 'Payer',
-  'Cardholder', 'Card holder', 'Card Holder', 'Recipient', 'Sender', 'Remitter', 'Authorised by', 'Authorized by',
-  'Signed by', 'Prepared for', 'Prepared by', 'Attn', 'Attention', 'Holder', 'Insured', 'Patient', 'Employee',
-  'Policyholder', 'Applicant', 'Borrower', 'Co-borrower', 'Guarantor', 'Tenant', 'Landlord', 'Owner', 'Contact',
-]);
+const both = (ws: string[]): string => [...new Set(ws.flatMap((w) => [w, w.toUpperCase(), w.toLowerCase()]))].sort((a, b) => b.length - a.length).join('|');
+const LABELS = both(PERSON_LABELS);
 
-const SALUTATION = new RegExp(String.raw`(?<![A-Za-z])${TITLES}\.?[ ](${RUN})`, 'g');
-const LABELLED = new RegExp(String.raw`(?<![A-Za-z])(?:${LABELS})(?:[ ]?[:\-]?[ ]?|[ ]?:\n)(?:${TITLES}\.?[ ])?(${RUN})`, 'g');
-const DEAR = new RegExp(String.raw`(?<![A-Za-z])(?:Dear|DEAR)[ ](?:${TITLES}\.?[ ])?(${RUN})`, 'g');
-const RUN_RE = new RegExp(String.raw`(?<![A-Za-z])${RUN}(?![A-Za-z])`, 'g');
-const ABOVE_ADDRESS = new RegExp(String.raw`^(?:${TITLES}\.?[ ])?(${RUN})[ ,]*$`);
-const FIRST = new Set(FIRST_NAMES.map((n) => n.toLowerCase()));
+const SALUTATION = new RegExp(String.raw`(?<![\p{L}\p{N}])${TITLE}[ ]?(${RUN})`, 'gu');
+const LABELLED = new RegExp(
+  String.raw`(?<![\p{L}])(?:${LABELS})(?:[ ]?[:\-]?[ ]?|[ ]?:\n)(?:${TITLE}[ ]?)?(${RUN}(?:,[ ]${RUN})?)`,
+  'gu',
+);
+const GREETING = new RegExp(String.raw`(?<![\p{L}])(?:${GREETINGS})[ ](?:${TITLE}[ ]?)?(${RUN})`, 'gu');
+const RUN_RE = new RegExp(String.raw`(?<![\p{L}\p{N}])${RUN}(?![\p{L}])`, 'gu');
+const ABOVE_ADDRESS = new RegExp(String.raw`^(?:${TITLE}[ ]?)?(${RUN})[ ,]*$`, 'u');
+// A title inside a run starts the next name ("José López y Sra. María"); single letters are initials.
+const TITLE_WORD = new RegExp(String.raw`^(?:${TITLES}|MM|Fr|Hr|Sr|Sra|Srta|Dr|Me)\.?$`, 'u');
+const IS_PARTICLE = new RegExp(`^${PARTICLE}$`);
+// First words of place names that the name lexicon also holds ("New York", "San Francisco", "Hong Kong").
+const PLACE_LEADS = new Set(
+  'new san santa santo são sao los las hong saint st ste sankt port fort mount mont monte lake rio buenos costa sri el la le den bad north south east west upper lower great little old'.split(' '),
+);
+const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
+const FIRST_SET = new Set(FIRST_NAMES.map((c) => c.toLowerCase()));
+const LAST_SET = new Set(LAST_NAMES.map((c) => c.toLowerCase()));
+
+type Mode = 'title' | 'label' | 'lexicon';
+
+const bare = (w: string): string => w.replace(/[.,]$/, '').toLowerCase();
+const isInitial = (w: string): boolean => /^\p{Lu}\.?$/u.test(w);
+const structural = (w: string): boolean => NOT_NAME_WORDS.has(bare(w));
+/** A word a name may hold after a label or greeting: a known name, or no common word. */
+const nameLike = (w: string): boolean => isInitial(w) || w.split(/[-'’]/).every((p) => p.length < 2 || isLexiconName(p) || !isCommonWord(p));
 
 /**
- * Trims a candidate name run at the first word that is never a name. Returns the kept length
- * and the number of name tokens kept.
+ * Trims a candidate run at the first word that cannot be part of a name in this mode. Returns the
+ * kept length and the name words (no particles) kept.
  */
-function trimRun(run: string): { length: number; tokens: number } {
+function trimRun(run: string, mode: Mode): { length: number; words: string[] } {
   const re = /\S+/g;
   let m: RegExpExecArray | null;
   let length = 0;
-  let tokens = 0;
+  const words: string[] = [];
   while ((m = re.exec(run)) !== null) {
-    const w = m[0].replace(/\.$/, '').toLowerCase();
-    if (NOT_NAME_WORDS.has(w)) break;
-    length = m.index + m[0].length;
-    if (!/^(van|von|de|der|den|da|di|le|la|du|del|dos|bin|al)$/.test(m[0])) tokens++;
+    const w = m[0].replace(/,$/, '');
+    if (IS_PARTICLE.test(w)) {
+      length = m.index + m[0].length;
+      continue;
+    }
+    if (structural(w) || TITLE_WORD.test(w)) break;
+    if (mode !== 'title' && !nameLike(w)) break;
+    length = m.index + w.length;
+    words.push(w);
   }
-  // A name does not end with a particle.
-  const trimmed = run.slice(0, length).replace(/(?:\s(?:van|von|de|der|den|da|di|le|la|du|del|dos|bin|al))+$/, '');
-  return { length: trimmed.length, tokens };
+  // A name does not end with a particle or a comma.
+  const trimmed = run.slice(0, length).replace(new RegExp(`(?:[ ,]+${PARTICLE})+$`), '').replace(/[ ,]+$/, '');
+  return { length: trimmed.length, words };
+}
+
+/** True when a run of capitalised words is a name by the lexicon alone (see the module comment). */
+export function lexiconName(words: readonly string[]): boolean {
+  const full = words.filter((w) => !isInitial(w));
+  if (full.length < 2 || words.length > 4) return false;
+  if (isInitial(words[0]) || !isLexiconName(words[0].split(/[-'’]/)[0])) return false;
+  if (PLACE_LEADS.has(bare(words[0])) || full.some((w) => CITY_SET.has(bare(w)))) return false;
+  const parts = full.flatMap((w) => w.split(/[-'’]/).filter((p) => p.length >= 2));
+  if (!parts.every((p) => isLexiconName(p) || !isCommonWord(p))) return false;
+  // Names made only of common words ("Peter Baker", "Frank Miller") need a frequent given name
+  // and surname of the bundled lists ("Mark Down" is no name).
+  if (parts.some((p) => isLexiconName(p) && !isCommonWord(p))) return true;
+  return FIRST_SET.has(bare(full[0])) && LAST_SET.has(bare(full[full.length - 1]));
 }
 
 /** Finds person names. */
@@ -57,18 +107,40 @@ export class PersonRecognizer implements Recognizer {
   private readonly address = new AddressRecognizer();
   find(text: string): RecognizerMatch[] {
     const out: RecognizerMatch[] = [];
-    const push = (start: number, run: string, minTokens: number, score: number): void => {
-      const t = trimRun(run);
-      if (t.tokens < minTokens || t.length === 0) return;
+    const push = (start: number, run: string, mode: Mode, minWords: number, score: number): void => {
+      const t = trimRun(run, mode);
+      if (t.words.length < minWords || t.length === 0) return;
+      if (mode === 'lexicon' && !lexiconName(t.words)) return;
       out.push({ entity: 'person', start, end: start + t.length, score, recognizer: this.name });
     };
-    const group = (m: RegExpExecArray): number => m.index + m[0].length - m[1].length;
-    for (const m of matchAll(SALUTATION, text)) push(group(m), m[1], 1, 0.9);
-    for (const m of matchAll(LABELLED, text)) push(group(m), m[1], 1, 0.85);
-    for (const m of matchAll(DEAR, text)) push(group(m), m[1], 1, 0.85);
+    // Each context scan resumes after the name it kept, so a title that a longer run swallowed
+    // ("José López y Sra. María") starts the next match.
+    const scan = (re: RegExp, mode: Mode, score: number): void => {
+      const r = new RegExp(re.source, re.flags);
+      let m: RegExpExecArray | null;
+      while ((m = r.exec(text)) !== null) {
+        const start = m.index + m[0].length - m[1].length;
+        const before = out.length;
+        push(start, m[1], mode, 1, score);
+        r.lastIndex = out.length > before ? Math.max(out[out.length - 1].end, m.index + 1) : m.index + 1;
+      }
+    };
+    scan(SALUTATION, 'title', 0.9);
+    scan(LABELLED, 'label', 0.85);
+    scan(GREETING, 'label', 0.85);
     for (const m of matchAll(RUN_RE, text)) {
-      const first = m[0].split(' ')[0];
-      if (FIRST.has(first.toLowerCase()) && first !== first.toLowerCase()) push(m.index, m[0], 2, 0.75);
+      // Each start inside the run, so "Paid to Olivia Hartley" finds the name after "Paid".
+      const tokens = [...m[0].matchAll(/\S+/g)];
+      for (const tok of tokens) {
+        if (IS_PARTICLE.test(tok[0]) || isInitial(tok[0])) continue;
+        const before = out.some((o) => o.start <= m.index + tok.index! && m.index + tok.index! < o.end);
+        if (before) continue;
+        const t = trimRun(m[0].slice(tok.index!), 'lexicon');
+        if (t.words.length >= 2 && lexiconName(t.words)) {
+          push(m.index + tok.index!, m[0].slice(tok.index!), 'lexicon', 2, 0.75);
+          break;
+        }
+      }
     }
     // A name-only line just above an address (the addressee block of a letter or statement).
     const lines = text.split('\n');
@@ -90,8 +162,22 @@ export class PersonRecognizer implements Recognizer {
       const m = ABOVE_ADDRESS.exec(prev.trim());
       if (!m) continue;
       const lead = prev.length - prev.trimStart().length + m[0].indexOf(m[1]);
-      push(starts[li - 1] + lead, m[1], 2, 0.8);
+      push(starts[li - 1] + lead, m[1], 'title', 2, 0.8);
     }
-    return out;
+    return mergeOverlapping(out);
   }
+}
+
+/** One match per name: overlapping finds ("Smith" after a title inside "John M. Smith") become their union. */
+function mergeOverlapping(ms: RecognizerMatch[]): RecognizerMatch[] {
+  const sorted = [...ms].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: RecognizerMatch[] = [];
+  for (const m of sorted) {
+    const last = out[out.length - 1];
+    if (last && m.start < last.end) {
+      last.end = Math.max(last.end, m.end);
+      last.score = Math.max(last.score, m.score);
+    } else out.push({ ...m });
+  }
+  return out;
 }
