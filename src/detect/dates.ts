@@ -1,21 +1,79 @@
 /**
  * Date parsing and formatting shared by the date recognizer and the date fake: a date string is
  * split into tokens (numbers, month names, ordinal suffixes, separators) so a fake can be written
- * back in exactly the same format (padding, month-name style and case, separators).
+ * back in exactly the same format (padding, language, month-name style and case, separators).
+ * Month names: English, German, French, Spanish, Italian, Dutch and Portuguese, full and
+ * abbreviated, with or without accents ("März"/"Marz", "février"/"fevrier").
  */
 
+/** English month names (lower case). */
 export const MONTHS = [
   'january', 'february', 'march', 'april', 'may', 'june',
   'july', 'august', 'september', 'october', 'november', 'december',
 ];
 
-/** Month name or abbreviation (3 letters, or "sept") -> month 1..12. */
+const split = (s: string): string[] => s.trim().split(/\s+/);
+
+/** Month names per language: full names and the usual abbreviations, January first. */
+export const MONTH_NAMES: Readonly<Record<string, { full: readonly string[]; abbr: readonly string[] }>> = {
+  en: { full: MONTHS, abbr: split('jan feb mar apr may jun jul aug sep oct nov dec') },
+  de: {
+    full: split('januar februar märz april mai juni juli august september oktober november dezember'),
+    abbr: split('jan feb mär apr mai jun jul aug sep okt nov dez'),
+  },
+  fr: {
+    full: split('janvier février mars avril mai juin juillet août septembre octobre novembre décembre'),
+    abbr: split('janv févr mars avr mai juin juil août sept oct nov déc'),
+  },
+  es: {
+    full: split('enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre'),
+    abbr: split('ene feb mar abr may jun jul ago sep oct nov dic'),
+  },
+  it: {
+    full: split('gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre'),
+    abbr: split('gen feb mar apr mag giu lug ago set ott nov dic'),
+  },
+  nl: {
+    full: split('januari februari maart april mei juni juli augustus september oktober november december'),
+    abbr: split('jan feb mrt apr mei jun jul aug sep okt nov dec'),
+  },
+  pt: {
+    full: split('janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro'),
+    abbr: split('jan fev mar abr mai jun jul ago set out nov dez'),
+  },
+};
+
+/** Languages whose names carry accents get an accent-free twin ("marz", "fevrier", "marco"). */
+const fold = (s: string): string => s.normalize('NFD').replace(/\p{M}/gu, '');
+const TABLES: Record<string, { full: readonly string[]; abbr: readonly string[] }> = { ...MONTH_NAMES };
+for (const [lang, t] of Object.entries(MONTH_NAMES)) {
+  if ([...t.full, ...t.abbr].some((n) => fold(n) !== n)) TABLES[`${lang}-ascii`] = { full: t.full.map(fold), abbr: t.abbr.map(fold) };
+}
+TABLES['de-ae'] = { full: MONTH_NAMES.de.full.map((n) => n.replace('ä', 'ae')), abbr: MONTH_NAMES.de.abbr };
+// Spanish "setiembre" (Latin America) next to "septiembre".
+TABLES['es-set'] = { full: MONTH_NAMES.es.full.map((n, i) => (i === 8 ? 'setiembre' : n)), abbr: MONTH_NAMES.es.abbr };
+
+type Form = 'full' | 'abbr' | 'sept';
+interface MonthHit {
+  month: number;
+  lang: string;
+  form: Form;
+}
+
+// Name -> first (language, form) that spells it; English first, so "mar", "may", "dec" read as English.
+const BY_NAME = new Map<string, MonthHit>();
+for (const [lang, t] of Object.entries(TABLES)) {
+  t.full.forEach((n, i) => BY_NAME.has(n) || BY_NAME.set(n, { month: i + 1, lang, form: 'full' }));
+  t.abbr.forEach((n, i) => BY_NAME.has(n) || BY_NAME.set(n, { month: i + 1, lang, form: 'abbr' }));
+}
+BY_NAME.set('sept', { month: 9, lang: 'en', form: 'sept' });
+
+/** Every spelling of a month name (for building recognizer patterns), longest first. */
+export const MONTH_SPELLINGS: readonly string[] = [...BY_NAME.keys()].sort((a, b) => b.length - a.length);
+
+/** Month name or abbreviation in any supported language -> month 1..12. */
 export function monthFromName(name: string): number | undefined {
-  const n = name.toLowerCase();
-  if (n === 'sept') return 9;
-  if (n.length < 3) return undefined;
-  const i = MONTHS.findIndex((m) => m === n || (n.length === 3 && m.startsWith(n)));
-  return i >= 0 ? i + 1 : undefined;
+  return BY_NAME.get(name.toLowerCase())?.month;
 }
 
 type Case = 'upper' | 'lower' | 'title';
@@ -24,22 +82,22 @@ type Case = 'upper' | 'lower' | 'title';
 export type DateToken =
   | { kind: 'year'; width: 2 | 4 }
   | { kind: 'month'; pad: boolean }
-  | { kind: 'monthName'; abbr: 'full' | 'three' | 'sept'; case: Case }
+  | { kind: 'monthName'; lang: string; abbr: Form; case: Case }
   | { kind: 'day'; pad: boolean }
-  | { kind: 'ordinal'; case: Case }
+  | { kind: 'ordinal'; style: 'en' | 'fr'; case: Case }
   | { kind: 'lit'; text: string };
 
 /** A parsed date and the format it was written in. */
 export interface ParsedDate {
   year: number;
   month: number;
-  /** Absent for month-year dates ("March 2024"). */
+  /** Absent for month-year dates ("March 2024", "05/2021"). */
   day?: number;
   format: DateToken[];
 }
 
 function caseOf(s: string): Case {
-  if (s === s.toUpperCase()) return 'upper';
+  if (s === s.toUpperCase() && s.length > 1) return 'upper';
   if (s === s.toLowerCase()) return 'lower';
   return 'title';
 }
@@ -55,37 +113,53 @@ export function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-const ORDINALS = new Set(['st', 'nd', 'rd', 'th']);
+const EN_ORDINALS = new Set(['st', 'nd', 'rd', 'th']);
+// Words that may sit between the parts of a written date: "15 de marzo de 2024", "15th of March".
+const JOINERS = new Set(['de', 'del', 'of']);
 
 /**
  * Parses a date written in one of the supported formats: ISO (2024-03-12, 2024/03/12), numeric
  * day-first or month-first (12.03.2024, 03/12/2024, 12-03-24; month-first when ambiguous and
- * slashes are used, as in the US), and textual ("12 March 2024", "12th Mar 2024", "March 12, 2024",
- * "12-MAR-2024", "March 2024"). Returns undefined for anything else or an impossible date.
+ * slashes are used, as in the US), numeric month-year (05/2021, 5/2021, 2021-05, and 05/21, which
+ * the recognizer takes only next to a label), and textual in the supported languages
+ * ("12 March 2024", "12th Mar 2024", "March 12, 2024", "12-MAR-2024", "March 2024", "May-2021",
+ * "15. März 2024", "1er janvier 2024", "15 de marzo de 2024"). Returns undefined for anything else
+ * or an impossible date.
  */
 export function parseDate(text: string): ParsedDate | undefined {
-  const raw = text.match(/\d+|[A-Za-z]+|[^A-Za-z\d]+/g);
+  const raw = text.match(/\d+|\p{L}+|[^\p{L}\d]+/gu);
   if (!raw) return undefined;
   const format: DateToken[] = [];
   const nums: { idx: number; s: string }[] = [];
   let monthName: number | undefined;
+  let ordinal: { style: 'en' | 'fr' } | undefined;
   for (let i = 0; i < raw.length; i++) {
     const t = raw[i];
     if (/^\d+$/.test(t)) {
       nums.push({ idx: format.length, s: t });
       format.push({ kind: 'lit', text: t }); // resolved below
-    } else if (/^[A-Za-z]+$/.test(t)) {
+    } else if (/^\p{L}+$/u.test(t)) {
+      const lower = t.toLowerCase();
       const prev = raw[i - 1];
-      if (ORDINALS.has(t.toLowerCase()) && prev !== undefined && /^\d{1,2}$/.test(prev)) {
-        format.push({ kind: 'ordinal', case: caseOf(t) });
+      const afterDay = prev !== undefined && /^\d{1,2}$/.test(prev);
+      if (afterDay && (EN_ORDINALS.has(lower) || lower === 'er')) {
+        ordinal = { style: lower === 'er' ? 'fr' : 'en' };
+        format.push({ kind: 'ordinal', style: ordinal.style, case: caseOf(t) });
         continue;
       }
-      const m = monthFromName(t);
-      if (m === undefined || monthName !== undefined) return undefined;
-      monthName = m;
-      const abbr = t.length === 3 ? 'three' : t.toLowerCase() === 'sept' ? 'sept' : 'full';
-      if (abbr === 'full' && t.toLowerCase() !== MONTHS[m - 1]) return undefined;
-      format.push({ kind: 'monthName', abbr, case: caseOf(t) });
+      // "1º", "1ª" (Spanish, Portuguese): kept as written.
+      if (afterDay && (t === 'º' || t === 'ª')) {
+        format.push({ kind: 'lit', text: t });
+        continue;
+      }
+      if (JOINERS.has(lower)) {
+        format.push({ kind: 'lit', text: t });
+        continue;
+      }
+      const hit = BY_NAME.get(lower);
+      if (hit === undefined || monthName !== undefined) return undefined;
+      monthName = hit.month;
+      format.push({ kind: 'monthName', lang: hit.lang, abbr: hit.form, case: caseOf(t) });
     } else {
       if (t.length > 3) return undefined;
       format.push({ kind: 'lit', text: t });
@@ -114,6 +188,21 @@ export function parseDate(text: string): ParsedDate | undefined {
       setTok(yi, { kind: 'year', width: nums[yi].s.length as 2 | 4 });
       setTok(di, { kind: 'day', pad: nums[di].s.length === 2 });
     } else return undefined;
+  } else if (nums.length === 2) {
+    // Month-year: 05/2021, 5-2021, 05.2021, 2021-05, 05/21.
+    if (format.length !== 3) return undefined;
+    const sep = (format[1] as { text: string }).text;
+    if (!['-', '/', '.'].includes(sep)) return undefined;
+    const [a, b] = nums.map((n) => n.s);
+    let mi: number;
+    if (a.length === 4 && b.length <= 2 && sep !== '.') mi = 1;
+    else if (a.length <= 2 && (b.length === 4 || (b.length === 2 && sep !== '.'))) mi = 0;
+    else return undefined;
+    const yi = 1 - mi;
+    month = Number(nums[mi].s);
+    year = yearOf(nums[yi].s);
+    setTok(mi, { kind: 'month', pad: nums[mi].s.length === 2 });
+    setTok(yi, { kind: 'year', width: nums[yi].s.length as 2 | 4 });
   } else {
     if (nums.length !== 3 || format.length !== 5) return undefined;
     const sep1 = (format[1] as { text: string }).text;
@@ -150,7 +239,9 @@ export function parseDate(text: string): ParsedDate | undefined {
   if (year === undefined || month === undefined) return undefined;
   if (year < 1900 || year > 2099 || month < 1 || month > 12) return undefined;
   if (day !== undefined && (day < 1 || day > daysInMonth(year, month))) return undefined;
-  if (format.some((t) => t.kind === 'ordinal') && day === undefined) return undefined;
+  if (ordinal && day === undefined) return undefined;
+  // "1er" is French for the first only.
+  if (ordinal?.style === 'fr' && day !== 1) return undefined;
   return { year, month, day, format };
 }
 
@@ -169,17 +260,39 @@ export function formatDate(format: readonly DateToken[], year: number, month: nu
         case 'month':
           return t.pad ? String(month).padStart(2, '0') : String(month);
         case 'monthName': {
-          const full = MONTHS[month - 1];
-          const name = t.abbr === 'full' ? full : t.abbr === 'sept' && month === 9 ? 'sept' : full.slice(0, 3);
+          const table = TABLES[t.lang] ?? TABLES.en;
+          const name = t.abbr === 'full' ? table.full[month - 1] : t.abbr === 'sept' && month === 9 ? 'sept' : table.abbr[month - 1];
           return applyCase(name, t.case);
         }
         case 'day':
           return t.pad ? String(day).padStart(2, '0') : String(day);
         case 'ordinal':
+          // French marks only the first ("1er janvier", "2 janvier").
+          if (t.style === 'fr') return day === 1 ? applyCase('er', t.case) : '';
           return applyCase(ordinalSuffix(day ?? 1), t.case);
         default:
           return t.text;
       }
     })
     .join('');
+}
+
+/** A time of day after a date ("T14:30:00Z", " 14:30", " 09:15:02.123+01:00"). */
+export const TIME_SUFFIX = String.raw`(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+\-]\d{2}(?::?\d{2})?)?)`;
+
+/** Splits "2024-03-15T14:30:00Z" into the date and its time part ("" when there is none). */
+export function splitTime(text: string): { date: string; time: string } {
+  const m = new RegExp(`${TIME_SUFFIX}$`).exec(text);
+  if (!m || m.index === 0) return { date: text, time: '' };
+  return { date: text.slice(0, m.index), time: m[0] };
+}
+
+/** True when the hours, minutes, seconds and offset of a time part are in range. */
+export function validTime(time: string): boolean {
+  if (time === '') return true;
+  const m = /^[T ](\d{2}):(\d{2})(?::(\d{2}))?/.exec(time);
+  if (!m) return false;
+  const off = /[+\-](\d{2})(?::?(\d{2}))?$/.exec(time.slice(m[0].length));
+  if (off && (Number(off[1]) > 14 || Number(off[2] ?? 0) > 59)) return false;
+  return Number(m[1]) <= 23 && Number(m[2]) <= 59 && Number(m[3] ?? 0) <= 60;
 }

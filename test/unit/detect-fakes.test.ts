@@ -1,7 +1,7 @@
 import { isValidIBAN } from 'ibantools';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { abaValid, luhnValid } from '../../src/detect/checksums';
-import { parseDate } from '../../src/detect/dates';
+import { formatDate, parseDate } from '../../src/detect/dates';
 import { Replacer } from '../../src/detect/fakes/replacer';
 import { isCardNumber } from '../../src/detect/recognizers/card';
 import { isValidEmail } from '../../src/detect/recognizers/email';
@@ -90,6 +90,24 @@ describe('fake dates', () => {
       }
     },
   );
+  it.each(['05/2021', '5/2021', 'May-2021', '05/21', '15. März 1985', '1er janvier 2024', '15 de marzo de 2024', '3 maart 2024', 'MÄRZ 2024', 'fevrier 2024'])(
+    'month-year and other languages keep format and language: %s',
+    (d) => {
+      const p = parseDate(d)!;
+      for (const f of manyFakes('date', d, 20)) {
+        expect(f).not.toBe(d);
+        const q = parseDate(f)!;
+        expect(q).toBeDefined();
+        expect(q.day === undefined).toBe(p.day === undefined);
+        // The fake is the original's format (language, spelling, case, separators) at another date.
+        expect(formatDate(p.format, q.year, q.month, q.day)).toBe(f);
+      }
+    },
+  );
+  it('timestamps keep the layout and zone, with a valid time', () => {
+    for (const f of manyFakes('date', '2024-03-15T14:30:00Z', 20)) expect(f).toMatch(/^20\d\d-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/);
+    for (const f of manyFakes('date', '12.03.2024 09:15:02.123+01:00', 20)) expect(f).toMatch(/^\d\d\.\d\d\.20\d\d ([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}\+01:00$/);
+  });
   it('the same date in two formats maps to the same fake date', () => {
     const r = new Replacer({ secret: SECRET });
     const a = parseDate(r.replace('date', '2024-03-12'))!;
@@ -124,6 +142,18 @@ describe('fake phone, email, person, address', () => {
       expect(f).not.toBe('john.smith@example.co.uk');
     }
     for (const f of manyFakes('email', 'Mary.Jones77@gmail.com')) expect(f).toMatch(/^[A-Z][a-z]+\.[A-Z][a-z]+\d\d@gmail\.com$/);
+  });
+  it('obfuscated and punycode emails keep their separators and prefixes', () => {
+    for (const f of manyFakes('email', 'tal197 at users.sf.net')) expect(f).toMatch(/^[a-z]+\d{3} at [a-z]+\.[a-z]+\.net$/);
+    for (const f of manyFakes('email', 'name at domain dot org')) expect(f).toMatch(/^[a-z]+ at [a-z]+ dot org$/);
+    for (const f of manyFakes('email', 'name [at] domain.org')) expect(f).toMatch(/^[a-z]+ \[at\] [a-z]+\.org$/);
+    for (const f of manyFakes('email', 'info@xn--mnchen-3ya.de')) expect(f).toMatch(/^[a-z]+@xn--[a-z]+-\d[a-z]{2}\.de$/);
+    for (const f of manyFakes('email', 'jürgen@bücher.de')) {
+      expect(f).toMatch(/^[a-z]+@[a-z]+\.de$/);
+    }
+    const r = new Replacer({ secret: SECRET });
+    // One address, plain or obfuscated: the same underlying fake.
+    expect(r.replace('email', 'name at domain dot org').replace(/ at /, '@').replace(/ dot /, '.')).toBe(r.replace('email', 'name@domain.org'));
   });
   it('names keep titles, case, initials and similar length', () => {
     for (const f of manyFakes('person', 'Mr J. SMITH')) expect(f).toMatch(/^Mr [A-Z]\. [A-Z]{3,7}$/);

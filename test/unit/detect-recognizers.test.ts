@@ -34,6 +34,21 @@ describe('email', () => {
   it('rejects malformed ones', () => {
     expect(found(r, '.john@example.com john..x@example.com x@-bad.com user@host @example.com')).toEqual([]);
   });
+  it('finds punycode and Unicode domains, several on a line', () => {
+    expect(found(r, 'info@xn--mnchen-3ya.de, admin@xn--80ak6aa92e.xn--p1ai; jürgen.müller@bücher.de')).toEqual([
+      'info@xn--mnchen-3ya.de', 'admin@xn--80ak6aa92e.xn--p1ai', 'jürgen.müller@bücher.de',
+    ]);
+  });
+  it('finds obfuscated addresses', () => {
+    expect(found(r, 'Author: tal197 at users.sf.net')).toEqual(['tal197 at users.sf.net']);
+    expect(found(r, 'name at domain dot org, name [at] domain.org or name(at)domain.org')).toEqual([
+      'name at domain dot org', 'name [at] domain.org', 'name(at)domain.org',
+    ]);
+    expect(found(r, 'JOHN AT EXAMPLE DOT COM and j.doe {at} mail {dot} example {dot} fr')).toEqual(['JOHN AT EXAMPLE DOT COM', 'j.doe {at} mail {dot} example {dot} fr']);
+  });
+  it('leaves an ordinary "at" alone', () => {
+    expect(found(r, 'Look at example.com for details, meet at 10.30 at the office, arrive at Berlin.de')).toEqual([]);
+  });
 });
 
 describe('phone', () => {
@@ -53,6 +68,12 @@ describe('iban', () => {
   it('finds grouped and compact IBANs with the country length', () => {
     expect(found(r, 'IBAN: GB82 WEST 1234 5698 7654 32 EUR')).toEqual(['GB82 WEST 1234 5698 7654 32']);
     expect(found(r, 'DE89370400440532013000, gb82west12345698765432')).toEqual(['DE89370400440532013000', 'gb82west12345698765432']);
+  });
+  it('takes spaces, dashes or none, and several IBANs on one line', () => {
+    expect(found(r, 'GB82-WEST-1234-5698-7654-32 DE89 3704 0044 0532 0130 00 FR1420041010050500013M02606')).toEqual([
+      'GB82-WEST-1234-5698-7654-32', 'DE89 3704 0044 0532 0130 00', 'FR1420041010050500013M02606',
+    ]);
+    expect(found(r, 'GB82-WEST 1234-5698 7654 32')).toEqual([]); // mixed separators
   });
   it('rejects a wrong check digit, a wrong length and unknown countries', () => {
     expect(found(r, 'GB83 WEST 1234 5698 7654 32')).toEqual([]);
@@ -93,6 +114,11 @@ describe('card', () => {
   it('finds the card next to other numbers', () => {
     expect(found(r, '2024 4111 1111 1111 1111')).toEqual(['4111 1111 1111 1111']);
   });
+  it('finds every card on a line', () => {
+    expect(found(r, '4111111111111111 5555555555554444')).toEqual(['4111111111111111', '5555555555554444']);
+    expect(found(r, '4111 1111 1111 1111 5555 5555 5555 4444 378282246310005')).toEqual(['4111 1111 1111 1111', '5555 5555 5555 4444', '378282246310005']);
+    expect(found(r, '4111-1111-1111-1111, 4012-8888-8888-1881')).toEqual(['4111-1111-1111-1111', '4012-8888-8888-1881']);
+  });
 });
 
 describe('ssn', () => {
@@ -115,8 +141,33 @@ describe('dates', () => {
       ['2024-03-12', '12.03.2024', '03/12/2024', '31/01/24', '12 March 2024', '1st Feb 2023', 'March 12, 2024', '12-MAR-2024', 'March 2024'].sort(),
     );
   });
+  it('finds month-year dates with and without labels', () => {
+    expect(found(r, 'since 05/2021, 5/2021, May-2021, Expiry: 05/21, Valid until 05/2021, valid thru 12/27')).toEqual([
+      '05/2021', '5/2021', 'May-2021', '05/21', '05/2021', '12/27',
+    ]);
+    expect(found(r, 'Gültig bis 05/26; März 2024, mars 2024, marzo de 2024')).toEqual(['05/26', 'März 2024', 'mars 2024', 'marzo de 2024']);
+  });
+  it('needs a label for a two-digit year and skips fractions, scores and ambiguous words', () => {
+    expect(found(r, 'scored 5/21 on 12/27 items; set 2024 goals; 1.2024 and 13/2021')).toEqual([]);
+  });
+  it('takes ISO timestamps and times after a date whole', () => {
+    expect(found(r, 'at 2024-03-15T14:30:00Z, 2024-03-15T14:30:00.250+01:00 and 12.03.2024 09:15')).toEqual([
+      '2024-03-15T14:30:00Z', '2024-03-15T14:30:00.250+01:00', '12.03.2024 09:15',
+    ]);
+    expect(found(r, '2024-03-15T25:30:00Z')).toEqual([]);
+  });
+  it('reads month names of German, French, Spanish, Italian, Dutch and Portuguese', () => {
+    expect(found(r, 'Geburtsdatum: 15. März 1985; né le 1er janvier 1990; 15 de marzo de 2024; 3 maggio 2021; 3 maart 2024; 7 de março de 2023')).toEqual([
+      '15. März 1985', '1er janvier 1990', '15 de marzo de 2024', '3 maggio 2021', '3 maart 2024', '7 de março de 2023',
+    ]);
+    expect(found(r, '2 janvier 2024')).toEqual(['2 janvier 2024']);
+    expect(found(r, '2er janvier 2024')).toEqual(['janvier 2024']); // "er" marks the first only
+  });
+  it('finds several dates on one line', () => {
+    expect(found(r, '01.02.2024 02.02.2024 03.02.2024')).toEqual(['01.02.2024', '02.02.2024', '03.02.2024']);
+  });
   it('rejects impossible dates and non-dates', () => {
-    expect(found(r, '2023-02-29 31.04.2024 13/13/2024 1.2.3.4 12 Mars 2024 v1.10.2')).toEqual([]);
+    expect(found(r, '2023-02-29 31.04.2024 13/13/2024 1.2.3.4 12 Marts 2024 v1.10.2')).toEqual([]);
     expect(found(r, '2024-02-29')).toEqual(['2024-02-29']);
   });
   it('parses and re-formats with the same tokens', () => {
@@ -126,7 +177,7 @@ describe('dates', () => {
     const q = parseDate('03/12/2024')!;
     expect([q.month, q.day]).toEqual([3, 12]);
     expect(formatDate(q.format, 2025, 1, 5)).toBe('01/05/2025');
-    expect(parseDate('12-MAR-24')!.format.find((t) => t.kind === 'monthName')).toEqual({ kind: 'monthName', abbr: 'three', case: 'upper' });
+    expect(parseDate('12-MAR-24')!.format.find((t) => t.kind === 'monthName')).toEqual({ kind: 'monthName', lang: 'en', abbr: 'abbr', case: 'upper' });
   });
 });
 
@@ -140,6 +191,10 @@ describe('money', () => {
   });
   it('ignores plain integers, versions and dates', () => {
     expect(found(r, 'Page 3 of 12, version 1.2.3, 12.03.2024')).toEqual([]);
+  });
+  it('a number after version, section, page, chapter or § is no amount', () => {
+    expect(found(r, 'version 0.21, v. 1.10, Section 4.12, page 12.50, chapter 2.10, § 3.14, Abschnitt 2.15, página 1.25')).toEqual([]);
+    expect(found(r, 'Total 0.21 and fee 12.50')).toEqual(['0.21', '12.50']);
   });
 });
 

@@ -9,6 +9,7 @@ import { fakeAddress } from './address';
 import { fakeBic } from './bic';
 import { fakeCard } from './card';
 import { canonicalDate, fakeDate } from './date';
+import { deobfuscateEmail } from '../recognizers/email';
 import { fakeEmail } from './email';
 import { fakeGeneric } from './generic';
 import { fakeIban } from './iban';
@@ -46,6 +47,8 @@ export function canonicalValue(entity: EntityType, original: string): string {
   if (COMPACT.has(entity)) return compactAlnum(original);
   if (entity === 'phone') return original.replace(/[^\d+]/g, '');
   if (entity === 'date') return canonicalDate(original);
+  // "name at domain dot org" and "name@domain.org" are one address.
+  if (entity === 'email') return deobfuscateEmail(original.normalize('NFKC')).toLowerCase();
   return original.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 

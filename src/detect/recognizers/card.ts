@@ -9,7 +9,7 @@ import { matchAll } from './types';
 
 // Masked numbers as printed on receipts and statements: "**** **** **** 1234", "XXXX-XXXX-XXXX-1234".
 const MASKED = /(?<![\w*•])(?:[*Xx•]{4}[ -]?){2,3}(?:[*Xx•]{2,4}[ -]?)?\d{4}(?!\d)/g;
-const CANDIDATE = /(?<![\d.,])\d{1,19}(?:[ -]\d{1,19}){0,6}(?![\d]|[.,]\d)/g;
+const CANDIDATE = /(?<![\d.,])\d{1,19}(?:[ -]\d{1,19}){0,15}(?![\d]|[.,]\d)/g;
 
 /** True when the issuer prefix fits the length (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro). */
 export function plausibleIin(d: string): boolean {
@@ -44,10 +44,12 @@ export class CardRecognizer implements Recognizer {
       const re = /\d+/g;
       let g: RegExpExecArray | null;
       while ((g = re.exec(m[0])) !== null) groups.push({ s: g[0], at: m.index + g.index });
-      // Try contiguous runs of groups, longest first (a card may sit next to other numbers).
-      let best: { start: number; end: number } | undefined;
-      for (let len = groups.length; len >= 1 && !best; len--) {
-        for (let a = 0; a + len <= groups.length; a++) {
+      // From each group on, the longest run of groups that is a card; after a card the scan goes
+      // on behind it, so several cards on one line ("4111111111111111 5555555555554444") are all found.
+      let a = 0;
+      while (a < groups.length) {
+        let found: { start: number; end: number; next: number } | undefined;
+        for (let len = Math.min(groups.length - a, 19); len >= 1 && !found; len--) {
           const run = groups.slice(a, a + len);
           const digits = run.map((x) => x.s).join('');
           if (digits.length < 13 || digits.length > 19) continue;
@@ -55,13 +57,13 @@ export class CardRecognizer implements Recognizer {
           const end = run[len - 1].at + run[len - 1].s.length;
           const seps = new Set(text.slice(start, end).replace(/\d/g, ''));
           if (seps.size > 1) continue;
-          if (isCardNumber(digits)) {
-            best = { start, end };
-            break;
-          }
+          if (isCardNumber(digits)) found = { start, end, next: a + len };
         }
+        if (found) {
+          out.push({ entity: 'card', start: found.start, end: found.end, score: 0.97, recognizer: this.name });
+          a = found.next;
+        } else a++;
       }
-      if (best) out.push({ entity: 'card', ...best, score: 0.97, recognizer: this.name });
     }
     for (const m of matchAll(MASKED, text)) {
       out.push({ entity: 'card', start: m.index, end: m.index + m[0].length, score: 0.8, recognizer: this.name });

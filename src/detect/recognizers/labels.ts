@@ -96,10 +96,10 @@ export const GREETINGS = alt(
   'Prezado', 'Prezada', 'Caro', 'Cara', 'Olá',
 );
 
-/** Date-of-birth and other date labels (used for month-year dates that need one). */
+/** Labels of card and document validity dates (a two-digit-year "05/21" needs one). */
 export const EXPIRY_LABELS = alt(
   'exp', 'exp\\.', 'expiry', 'expiry date', 'expires', 'expiration', 'expiration date', 'valid until', 'valid thru', 'valid through',
-  'valid to', 'valid from', 'good thru', 'member since', 'since', 'until', 'from',
+  'valid to', 'valid from', 'good thru', 'member since', 'issued', 'issue date', 'date of issue', 'ausgestellt', 'gültig ab',
   'gültig bis', 'gültig ab', 'ablaufdatum', 'verfall', 'verfallsdatum', 'läuft ab',
   'expire fin', 'expire le', 'date d\'expiration', 'valable jusqu\'au', 'valable jusqu\'à', 'fin de validité', 'valide jusqu\'au',
   'caduca', 'caducidad', 'fecha de caducidad', 'válido hasta', 'valido hasta', 'vencimiento', 'fecha de vencimiento',

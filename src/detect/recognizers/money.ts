@@ -24,6 +24,18 @@ const BEFORE = new RegExp(String.raw`(?<![A-Za-z\d])\(?${SIGN}${CUR} ?${SIGN}${N
 const AFTER = new RegExp(String.raw`(?<![\d.,])\(?${SIGN}${NUM} ?${CUR}\)?(?![A-Za-z\d])`, 'g');
 const BARE = /(?<![\d.,A-Za-z])\(?[-\u2212]?\d{1,3}(?:,\d{3})*\.\d{2}\)?(?![\d]|[.,]\d)(?: ?(?:CR|DR|Cr|Dr)\b)?/g;
 
+// A bare number after these words is a version, section or page number, not an amount ("version 0.21").
+const NOT_AMOUNT_BEFORE = new RegExp(
+  String.raw`(?:^|[^\p{L}])(?:versions?|ver|v|release|rel|revision|rev|build|section|sections|sec|sect|§+|¶|page|pages|pp?|chapter|chap|ch|clause|paragraph|para|art|article|figure|fig|table|tab|appendix|annex|step|item|rule|rfc|kapitel|abschnitt|seite|artikel|absatz|abs|ziffer|nr|chapitre|alinéa|capítulo|sección|seccion|página|pagina|artículo|articulo|capitolo|sezione|articolo|hoofdstuk|sectie|bladzijde|capitulo|secção|seção)\.?[ :#]*$`,
+  'iu',
+);
+
+/** True when the words just before `start` on its line say the number is no amount. */
+function afterNonAmountWord(text: string, start: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  return NOT_AMOUNT_BEFORE.test(text.slice(Math.max(lineStart, start - 24), start));
+}
+
 function trimParens(s: string, start: number): { start: number; end: number } {
   // Keep parentheses only when balanced (accounting negatives).
   const open = s.startsWith('(');
@@ -48,6 +60,7 @@ export class MoneyRecognizer implements Recognizer {
     }
     if (this.bareAmounts) {
       for (const m of matchAll(BARE, text)) {
+        if (afterNonAmountWord(text, m.index)) continue;
         out.push({ entity: 'money', ...trimParens(m[0], m.index), score: 0.6, recognizer: this.name });
       }
     }
