@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the native addon (and the C++ harness) against the libtorch that setup-libtorch.sh picks.
-# Incremental: re-running only recompiles what changed (precompiled libtorch header in build/).
+# Builds the native addon (and the C++ harness) from source against the libtorch that
+# setup-libtorch.sh picks. Incremental: re-running only recompiles what changed (precompiled
+# libtorch header in build/). `npm install` runs it through scripts/install.js when the prebuilt
+# addon does not fit; run it yourself (`npm run build:native`) for CUDA (LIBTORCH=...) or after
+# changing native code.
 # Env: LIBTORCH (libtorch root or torch/ of an installed PyTorch), DOC_ANON_JOBS (parallel jobs),
 #      DOC_ANON_SKIP_NATIVE=1 (skip, e.g. when installing only for type checks).
 set -euo pipefail
@@ -10,14 +13,24 @@ if [[ "${DOC_ANON_SKIP_NATIVE:-}" == "1" ]]; then
   echo "[build-native] DOC_ANON_SKIP_NATIVE=1: skipping the native build" >&2
   exit 0
 fi
+# The node that runs npm (npm sets npm_node_execpath), else the one on PATH.
+NODE="${npm_node_execpath:-$(command -v node || true)}"
+[[ -n "$NODE" ]] || { echo "[build-native] node is not on PATH" >&2; exit 1; }
+# Build tools are dependencies of this package, which npm may hoist to the consuming project's
+# node_modules (or anywhere up the tree): find them the way require() does, from this folder.
+resolve() { "$NODE" -e 'process.stdout.write(require.resolve(process.argv[1], { paths: [process.argv[2]] }))' "$1" "$ROOT"; }
+CMAKE_JS="$(resolve cmake-js/bin/cmake-js)" || { echo "[build-native] cmake-js not found from $ROOT: install this package's dependencies first (npm install)" >&2; exit 1; }
+NAPI_PKG="$(resolve node-addon-api/package.json)" || { echo "[build-native] node-addon-api not found from $ROOT: install this package's dependencies first (npm install)" >&2; exit 1; }
+NODE_ADDON_API_DIR="$(dirname "$NAPI_PKG")"
+command -v cmake >/dev/null || { echo "[build-native] cmake is not on PATH: a source build needs cmake (>= 3.18) and a C++20 compiler (Debian/Ubuntu: apt-get install cmake g++)" >&2; exit 1; }
 # One build at a time in build/ (two ninjas in one tree corrupt it).
 mkdir -p build
 exec 9>build/.build-lock
 if command -v flock >/dev/null; then flock 9; fi
 LIBTORCH_ROOT="$(bash scripts/setup-libtorch.sh | tail -n1)"
 JOBS="${DOC_ANON_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-echo "[build-native] building with libtorch at $LIBTORCH_ROOT ($JOBS jobs)" >&2
-node node_modules/cmake-js/bin/cmake-js build --out build --parallel "$JOBS" \
-  --CDLIBTORCH="$LIBTORCH_ROOT" --CDCMAKE_BUILD_TYPE=Release >&2
+echo "[build-native] building with libtorch at $LIBTORCH_ROOT ($JOBS jobs, cmake-js at $CMAKE_JS)" >&2
+"$NODE" "$CMAKE_JS" build --out build --parallel "$JOBS" \
+  --CDLIBTORCH="$LIBTORCH_ROOT" --CDCMAKE_BUILD_TYPE=Release --CDNODE_ADDON_API_DIR="$NODE_ADDON_API_DIR" >&2
 test -f build/Release/docanon.node || { echo "[build-native] build/Release/docanon.node was not produced" >&2; exit 1; }
 echo "[build-native] ok: build/Release/docanon.node" >&2
