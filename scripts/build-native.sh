@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native addon (and the C++ harness) from source against the libtorch that
 # setup-libtorch.sh picks. Incremental: re-running only recompiles what changed (precompiled
-# libtorch header in build/). `npm install` runs it through scripts/install.js when the prebuilt
+# libtorch header in build/). `npm install` runs it through scripts/install.cjs when the prebuilt
 # addon does not fit; run it yourself (`npm run build:native`) for CUDA (LIBTORCH=...) or after
 # changing native code.
 # Env: LIBTORCH (libtorch root or torch/ of an installed PyTorch), DOC_ANON_JOBS (parallel jobs),

@@ -9,6 +9,7 @@ export { SafetensorsFile, readSafetensors, writeSafetensors } from './core/safet
 export type { SafetensorsEntry } from './core/safetensors';
 export { info, setAllowTf32, setNumThreads } from './core/runtime';
 export type { RuntimeInfo } from './core/runtime';
+export type { AddonOrigin } from './native/loader';
 export { parseConfig, loadConfigFile } from './core/config';
 export { createLogger } from './core/logger';
 export * from './storage';

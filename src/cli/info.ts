@@ -19,6 +19,7 @@ export const infoCommand: Command = {
     const lines = [
       `doc-anon-torch ${i.version}`,
       `libtorch       ${i.libtorch}`,
+      `addon          ${i.addon.kind === 'prebuilt' ? 'prebuilt' : i.addon.kind === 'env' ? 'DOC_ANON_NATIVE' : 'built from source'} (${i.addon.path})`,
       `cuda           ${i.cuda.available ? `${i.cuda.deviceCount} device(s)` : i.cuda.builtWithCuda ? 'built with CUDA, no GPU visible' : 'not built with CUDA'}`,
       `threads        intra-op ${i.threads.intraOp}, inter-op ${i.threads.interOp}`,
       `sdpa           ${i.sdpa ? 'yes' : 'no'}`,

@@ -1,16 +1,24 @@
 /** Runtime facts about the native core, and thread control. */
-import { native } from '../native/loader';
+import { addonOrigin, native } from '../native/loader';
+import type { AddonOrigin } from '../native/loader';
 import type { NativeInfo } from '../native/types';
 import { DocAnonError, ErrorCode } from './errors';
 
-export type RuntimeInfo = NativeInfo & { version: string };
+/** What {@link info} reports. */
+export type RuntimeInfo = NativeInfo & {
+  /** The package version. */
+  version: string;
+  /** The binary in use: the prebuilt one shipped in the package, a build from source, or DOC_ANON_NATIVE's. */
+  addon: AddonOrigin;
+};
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pkgVersion: string = (require('../../package.json') as { version: string }).version;
 
-/** libtorch version, CUDA availability and devices, thread counts, SDPA and build features. */
+/** libtorch version, CUDA availability and devices, thread counts, SDPA and build features, and which addon binary runs. */
 export function info(): RuntimeInfo {
-  return { version: pkgVersion, ...native().info() };
+  const nativeInfo = native().info();
+  return { version: pkgVersion, ...nativeInfo, addon: addonOrigin() as AddonOrigin };
 }
 
 /**

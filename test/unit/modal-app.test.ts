@@ -170,8 +170,10 @@ describe('modal/app.py image', () => {
     // The build inputs are layers (later commands read them); package.json's scripts are what npm ci would run.
     for (const e of events.slice(0, tsc).filter((x) => x.op === 'add')) expect(e.copy).toBe(true);
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.install).toBe('bash scripts/build-native.sh');
-    expect(pkg.scripts.prepare).toBe('tsc -p tsconfig.build.json');
+    // install.cjs builds from source with build-native.sh whenever LIBTORCH is set; prepare is build:ts.
+    expect(pkg.scripts.install).toBe('node scripts/install.cjs');
+    expect(fs.readFileSync(path.join(root, 'scripts', 'install.cjs'), 'utf8')).toMatch(/if \(env\.LIBTORCH\) return/);
+    expect(pkg.scripts.prepare).toBe('npm run build:ts');
     expect(events[npmCi].arg).toContain('--ignore-scripts');
   });
 
@@ -222,7 +224,11 @@ describe('modal/app.py image', () => {
   it('ships every runtime file of the package (package.json "files") into /app', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] };
     const adds = steps.filter((s) => s[0] === 'add_local_dir' || s[0] === 'add_local_file');
-    for (const f of pkg.files.map((x) => x.replace(/\/$/, '')).filter((x) => x !== 'lib' && x !== 'README.md')) {
+    // By top-level entry: lib/ is compiled in the image, prebuilt/ only exists in a packed tarball
+    // (the image builds the addon from source against its CUDA libtorch).
+    const top = [...new Set(pkg.files.map((x) => x.split('/')[0]))];
+    expect(top).toEqual(expect.arrayContaining(['lib', 'native', 'scripts', 'prebuilt']));
+    for (const f of top.filter((x) => !['lib', 'prebuilt', 'README.md'].includes(x))) {
       expect(adds.map((s) => [s[1], s[2]])).toContainEqual([f, `/app/${f}`]);
     }
   });

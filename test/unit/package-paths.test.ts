@@ -39,12 +39,13 @@ describe('where the addon is looked for', () => {
     else process.env.DOC_ANON_NATIVE = saved;
   });
 
-  it('DOC_ANON_NATIVE first, a relative one taken from the current directory (not as a package name); then the build', () => {
+  it('DOC_ANON_NATIVE first, a relative one taken from the current directory (not as a package name); then the build, then the prebuilt addon', () => {
     process.env.DOC_ANON_NATIVE = path.join('build-gpu', 'docanon.node');
     expect(addonCandidates()).toEqual([
       path.join(process.cwd(), 'build-gpu', 'docanon.node'),
       path.join(packageRoot, 'build', 'Release', 'docanon.node'),
       path.join(packageRoot, 'build', 'Debug', 'docanon.node'),
+      path.join(packageRoot, 'prebuilt', 'Release', 'docanon.node'),
     ]);
     delete process.env.DOC_ANON_NATIVE;
     expect(addonCandidates()[0]).toBe(path.join(packageRoot, 'build', 'Release', 'docanon.node'));
