@@ -1,5 +1,6 @@
 /** The OCR engine contract: an image in, words and lines with pixel boxes and confidences out. */
 import type { OcrPage } from '../types';
+import type { OrientationGuess } from './osd';
 
 /** Decoded pixels (row-major, 8 bits per channel). */
 export interface RawImage {
@@ -28,6 +29,12 @@ export interface RecognizeOptions {
 export interface OcrEngine {
   /** Reads one page. Boxes are in the image's pixel coordinates (no EXIF rotation applied). */
   recognize(image: OcrImage, options?: RecognizeOptions): Promise<OcrPage>;
+  /**
+   * Optional: how the page's text is turned (0, 90, 180, 270 clockwise) and how sure that is;
+   * undefined when the engine cannot tell. Without it a page is read upright first and in the other
+   * orientations when that reading is poor.
+   */
+  detectOrientation?(image: OcrImage, options?: RecognizeOptions): Promise<OrientationGuess | undefined>;
   /** Frees workers; the engine may not be used afterwards. */
   close(): Promise<void>;
 }

@@ -57,6 +57,8 @@ export async function toGrey(image: OcrImage, maxPixels = DEFAULT_MAX_PIXELS): P
 export interface InkStats {
   /** Background level (the most common brightness). */
   background: number;
+  /** How far from the background a pixel must be to count as ink. */
+  contrast: number;
   /** Pixels that differ from the background by more than the contrast threshold. */
   inkPixels: number;
   inkRatio: number;
@@ -64,13 +66,55 @@ export interface InkStats {
   rows: Uint32Array;
 }
 
-/** Finds ink: pixels differing from the background (the histogram mode) by more than `contrast`. */
-export function inkStats(img: GreyImage, contrast = 80): InkStats {
+/** Otsu's threshold of an 8-bit histogram: the level that best splits it into two classes. */
+export function otsuThreshold(hist: Uint32Array): number {
+  let total = 0;
+  let sum = 0;
+  for (let v = 0; v < 256; v++) {
+    total += hist[v];
+    sum += v * hist[v];
+  }
+  let wB = 0;
+  let sumB = 0;
+  let best = 0;
+  let threshold = 127;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t];
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += t * hist[t];
+    const mB = sumB / wB;
+    const mF = (sum - sumB) / wF;
+    const between = wB * wF * (mB - mF) * (mB - mF);
+    if (between > best) {
+      best = between;
+      threshold = t;
+    }
+  }
+  return threshold;
+}
+
+/** Ink contrast never needs more than this (black on white is far above it). */
+const MAX_CONTRAST = 80;
+/** Nor less than this (paper grain and JPEG ringing stay below it). */
+const MIN_CONTRAST = 24;
+
+/**
+ * Finds ink: pixels differing from the background (the histogram mode) by more than `contrast`.
+ * By default the contrast adapts to the page: the distance from the background to Otsu's threshold,
+ * within 24..80, so faint grey print counts as ink (a fixed 80 called it blank paper).
+ */
+export function inkStats(img: GreyImage, contrast?: number): InkStats {
   const hist = new Uint32Array(256);
   const { data, width, height } = img;
   for (let i = 0; i < data.length; i++) hist[data[i]]++;
   let background = 255;
   for (let v = 0; v < 256; v++) if (hist[v] > hist[background]) background = v;
+  if (contrast === undefined) {
+    const t = otsuThreshold(hist);
+    contrast = Math.max(MIN_CONTRAST, Math.min(MAX_CONTRAST, Math.abs(background - t)));
+  }
   const rows = new Uint32Array(height);
   let inkPixels = 0;
   for (let y = 0; y < height; y++) {
@@ -83,11 +127,11 @@ export function inkStats(img: GreyImage, contrast = 80): InkStats {
     rows[y] = n;
     inkPixels += n;
   }
-  return { background, inkPixels, inkRatio: inkPixels / Math.max(1, width * height), rows };
+  return { background, contrast, inkPixels, inkRatio: inkPixels / Math.max(1, width * height), rows };
 }
 
 /** Fraction of ink pixels inside at least one of `boxes`. */
-export function inkCoverage(img: GreyImage, stats: InkStats, boxes: readonly Box[], contrast = 80): number {
+export function inkCoverage(img: GreyImage, stats: InkStats, boxes: readonly Box[], contrast = stats.contrast): number {
   if (stats.inkPixels === 0) return 1;
   const { data, width, height } = img;
   const mask = new Uint8Array(width * height);

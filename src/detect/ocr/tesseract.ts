@@ -7,15 +7,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import { createScheduler, createWorker, type Scheduler, type Worker } from 'tesseract.js';
 import { DocAnonError, ErrorCode } from '../../core/errors';
-import { unpackedPath } from '../../core/package-paths';
 import type { Box, OcrLine, OcrPage, OcrWord } from '../types';
 import { splitBands } from './bands';
 import type { OcrEngine, OcrImage, RecognizeOptions } from './engine';
 import { DEFAULT_MAX_PIXELS, type GreyImage, inkCoverage, inkStats, toGrey, toPgm } from './image';
+import { type OrientationGuess, TesseractOsd } from './osd';
+import { checkTraineddata, defaultLangPath, tesseractWorkerPath } from './tesseract-data';
 
 /** Options of {@link TesseractOcr}. */
 export interface TesseractOcrOptions {
@@ -37,65 +36,11 @@ export interface TesseractOcrOptions {
   dpi?: number;
   /** Split pages into bands for parallel reading (default true). */
   bands?: boolean;
+  /** Folder holding `osd.traineddata.gz` (default: the `@tesseract.js-data/osd` package's data). */
+  osdLangPath?: string;
 }
 
-/** The folder of the LSTM English traineddata shipped by `@tesseract.js-data/eng`. */
-export function defaultLangPath(): string {
-  let pkg: { langPath: string };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    pkg = require('@tesseract.js-data/eng') as { langPath: string };
-  } catch (e) {
-    throw new DocAnonError(ErrorCode.OCR, 'the OCR language data package @tesseract.js-data/eng is not installed; run `npm install @tesseract.js-data/eng`', { cause: e });
-  }
-  // The package's default folder carries the legacy + LSTM model; its sibling `_best_int` is the
-  // LSTM-only model that tesseract.js uses with OEM LSTM_ONLY (smaller and faster to load).
-  const lstm = unpackedPath(`${pkg.langPath}_best_int`);
-  return fs.existsSync(path.join(lstm, 'eng.traineddata.gz')) ? lstm : unpackedPath(pkg.langPath);
-}
-
-/**
- * tesseract.js's worker script, when it must be given: inside an Electron asar archive a worker
- * thread starts from the unpacked copy (undefined elsewhere: tesseract.js finds its own).
- */
-export function tesseractWorkerPath(): string | undefined {
-  const script = path.join(path.dirname(require.resolve('tesseract.js')), 'worker-script', 'node', 'index.js');
-  const unpacked = unpackedPath(script);
-  return unpacked === script ? undefined : unpacked;
-}
-
-const gunzip = promisify(zlib.gunzip);
-
-/** tessdatamanager.h: the LSTM model's entry, which OEM LSTM_ONLY needs. */
-const TESSDATA_LSTM = 17;
-
-/**
- * Checks a gzipped traineddata file: it decompresses, and its table of contents (an int32 entry
- * count, then one int64 offset per entry, -1 for absent) is consistent and holds an LSTM model.
- * ERR_OCR naming the file otherwise.
- */
-export async function checkTraineddata(file: string): Promise<void> {
-  const bad = (why: string, cause?: unknown): DocAnonError =>
-    new DocAnonError(ErrorCode.OCR, `${file} is not usable tesseract language data (${why}); reinstall @tesseract.js-data/eng or fix langPath`, { cause });
-  let data: Buffer;
-  try {
-    data = await gunzip(await fs.promises.readFile(file));
-  } catch (e) {
-    throw bad(`cannot read or decompress it: ${(e as Error).message}`, e);
-  }
-  if (data.length < 4) throw bad('too short');
-  const entries = data.readInt32LE(0);
-  const header = 4 + 8 * entries;
-  if (entries < TESSDATA_LSTM + 1 || entries > 64 || header > data.length) throw bad(`bad entry count ${entries}`);
-  let last = header - 1;
-  for (let i = 0; i < entries; i++) {
-    const offset = Number(data.readBigInt64LE(4 + 8 * i));
-    if (offset === -1) continue;
-    if (offset <= last || offset >= data.length) throw bad(`entry ${i} points outside the file`);
-    last = offset;
-  }
-  if (Number(data.readBigInt64LE(4 + 8 * TESSDATA_LSTM)) === -1) throw bad('it has no LSTM model');
-}
+export { checkTraineddata, defaultLangPath, tesseractWorkerPath } from './tesseract-data';
 
 interface TessBbox {
   x0: number;
@@ -159,7 +104,9 @@ class PoolRestarted extends Error {
 }
 
 export class TesseractOcr implements OcrEngine {
-  private readonly options: Required<Omit<TesseractOcrOptions, 'dpi'>> & { dpi?: number };
+  private readonly options: Required<Omit<TesseractOcrOptions, 'dpi' | 'osdLangPath'>> & { dpi?: number; osdLangPath?: string };
+  /** Orientation detection, started on first use. */
+  private osd: TesseractOsd | undefined;
   private pool: Promise<{ scheduler: Scheduler; workers: Worker[]; retired: { value: boolean } }> | undefined;
   /**
    * Rejects when the current pool is terminated. tesseract.js never settles the jobs of terminated
@@ -185,6 +132,7 @@ export class TesseractOcr implements OcrEngine {
       minInkRatio: options.minInkRatio ?? 0.0001,
       bands: options.bands ?? true,
       dpi: options.dpi,
+      osdLangPath: options.osdLangPath,
     };
     if (!fs.existsSync(path.join(this.options.langPath, 'eng.traineddata.gz'))) {
       throw new DocAnonError(ErrorCode.OCR, `no eng.traineddata.gz in ${this.options.langPath}; reinstall @tesseract.js-data/eng or set langPath`);
@@ -343,9 +291,22 @@ export class TesseractOcr implements OcrEngine {
     return { width: grey.width, height: grey.height, lines, engine: 'tesseract', inkRatio: stats.inkRatio, inkCoverage: coverage };
   }
 
+  /**
+   * Guesses how a page is turned (tesseract OSD, see {@link TesseractOsd}); undefined when there is
+   * too little text to say.
+   */
+  async detectOrientation(image: OcrImage, options: RecognizeOptions = {}): Promise<OrientationGuess | undefined> {
+    if (this.closed) throw new DocAnonError(ErrorCode.DISPOSED, 'this TesseractOcr was closed; create a new one');
+    const grey = await toGrey(image, this.options.maxPixels);
+    this.osd ??= new TesseractOsd({ langPath: this.options.osdLangPath });
+    return this.osd.detect(grey, { timeoutMs: options.timeoutMs ?? this.options.timeoutMs });
+  }
+
   /** Terminates the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.reset();
+    const osd = this.osd;
+    this.osd = undefined;
+    await Promise.all([this.reset(), osd?.close()]);
   }
 }
