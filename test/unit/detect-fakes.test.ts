@@ -135,6 +135,20 @@ describe('fake phone, email, person, address', () => {
     }
     for (const f of manyFakes('phone', '(212) 555-0123')) expect(f).toMatch(/^\(2\d\d\) \d{3}-\d{4}$/);
   });
+  it('phones of other countries, with "00" or a bare country code, keep it and stay valid', () => {
+    for (const f of manyFakes('phone', '030 1234567')) {
+      expect(f).toMatch(/^03\d \d{7}$/);
+      expect(parsePhoneNumberFromString(f, 'DE')?.isValid()).toBe(true);
+    }
+    for (const f of manyFakes('phone', '91-415-555-0132')) {
+      expect(f).toMatch(/^91-4\d\d-\d{3}-\d{4}$/);
+      expect(parsePhoneNumberFromString(`+${f.replace(/\D/g, '')}`)?.isValid()).toBe(true);
+    }
+    for (const f of manyFakes('phone', '0049 30 1234567')) {
+      expect(f).toMatch(/^0049 3\d \d{7}$/);
+      expect(parsePhoneNumberFromString(`+${f.replace(/\D/g, '').slice(2)}`)?.isValid()).toBe(true);
+    }
+  });
   it('emails keep the structure, the TLD and public providers', () => {
     for (const f of manyFakes('email', 'john.smith@example.co.uk')) {
       expect(isValidEmail(f)).toBe(true);

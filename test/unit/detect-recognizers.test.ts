@@ -6,6 +6,7 @@ import {
 import { parseDate, formatDate } from '../../src/detect/dates';
 import { abaValid, luhnValid, ibanCheckDigits, mod97 } from '../../src/detect/checksums';
 
+import { countryHints } from '../../src/detect/country';
 import { resolveOverlaps } from '../../src/detect/resolve';
 
 // What the pipeline keeps of one recognizer's matches: overlaps resolved, in text order.
@@ -60,6 +61,42 @@ describe('phone', () => {
     expect(found(r, 'Call +44 20 1')).toEqual([]);
     expect(found(r, 'Reference 2079460958')).toEqual([]);
     expect(found(r, 'Phone 2125550123')).toEqual(['2125550123']);
+  });
+});
+
+describe('phone: all regions, the page country as the hint', () => {
+  const r = new PhoneRecognizer();
+  it('finds labelled national numbers of other countries, labels in their languages', () => {
+    expect(found(r, 'Telefon: 030 1234567')).toEqual(['030 1234567']);
+    expect(found(r, 'Tél. : 01 42 68 53 00')).toEqual(['01 42 68 53 00']);
+    expect(found(r, 'Teléfono: 912 345 678')).toEqual(['912 345 678']);
+    expect(found(r, 'Telefoon: 06 12345678; Telefone: 21 123 4567; Telefono: 02 1234 5678')).toEqual(['06 12345678', '21 123 4567', '02 1234 5678']);
+  });
+  it('uses the page country for unlabelled national numbers', () => {
+    // A German IBAN on the page makes DE the first region; "030 12345678" is no US or GB number.
+    expect(found(r, 'IBAN DE89 3704 0044 0532 0130 00\nZentrale 030 1234567')).toEqual(['030 1234567']);
+    expect(found(r, 'Zentrale 030 1234567')).toEqual([]);
+  });
+  it('finds numbers with a country code but no "+", and with "00"', () => {
+    expect(found(r, 'Call 91-415-555-0132 or 44 20 7946 0958 or 0049 30 1234567')).toEqual(['91-415-555-0132', '44 20 7946 0958', '0049 30 1234567']);
+  });
+  it('finds several numbers on one line', () => {
+    expect(found(r, '+44 20 7946 0958 +33 1 42 68 53 00 (212) 555-0123')).toEqual(['+44 20 7946 0958', '+33 1 42 68 53 00', '(212) 555-0123']);
+  });
+  it('leaves dates, amounts, sort codes and unlabelled digit runs alone', () => {
+    expect(found(r, 'dated 12-03-2024, total 1 234 567, sort code 12-34-56, ref 4415550132, 20 12 2024')).toEqual([]);
+  });
+});
+
+describe('country hints', () => {
+  it('reads IBANs, phone codes, country names, postcodes, languages and currencies', () => {
+    expect(countryHints('IBAN: FR14 2004 1010 0505 0001 3M02 606')[0]).toBe('FR');
+    expect(countryHints('Tel +49 30 1234567')[0]).toBe('DE');
+    expect(countryHints('Calle Mayor 5, 28013 Madrid, España')[0]).toBe('ES');
+    expect(countryHints('Rua Augusta 12\n1100-048 Lisboa')[0]).toBe('PT');
+    expect(countryHints('Kontoinhaber: Hans Müller, Betrag: 12,00 EUR, Datum: 01.02.2024')[0]).toBe('DE');
+    expect(countryHints('Total £12.00')[0]).toBe('GB');
+    expect(countryHints('nothing here 123')).toEqual([]);
   });
 });
 

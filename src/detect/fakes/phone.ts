@@ -1,9 +1,10 @@
 /**
- * Fake phone numbers: the "+" and country calling code, the first national digit and every
- * separator are kept; the other digits are drawn until the number is valid for the same country
- * (when the original was valid).
+ * Fake phone numbers: the "+" or "00" and the country calling code (also a bare one, as in
+ * "91-415-555-0132"), a trunk prefix, the first national digit and every separator are kept; the
+ * other digits are drawn until the number is valid for the same country (when the original was).
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { bareInternational, validRegion } from '../recognizers/phone';
 import type { Rng } from './rng';
 
 function valid(s: string, region?: string): boolean {
@@ -14,20 +15,44 @@ function valid(s: string, region?: string): boolean {
   }
 }
 
+function callingCode(international: string): string {
+  return parsePhoneNumberFromString(international)?.countryCallingCode ?? '';
+}
+
 /** A plausible phone number in the original's format. */
 export function fakePhone(original: string, rng: Rng, regions: readonly string[] = ['US', 'GB']): string {
-  const region = regions.find((r) => valid(original, r));
-  const parsed = region ? parsePhoneNumberFromString(original, region as CountryCode) : undefined;
-  const digitCount = original.replace(/\D/g, '').length;
-  const ccDigits = original.trim().startsWith('+') && parsed ? parsed.countryCallingCode.length : 0;
+  const trimmed = original.trim();
+  const digits = original.replace(/\D/g, '');
+  // How the number is read decides what is kept and how a candidate is checked.
+  let keepCc = 0;
+  let check: ((candidateDigits: string) => boolean) | undefined;
+  if (trimmed.startsWith('+') && valid(trimmed)) {
+    keepCc = callingCode(trimmed).length;
+    check = (d) => valid(`+${d}`);
+  } else if (digits.startsWith('00') && valid(`+${digits.slice(2)}`)) {
+    keepCc = 2 + callingCode(`+${digits.slice(2)}`).length;
+    check = (d) => valid(`+${d.slice(2)}`);
+  } else {
+    const region = validRegion(original, regions, false);
+    if (region) check = (d) => valid(d, region);
+    else if (bareInternational(trimmed)) {
+      keepCc = callingCode(`+${digits}`).length;
+      check = (d) => valid(`+${d}`);
+    } else {
+      const anywhere = validRegion(original, [], true);
+      if (anywhere) check = (d) => valid(d, anywhere);
+    }
+  }
+  if (trimmed.startsWith('+') && !check) keepCc = Math.min(3, digits.length - 4);
   // Keep the country code, a trunk "0" or "1" prefix, and the first digit of the national number.
-  const trunk = !original.trim().startsWith('+') && /^[01]/.test(original.replace(/\D/g, '')) && digitCount > 10 ? 1 : 0;
-  const keep = ccDigits + trunk + (original.replace(/\D/g, '')[ccDigits + trunk] === '0' ? 2 : 1);
+  const national = digits.slice(keepCc);
+  const trunk = keepCc === 0 && /^[01]/.test(national) && (digits.length > 10 || national[0] === '0') ? 1 : 0;
+  const keep = keepCc + trunk + 1;
   let candidate = original;
   for (let attempt = 0; attempt < 60; attempt++) {
     let k = 0;
     candidate = original.replace(/\d/g, (d) => (k++ < keep ? d : rng.digit()));
-    if (!parsed || valid(candidate, region)) break;
+    if (!check || check(candidate.replace(/\D/g, ''))) break;
   }
   return candidate;
 }
