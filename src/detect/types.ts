@@ -52,6 +52,8 @@ export const BUILTIN_ENTITIES = [
   'person',
   'organization',
   'id_number',
+  'national_id',
+  'vat_id',
 ] as const;
 
 /** A built-in entity type. */

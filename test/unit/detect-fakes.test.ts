@@ -3,6 +3,10 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { abaValid, luhnValid } from '../../src/detect/checksums';
 import { formatDate, parseDate } from '../../src/detect/dates';
 import { Replacer } from '../../src/detect/fakes/replacer';
+import {
+  compactId, validAtVat, validBeVat, validDeSteuerId, validDeVat, validEsCif, validEsDni, validFrNir, validFrSiren, validFrVat, validGbVat,
+  validItCf, validItVat, validNlBsn, validNlVat, validPtNif, validPtVat,
+} from '../../src/detect/national';
 import { isCardNumber } from '../../src/detect/recognizers/card';
 import { isValidEmail } from '../../src/detect/recognizers/email';
 import { isValidSsn } from '../../src/detect/recognizers/ssn';
@@ -116,6 +120,39 @@ describe('fake dates', () => {
   });
 });
 
+describe('fake national identifiers and VAT IDs', () => {
+  it.each([
+    ['national_id', '86 095 742 719', validDeSteuerId],
+    ['national_id', '1 84 12 76 451 089 46', validFrNir],
+    ['national_id', '443 061 841', validFrSiren],
+    ['national_id', '12345678-Z', validEsDni],
+    ['national_id', 'X1234567L', validEsDni],
+    ['national_id', 'A58818501', validEsCif],
+    ['national_id', 'RSSMRA85T10A562S', validItCf],
+    ['national_id', '111222333', validNlBsn],
+    ['national_id', '123 456 789', validPtNif],
+    ['vat_id', 'DE136695976', validDeVat],
+    ['vat_id', 'FR40303265045', validFrVat],
+    ['vat_id', 'IT00743110157', validItVat],
+    ['vat_id', 'NL123456782B01', validNlVat],
+    ['vat_id', 'PT501964843', validPtVat],
+    ['vat_id', 'BE0403170701', validBeVat],
+    ['vat_id', 'ATU13585627', validAtVat],
+    ['vat_id', 'GB980780684', validGbVat],
+  ] as const)('%s %s: same layout, valid check digits', (entity, original, valid) => {
+    for (const f of manyFakes(entity, original, 15)) {
+      expect(f).not.toBe(original);
+      expect(shape(f)).toBe(shape(original));
+      expect(valid(compactId(f))).toBe(true);
+    }
+  });
+  it('a value valid in several formats gets a fake valid in all of them', () => {
+    // 123456782 is a valid BSN and a valid SIREN.
+    expect(validNlBsn('123456782') && validFrSiren('123456782')).toBe(true);
+    for (const f of manyFakes('national_id', '123456782', 10)) expect(validNlBsn(f) && validFrSiren(f)).toBe(true);
+  });
+});
+
 describe('fake money', () => {
   it.each(['£1,234.56', 'EUR 99.00', '1.234,56 €', '250 USD', '$5', '(12,000.10)', '-€0.99'])('same currency, format and magnitude: %s', (m) => {
     for (const f of manyFakes('money', m, 20)) {
@@ -177,6 +214,11 @@ describe('fake phone, email, person, address', () => {
       expect(Math.abs(b.length - 7)).toBeLessThanOrEqual(2);
       expect(f).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+$/);
     }
+  });
+  it('addresses of other countries keep street words, compounds and postcode shapes', () => {
+    for (const f of manyFakes('address', 'Kalverstraat 92\n1012 PH Amsterdam')) expect(f).toMatch(/^[A-Z][a-z]+straat [1-9]\d\n[1-9]\d{3} [A-Z]{2} [A-Z][a-z]+$/);
+    for (const f of manyFakes('address', '12 rue de la Paix\n75002 Paris Cedex 02')) expect(f).toMatch(/^[1-9]\d rue de la [A-Z][a-z]+\n(?:[1-4]\d|5[0-2])\d{3} [A-Z][a-z]+ Cedex \d\d$/);
+    for (const f of manyFakes('address', 'Rua da Prata, 80\n1100-420 Lisboa')) expect(f).toMatch(/^Rua da [A-Z][a-z]+, [1-9]\d\n[1-9]\d{3}-\d{3} [A-Z][a-z]+$/);
   });
   it('addresses keep numbers, street types, line breaks and postcode shape', () => {
     for (const f of manyFakes('address', '12 High Street\nLondon SW1A 1AA')) {

@@ -1,6 +1,6 @@
 import {
   AccountNumberRecognizer, AddressRecognizer, BicRecognizer, CardRecognizer, CustomRecognizer, DateRecognizer,
-  EmailRecognizer, IbanRecognizer, MoneyRecognizer, PersonRecognizer, PhoneRecognizer, RoutingNumberRecognizer,
+  EmailRecognizer, IbanRecognizer, IdNumberRecognizer, MoneyRecognizer, NationalIdRecognizer, PersonRecognizer, PhoneRecognizer, RoutingNumberRecognizer,
   SortCodeRecognizer, SsnRecognizer, type Recognizer,
 } from '../../src/detect/recognizers';
 import { parseDate, formatDate } from '../../src/detect/dates';
@@ -269,6 +269,67 @@ describe('address', () => {
   });
   it('does not take numbers followed by ordinary words', () => {
     expect(found(r, 'You made 12 payments this month\n10115 items')).toEqual([]);
+  });
+});
+
+describe('address: six more countries', () => {
+  const r = new AddressRecognizer();
+  it.each([
+    ['Berliner Straße 12a\n10115 Berlin'],
+    ['Hauptstraße 5\nD-80331 München'],
+    ['12 rue de la Paix\n75002 Paris Cedex 02'],
+    ['Calle Mayor, 5\n28013 Madrid'],
+    ['Via Roma 12\n00184 Roma RM'],
+    ['Kalverstraat 92\n1012 PH Amsterdam'],
+    ['Rua da Prata, 80\n1100-420 Lisboa'],
+    ['Straße des 17. Juni 135\n10623 Berlin'],
+  ])('street and postcode line: %s', (addr) => {
+    expect(found(r, `Herr Hans Weber\n${addr}\nKontoauszug`)).toEqual([addr]);
+  });
+  it('labelled addresses in other languages', () => {
+    expect(found(r, 'Anschrift: Hauptstr. 5, 80331 München')).toEqual(['Hauptstr. 5, 80331 München']);
+    expect(found(r, 'Indirizzo: Corso Vittorio Emanuele II 21, 10121 Torino')).toEqual(['Corso Vittorio Emanuele II 21, 10121 Torino']);
+    expect(found(r, 'PLZ/Ort: 10115 Berlin')).toEqual(['10115 Berlin']);
+    expect(found(r, 'Morada: Avenida da Liberdade, 100')).toEqual(['Avenida da Liberdade, 100']);
+  });
+  it('a postcode-like number without a street or label is no address', () => {
+    expect(found(r, 'Betrag 10115 Euro\n75002 Paris\nSeite 12 von 20')).toEqual([]);
+  });
+});
+
+describe('national identifiers and VAT IDs', () => {
+  const r = new NationalIdRecognizer();
+  const kinds = (text: string): string[] => resolveOverlaps(r.find(text)).map((m) => `${m.recognizer.split(':')[1]}=${text.slice(m.start, m.end)}`);
+  it('finds each format with a valid check', () => {
+    expect(kinds('Steuer-ID: 86 095 742 719; USt-IdNr.: DE136695976')).toEqual(['de_steuer_id=86 095 742 719', 'de_vat=DE136695976']);
+    expect(kinds('Steuernummer: 21/815/08150')).toEqual(['de_steuernummer=21/815/08150']);
+    expect(kinds('N° de sécurité sociale : 1 84 12 76 451 089 46; SIREN 443 061 841; TVA FR40303265045')).toEqual([
+      'fr_nir=1 84 12 76 451 089 46', 'fr_siren=443 061 841', 'fr_vat=FR40303265045',
+    ]);
+    expect(kinds('DNI 12345678-Z, NIE X1234567L, CIF: A58818501, 12.345.678-Z')).toEqual(['es_dni=12345678-Z', 'es_dni=X1234567L', 'es_cif=A58818501', 'es_dni=12.345.678-Z']);
+    expect(kinds('Codice fiscale: RSSMRA85T10A562S, P.IVA 00743110157, IT00743110157')).toEqual([
+      'it_codice_fiscale=RSSMRA85T10A562S', 'it_vat_bare=00743110157', 'it_vat=IT00743110157',
+    ]);
+    expect(kinds('BSN: 111222333, btw NL123456782B01')).toEqual(['nl_bsn=111222333', 'nl_vat=NL123456782B01']);
+    expect(kinds('NIF: 123 456 789; PT501964843')).toEqual(['pt_nif=123 456 789', 'pt_vat=PT501964843']);
+    expect(kinds('BE0403170701 ATU13585627 LU26375245 GB980780684')).toEqual(['be_vat=BE0403170701', 'at_vat=ATU13585627', 'lu_vat=LU26375245', 'gb_vat=GB980780684']);
+  });
+  it('rejects wrong check digits', () => {
+    expect(kinds('Steuer-ID: 86 095 742 718; DE136695977; 1 84 12 76 451 089 47; SIREN 443 061 842; FR41303265045')).toEqual([]);
+    expect(kinds('DNI 12345678-A, RSSMRA85T10A562T, BSN: 111222334, NIF: 123 456 788, NL123456783B01')).toEqual([]);
+  });
+  it('nine- and eleven-digit numbers need their label', () => {
+    expect(kinds('Order 111222333, ref 443061841, phone 86095742719, invoice 123456789')).toEqual([]);
+  });
+});
+
+describe('labels in other languages', () => {
+  it('account numbers and reference numbers', () => {
+    const a = new AccountNumberRecognizer();
+    expect(found(a, 'Kontonummer: 1234567890, N° de compte : 00012345678, Número de cuenta: 1234-5678-90')).toEqual(['1234567890', '00012345678', '1234-5678-90']);
+    expect(found(a, 'Rekeningnummer 123456789 Conto corrente 000012345')).toEqual(['123456789', '000012345']);
+    const i = new IdNumberRecognizer();
+    expect(found(i, 'Kundennummer: K-2024-0042, N° client : 88812, Referência: PT-77-12')).toEqual(['K-2024-0042', '88812', 'PT-77-12']);
   });
 });
 

@@ -11,6 +11,7 @@ export { fakeIban } from './iban';
 export { fakeIdNumber } from './idnumber';
 export { fakeOrganization } from './organization';
 export { fakeMoney } from './money';
+export { fakeNationalId } from './nationalid';
 export { fakePerson } from './person';
 export { fakePhone } from './phone';
 export { fakeRouting } from './routing';

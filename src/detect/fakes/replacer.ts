@@ -16,6 +16,7 @@ import { fakeIban } from './iban';
 import { fakeIdNumber } from './idnumber';
 import { fakeKey, keyedRng } from './keyed';
 import { fakeMoney } from './money';
+import { fakeNationalId } from './nationalid';
 import { fakeOrganization } from './organization';
 import { fakePerson } from './person';
 import { fakePhone } from './phone';
@@ -40,7 +41,7 @@ export interface ReplacerOptions {
 
 type Generator = (original: string, rng: Rng) => string;
 
-const COMPACT = new Set(['iban', 'bic', 'card', 'ssn', 'account_number', 'routing_number', 'sort_code']);
+const COMPACT = new Set(['iban', 'bic', 'card', 'ssn', 'account_number', 'routing_number', 'sort_code', 'national_id', 'vat_id']);
 
 /** Canonical form of a value: equal canonical forms get the same underlying fake. */
 export function canonicalValue(entity: EntityType, original: string): string {
@@ -81,6 +82,8 @@ export class Replacer {
       person: fakePerson,
       organization: fakeOrganization,
       id_number: fakeIdNumber,
+      national_id: (o, r) => fakeNationalId(o, r, 'national_id'),
+      vat_id: (o, r) => fakeNationalId(o, r, 'vat_id'),
     };
   }
 

@@ -1,13 +1,15 @@
 /**
  * Bank account numbers: 6-20 digits (grouped by spaces or dashes) or masked numbers ("****1234"),
- * only next to a label such as "Account number", "Acct", "A/C", "Konto".
+ * only next to a label such as "Account number", "Acct", "A/C", "Konto", "N° de compte",
+ * "Número de cuenta", "Conto", "Rekeningnummer", "Conta" (labels.ts).
  */
 import { hasContext } from './context';
+import { ACCOUNT_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
 const NUMBER = /(?<![A-Za-z\d-])(?:[X*•x]{2,12}[ -]?\d{3,6}|\d(?:[ -]?\d){5,19})(?![A-Za-z\d]|[.,]\d)/g;
-const CONTEXT = String.raw`account(?: number| no\.?| #)?|acct\.?(?: no\.?)?|a\/c(?: no\.?)?|acc\.? no\.?|konto(?:nummer)?|account id|customer number|member number`;
+const CONTEXT = ACCOUNT_LABELS;
 
 /** Finds account numbers next to an account label. */
 export class AccountNumberRecognizer implements Recognizer {

@@ -1,10 +1,14 @@
 /**
- * Postal addresses: street lines (house number + street name + street type, German "-straße 12",
- * PO boxes), UK postcodes with their town, US "City, ST 12345" lines, European "12345 City" and "City 12345" lines
- * below a street line, and the text after an "Address:" label. Parts on the same or consecutive
- * lines are merged into one address.
+ * Postal addresses: street lines (house number + street name + street type; German "-straße 12",
+ * Dutch "-straat 12", "Via Roma 12", "Calle Mayor, 5", "Rua da Prata, 80", "12 rue de la Paix";
+ * PO boxes), UK postcodes with their town, US "City, ST 12345" lines, European postcode lines
+ * ("10115 Berlin", "75008 Paris Cedex", "1012 AB Amsterdam", "1100-148 Lisboa", "City 12345") on
+ * or below a street line, and the text after an address label in seven languages ("Address:",
+ * "Anschrift:", "Adresse :", "Dirección:", "Indirizzo:", "Adres:", "Morada:", "PLZ:", "CAP:").
+ * Parts on the same or consecutive lines are merged into one address.
  */
 import { STREET_TYPES, US_STATES } from '../wordlists';
+import { ADDRESS_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
@@ -19,6 +23,26 @@ const STREET = new RegExp(
   'g',
 );
 const GERMAN_STREET = /(?<![A-Za-z])[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm)\s\d{1,4}[a-z]?(?![\dA-Za-z])/g;
+// Street names in German, French, Spanish, Italian, Dutch and Portuguese: a street word (or a
+// compound ending in one) with the name words around it and the house number after ("Kalverstraat
+// 12", "Via Roma 12", "Calle Mayor, 5", "Rua da Prata, 80", "Berliner Straße 12a") or before it
+// ("12 rue de la Paix", "3 bis, avenue Victor Hugo").
+const NAME_W = String.raw`(?:\p{Lu}[\p{L}'’\-]*\.?|\d{1,2}\.?)`;
+const JOIN_W = String.raw`(?:de|del|de la|de los|de las|des|du|di|della|delle|dei|degli|da|do|dos|das|van|der|den|het|von|am|an|der|im|zum|zur|y|e|la|le|les|l'|d')`;
+const NAME_SEQ = String.raw`${NAME_W}(?:[ ](?:${JOIN_W}[ ])?${NAME_W}){0,4}`;
+const HOUSE_NO = String.raw`(?:n[º°o]\.?[ ]?|nr\.?[ ]?)?\d{1,4}(?:[ ]?[a-zA-Z](?![\p{L}]))?(?:[-/]\d{1,4}[a-zA-Z]?)?(?:[ ]?(?:bis|ter|BIS|hs|HS))?`;
+const TYPE_FIRST = String.raw`(?:Calle|C\/|Avenida|Avda\.?|Av\.|Plaza|Pza\.?|Paseo|Camino|Carrer|Ronda|Travesía|Carretera|Via|Viale|V\.le|Piazza|P\.za|Piazzale|Corso|C\.so|Largo|Vicolo|Strada|Rua|R\.|Travessa|Tv\.|Praça|Pç\.|Estrada|Alameda|Calçada|Rue|Avenue|Boulevard|Bd|Place|Allée|Chemin|Impasse|Quai|Cours|Route|Am|An der|Auf der|Im|Zum|Zur|Straße des|Platz der)`;
+const EU_STREET_TYPE_FIRST = new RegExp(String.raw`(?<![\p{L}\d])${TYPE_FIRST}[ ](?:${JOIN_W}[ ])?${NAME_SEQ},?[ ]${HOUSE_NO}(?![\p{L}\d])`, 'gu');
+const COMPOUND = String.raw`\p{Lu}[\p{Ll}äöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|straat|laan|plein|gracht|kade|singel|dijk|pad|hof|steeg|dreef|park)`;
+const EU_STREET_COMPOUND = new RegExp(String.raw`(?<![\p{L}\d])(?:${NAME_W}[ ])?${COMPOUND},?[ ]${HOUSE_NO}(?![\p{L}\d])`, 'gu');
+const EU_STREET_TWO_WORD = new RegExp(
+  String.raw`(?<![\p{L}\d])\p{Lu}[\p{L}\-]+(?:er|sche|schen)?[ ](?:Straße|Strasse|Str\.|Weg|Platz|Allee|Ring|Gasse|Damm|Ufer|Chaussee|Straat|Laan|Weg|Plein|Gracht|Kade|Singel|Dijk)[ ]${HOUSE_NO}(?![\p{L}\d])`,
+  'gu',
+);
+const NUMBER_FIRST = new RegExp(
+  String.raw`(?<![\p{L}\d])\d{1,4}(?:[ ]?(?:bis|ter|[a-zA-Z]))?,?[ ](?:rue|avenue|av\.|boulevard|bd|place|allée|chemin|impasse|quai|cours|route|square|passage|voie|Rue|Avenue|Boulevard|Place|Allée|Chemin|Impasse|Quai|Cours|Route|RUE|AVENUE|BOULEVARD)[ ](?:${JOIN_W}[ ])?${NAME_SEQ}`,
+  'gu',
+);
 const PO_BOX = /(?<![A-Za-z])(?:P\.?\s?O\.?\s?Box|PO BOX|Post Office Box)\s\d{1,6}(?!\d)/gi;
 const CITY_WORDS = String.raw`(?:[A-Z][A-Za-z'.\-]+,?\s){0,3}`;
 const UK_POSTCODE = new RegExp(String.raw`(?<![A-Za-z\d])${CITY_WORDS}(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}(?![A-Za-z\d])`, 'g');
@@ -26,12 +50,16 @@ const US_CITY = new RegExp(
   String.raw`(?<![A-Za-z\d])[A-Z][A-Za-z.'\-]*(?:\s[A-Z][A-Za-z.'\-]*){0,3},?\s(?:${US_STATES.join('|')})\s\d{5}(?:-\d{4})?(?![\dA-Za-z])`,
   'g',
 );
-const EU_CITY = /(?<![A-Za-z\d-])(?:[A-Z]{1,2}-)?\d{4,5}\s[A-ZÄÖÜ][a-zäöüßéè]+(?:[ -][A-ZÄÖÜ][a-zäöüßéè]+)?(?![A-Za-z\d])/g;
+// "10115 Berlin", "75008 Paris Cedex 08", "D-10115 Berlin", "1012 AB Amsterdam", "1100-148 Lisboa", "28013 MADRID".
+const EU_CITY = new RegExp(
+  String.raw`(?<![\p{L}\d-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4}-\d{3})\s\p{Lu}[\p{L}'’]+(?:[ -](?:(?:sur|sous|en|lès|le|la|de|del|di|am|an|der|im|aan|den)[ -])?(?!Cedex|CEDEX)\p{Lu}[\p{L}'’]+){0,2}(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?(?![\p{L}\d])`,
+  'gu',
+);
 // A label, then the value on the same line or (label ending its line) on the next one.
-const LABEL = /(?:^|\n)[^\n]*?(?:Address|ADDRESS|Addr\.|Adresse|Anschrift|Street|STREET|City|CITY|Town|Postcode|Post code|ZIP|Zip code|ZIP code)[ \t]*:[ \t]*\n?([^\n]+)/g;
+const LABEL = new RegExp(String.raw`(?:^|\n)[^\n]*?(?<![\p{L}])(?:${ADDRESS_LABELS})[ \t]*:[ \t]*\n?([^\n]+)`, 'gu');
 // "Springfield 62704": a town and a 5-digit ZIP without a state, below a street line.
 const CITY_ZIP = /(?<![A-Za-z\d])[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s\d{5}(?![\dA-Za-z])/g;
-const BETWEEN_SAME_LINE = /^[\s,]*(?:[A-Z][A-Za-z'.\-]*,?\s*){0,3}$/;
+const BETWEEN_SAME_LINE = /^[\s,]*(?:\p{Lu}[\p{L}'.\-]*,?\s*){0,3}$/u;
 
 /** Finds postal addresses. */
 export class AddressRecognizer implements Recognizer {
@@ -43,13 +71,13 @@ export class AddressRecognizer implements Recognizer {
       parts.push({ entity: 'address', start, end, score, recognizer: this.name });
     };
     const streets: { start: number; end: number }[] = [];
-    for (const re of [STREET, GERMAN_STREET, PO_BOX]) {
+    for (const re of [STREET, GERMAN_STREET, PO_BOX, EU_STREET_TYPE_FIRST, EU_STREET_COMPOUND, EU_STREET_TWO_WORD, NUMBER_FIRST]) {
       for (const m of matchAll(re, text)) {
         let end = m.index + m[0].length;
         // "12 High Street, London" -> take the town after the comma too.
         const nl = text.indexOf('\n', end);
         const rest = text.slice(end, nl < 0 ? text.length : nl);
-        if (/^,\s*[A-Z][A-Za-z'\-]+(?:\s[A-Z][A-Za-z'\-]+){0,2}\s*$/.test(rest)) end += rest.trimEnd().length;
+        if (/^,\s*\p{Lu}[\p{L}'\-]+(?:\s\p{Lu}[\p{L}'\-]+){0,2}\s*$/u.test(rest)) end += rest.trimEnd().length;
         streets.push({ start: m.index, end });
         add(m.index, end, 0.85);
       }

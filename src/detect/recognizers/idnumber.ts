@@ -1,13 +1,15 @@
 /**
  * Reference identifiers next to a label: customer, client, member, policy, contract, invoice and
- * order numbers ("Customer ID: C-2024-00417", "Invoice no: INV-2023-1182").
+ * order numbers ("Customer ID: C-2024-00417", "Invoice no: INV-2023-1182", "Kundennummer",
+ * "N° client", "Número de factura", "Codice cliente", "Klantnummer", "Referência"; labels.ts).
  */
 import { hasContext } from './context';
+import { ID_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
 const ID = /(?<![A-Za-z\d-])(?=[A-Za-z\-\/]*\d)[A-Z0-9][A-Za-z0-9]*(?:[-\/][A-Za-z0-9]+){0,4}(?![A-Za-z\d])/g;
-const CONTEXT = String.raw`customer id|customer no\.?|customer number|client id|client no\.?|member id|member no\.?|membership no\.?|policy no\.?|policy number|contract no\.?|contract number|invoice no\.?|invoice number|invoice #|order no\.?|order number|reference|ref\.?|ref no\.?|case no\.?|claim no\.?|patient id|employee id|tax id|vat no\.?|passport no\.?|licence no\.?|license no\.?|id`;
+const CONTEXT = ID_LABELS;
 
 /** Finds labelled reference identifiers (at least 4 characters, at least one digit). */
 export class IdNumberRecognizer implements Recognizer {

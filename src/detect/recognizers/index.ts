@@ -10,6 +10,7 @@ import { EmailRecognizer } from './email';
 import { IbanRecognizer } from './iban';
 import { IdNumberRecognizer } from './idnumber';
 import { MoneyRecognizer } from './money';
+import { NationalIdRecognizer } from './nationalid';
 import { OrganizationRecognizer } from './organization';
 import { PersonRecognizer } from './person';
 import { PhoneRecognizer } from './phone';
@@ -21,7 +22,7 @@ import type { Recognizer } from './types';
 export type { Recognizer, RecognizerMatch } from './types';
 export {
   AccountNumberRecognizer, AddressRecognizer, BicRecognizer, CardRecognizer, CustomRecognizer, DateRecognizer,
-  EmailRecognizer, IbanRecognizer, IdNumberRecognizer, MoneyRecognizer, OrganizationRecognizer, PersonRecognizer, PhoneRecognizer, RoutingNumberRecognizer,
+  EmailRecognizer, IbanRecognizer, IdNumberRecognizer, MoneyRecognizer, NationalIdRecognizer, OrganizationRecognizer, PersonRecognizer, PhoneRecognizer, RoutingNumberRecognizer,
   SortCodeRecognizer, SsnRecognizer,
 };
 export type { CustomRule };
@@ -56,6 +57,7 @@ export function createRecognizers(options: RecognizerOptions = {}): Recognizer[]
     new PersonRecognizer(),
     new OrganizationRecognizer(),
     new IdNumberRecognizer(),
+    new NationalIdRecognizer(),
     ...(options.customRules ?? []).map((r) => new CustomRecognizer(r)),
   ];
   const want = options.entities ? new Set(options.entities) : undefined;

@@ -127,7 +127,7 @@ export const ID_LABELS = alt(
   'order no\\.?', 'order number', 'reference', 'ref\\.?', 'ref no\\.?', 'case no\\.?', 'claim no\\.?', 'patient id', 'employee id',
   'tax id', 'vat no\\.?', 'passport no\\.?', 'passport number', 'licence no\\.?', 'license no\\.?', 'id',
   'kundennummer', 'kunden-nr\\.?', 'kundennr\\.?', 'rechnungsnummer', 'rechnungs-nr\\.?', 'rechnung nr\\.?', 'vertragsnummer',
-  'vertrags-nr\\.?', 'versicherungsnummer', 'policennummer', 'mitgliedsnummer', 'referenz', 'aktenzeichen', 'az\\.?',
+  'vertrags-nr\\.?', 'versicherungsnummer', 'policennummer', 'mitgliedsnummer', 'referenz', 'aktenzeichen',
   'auftragsnummer', 'bestellnummer', 'personalnummer', 'ausweisnummer', 'reisepassnummer', 'vorgangsnummer',
   'numéro client', 'n° client', 'no client', 'référence', 'réf\\.?', 'facture n°', 'n° de facture', 'numéro de facture',
   'n° de contrat', 'numéro de contrat', 'numéro d\'adhérent', 'n° de dossier', 'numéro de police', 'passeport n°',

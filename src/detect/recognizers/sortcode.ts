@@ -4,7 +4,7 @@ import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
 const SORT = /(?<![\d-])\d{2}([- ]?)\d{2}\1\d{2}(?![\d]|[-.\/]\d)/g;
-const CONTEXT = String.raw`sort code|sort-code|sortcode|sort|s\/c|bank code|blz`;
+const CONTEXT = String.raw`sort code|sort-code|sortcode|sort|s\/c|bank code|blz|bankleitzahl|code banque|code guichet`;
 
 /** Finds sort codes. */
 export class SortCodeRecognizer implements Recognizer {
