@@ -5,7 +5,9 @@
 # addon does not fit; run it yourself (`npm run build:native`) for CUDA (LIBTORCH=...) or after
 # changing native code.
 # Env: LIBTORCH (libtorch root or torch/ of an installed PyTorch), DOC_ANON_JOBS (parallel jobs),
-#      DOC_ANON_SKIP_NATIVE=1 (skip, e.g. when installing only for type checks).
+#      DOC_ANON_SKIP_NATIVE=1 (skip, e.g. when installing only for type checks),
+#      DOC_ANON_CONFIGURE_ONLY=1 (configure build/ and stop: checks that the tools, headers and
+#      libtorch are found, in seconds, without compiling; the install test uses it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -30,7 +32,12 @@ if command -v flock >/dev/null; then flock 9; fi
 LIBTORCH_ROOT="$(bash scripts/setup-libtorch.sh | tail -n1)"
 JOBS="${DOC_ANON_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 echo "[build-native] building with libtorch at $LIBTORCH_ROOT ($JOBS jobs, cmake-js at $CMAKE_JS)" >&2
-"$NODE" "$CMAKE_JS" build --out build --parallel "$JOBS" \
-  --CDLIBTORCH="$LIBTORCH_ROOT" --CDCMAKE_BUILD_TYPE=Release --CDNODE_ADDON_API_DIR="$NODE_ADDON_API_DIR" >&2
+DEFINES=(--CDLIBTORCH="$LIBTORCH_ROOT" --CDCMAKE_BUILD_TYPE=Release --CDNODE_ADDON_API_DIR="$NODE_ADDON_API_DIR")
+if [[ "${DOC_ANON_CONFIGURE_ONLY:-}" == "1" ]]; then
+  "$NODE" "$CMAKE_JS" configure --out build "${DEFINES[@]}" >&2
+  echo "[build-native] configured build/ (DOC_ANON_CONFIGURE_ONLY=1: nothing compiled)" >&2
+  exit 0
+fi
+"$NODE" "$CMAKE_JS" build --out build --parallel "$JOBS" "${DEFINES[@]}" >&2
 test -f build/Release/docanon.node || { echo "[build-native] build/Release/docanon.node was not produced" >&2; exit 1; }
 echo "[build-native] ok: build/Release/docanon.node" >&2
