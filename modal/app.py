@@ -23,7 +23,7 @@ APP_NAME = "doc-anon-torch"
 # The CUDA PyTorch whose libtorch the native addon is built against (LIBTORCH below).
 TORCH_SPEC = "torch==2.13.0"
 TORCH_INDEX = "https://download.pytorch.org/whl/cu128"
-NODE_MAJOR = 20
+NODE_MAJOR = 24
 R2_SECRET = "doc-anon-r2"
 R2_KEYS = ["R2_ACCOUNT_ID", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]
 # `doc-anon serve` reads both: the bearer token (unset would mean no auth on a public URL) and the

@@ -144,12 +144,12 @@ describe('modal/app.py image', () => {
   const added = (name: string): number => at((e) => e.op === 'add' && e.arg === name);
   const ran = (re: RegExp): number => at((e) => e.op === 'run' && re.test(e.arg));
 
-  it('builds an image with Node 20, a CUDA PyTorch and the native build against its libtorch', () => {
+  it('builds an image with Node 24 (no AWS SDK warning on the R2 uploads), a CUDA PyTorch and the native build against its libtorch', () => {
     const all = JSON.stringify(steps);
     expect(all).toContain('nvidia/cuda:');
     expect(all).toContain('torch==2.13.0');
     expect(all).toContain('download.pytorch.org/whl/cu');
-    expect(all).toContain('setup_20.x');
+    expect(all).toContain('setup_24.x');
     expect(all).toMatch(/LIBTORCH=.*scripts\/build-native\.sh/);
     expect(all).toContain('libgloo-dev');
   });
