@@ -80,6 +80,9 @@ describe('phone: all regions, the page country as the hint', () => {
   it('finds numbers with a country code but no "+", and with "00"', () => {
     expect(found(r, 'Call 91-415-555-0132 or 44 20 7946 0958 or 0049 30 1234567')).toEqual(['91-415-555-0132', '44 20 7946 0958', '0049 30 1234567']);
   });
+  it('a comma between two numbers is no extension', () => {
+    expect(found(r, 'Two phones: 020 7946 0958, 020 7946 0959')).toEqual(['020 7946 0958', '020 7946 0959']);
+  });
   it('finds several numbers on one line', () => {
     expect(found(r, '+44 20 7946 0958 +33 1 42 68 53 00 (212) 555-0123')).toEqual(['+44 20 7946 0958', '+33 1 42 68 53 00', '(212) 555-0123']);
   });
@@ -232,6 +235,11 @@ describe('money', () => {
   it('a number after version, section, page, chapter or § is no amount', () => {
     expect(found(r, 'version 0.21, v. 1.10, Section 4.12, page 12.50, chapter 2.10, § 3.14, Abschnitt 2.15, página 1.25')).toEqual([]);
     expect(found(r, 'Total 0.21 and fee 12.50')).toEqual(['0.21', '12.50']);
+    expect(found(r, 'sections 7.10 to 7.25, Seiten 3.10 bis 3.40')).toEqual([]);
+  });
+  it('a bare number with a unit or a time of day is no amount', () => {
+    expect(found(r, '21.50 °C, 45.00 %, 2.50 times, 12.50 km, at 10.30, um 10.30 Uhr, à 10.30, 9.15 am')).toEqual([]);
+    expect(found(r, 'sold at £10.30 and 12.50 paid')).toEqual(['£10.30', '12.50']);
   });
 });
 
@@ -291,6 +299,11 @@ describe('address: six more countries', () => {
     expect(found(r, 'Indirizzo: Corso Vittorio Emanuele II 21, 10121 Torino')).toEqual(['Corso Vittorio Emanuele II 21, 10121 Torino']);
     expect(found(r, 'PLZ/Ort: 10115 Berlin')).toEqual(['10115 Berlin']);
     expect(found(r, 'Morada: Avenida da Liberdade, 100')).toEqual(['Avenida da Liberdade, 100']);
+  });
+  it('a street without a street word before a postcode line', () => {
+    expect(found(r, 'Damrak 1, 1012 LG Amsterdam')).toEqual(['Damrak 1, 1012 LG Amsterdam']);
+    expect(found(r, 'Mevr. S. de Jong\nDamrak 1\n1012 LG Amsterdam')).toEqual(['Damrak 1\n1012 LG Amsterdam']);
+    expect(found(r, 'Seite 12\n10115 Berlin, Total 2024, 10115 Berlin')).toEqual([]);
   });
   it('a postcode-like number without a street or label is no address', () => {
     expect(found(r, 'Betrag 10115 Euro\n75002 Paris\nSeite 12 von 20')).toEqual([]);
@@ -373,7 +386,7 @@ describe('person', () => {
     expect(found(r, 'Nombre: Juan Pérez Fecha: 12/03/2024')).toEqual(['Juan Pérez']);
     expect(found(r, 'Sr. José García López y Sra. María Gómez')).toEqual(['José García López', 'María Gómez']);
     expect(found(r, 'Intestatario: Giulia Rossi')).toEqual(['Giulia Rossi']);
-    expect(found(r, 'Geachte heer Jansen, t.n.v. Dhr. Pieter de Vries')).toEqual(['Pieter de Vries']);
+    expect(found(r, 'Geachte heer Jansen, t.n.v. Dhr. Pieter de Vries')).toEqual(['Jansen', 'Pieter de Vries']);
     expect(found(r, 'Titular da conta: João Conceição')).toEqual(['João Conceição']);
   });
 });

@@ -7,7 +7,8 @@
  * "Anschrift:", "Adresse :", "Dirección:", "Indirizzo:", "Adres:", "Morada:", "PLZ:", "CAP:").
  * Parts on the same or consecutive lines are merged into one address.
  */
-import { STREET_TYPES, US_STATES } from '../wordlists';
+import { monthFromName } from '../dates';
+import { NOT_NAME_WORDS, STREET_TYPES, US_STATES } from '../wordlists';
 import { ADDRESS_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
@@ -50,6 +51,9 @@ const US_CITY = new RegExp(
   String.raw`(?<![A-Za-z\d])[A-Z][A-Za-z.'\-]*(?:\s[A-Z][A-Za-z.'\-]*){0,3},?\s(?:${US_STATES.join('|')})\s\d{5}(?:-\d{4})?(?![\dA-Za-z])`,
   'g',
 );
+const NAME_NUMBER = String.raw`(?<![\p{L}\d])\p{Lu}[\p{L}'’\-]+(?:[ ](?:${JOIN_W}[ ])?\p{Lu}[\p{L}'’\-]*\.?){0,3}[ ]\d{1,4}[a-zA-Z]?(?:[-/]\d{1,4}[a-zA-Z]?)?`;
+const NAME_NUMBER_COMMA = new RegExp(String.raw`${NAME_NUMBER},[ ]$`, 'u');
+const NAME_NUMBER_LINE = new RegExp(String.raw`^\s*${NAME_NUMBER}\s*$`, 'u');
 // "10115 Berlin", "75008 Paris Cedex 08", "D-10115 Berlin", "1012 AB Amsterdam", "1100-148 Lisboa", "28013 MADRID".
 const EU_CITY = new RegExp(
   String.raw`(?<![\p{L}\d-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4}-\d{3})\s\p{Lu}[\p{L}'’]+(?:[ -](?:(?:sur|sous|en|lès|le|la|de|del|di|am|an|der|im|aan|den)[ -])?(?!Cedex|CEDEX)\p{Lu}[\p{L}'’]+){0,2}(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?(?![\p{L}\d])`,
@@ -84,6 +88,28 @@ export class AddressRecognizer implements Recognizer {
     }
     for (const m of matchAll(UK_POSTCODE, text)) add(m.index, m.index + m[0].length, 0.85);
     for (const m of matchAll(US_CITY, text)) add(m.index, m.index + m[0].length, 0.9);
+    // A street without a street word ("Damrak 1"): name words and a house number right before a
+    // postcode line, on the line above it or before it on its line after a comma.
+    for (const m of matchAll(EU_CITY, text)) {
+      if (!/^(?:[A-Z]{1,2}-)?(?:\d{4}[ ]?[A-Z]{2}|\d{4}-\d{3}|\d{4,5})\s/.test(m[0])) continue;
+      const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;
+      const before = text.slice(lineStart, m.index);
+      // Headings and labels ("Seite 12", "Total 2024") are no street names.
+      const streetName = (t: string): boolean => !NOT_NAME_WORDS.has(/\p{L}+/u.exec(t)?.[0].toLowerCase() ?? '') && monthFromName(/\p{L}+/u.exec(t)?.[0] ?? '') === undefined;
+      const same = NAME_NUMBER_COMMA.exec(before);
+      if (same && streetName(same[0])) {
+        streets.push({ start: lineStart + same.index, end: m.index });
+        add(lineStart + same.index, lineStart + same.index + same[0].replace(/,\s*$/, '').length, 0.8);
+      } else if (before.trim() === '' && lineStart > 0) {
+        const prevStart = text.lastIndexOf('\n', lineStart - 2) + 1;
+        const prev = text.slice(prevStart, lineStart - 1);
+        const line = NAME_NUMBER_LINE.exec(prev);
+        if (line && streetName(line[0])) {
+          streets.push({ start: prevStart + line.index, end: prevStart + line.index + line[0].length });
+          add(prevStart + line.index, prevStart + line.index + line[0].trimEnd().length, 0.8);
+        }
+      }
+    }
     // "10115 Berlin": only on the line after a street line, or on the street line itself.
     for (const m of [...matchAll(EU_CITY, text), ...matchAll(CITY_ZIP, text)]) {
       const lineStart = text.lastIndexOf('\n', m.index - 1) + 1;

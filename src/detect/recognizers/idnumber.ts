@@ -8,7 +8,8 @@ import { ID_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
-const ID = /(?<![A-Za-z\d-])(?=[A-Za-z\-\/]*\d)[A-Z0-9][A-Za-z0-9]*(?:[-\/][A-Za-z0-9]+){0,4}(?![A-Za-z\d])/g;
+// An optional series prefix of capitals before a space ("FT 2024/118", Portuguese invoices).
+const ID = /(?<![A-Za-z\d-])(?:[A-Z]{1,4} (?=\d))?(?=[A-Za-z\-\/]*\d)[A-Z0-9][A-Za-z0-9]*(?:[-\/][A-Za-z0-9]+){0,4}(?![A-Za-z\d])/g;
 const CONTEXT = ID_LABELS;
 
 /** Finds labelled reference identifiers (at least 4 characters, at least one digit). */

@@ -80,7 +80,7 @@ export const TITLES = alt(
   // it
   'Sig', 'Sig\\.ra', 'Sigra', 'Signor', 'Signora', 'Dott', 'Dott\\.ssa', 'Avv', 'Ing', 'SIG', 'SIG\\.RA',
   // nl
-  'Dhr', 'Mevr', 'Mw', 'De heer', 'Mevrouw', 'DHR', 'MEVR',
+  'Dhr', 'Mevr', 'Mw', 'De heer', 'Mevrouw', 'DHR', 'MEVR', 'heer', 'mevrouw', 'meneer', 'Meneer',
   // pt
   'Exmo', 'Exma', 'Exmo\\. Sr', 'Exma\\. Sra', 'Senhor', 'Senhora',
 );

@@ -26,14 +26,30 @@ const BARE = /(?<![\d.,A-Za-z])\(?[-\u2212]?\d{1,3}(?:,\d{3})*\.\d{2}\)?(?![\d]|
 
 // A bare number after these words is a version, section or page number, not an amount ("version 0.21").
 const NOT_AMOUNT_BEFORE = new RegExp(
-  String.raw`(?:^|[^\p{L}])(?:versions?|ver|v|release|rel|revision|rev|build|section|sections|sec|sect|§+|¶|page|pages|pp?|chapter|chap|ch|clause|paragraph|para|art|article|figure|fig|table|tab|appendix|annex|step|item|rule|rfc|kapitel|abschnitt|seite|artikel|absatz|abs|ziffer|nr|chapitre|alinéa|capítulo|sección|seccion|página|pagina|artículo|articulo|capitolo|sezione|articolo|hoofdstuk|sectie|bladzijde|capitulo|secção|seção)\.?[ :#]*$`,
+  String.raw`(?:^|[^\p{L}])(?:versions?|versione|versión|versão|versie|fassung|ver|v|release|rel|revision|rev|build|section|sections|sec|sect|§+|¶|page|pages|pp?|chapter|chap|ch|clause|paragraph|para|art|article|figure|fig|table|tab|appendix|annex|step|item|rule|rfc|kapitel|abschnitt|abschnitte|seite|seiten|artikel|chapters|articles|páginas|paginas|pagine|capítulos|capitoli|sezioni|articoli|hoofdstukken|secties|absatz|abs|ziffer|nr|chapitre|alinéa|capítulo|sección|seccion|página|pagina|artículo|articulo|capitolo|sezione|articolo|hoofdstuk|sectie|bladzijde|capitulo|secção|seção)\.?[ :#]*$`,
   'iu',
 );
+
+// Nor is a number followed by a unit, or a time of day ("at 10.30", "um 10.30 Uhr", "à 10.30").
+const UNIT_AFTER = /^\s?(?:%|‰|°|percent|per cent|prozent|pour cent|por ciento|per cento|procent|por cento|times|x\b|km|kg|mg|g\b|m\b|cm|mm|ml|l\b|kwh|kw|mph|h\b|hrs?\b|hours|uhr|min|am\b|pm\b|a\.m\.|p\.m\.)/i;
+const TIME_BEFORE = /(?:^|[^\p{L}])(?:at|um|à|a las|alle|om|às|ab|bis|from|until|till)\s$/iu;
+
+// The second number of a range after such a word: "sections 7.10 to 7.25", "Seiten 3.1 bis 3.4".
+const RANGE_BEFORE = new RegExp(NOT_AMOUNT_BEFORE.source.replace(/\[ :#\]\*\$$/, String.raw`[ :#]*\d+(?:[.,]\d+)*\s*(?:to|and|or|-|–|bis|und|à|et|a|al|y|e|tot|en|até)\s*$`), 'iu');
 
 /** True when the words just before `start` on its line say the number is no amount. */
 function afterNonAmountWord(text: string, start: number): boolean {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  return NOT_AMOUNT_BEFORE.test(text.slice(Math.max(lineStart, start - 24), start));
+  const before = text.slice(Math.max(lineStart, start - 40), start);
+  return NOT_AMOUNT_BEFORE.test(before.slice(-24)) || RANGE_BEFORE.test(before);
+}
+
+/** True when a bare number is a measurement or a time of day. */
+function unitOrTime(text: string, start: number, end: number): boolean {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (UNIT_AFTER.test(text.slice(end, end + 12))) return true;
+  // "at 10.30": two decimals that read as minutes.
+  return /^\d{1,2}[.:][0-5]\d$/.test(text.slice(start, end)) && TIME_BEFORE.test(text.slice(Math.max(lineStart, start - 8), start));
 }
 
 function trimParens(s: string, start: number): { start: number; end: number } {
@@ -60,7 +76,7 @@ export class MoneyRecognizer implements Recognizer {
     }
     if (this.bareAmounts) {
       for (const m of matchAll(BARE, text)) {
-        if (afterNonAmountWord(text, m.index)) continue;
+        if (afterNonAmountWord(text, m.index) || unitOrTime(text, m.index, m.index + m[0].length)) continue;
         out.push({ entity: 'money', ...trimParens(m[0], m.index), score: 0.6, recognizer: this.name });
       }
     }

@@ -77,7 +77,10 @@ function trimRun(run: string, mode: Mode): { length: number; words: string[] } {
       continue;
     }
     if (structural(w) || TITLE_WORD.test(w)) break;
-    if (mode !== 'title' && !nameLike(w)) break;
+    // After a label or greeting the first word must be a name or no common word ("Dear Valued
+    // Customer" is none); the rest of the run only must not be a heading word ("JOHN Q PUBLIC").
+    if (mode === 'lexicon' && !nameLike(w)) break;
+    if (mode === 'label' && words.length === 0 && !nameLike(w)) break;
     length = m.index + w.length;
     words.push(w);
   }

@@ -64,19 +64,20 @@ export class PhoneRecognizer implements Recognizer {
       const prev = out.get(key);
       if (!prev || prev.score < score) out.set(key, { entity: 'phone', start, end, score, recognizer: this.name });
     };
+    // libphonenumber reads ", 020 ..." after a number as an extension and swallows the next
+    // number; a bar (same length, so offsets hold) ends a number without that.
+    const scanText = text.replace(/[,;]/g, '|');
     for (const region of hints) {
       let found;
       try {
         // POSSIBLE: right length for the region; numbers need not be assigned (typos, fictional
         // 555 numbers and new ranges are still someone's contact data).
-        found = findPhoneNumbersInText(text, { defaultCountry: region as CountryCode, leniency: 'POSSIBLE' } as never);
+        found = findPhoneNumbersInText(scanText, { defaultCountry: region as CountryCode, leniency: 'POSSIBLE' } as never);
       } catch {
         continue;
       }
       for (const f of found) {
         const raw = text.slice(f.startsAt, f.endsAt);
-        // libphonenumber reads ", 20" after a number as an extension; a comma separates values.
-        if (raw.includes(',')) continue;
         // A bare run of digits is more often an account or reference number than a phone.
         const formatted = /^\+|[()\- ]/.test(raw);
         const context = hasContext(text, f.startsAt, f.endsAt, PHONE_LABELS);
