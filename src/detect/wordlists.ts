@@ -100,11 +100,30 @@ Estratto Importo Data Fattura Bonifico Addebito Accredito Commissioni Intestatar
 Cognome Banca Distinti Saluti Gentile Rekening Afschrift Bedrag Datum Factuur Klant Overboeking Incasso
 Kosten Rekeninghouder Adres Telefoon Naam Voornaam Geachte Met Vriendelijke Groet Conta Extrato Montante
 Fatura Transferência Débito Crédito Comissão Morada Telefone Apelido Banco Cumprimentos Assunto
+Calle Avenida Avda Plaza Paseo Camino Carrer Via Viale Piazza Piazzale Corso Vicolo Strada Rua Travessa
+Praça Estrada Alameda Rue Boulevard Allée Chemin Impasse Quai Straße Strasse Platz Allee Gasse Straat Laan
+Plein Gracht Kade
 `
     .trim()
     .split(/\s+/)
     .map((w) => w.toLowerCase()),
 );
+
+/**
+ * Large towns of the countries whose formats detection reads (and capitals), which the name
+ * lexicon also holds as surnames: a run of capitalised words holding one is no name by lexicon.
+ */
+export const MAJOR_CITIES = `
+Berlin Hamburg München Munich Köln Cologne Frankfurt Stuttgart Düsseldorf Dortmund Essen Leipzig Bremen Dresden
+Hannover Nürnberg Duisburg Bochum Wuppertal Bielefeld Bonn Münster Mannheim Karlsruhe Augsburg Wiesbaden Paris
+Marseille Lyon Toulouse Nice Nantes Strasbourg Montpellier Bordeaux Lille Rennes Reims Toulon Grenoble Dijon
+Angers Nîmes Madrid Barcelona Valencia Sevilla Zaragoza Málaga Murcia Palma Bilbao Alicante Córdoba Valladolid
+Vigo Gijón Granada Roma Rome Milano Milan Napoli Naples Torino Turin Palermo Genova Bologna Firenze Florence Bari
+Catania Venezia Venice Verona Messina Padova Trieste Amsterdam Rotterdam Utrecht Eindhoven Groningen Tilburg
+Almere Breda Nijmegen Haarlem Arnhem Lisboa Lisbon Porto Braga Coimbra Funchal Setúbal Aveiro Faro Évora London
+Manchester Birmingham Liverpool Edinburgh Glasgow Dublin Brussels Bruxelles Brussel Antwerpen Gent Wien Vienna
+Zürich Genève Luxembourg Madrid Washington Chicago Houston Dallas Denver Boston Seattle Atlanta Detroit Austin
+`.trim().split(/\s+/);
 
 /** US state and territory abbreviations. */
 export const US_STATES = `

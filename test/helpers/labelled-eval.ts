@@ -100,3 +100,22 @@ export function evaluateLabelled(cases: readonly LabelledCase[] = LABELLED_CASES
 }
 
 export { rates };
+
+/**
+ * Two-column lines: each one-line case next to another of the same language, as OCR reads a
+ * two-column form line by line ("Telefon: 030 1234567 Kontonummer: 0532013000"). Labels of one
+ * column sit right before the other column's values, so this measures how far context leaks.
+ */
+export function twoColumn(cases: readonly LabelledCase[]): LabelledCase[] {
+  const out: LabelledCase[] = [];
+  const byLang = new Map<string, LabelledCase[]>();
+  for (const c of cases) if (!c[1].includes('\n')) byLang.set(c[0], [...(byLang.get(c[0]) ?? []), c]);
+  for (const [lang, list] of byLang) {
+    const half = Math.ceil(list.length / 2);
+    for (let i = 0; i + half < list.length; i++) {
+      const [a, b] = [list[i], list[i + half]];
+      out.push([lang, `${a[1]} ${b[1]}`, [...a[2], ...b[2]]]);
+    }
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  * The full table: bench/detect-quality.ts.
  */
 import { LABELLED_CASES, LABELLED_HELDOUT } from '../helpers/labelled-cases';
-import { evaluateLabelled, rates } from '../helpers/labelled-eval';
+import { evaluateLabelled, rates, twoColumn } from '../helpers/labelled-eval';
 
 describe('detection on the labelled short texts', () => {
   const main = evaluateLabelled(LABELLED_CASES);
@@ -29,6 +29,14 @@ describe('detection on the labelled short texts', () => {
       .map(([type, c]) => ({ type, ...rates(c) }))
       .filter((r) => r.recall < 0.9 || r.precision < 0.9);
     expect(bad.map((b) => `${b.type} ${b.recall.toFixed(3)}/${b.precision.toFixed(3)}\n${describeProblems(held, b.type)}`)).toEqual([]);
+  });
+
+  it('two-column lines (a label of one column before the other column's values): every type at >= 0.9', () => {
+    const two = evaluateLabelled(twoColumn([...LABELLED_CASES, ...LABELLED_HELDOUT]));
+    const bad = Object.entries(two.byType)
+      .map(([type, c]) => ({ type, ...rates(c) }))
+      .filter((r) => r.recall < 0.9 || r.precision < 0.9);
+    expect(bad.map((b) => `${b.type} ${b.recall.toFixed(3)}/${b.precision.toFixed(3)}\n${describeProblems(two, b.type)}`)).toEqual([]);
   });
 
   it('the negatives (version, section, page numbers, times, units, common words, places) give nothing', () => {

@@ -305,6 +305,10 @@ describe('address: six more countries', () => {
     expect(found(r, 'Mevr. S. de Jong\nDamrak 1\n1012 LG Amsterdam')).toEqual(['Damrak 1\n1012 LG Amsterdam']);
     expect(found(r, 'Seite 12\n10115 Berlin, Total 2024, 10115 Berlin')).toEqual([]);
   });
+  it('a labelled address ends where the next column starts', () => {
+    expect(found(r, 'Anschrift: Hauptstraße 5, 10115 Berlin Vertragsnummer: V-123456-A')).toEqual(['Hauptstraße 5, 10115 Berlin']);
+    expect(found(r, 'Address: Flat 2 Rose Court Phone: 01234 567890')).toEqual(['Flat 2 Rose Court']);
+  });
   it('a postcode-like number without a street or label is no address', () => {
     expect(found(r, 'Betrag 10115 Euro\n75002 Paris\nSeite 12 von 20')).toEqual([]);
   });
@@ -377,6 +381,7 @@ describe('person', () => {
     expect(found(r, 'Payment due in May 2024. April showers. Grant Application. Rose Garden')).toEqual([]);
     expect(found(r, 'Dear Valued Customer, Mark Down')).toEqual([]);
     expect(found(r, 'Offices in New York, San Francisco and Hong Kong')).toEqual([]);
+    expect(found(r, 'Lisboa Lisboa, Madrid Barcelona')).toEqual([]);
     expect(found(r, 'Size M Large')).toEqual([]);
   });
   it('reads titles, labels and greetings of other languages, with accented names', () => {

@@ -56,11 +56,13 @@ const NAME_NUMBER_COMMA = new RegExp(String.raw`${NAME_NUMBER},[ ]$`, 'u');
 const NAME_NUMBER_LINE = new RegExp(String.raw`^\s*${NAME_NUMBER}\s*$`, 'u');
 // "10115 Berlin", "75008 Paris Cedex 08", "D-10115 Berlin", "1012 AB Amsterdam", "1100-148 Lisboa", "28013 MADRID".
 const EU_CITY = new RegExp(
-  String.raw`(?<![\p{L}\d-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4}-\d{3})\s\p{Lu}[\p{L}'’]+(?:[ -](?:(?:sur|sous|en|lès|le|la|de|del|di|am|an|der|im|aan|den)[ -])?(?!Cedex|CEDEX)\p{Lu}[\p{L}'’]+){0,2}(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?(?![\p{L}\d])`,
+  String.raw`(?<![\p{L}\d-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|[1-9]\d{3}[ ]?[A-Z]{2}|\d{4}-\d{3})\s\p{Lu}[\p{L}'’]+(?:[ -](?:(?:sur|sous|en|lès|le|la|de|del|di|am|an|der|im|aan|den)[ -])?(?!Cedex|CEDEX)\p{Lu}[\p{L}'’]+){0,2}(?:[ ](?:Cedex|CEDEX)(?:[ ]\d{1,2})?)?(?![\p{L}\d]|[ ]?:)`,
   'gu',
 );
 // A label, then the value on the same line or (label ending its line) on the next one.
 const LABEL = new RegExp(String.raw`(?:^|\n)[^\n]*?(?<![\p{L}])(?:${ADDRESS_LABELS})[ \t]*:[ \t]*\n?([^\n]+)`, 'gu');
+// Where a second column's label starts: a capitalised word or two and a colon.
+const NEXT_LABEL = /\s(?=\p{Lu}[\p{L}.\-\/]*(?:[ ]\p{L}[\p{L}.\-\/]*){0,2}[ ]?:(?:\s|$))/u;
 // "Springfield 62704": a town and a 5-digit ZIP without a state, below a street line.
 const CITY_ZIP = /(?<![A-Za-z\d])[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s\d{5}(?![\dA-Za-z])/g;
 const BETWEEN_SAME_LINE = /^[\s,]*(?:\p{Lu}[\p{L}'.\-]*,?\s*){0,3}$/u;
@@ -117,10 +119,21 @@ export class AddressRecognizer implements Recognizer {
       const near = streets.some((s) => (s.start >= lineStart && s.end <= m.index) || (prevStart >= 0 && s.start >= prevStart && s.start < lineStart));
       if (near) add(m.index, m.index + m[0].length, 0.8);
     }
+    // The value after an address label ends with the last street or postcode part found in it;
+    // without one, at the next label ("... Berlin Vertragsnummer: V-12") or after eight words, so
+    // a second column on the same line is not taken for the address.
+    const structured = parts.map((p) => ({ ...p }));
     for (const m of matchAll(LABEL, text)) {
-      const value = m[1].trimEnd();
+      let value = m[1].trimEnd();
       const start = m.index + m[0].length - m[1].length;
-      if (/[A-Za-z0-9]/.test(value)) add(start, start + value.length, 0.8);
+      const inside = structured.filter((p) => p.start >= start && p.start < start + value.length && p.start - start <= 40);
+      if (inside.length > 0) value = text.slice(start, Math.max(...inside.map((p) => p.end)));
+      else {
+        const next = NEXT_LABEL.exec(value);
+        if (next) value = value.slice(0, next.index);
+        value = value.split(' ').slice(0, 8).join(' ').replace(/[\s,;]+$/, '');
+      }
+      if (/[\p{L}\p{N}]/u.test(value)) add(start, start + value.length, 0.8);
     }
     return mergeAddressParts(text, parts);
   }

@@ -16,7 +16,7 @@
  * Also: a name-like line just above an address (the addressee block of a letter).
  */
 import { isCommonWord, isLexiconName } from '../lexicon';
-import { CITIES, FIRST_NAMES, LAST_NAMES, NOT_NAME_WORDS } from '../wordlists';
+import { CITIES, FIRST_NAMES, LAST_NAMES, MAJOR_CITIES, NOT_NAME_WORDS } from '../wordlists';
 import { AddressRecognizer } from './address';
 import { GREETINGS, PERSON_LABELS, TITLES } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
@@ -49,7 +49,7 @@ const IS_PARTICLE = new RegExp(`^${PARTICLE}$`);
 const PLACE_LEADS = new Set(
   'new san santa santo são sao los las hong saint st ste sankt port fort mount mont monte lake rio buenos costa sri el la le den bad north south east west upper lower great little old'.split(' '),
 );
-const CITY_SET = new Set(CITIES.map((c) => c.toLowerCase()));
+const CITY_SET = new Set([...CITIES, ...MAJOR_CITIES].map((c) => c.toLowerCase()));
 const FIRST_SET = new Set(FIRST_NAMES.map((c) => c.toLowerCase()));
 const LAST_SET = new Set(LAST_NAMES.map((c) => c.toLowerCase()));
 
@@ -95,6 +95,8 @@ export function lexiconName(words: readonly string[]): boolean {
   if (full.length < 2 || words.length > 4) return false;
   if (isInitial(words[0]) || !isLexiconName(words[0].split(/[-'’]/)[0])) return false;
   if (PLACE_LEADS.has(bare(words[0])) || full.some((w) => CITY_SET.has(bare(w)))) return false;
+  // The same word twice ("Lisboa Lisboa") is two columns or a heading, not a name.
+  if (new Set(full.map(bare)).size < full.length) return false;
   const parts = full.flatMap((w) => w.split(/[-'’]/).filter((p) => p.length >= 2));
   if (!parts.every((p) => isLexiconName(p) || !isCommonWord(p))) return false;
   // Names made only of common words ("Peter Baker", "Frank Miller") need a frequent given name

@@ -78,6 +78,8 @@ export class PhoneRecognizer implements Recognizer {
       }
       for (const f of found) {
         const raw = text.slice(f.startsAt, f.endsAt);
+        // Short digit runs ("10.30", extensions) are times, prices or numbers of something else.
+        if (raw.replace(/\D/g, '').length < 6) continue;
         // A bare run of digits is more often an account or reference number than a phone.
         const formatted = /^\+|[()\- ]/.test(raw);
         const context = hasContext(text, f.startsAt, f.endsAt, PHONE_LABELS);
