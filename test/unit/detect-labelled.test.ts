@@ -31,7 +31,7 @@ describe('detection on the labelled short texts', () => {
     expect(bad.map((b) => `${b.type} ${b.recall.toFixed(3)}/${b.precision.toFixed(3)}\n${describeProblems(held, b.type)}`)).toEqual([]);
   });
 
-  it('two-column lines (a label of one column before the other column's values): every type at >= 0.9', () => {
+  it('two-column lines (one column label before the other column values): every type at >= 0.9', () => {
     const two = evaluateLabelled(twoColumn([...LABELLED_CASES, ...LABELLED_HELDOUT]));
     const bad = Object.entries(two.byType)
       .map(([type, c]) => ({ type, ...rates(c) }))
