@@ -64,7 +64,11 @@ export const DetectionPolicySchema = z
      * ink lies inside word boxes (unread text such as a stamp or handwriting). 0 disables the check.
      */
     minInkCoverage: z.number().min(0).max(1).default(0),
-    /** Default regions (ISO 3166 alpha-2) for phone numbers written without a country code. */
+    /**
+     * Fallback regions (ISO 3166 alpha-2) for phone numbers written without a country code: tried
+     * after the countries the page itself points to (IBAN and VAT prefixes, phone codes, country
+     * names, postcodes, currency, label language); labelled numbers are tried in every region.
+     */
     // Each region is one more parse of every phone-like candidate: bounded (ISO 3166 has under 250)
     // and deduplicated, so a request cannot make detection arbitrarily slow.
     phoneRegions: z

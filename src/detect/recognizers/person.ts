@@ -93,7 +93,9 @@ function trimRun(run: string, mode: Mode): { length: number; words: string[] } {
 export function lexiconName(words: readonly string[]): boolean {
   const full = words.filter((w) => !isInitial(w));
   if (full.length < 2 || words.length > 4) return false;
-  if (isInitial(words[0]) || !isLexiconName(words[0].split(/[-'’]/)[0])) return false;
+  const first = words[0].split(/[-'’]/)[0];
+  // The bundled given names count as known too ("Giulia" is not in the lexicon).
+  if (isInitial(words[0]) || !(isLexiconName(first) || FIRST_SET.has(first.toLowerCase()))) return false;
   if (PLACE_LEADS.has(bare(words[0])) || full.some((w) => CITY_SET.has(bare(w)))) return false;
   // The same word twice ("Lisboa Lisboa") is two columns or a heading, not a name.
   if (new Set(full.map(bare)).size < full.length) return false;
@@ -101,7 +103,7 @@ export function lexiconName(words: readonly string[]): boolean {
   if (!parts.every((p) => isLexiconName(p) || !isCommonWord(p))) return false;
   // Names made only of common words ("Peter Baker", "Frank Miller") need a frequent given name
   // and surname of the bundled lists ("Mark Down" is no name).
-  if (parts.some((p) => isLexiconName(p) && !isCommonWord(p))) return true;
+  if (parts.some((p) => (isLexiconName(p) || FIRST_SET.has(p.toLowerCase())) && !isCommonWord(p))) return true;
   return FIRST_SET.has(bare(full[0])) && LAST_SET.has(bare(full[full.length - 1]));
 }
 
