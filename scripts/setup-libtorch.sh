@@ -91,6 +91,11 @@ if [[ "$TORCH_VERSION" == "$PIN_VERSION" ]]; then
     WHEEL="$CACHE/$WHEEL_NAME"
     say "using the cached $WHEEL (sha256 verified)"
   else
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+      say "python3 has no pip to fetch $WHEEL_NAME with. Install it (Debian/Ubuntu: apt-get install python3-pip),"
+      say "or download the wheel yourself ($(pin fallbackIndex)/torch/) and pass DOC_ANON_LIBTORCH_WHEEL=/path/to/$WHEEL_NAME."
+      exit 1
+    fi
     # The platform tag is pinned, not this python3's, so every machine gets the same file.
     read -r -a PLATFORM_ARGS <<< "$(pin pipPlatform)"
     say "fetching $WHEEL_NAME with pip ${DOC_ANON_PIP_ARGS:+(extra args: $DOC_ANON_PIP_ARGS)}"

@@ -80,6 +80,18 @@ describe('setup-libtorch.sh and the pinned wheel', () => {
     nothingUnpacked();
   });
 
+  it('says what to do when python3 has no pip (as in Debian without python3-pip)', () => {
+    const bin = path.join(dir, 'nopip');
+    fs.mkdirSync(bin, { recursive: true });
+    const real = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+    fs.writeFileSync(path.join(bin, 'python3'), `#!/bin/sh\nif [ "$1" = "-m" ] && [ "$2" = "pip" ]; then echo "No module named pip" >&2; exit 1; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const r = setup({ PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` });
+    expect(r.status).toBe(1);
+    expect(r.err).toContain('python3 has no pip to fetch');
+    expect(r.err).toContain(`DOC_ANON_LIBTORCH_WHEEL=/path/to/${pin.wheel}`);
+    nothingUnpacked();
+  });
+
   it("after a miss in pip's own index, PyTorch's CPU index is added, unless DOC_ANON_PIP_ARGS chose the index", () => {
     fs.rmSync(path.join(fakes, pin.wheel));
     try {
