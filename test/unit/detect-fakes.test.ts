@@ -20,7 +20,7 @@ function manyFakes(entity: string, original: string, n = 40): string[] {
 }
 
 describe('fake IBAN', () => {
-  it.each(['GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', 'FR14 2004 1010 0505 0001 3M02 606', 'BE68 5390 0754 7034', 'nl91abna0417164300'])(
+  it.each(['GB82 WEST 1234 5698 7654 32', 'DE89370400440532013000', 'FR14 2004 1010 0505 0001 3M02 606', 'BE68 5390 0754 7034', 'nl91abna0417164300', 'GB82-WEST-1234-5698-7654-32'])(
     'same country, length, grouping and case; valid mod-97 and BBAN checks: %s',
     (iban) => {
       for (const f of manyFakes('iban', iban, 15)) {
