@@ -27,7 +27,7 @@ describe('fake IBAN', () => {
         expect(f).not.toBe(iban);
         expect(shape(f)).toBe(shape(iban));
         expect(f.slice(0, 2)).toBe(iban.slice(0, 2));
-        expect(isValidIBAN(f.replace(/\s/g, '').toUpperCase())).toBe(true);
+        expect(isValidIBAN(f.replace(/[\s-]/g, '').toUpperCase())).toBe(true);
       }
     },
   );
