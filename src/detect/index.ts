@@ -15,3 +15,6 @@ export { spanToSegments } from './spans';
 export type { SpanSegment } from './spans';
 export { luhnValid, abaValid, ibanCheckDigits } from './checksums';
 export { parseDate, formatDate } from './dates';
+export { countryHints } from './country';
+export { ID_KINDS, compactId } from './national';
+export type { IdKind } from './national';
