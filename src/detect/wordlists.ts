@@ -102,7 +102,7 @@ Kosten Rekeninghouder Adres Telefoon Naam Voornaam Geachte Met Vriendelijke Groe
 Fatura Transferência Débito Crédito Comissão Morada Telefone Apelido Banco Cumprimentos Assunto
 Calle Avenida Avda Plaza Paseo Camino Carrer Via Viale Piazza Piazzale Corso Vicolo Strada Rua Travessa
 Praça Estrada Alameda Rue Boulevard Allée Chemin Impasse Quai Straße Strasse Platz Allee Gasse Straat Laan
-Plein Gracht Kade
+Plein Gracht Kade UK USA EU AG SA BV NV KG SE SpA Srl SARL SAS
 `
     .trim()
     .split(/\s+/)

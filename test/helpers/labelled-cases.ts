@@ -64,6 +64,10 @@ export const LABELLED_CASES: LabelledCase[] = [
   ['en', 'Look at example.com for details, or arrive at 9.', []],
   ['en', 'Bill Payment and Direct Debit Summary', []],
   ['en', 'Dear Valued Customer,', []],
+  // Statement booking lines (added after a check of merchant names found "Jan TESCO" and "Santander UK").
+  ['en', '02 Jan TESCO STORES 3456', []],
+  ['en', 'Card Payment to AMAZON MARKETPLACE', []],
+  ['en', 'Santander UK Direct Debit', []],
 
   // ---- German ----
   ['de', 'Kontoinhaber: Hans Müller', [['person', 'Hans Müller']]],

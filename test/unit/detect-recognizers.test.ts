@@ -382,6 +382,8 @@ describe('person', () => {
     expect(found(r, 'Dear Valued Customer, Mark Down')).toEqual([]);
     expect(found(r, 'Offices in New York, San Francisco and Hong Kong')).toEqual([]);
     expect(found(r, 'Lisboa Lisboa, Madrid Barcelona')).toEqual([]);
+    expect(found(r, '02 Jan TESCO STORES, Santander UK')).toEqual([]);
+    expect(found(r, 'Jan Jansen')).toEqual(['Jan Jansen']);
     expect(found(r, 'Size M Large')).toEqual([]);
   });
   it('reads titles, labels and greetings of other languages, with accented names', () => {

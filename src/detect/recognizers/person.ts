@@ -15,6 +15,7 @@
  *
  * Also: a name-like line just above an address (the addressee block of a letter).
  */
+import { monthFromName } from '../dates';
 import { isCommonWord, isLexiconName } from '../lexicon';
 import { CITIES, FIRST_NAMES, LAST_NAMES, MAJOR_CITIES, NOT_NAME_WORDS } from '../wordlists';
 import { AddressRecognizer } from './address';
@@ -143,6 +144,9 @@ export class PersonRecognizer implements Recognizer {
         const before = out.some((o) => o.start <= m.index + tok.index! && m.index + tok.index! < o.end);
         if (before) continue;
         const t = trimRun(m[0].slice(tok.index!), 'lexicon');
+        // "02 Jan TESCO": a month after a day number is a date, not the given name "Jan".
+        const at = m.index + tok.index!;
+        if (monthFromName(tok[0].replace(/\.$/, '')) !== undefined && /\d\.?[ ]$/.test(text.slice(Math.max(0, at - 3), at))) continue;
         if (t.words.length >= 2 && lexiconName(t.words)) {
           push(m.index + tok.index!, m[0].slice(tok.index!), 'lexicon', 2, 0.75);
           break;
