@@ -52,7 +52,8 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+// As npm pack and the README count: decimal megabytes.
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB (${n} bytes)`;
 
 let work: string;
 let project: string;
@@ -71,7 +72,7 @@ beforeAll(() => {
     process.stdout.write(`[install test] npm pack: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   files = ok(run('tar', ['-tzf', tarball], work), 'tar -t').split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  process.stdout.write(`[install test] ${path.basename(tarball)}: ${mib(fs.statSync(tarball).size)}, ${files.length} files\n`);
+  process.stdout.write(`[install test] ${path.basename(tarball)}: ${mb(fs.statSync(tarball).size)}, ${files.length} files\n`);
 
   // Outside the repository: nothing of its node_modules can be found from here.
   project = path.join(work, 'app');
