@@ -85,8 +85,16 @@ export type { AnonymizerOptions, AnonymizeRequest, AnonymizeResult } from './inf
 export { DiffuteEngine, DiffuteEngineOptionsSchema, estimateRegionMiB } from './inference/engines/diffute';
 export type { DiffuteEngineOptions, DiffuteModels } from './inference/engines/diffute';
 // Automatic detect-and-anonymize flow, request options, reports, PDF input and the HTTP API.
-export { DetectionOptionsSchema, detectRegions, verifyOutput } from './inference/detection';
-export type { DetectionOptions, ResolvedDetectionOptions, VerificationReport } from './inference/detection';
+export { DetectionOptionsSchema, readInput } from './inference/detection';
+export type { DetectionOptions, ResolvedDetectionOptions, ReadingReport, VerificationReport } from './inference/detection';
+export { verifyPage } from './inference/page-verification';
+export type { PageVerification, PageFinding, VerificationTarget } from './inference/page-verification';
+export { readPage, readAgain, ReadingOptionsSchema } from './detect/read/read-page';
+export type { PageReading, ReadingOptions, ResolvedReadingOptions } from './detect/read/read-page';
+export type { Readability } from './detect/read/readability';
+export type { Orientation } from './detect/read/geometry';
+export { TesseractOsd } from './detect/ocr/osd';
+export type { OrientationGuess } from './detect/ocr/osd';
 export type { StageTimes } from './inference/anonymizer';
 export { AnonymizeRequestOptionsSchema, parseRequestOptions } from './inference/request-options';
 export type { AnonymizeRequestOptions, AnonymizeRequestOptionsInput } from './inference/request-options';

@@ -1,9 +1,10 @@
 /**
  * `doc-anon anonymize <input> --out <output>`: one file, or a folder (`<dir> --out <dir>`) with
- * bounded concurrency. Without --regions the sensitive text is detected and replaced on its own,
- * and (classic engine, by default) the output is OCR-checked before it is written. A PDF input
- * gives a PDF of anonymized page images. Exit codes: 0 done, 2 bad input (bad image, regions,
- * options, a page with unreadable ink), 1 internal failure or a failed verification.
+ * bounded concurrency. Without --regions the sensitive text is detected and replaced on its own.
+ * By default (both engines) the whole output page is read back and checked before it is written.
+ * A PDF input gives a PDF of anonymized page images. Exit codes: 0 done (and, unless --no-verify,
+ * verified), 2 bad input (bad image, regions, options, a page that cannot be read: ERR_UNREADABLE),
+ * 1 internal failure or a failed verification (ERR_VERIFY).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,9 +35,11 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
                        without it, sensitive text is detected and replaced automatically
   --policy FILE        detection policy (YAML/JSON): entities to replace, values to keep, custom rules
   --ocr FILE           detection from these OCR results (SuppliedOcr JSON) instead of tesseract
-  --no-verify          skip the OCR check of the output (default: on for the classic engine)
-  --verify             force the OCR check (also for diffute)
-  --verify-scope S     boxes (default: around each replaced box) | page (anywhere on the page)
+  --no-verify          skip the check of the output (default: the whole output page is read back
+                       and nothing sensitive may be readable on it; the report records "off")
+  --verify             the check, also with --regions (the default; the input is then read first
+                       to know what the boxes held)
+  --allow-empty        with --regions: an empty list is right (the page has nothing to replace)
   --ocr-timeout MS     OCR time limit per page and pass (default 60000)
   --include-original   put the original text into the report (keep the report private)
   --dpi N              PDF input: rendering resolution (default 150)
@@ -67,6 +70,7 @@ interface CallSettings {
   policy?: DetectionPolicyInput;
   suppliedOcr?: unknown;
   verify?: boolean;
+  allowEmpty: boolean;
   includeOriginal: boolean;
   dpi?: number;
 }
@@ -100,7 +104,7 @@ async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, 
   const format = outputFormat(out, isPdf(bytes));
   if (format === 'pdf') {
     if (regions) throw new DocAnonError(ErrorCode.ARGUMENT, 'regions files are for images; a PDF is anonymized by detection');
-    const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify });
+    const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify, allowEmpty: s.allowEmpty });
     return { data: r.pdf, report: { pages: r.pages.map((p) => buildReport({ ...p, format: 'pdf' })) } };
   }
   const r = await anonymizer.anonymize(bytes, {
@@ -109,6 +113,7 @@ async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, 
     policy: regions ? undefined : s.policy,
     ocr: regions ? undefined : s.suppliedOcr,
     verify: s.verify,
+    allowEmpty: s.allowEmpty,
     includeOriginal: s.includeOriginal,
   });
   return { data: r.image, report: { pages: [buildReport(r, regions)] } };
@@ -152,6 +157,7 @@ export const anonymizeCommand: Command = {
         verify: { type: 'boolean' },
         'no-verify': { type: 'boolean' },
         'verify-scope': { type: 'string' },
+        'allow-empty': { type: 'boolean' },
         'ocr-timeout': { type: 'string' },
         'include-original': { type: 'boolean' },
         dpi: { type: 'string' },
@@ -175,15 +181,17 @@ export const anonymizeCommand: Command = {
     };
     const engine = (values.engine ?? (values.model ? 'diffute' : 'classic')) as 'classic' | 'diffute';
     if (values.verify && values['no-verify']) throw new DocAnonError(ErrorCode.ARGUMENT, 'give --verify or --no-verify, not both');
+    // (Kept for old scripts: verification always reads the whole page now.)
     const scope = values['verify-scope'];
-    if (scope !== undefined && scope !== 'boxes' && scope !== 'page') throw new DocAnonError(ErrorCode.ARGUMENT, `--verify-scope must be boxes or page, got "${scope}"`);
+    if (scope !== undefined && scope !== 'page') {
+      throw new DocAnonError(ErrorCode.ARGUMENT, `--verify-scope ${scope} is gone: verification always reads the whole page (drop the option)`);
+    }
     const ocrTimeout = int(values['ocr-timeout'], 'ocr-timeout');
     const options: AnonymizerOptions = {
       engine,
       device: values.device,
       detection: {
         secret: process.env.DOC_ANON_SECRET || undefined,
-        verifyScope: scope as 'boxes' | 'page' | undefined,
         ocr: ocrTimeout ? { timeoutMs: ocrTimeout } : undefined,
       },
     };
@@ -200,6 +208,7 @@ export const anonymizeCommand: Command = {
       policy: values.policy ? loadConfigFile(DetectionPolicySchema, values.policy) : undefined,
       suppliedOcr,
       verify: values.verify ? true : values['no-verify'] ? false : undefined,
+      allowEmpty: values['allow-empty'] === true,
       includeOriginal: values['include-original'] === true,
       dpi: int(values.dpi, 'dpi'),
     };
@@ -244,8 +253,10 @@ export const anonymizeCommand: Command = {
         throw e;
       }
       const n = report.pages.reduce((a, p) => a + p.regions.length, 0);
-      const verified = report.pages.every((p) => p.verified) ? ', verified by OCR' : '';
-      process.stderr.write(`anonymized ${n} region(s) on ${report.pages.length} page(s)${verified} in ${Math.round(performance.now() - t0)} ms -> ${values.out}\n`);
+      const verified = report.pages.every((p) => p.verified)
+        ? ', verified: the whole page was read back and nothing sensitive is readable'
+        : ', NOT verified (verification was turned off)';
+      process.stderr.write(`anonymized ${n} region(s) on ${report.pages.length} page(s)${verified}, in ${Math.round(performance.now() - t0)} ms -> ${values.out}\n`);
       return 0;
     } finally {
       await anonymizer.close();

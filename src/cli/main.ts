@@ -17,7 +17,7 @@ Run "doc-anon <command> --help" for a command's options.`;
 
 /** Error codes that mean the caller's input was wrong (exit 2) rather than an internal failure (exit 1). */
 const INPUT_CODES = new Set(['ERR_ARGUMENT', 'ERR_CONFIG', 'ERR_SHAPE', 'ERR_DTYPE', 'ERR_UNSAFE_KEY', 'ERR_NOT_FOUND', 'ERR_IO', 'ERR_WEIGHTS', 'ERR_SAFETENSORS', 'ERR_INPUT', 'ERR_IMAGE',
-  'ERR_IMAGE_TOO_LARGE', 'ERR_OCR_INPUT', 'ERR_OCR_NO_TEXT', 'ERR_PDF', 'ERR_UNSUPPORTED', 'ERR_UNSUPPORTED_TEXT', 'ERR_CONFLICT',
+  'ERR_IMAGE_TOO_LARGE', 'ERR_OCR_INPUT', 'ERR_OCR_NO_TEXT', 'ERR_UNREADABLE', 'ERR_PDF', 'ERR_UNSUPPORTED', 'ERR_UNSUPPORTED_TEXT', 'ERR_CONFLICT',
   'ERR_DIVERGED']);
 
 export async function main(argv: string[]): Promise<number> {

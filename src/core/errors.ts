@@ -52,6 +52,11 @@ export const ErrorCode = {
   OCR_INPUT: 'ERR_OCR_INPUT',
   /** Verification found an original sensitive value still readable after replacement. */
   VERIFY: 'ERR_VERIFY',
+  /**
+   * The page could not be read well enough to be sure everything sensitive on it was found (turned,
+   * too small, too faint, garbled), or the output could not be read back to verify it.
+   */
+  UNREADABLE: 'ERR_UNREADABLE',
   /** A request body over the server's size limit. */
   BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   /** A request body of a media type the endpoint does not take. */

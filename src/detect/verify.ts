@@ -3,6 +3,7 @@
  * (or just around) the box it was replaced in. Comparison ignores case, whitespace and separators.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { unionBox } from './spans';
 import type { Box, OcrPage } from './types';
 
 /** A replaced value to check: where it was and what it said. */
@@ -88,4 +89,105 @@ export function assertNoOriginals(ocrOfOutput: OcrPage, targets: readonly Verify
     );
   }
   return r;
+}
+
+/** Levenshtein distance, with an early exit once it exceeds `max`. */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Options of {@link findReadableOriginals}. */
+export interface PageMatchOptions {
+  /** Originals with fewer letters and digits are not checked (default 3). */
+  minLength?: number;
+  /**
+   * Areas whose words are replacements (the replaced boxes): an original is looked for there only
+   * exactly, since a replacement may legitimately resemble it (a date a day later).
+   */
+  replaced?: readonly Box[];
+  /** Originals at least this long are also matched with one edit per `fuzzyPer` characters (default 8, 8). */
+  fuzzyMinLength?: number;
+  fuzzyPer?: number;
+}
+
+/** A readable original: which target, and where on the page it was read. */
+export interface OriginalMatch {
+  index: number;
+  entity?: string;
+  box: Box;
+  exact: boolean;
+}
+
+function insideAny(box: Box, areas: readonly Box[]): boolean {
+  return areas.some((a) => overlapFraction(box, a) >= 0.5);
+}
+
+/**
+ * Looks for the originals anywhere on a read page. A match must start and end at word boundaries
+ * (so "Lee" is not found in "Leeds"), ignores case, spacing and separators (an IBAN read with other
+ * grouping still matches), and, for long originals outside the replaced areas, tolerates a misread
+ * character per `fuzzyPer` (an OCR reading "GBO3" for "GB03" still counts as readable).
+ */
+export function findReadableOriginals(page: OcrPage, targets: readonly VerifyTarget[], options: PageMatchOptions = {}): OriginalMatch[] {
+  const minLength = options.minLength ?? 3;
+  const fuzzyMin = options.fuzzyMinLength ?? 8;
+  const per = options.fuzzyPer ?? 8;
+  const replaced = options.replaced ?? [];
+  const needles = targets.map((t) => normalizeForVerify(t.original));
+  const found: OriginalMatch[] = [];
+  for (const line of page.lines) {
+    // The line as one squashed string, with the offsets where each word starts and ends.
+    const parts = line.words.map((w) => normalizeForVerify(w.text));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let s = '';
+    for (const p of parts) {
+      starts.push(s.length);
+      s += p;
+      ends.push(s.length);
+    }
+    needles.forEach((n, index) => {
+      if (n.length < minLength) return;
+      for (let wi = 0; wi < parts.length; wi++) {
+        if (parts[wi].length === 0) continue;
+        // Exact: from this word's start, ending at some word's end.
+        if (s.startsWith(n, starts[wi])) {
+          const end = starts[wi] + n.length;
+          const wj = ends.indexOf(end);
+          if (wj >= wi) {
+            found.push({ index, entity: targets[index].entity, box: unionBox(line.words.slice(wi, wj + 1).map((w) => w.box)), exact: true });
+            continue;
+          }
+        }
+        if (n.length < fuzzyMin) continue;
+        // Fuzzy: runs of whole words of about the original's length, outside the replaced areas.
+        const max = Math.floor(n.length / per);
+        for (let wj = wi; wj < parts.length; wj++) {
+          const len = ends[wj] - starts[wi];
+          if (len > n.length + max) break;
+          if (len < n.length - max) continue;
+          const words = line.words.slice(wi, wj + 1);
+          if (words.some((w) => insideAny(w.box, replaced))) continue;
+          if (editDistance(s.slice(starts[wi], ends[wj]), n, max) <= max) {
+            found.push({ index, entity: targets[index].entity, box: unionBox(words.map((w) => w.box)), exact: false });
+            break;
+          }
+        }
+      }
+    });
+  }
+  return found;
 }

@@ -31,13 +31,14 @@ import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
 import { DiffuteEngine, DiffuteEngineOptionsSchema } from './engines/diffute';
 import type { Engine, EngineProgress, RegionReport } from './engines/types';
 import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage, type ImageFormat } from './image-io';
-import { validateRegions, type Region } from './regions';
+import type { Region } from './regions';
 import type { DetectedRegion } from '../detect/detect';
 import type { Replacer } from '../detect/fakes/replacer';
 import type { OcrEngine } from '../detect/ocr/engine';
 import { TesseractOcr } from '../detect/ocr/tesseract';
 import type { DetectionPolicyInput } from '../detect/policy';
-import { DetectionOptionsSchema, detectRegions, publicDetections, verifyOutput, type VerificationReport } from './detection';
+import { DetectionOptionsSchema, publicDetections, type ReadingReport, type VerificationReport } from './detection';
+import { runPage } from './page-run';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -95,8 +96,18 @@ export interface AnonymizeRequest {
   policy?: DetectionPolicyInput;
   /** Detection only: put each region's original text into `detections` (default false; never logged). */
   includeOriginal?: boolean;
-  /** Detection only: override the Anonymizer's `detection.verify` for this call. */
+  /**
+   * Override the Anonymizer's `detection.verify` for this call. On (the default), the whole output
+   * page is read back and checked, also with supplied regions (the input is then read first, to know
+   * the originals under the boxes); a page that cannot be read is ERR_UNREADABLE, anything sensitive
+   * still readable ERR_VERIFY.
+   */
   verify?: boolean;
+  /**
+   * Supplied regions only: an empty `regions` list is an error (ERR_INPUT) unless this says the page
+   * truly has nothing to replace; the result then records `emptyAllowed: true`.
+   */
+  allowEmpty?: boolean;
   /**
    * Detection only: the Replacer to draw fakes from. Pass one Replacer for all pages of a document
    * so a value gets the same fake on every page (without a secret, each call draws its own key).
@@ -127,16 +138,26 @@ export interface AnonymizeResult {
    * replacement, recognizer; `original` only with `includeOriginal`).
    */
   detections?: DetectedRegion[];
-  /** Without `regions` and with verification on: what the OCR check of the output found (no leaks). */
-  verification?: VerificationReport;
-  /** Whether the output was OCR-verified ('off' when verification was not requested or regions were given). */
+  /**
+   * How the input was read: orientation, skew, scale, readability (automatic detection, and
+   * supplied regions with verification; absent when the input was not read).
+   */
+  reading?: ReadingReport;
+  /** The check of the output: how it was read back, in how many passes; `{ status: 'off' }` when turned off. */
+  verification: VerificationReport | { status: 'off' };
+  /**
+   * True when the whole output page was read back and nothing sensitive was found on it; nothing
+   * else makes it true (see {@link AnonymizeRequest.verify}).
+   */
   verified: boolean;
+  /** Present when the caller passed an empty `regions` list with `allowEmpty`. */
+  emptyAllowed?: true;
   timeMs: number;
   stages: StageTimes;
 }
 
 /** The keys of {@link AnonymizeRequest}: anything else is a typo that would silently change the run. */
-const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'policy', 'includeOriginal', 'verify', 'replacer']);
+const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'policy', 'includeOriginal', 'verify', 'allowEmpty', 'replacer']);
 
 /** ERR_ARGUMENT for a request that is not an object, has unknown keys, or callbacks that are not functions. */
 function checkRequest(request: unknown): asserts request is AnonymizeRequest {
@@ -241,64 +262,39 @@ export class Anonymizer {
     const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
     const stages: StageTimes = { decode: performance.now() - t0, engine: 0, encode: 0 };
     const det = this.options.detection;
-    let detected: DetectedRegion[] | undefined;
-    let requested: Region[];
-    if (automatic) {
-      const found = await detectRegions(page, {
-        ocr: this.ocr(),
-        suppliedOcr: request.ocr,
-        policy: request.policy ?? det.policy,
-        secret: det.secret,
-        replacer: request.replacer,
-        signal: request.signal,
-        onUnfinishedWork: request.onUnfinishedWork,
-        timeoutMs: det.ocr.timeoutMs,
-      });
-      detected = found.regions;
-      stages.ocr = found.ocrMs;
-      stages.detect = found.detectMs;
-      requested = detected.map((r) => ({ box: r.box, replacement: r.replacement }));
-    } else {
-      requested = request.regions!;
-    }
-    const regions = validateRegions(requested, page, {
-      maxRegions: this.options.limits.maxRegions,
-      minSize: this.options.limits.minSize,
-      maxTextLength: this.options.limits.maxTextLength,
+    const run = await runPage({
+      page,
+      engine,
+      ocr: () => this.ocr(),
+      detection: det,
+      limits: { maxRegions: this.options.limits.maxRegions, minSize: this.options.limits.minSize, maxTextLength: this.options.limits.maxTextLength },
+      regions: request.regions,
+      allowEmpty: request.allowEmpty === true,
+      verify: request.verify ?? det.verify,
+      suppliedOcr: request.ocr,
+      policy: request.policy,
+      replacer: request.replacer,
+      signal: request.signal,
+      onUnfinishedWork: request.onUnfinishedWork,
+      onProgress: request.onProgress,
     });
-    const te = performance.now();
-    const result = await engine.anonymize(page, regions, { signal: request.signal, onProgress: request.onProgress });
-    stages.engine = performance.now() - te;
-    if (result.image.width !== page.width || result.image.height !== page.height || result.reports.length !== regions.length) {
-      throw new DocAnonError(ErrorCode.INTERNAL, 'the engine returned a page of another size or an incomplete report; nothing was written');
-    }
-    let verification: VerificationReport | undefined;
-    const verify = request.verify ?? (det.verify === 'auto' ? this.options.engine === 'classic' : det.verify);
-    if (automatic && verify && detected!.length > 0) {
-      verification = await verifyOutput(result.image, detected!, {
-        ocr: this.ocr(),
-        scope: det.verifyScope,
-        signal: request.signal,
-        onUnfinishedWork: request.onUnfinishedWork,
-        timeoutMs: det.ocr.timeoutMs,
-      });
-      stages.verify = verification.timeMs;
-    }
+    Object.assign(stages, run.stages);
     throwIfAborted(request.signal);
     const format = request.format ?? page.format;
     const tc = performance.now();
-    const encoded = await encodeImage(result.image, { format });
+    const encoded = await encodeImage(run.image, { format });
     stages.encode = performance.now() - tc;
     return {
       image: encoded,
       format,
       width: page.width,
       height: page.height,
-      reports: result.reports,
-      detections: detected && publicDetections(detected, request.includeOriginal === true),
-      verification,
-      // A page where detection found nothing was still read in full by OCR: it is checked.
-      verified: automatic && verify && (verification !== undefined || detected!.length === 0),
+      reports: run.reports,
+      detections: run.detections && publicDetections(run.detections, request.includeOriginal === true),
+      reading: run.reading,
+      verification: run.verification,
+      verified: run.verified,
+      ...(request.regions !== undefined && request.regions.length === 0 ? { emptyAllowed: true } : {}),
       timeMs: performance.now() - t0,
       stages,
     };

@@ -1,19 +1,19 @@
 /**
- * Detection settings of the Anonymizer and the two OCR passes of the automatic flow:
- * before the engine runs, OCR + detectPii turn the page into regions (with their originals kept in
- * memory, never in the result unless asked); after it, an OCR pass over the output checks that no
- * original is still readable in its box. Both passes fail closed: an OCR failure, a timeout or a
- * page with ink but no text is an error with a code, never a page reported clean.
+ * Detection settings of the Anonymizer and the reading passes of the automatic flow: before the
+ * engine runs, the page is read the right way up (orientation, skew, small print; see
+ * `detect/read`) and refused with ERR_UNREADABLE when it cannot be read well enough to be sure;
+ * detection turns the reading into regions (their originals kept in memory, never in the result
+ * unless asked). After the engine, `page-verification.ts` reads the whole output page again.
+ * Every pass fails closed: an OCR failure, a timeout or an unreadable page is an error with a code,
+ * never a page reported clean.
  */
 import { z } from 'zod';
 import { DocAnonError, ErrorCode } from '../core/errors';
-import { detectPii, type DetectedRegion } from '../detect/detect';
-import type { Replacer } from '../detect/fakes/replacer';
+import type { DetectedRegion } from '../detect/detect';
 import type { OcrEngine, RawImage } from '../detect/ocr/engine';
-import { SuppliedOcr } from '../detect/ocr/supplied';
-import { DetectionPolicySchema, type DetectionPolicyInput, parseDetectionPolicy } from '../detect/policy';
-import type { OcrPage } from '../detect/types';
-import { verifyNoOriginals, type VerifyResult } from '../detect/verify';
+import { toGrey } from '../detect/ocr/image';
+import { DetectionPolicySchema } from '../detect/policy';
+import { type PageReading, readPage, ReadingOptionsSchema, type ResolvedReadingOptions } from '../detect/read/read-page';
 import type { DecodedImage } from './image-io';
 
 /** Detection settings of an Anonymizer (strict): used when `anonymize` is called without `regions`. */
@@ -26,13 +26,21 @@ export const DetectionOptionsSchema = z.strictObject({
    */
   secret: z.string().min(16).optional(),
   /**
-   * OCR the output and fail with ERR_VERIFY when an original value is still readable in (or next
-   * to) its box. 'auto' (default): on for the classic engine, off for diffute (whose output on a
-   * CPU is slow to produce and is verified by the caller's own pipeline when needed).
+   * Read the whole output page back and fail (ERR_VERIFY) when anything sensitive is still
+   * readable; on by default for both engines. `false` turns it off, and the result says so
+   * (`verified: false`, `verification.status: 'off'`). 'auto' is the former default, now the same as true.
    */
-  verify: z.union([z.boolean(), z.literal('auto')]).default('auto'),
-  /** Where verification looks for originals: around each replaced box (default) or anywhere on the page. */
-  verifyScope: z.enum(['boxes', 'page']).default('boxes'),
+  verify: z.union([z.boolean(), z.literal('auto')]).default(true).transform((v) => v !== false),
+  /** Verification always reads the whole page; 'page' is the only scope (the former 'boxes' could miss values). */
+  verifyScope: z.literal('page').optional(),
+  /**
+   * Automatic detection: engine passes at most. A value the verification finds outside every
+   * replaced box (missed by the first reading) is replaced in another pass; past the last one the
+   * page fails with ERR_VERIFY.
+   */
+  maxRounds: z.number().int().min(1).max(4).default(2),
+  /** How pages are read: orientation, deskew, upscaling and the readability a page needs. */
+  reading: ReadingOptionsSchema.prefault({}),
   /** The built-in OCR (tesseract.js, offline English data). */
   ocr: z
     .strictObject({
@@ -50,20 +58,61 @@ export type DetectionOptions = z.input<typeof DetectionOptionsSchema>;
 /** Detection settings with defaults applied. */
 export type ResolvedDetectionOptions = z.output<typeof DetectionOptionsSchema>;
 
-/** The verification result of an automatic call (originals referred to by index, never by text). */
-export interface VerificationReport extends VerifyResult {
-  scope: 'boxes' | 'page';
+/** How the input page was read, as results report it (no text). */
+export interface ReadingReport {
+  /** 'ocr': read here; 'supplied': the caller's OCR results were used (not read, not scored). */
+  source: 'ocr' | 'supplied';
+  /** How the page's content is turned (clockwise); it was read turned back. */
+  orientation: 0 | 90 | 180 | 270;
+  orientationCertain: boolean;
+  /** Tesseract's orientation detection, when it ran. */
+  osd?: { orientation: number; confidence: number };
+  /** Skew (degrees) and scale the OCR read it with; median character height in px. */
+  skew: number;
+  scale: number;
+  textHeight: number;
+  /** The readability of the reading used (see `detect/read/readability`). */
+  readability: { score: number; meanConfidence: number; plausibleShare: number; unreadInk: number; words: number };
+  /** Every orientation read, best first, with its readability score. */
+  attempts: Array<{ orientation: number; score: number }>;
+}
+
+/** The report form of a reading. */
+export function readingReport(r: PageReading): ReadingReport {
+  const { score, meanConfidence, plausibleShare, unreadInk, words } = r.readability;
+  return {
+    source: 'ocr',
+    orientation: r.orientation,
+    orientationCertain: r.orientationCertain,
+    ...(r.osd ? { osd: { orientation: r.osd.orientation, confidence: r.osd.confidence } } : {}),
+    skew: r.skew,
+    scale: r.scale,
+    textHeight: r.textHeight,
+    readability: { score, meanConfidence, plausibleShare, unreadInk, words },
+    attempts: r.attempts.map((a) => ({ orientation: a.orientation, score: a.readability.score })),
+  };
+}
+
+/** What a verification of the output found and how, as results report it (no text). */
+export interface VerificationReport {
+  /** 'verified': the whole output page was read back and nothing sensitive was found; 'off': the caller turned verification off. */
+  status: 'verified' | 'off';
+  scope: 'page';
+  /** Engine passes (2+ when values found by the verification were replaced too) and regions added that way. */
+  rounds: number;
+  added: number;
+  /** The readings of the output: the detected orientation, and the others when it was not certain. */
+  readings: Array<{ orientation: number; role: 'main' | 'other'; score: number }>;
+  /** Replaced originals looked for on the whole page, and those too short to look for. */
+  checked: number;
+  skipped: number;
   timeMs: number;
 }
 
-/** Per-call detection inputs. */
-export interface DetectCallOptions {
+/** Per-call reading inputs. */
+export interface ReadCallOptions {
   ocr: OcrEngine;
-  /** OCR results the caller already has for this image (SuppliedOcr JSON shape); skips the first OCR pass. */
-  suppliedOcr?: unknown;
-  policy?: DetectionPolicyInput;
-  secret?: string;
-  replacer?: Replacer;
+  reading: ResolvedReadingOptions;
   signal?: AbortSignal;
   /** Receives an OCR read abandoned when `signal` aborted (see {@link abandonOnAbort}). */
   onUnfinishedWork?: (work: Promise<unknown>) => void;
@@ -105,54 +154,27 @@ export function rawOf(page: DecodedImage): RawImage {
   return { data: page.data, width: page.width, height: page.height, channels: page.channels };
 }
 
-/**
- * First pass: OCR (or the supplied results) and detection. Returns the regions with their
- * originals (needed for verification; the caller strips them before returning anything).
- */
-export async function detectRegions(page: DecodedImage, o: DetectCallOptions): Promise<{ regions: DetectedRegion[]; ocrMs: number; detectMs: number }> {
-  const t0 = performance.now();
-  let ocrPage: OcrPage;
-  if (o.suppliedOcr !== undefined) {
-    ocrPage = await new SuppliedOcr(o.suppliedOcr).recognize(rawOf(page));
-  } else {
-    ocrPage = await abandonOnAbort(o.ocr.recognize(rawOf(page), { timeoutMs: o.timeoutMs }), o.signal, o.onUnfinishedWork);
-  }
-  if (ocrPage.width !== page.width || ocrPage.height !== page.height) {
-    throw new DocAnonError(ErrorCode.OCR, `the OCR engine returned a ${ocrPage.width}x${ocrPage.height} result for a ${page.width}x${page.height} page`);
-  }
-  const t1 = performance.now();
-  const policy = parseDetectionPolicy(o.policy ?? {});
-  const regions = detectPii(ocrPage, policy, { replacer: o.replacer, secret: o.secret, includeOriginal: true });
-  return { regions, ocrMs: t1 - t0, detectMs: performance.now() - t1 };
+/** Waits for one OCR call of a request (giving up on abort, see {@link abandonOnAbort}). */
+export function waitFor(o: Pick<ReadCallOptions, 'signal' | 'onUnfinishedWork'>): <T>(work: Promise<T>) => Promise<T> {
+  return (work) => abandonOnAbort(work, o.signal, o.onUnfinishedWork);
 }
 
 /**
- * Second pass: OCR of the anonymized page, then the check that no original is readable. Throws
- * ERR_VERIFY (leaks named by index and box) and, like the first pass, fails on any OCR error.
+ * Reads a page the right way up and refuses it (ERR_UNREADABLE, saying what was wrong and what to
+ * do) when the reading is not good enough to be sure that everything sensitive on it was found.
  */
-export async function verifyOutput(
-  output: DecodedImage,
-  regions: readonly DetectedRegion[],
-  o: { ocr: OcrEngine; scope: 'boxes' | 'page'; signal?: AbortSignal; onUnfinishedWork?: (work: Promise<unknown>) => void; timeoutMs: number },
-): Promise<VerificationReport> {
-  const t0 = performance.now();
-  const targets = regions.map((r) => {
-    if (r.original === undefined) throw new DocAnonError(ErrorCode.INTERNAL, 'verification needs the original text of every region');
-    return { box: r.box, original: r.original, entity: r.entity };
-  });
-  // An OCR failure here (including "ink but no text") propagates: an output that could not be read
-  // was not checked, so it is not returned.
-  const read = await abandonOnAbort(o.ocr.recognize(rawOf(output), { timeoutMs: o.timeoutMs }), o.signal, o.onUnfinishedWork);
-  const result = verifyNoOriginals(read, targets, { wholePage: o.scope === 'page' });
-  if (!result.ok) {
-    const which = result.leaks.map((l) => `#${l.index}${l.entity ? ` (${l.entity})` : ''} at [${l.box.join(', ')}]`).join(', ');
+export async function readInput(page: DecodedImage, o: ReadCallOptions): Promise<PageReading> {
+  const grey = await toGrey(rawOf(page));
+  const reading = await readPage(grey, o.reading, { ocr: o.ocr, timeoutMs: o.timeoutMs, wait: waitFor(o) });
+  if (!reading.readable) {
     throw new DocAnonError(
-      ErrorCode.VERIFY,
-      `${result.leaks.length} original value(s) are still readable after replacement: ${which}; nothing was returned. ` +
-        'Try the classic engine, a higher-resolution scan, or report the document layout.',
+      ErrorCode.UNREADABLE,
+      `the page could not be read well enough to find everything sensitive on it: ${reading.problems.join('; ')} ` +
+        `(orientations read: ${reading.attempts.map((a) => `${a.orientation}° ${a.readability.score.toFixed(2)}`).join(', ')}). Nothing was written. ` +
+        'Turn the page upright, rescan it at 300 dpi or more with good contrast and focus, or supply OCR results for it.',
     );
   }
-  return { ...result, scope: o.scope, timeMs: performance.now() - t0 };
+  return reading;
 }
 
 /** Removes the original text unless the caller opted in (it is never logged either way). */

@@ -4,6 +4,7 @@
  * confidence and the recognizer. Original text appears only when the caller opted in.
  */
 import type { AnonymizeResult } from './anonymizer';
+import type { ReadingReport, VerificationReport } from './detection';
 import type { Region } from './regions';
 
 /** One region of a report. */
@@ -31,9 +32,14 @@ export interface AnonymizeReport {
   format: string;
   width: number;
   height: number;
-  /** True when the output was OCR-checked and no original was readable. */
+  /** True only when the whole output page was read back and nothing sensitive was found on it. */
   verified: boolean;
-  verification?: { checked: number; skipped: number; scope: string; timeMs: number };
+  /** How the input was read (orientation, skew, scale, readability), when it was. */
+  reading?: ReadingReport;
+  /** How the output was checked; `{ status: 'off' }` when verification was turned off. */
+  verification: VerificationReport | { status: 'off' };
+  /** The caller passed an empty regions list and said the page has nothing to replace. */
+  emptyAllowed?: true;
   regions: ReportRegion[];
   timeMs: number;
   stages: Record<string, number>;
@@ -68,7 +74,9 @@ export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & 
     width: result.width,
     height: result.height,
     verified: result.verified,
-    verification: v && { checked: v.checked, skipped: v.skipped, scope: v.scope, timeMs: ms(v.timeMs) },
+    ...(result.reading ? { reading: result.reading } : {}),
+    verification: v.status === 'off' ? { status: 'off' } : { ...v, timeMs: ms(v.timeMs) },
+    ...(result.emptyAllowed ? { emptyAllowed: true as const } : {}),
     regions,
     timeMs: ms(result.timeMs),
     stages: Object.fromEntries(Object.entries(result.stages).filter(([, t]) => t !== undefined).map(([k, t]) => [k, ms(t as number)])),

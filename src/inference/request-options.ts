@@ -21,8 +21,10 @@ export const AnonymizeRequestOptionsSchema = z.strictObject({
   policy: DetectionPolicySchema.optional(),
   /** Return each detection's original text in the report (default false). */
   includeOriginal: z.boolean().default(false),
-  /** OCR-verify the output (default: on for the classic engine). */
+  /** Read the whole output page back and refuse it if anything sensitive is readable (default: the server's, on). */
   verify: z.boolean().optional(),
+  /** With `regions` (or `pageRegions`): an empty list is right, the page has nothing to replace. */
+  allowEmpty: z.boolean().default(false),
   /** OCR results the caller already has (SuppliedOcr JSON shape, validated when used). */
   ocr: z.record(z.string(), z.unknown()).optional(),
   /** PDF input: rendering resolution. */

@@ -21,6 +21,8 @@ export interface AnonymizePdfOptions extends Omit<RasterizeOptions, 'signal'> {
   policy?: DetectionPolicyInput;
   includeOriginal?: boolean;
   verify?: boolean;
+  /** Pages given an empty regions list have nothing to replace (see {@link AnonymizeRequest.allowEmpty}). */
+  allowEmpty?: boolean;
   signal?: AbortSignal;
   /** See {@link AnonymizeRequest.onUnfinishedWork}. */
   onUnfinishedWork?: (work: Promise<unknown>) => void;
@@ -68,6 +70,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
       policy: regions ? undefined : policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,
+      allowEmpty: options.allowEmpty,
       replacer: regions ? undefined : replacer,
       signal: options.signal,
       onUnfinishedWork: options.onUnfinishedWork,

@@ -23,6 +23,7 @@ const STATUS: Record<string, number> = {
   [ErrorCode.UNSUPPORTED_TEXT]: 422,
   [ErrorCode.OCR_NO_TEXT]: 422,
   [ErrorCode.VERIFY]: 422,
+  [ErrorCode.UNREADABLE]: 422,
   [ErrorCode.BUSY]: 429,
   // The client went away; nobody reads this status (nginx's convention for it).
   [ErrorCode.ABORTED]: 499,

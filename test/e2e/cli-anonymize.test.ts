@@ -45,13 +45,15 @@ describe('doc-anon CLI', () => {
     const out = path.join(dir, 'out.png');
     const report = path.join(dir, 'report.json');
     const r = await run(['anonymize', path.join(dir, 'page.png'), '--out', out, '--report', report]);
-    expect(r.stderr).toMatch(/verified by OCR/);
+    expect(r.stderr).toMatch(/verified: the whole page was read back and nothing sensitive is readable/);
     expect(r.code).toBe(0);
     const rep = JSON.parse(fs.readFileSync(report, 'utf8'));
     expect(rep.engine).toBe('classic');
     expect(rep.pages).toHaveLength(1);
     const page = rep.pages[0];
     expect(page).toMatchObject({ mode: 'detected', verified: true, width: 900, height: 700 });
+    expect(page.verification).toMatchObject({ status: 'verified', scope: 'page' });
+    expect(page.reading).toMatchObject({ source: 'ocr', orientation: 0 });
     expect(page.regions.length).toBeGreaterThanOrEqual(10);
     for (const reg of page.regions) {
       expect(Object.keys(reg)).toEqual(expect.arrayContaining(['entity', 'confidence', 'box', 'replacement']));
@@ -103,7 +105,8 @@ describe('doc-anon CLI', () => {
     const regionsFile = path.join(dir, 'diffute-regions.json');
     const entities = doc.annotation.entities.slice(0, 2);
     fs.writeFileSync(regionsFile, JSON.stringify(entities.map((e, i) => ({ box: e.box, replacement: ['Jane Roe', '1 Main Street'][i] }))));
-    const base = ['anonymize', path.join(dir, 'page.png'), '--regions', regionsFile, '--engine', 'diffute', '--model', models, '--glyph-encoder', fixture('glyph_encoder'), '--steps', '2', '--sampler', 'ddim'];
+    // (--no-verify: the fixture models draw noise, and two regions leave the page's other values.)
+    const base = ['anonymize', path.join(dir, 'page.png'), '--regions', regionsFile, '--engine', 'diffute', '--model', models, '--glyph-encoder', fixture('glyph_encoder'), '--steps', '2', '--sampler', 'ddim', '--no-verify'];
     const out = path.join(dir, 'diffute.png');
     const report = path.join(dir, 'diffute.json');
     let r = await run([...base, '--out', out, '--report', report]);
@@ -112,6 +115,12 @@ describe('doc-anon CLI', () => {
     expect(rep.engine).toBe('diffute');
     expect(rep.pages[0].regions.map((x: { replacement: string }) => x.replacement)).toEqual(['Jane Roe', '1 Main Street']);
     expect(fs.readFileSync(out).equals(doc.png)).toBe(false);
+    expect(rep.pages[0].verification).toEqual({ status: 'off' });
+    // Verified by default: the page's other values are still readable, so nothing is written.
+    r = await run([...base.filter((a) => a !== '--no-verify'), '--out', path.join(dir, 'unsafe.png')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ERR_VERIFY: the anonymized page was read back and sensitive text is still readable/);
+    expect(fs.existsSync(path.join(dir, 'unsafe.png'))).toBe(false);
     // The option reaches the engine: a side that is not a multiple of the VAE factor is refused.
     r = await run([...base, '--out', path.join(dir, 'never.png'), '--resolution', '31']);
     expect(r.code).toBe(2);

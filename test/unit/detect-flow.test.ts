@@ -34,7 +34,20 @@ class ScriptedOcr implements OcrEngine {
   constructor(private readonly script: Array<(image: OcrImage, o?: RecognizeOptions) => Promise<OcrPage>>) {}
   async recognize(image: OcrImage, o?: RecognizeOptions): Promise<OcrPage> {
     const step = this.script[Math.min(this.calls++, this.script.length - 1)];
-    return step(image, o);
+    const result = await step(image, o);
+    const raw = image as { width?: number; height?: number };
+    // (A scripted page of another size than the test page is returned as it is: a broken engine.)
+    if (raw.width === undefined || raw.height === undefined || result.width !== 700 || result.height !== 140) return result;
+    if (raw.width === result.width && raw.height === result.height) return result;
+    // The reading upscaled the page (small print): the script's boxes scale with it.
+    const sx = raw.width / result.width;
+    const sy = raw.height / result.height;
+    if (Math.abs(sx - sy) < 0.02 * sx) {
+      const scale = (b: Box): Box => [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy];
+      return { ...result, width: raw.width, height: raw.height, lines: result.lines.map((l) => ({ ...l, box: scale(l.box), words: l.words.map((w) => ({ ...w, box: scale(w.box) })) })) };
+    }
+    // The page turned sideways (a reading tries the other orientations): nothing legible.
+    return { width: raw.width, height: raw.height, lines: [], engine: 'scripted' };
   }
   async close(): Promise<void> {}
 }
@@ -56,7 +69,8 @@ describe('Anonymizer without regions (automatic detection)', () => {
     const b = await Anonymizer.create({ detection: { secret: 'a-secret-of-sixteen+' } }, { ocr });
     const r = await b.anonymize(rendered.png);
     expect(r.verified).toBe(true);
-    expect(r.verification).toMatchObject({ ok: true, checked: 2, scope: 'boxes' });
+    expect(r.verification).toMatchObject({ status: 'verified', scope: 'page', checked: 2, rounds: 1, added: 0 });
+    expect(r.reading).toMatchObject({ source: 'ocr', orientation: 0, orientationCertain: true });
     expect(r.detections!.map((d) => d.entity)).toEqual(['person', 'iban']);
     expect(r.detections!.every((d) => d.original === undefined)).toBe(true);
     expect(r.stages).toEqual(expect.objectContaining({ ocr: expect.any(Number), detect: expect.any(Number), verify: expect.any(Number) }));
@@ -76,6 +90,7 @@ describe('Anonymizer without regions (automatic detection)', () => {
     // Verification off: one OCR pass, and the result says it was not verified.
     const r = await a.anonymize(rendered.png, { verify: false });
     expect(r.verified).toBe(false);
+    expect(r.verification).toEqual({ status: 'off' });
     expect(ocr.calls).toBe(3);
     await a.close();
   });
@@ -84,7 +99,8 @@ describe('Anonymizer without regions (automatic detection)', () => {
     const cases: Array<[string, () => Promise<OcrPage>]> = [
       [ErrorCode.OCR, async () => Promise.reject(new DocAnonError(ErrorCode.OCR, 'worker crashed'))],
       [ErrorCode.OCR_TIMEOUT, async () => Promise.reject(new DocAnonError(ErrorCode.OCR_TIMEOUT, 'too slow'))],
-      [ErrorCode.OCR_NO_TEXT, async () => page([], 0.05)],
+      // Ink but no words: the page cannot be read, so it cannot be declared clean.
+      [ErrorCode.UNREADABLE, async () => page([], 0.05)],
       [ErrorCode.OCR, async () => ({ ...page(linesOf(LINES)), width: 10 })],
     ];
     for (const [code, step] of cases) {
@@ -104,6 +120,71 @@ describe('Anonymizer without regions (automatic detection)', () => {
     expect(r.reports).toEqual([]);
     expect(r.verified).toBe(true);
     await a.close();
+  });
+
+  it('replaces in a second pass a value that only the reading of the output finds, and says so', async () => {
+    let fakes: string[] = [];
+    const probe = await Anonymizer.create({ detection: { secret: 'a-secret-of-sixteen+', verify: false } }, { ocr: new ScriptedOcr([async () => page(linesOf(LINES))]) });
+    fakes = (await probe.anonymize(rendered.png)).detections!.map((d) => d.replacement);
+    const ocr = new ScriptedOcr([
+      // The first reading garbles the IBAN (no valid checksum: not detected) ...
+      async () => page(linesOf(['Account holder: Mary Johnson', 'IBAN: GB82 WEST 1234 5698 7654 3Z'])),
+      // ... the reading of the output gets it right: a value outside every replaced box.
+      async () => page(linesOf(['Account holder: ' + fakes[0], 'IBAN: GB82 WEST 1234 5698 7654 32'])),
+      // After the second pass both read as replacements.
+      async () => page(linesOf(['Account holder: ' + fakes[0], 'IBAN: ' + fakes[1]])),
+    ]);
+    const a = await Anonymizer.create({ detection: { secret: 'a-secret-of-sixteen+' } }, { ocr });
+    const r = await a.anonymize(rendered.png);
+    expect(r.verified).toBe(true);
+    expect(r.verification).toMatchObject({ status: 'verified', rounds: 2, added: 1 });
+    expect(r.detections!.map((d) => [d.entity, d.recognizer])).toEqual([['person', 'person'], ['iban', 'verification:detected']]);
+    expect(ocr.calls).toBe(3);
+    // With one pass allowed, the same page fails closed.
+    const once = await Anonymizer.create({ detection: { secret: 'a-secret-of-sixteen+', maxRounds: 1 } }, { ocr: new ScriptedOcr(ocr['script']) });
+    await expect(once.anonymize(rendered.png)).rejects.toMatchObject({ code: ErrorCode.VERIFY, message: expect.stringMatching(/iban readable at \[/) });
+    for (const x of [probe, a, once]) await x.close();
+  });
+
+  it('refuses a page it cannot read (ERR_UNREADABLE) instead of reporting it clean', async () => {
+    const garbage = (): OcrLine[] =>
+      linesOf(['Acc0unt h0lder: M4ry J0hns0n', 'IBAN: GB82 WEST 1234 5698 7654 32']).map((l) => ({ ...l, words: l.words.map((w) => ({ ...w, text: w.text.split('').reverse().join('').replace(/a/g, 'ʞ'), confidence: 0.2 })) }));
+    const a = await Anonymizer.create({}, { ocr: new ScriptedOcr([async () => page(garbage())]) });
+    await expect(a.anonymize(rendered.png)).rejects.toMatchObject({ code: ErrorCode.UNREADABLE, message: expect.stringContaining('rescan') });
+    // Off, the check still reports the score; a refusal threshold of 0 accepts the page.
+    const lax = await Anonymizer.create({ detection: { verify: false, reading: { minReadability: 0 } } }, { ocr: new ScriptedOcr([async () => page(garbage())]) });
+    const r = await lax.anonymize(rendered.png);
+    expect(r.reading!.readability.score).toBeLessThan(0.3);
+    await a.close();
+    await lax.close();
+  });
+
+  it('verifies supplied regions on the whole page and refuses an empty list unless allowed', async () => {
+    const iban = rendered.lines[1].box;
+    const ibanBox: Box = [iban[0] + 80, iban[1], iban[2], iban[3]];
+    // The output still shows the account holder's name, which the caller's regions left out.
+    const ocr = new ScriptedOcr([async () => page(linesOf(LINES)), async () => page(linesOf(['Account holder: Mary Johnson', 'IBAN: GB47 ABCD 9876 5432 1098 76']))]);
+    const a = await Anonymizer.create({}, { ocr });
+    await expect(a.anonymize(rendered.png, { regions: [{ box: ibanBox, replacement: 'GB47 ABCD 9876 5432 1098 76' }] })).rejects.toMatchObject({
+      code: ErrorCode.VERIFY,
+      message: expect.stringContaining('person readable at'),
+    });
+    expect(ocr.calls).toBe(2);
+    // The box still reads as its original: a leak in the box itself.
+    const stuck = await Anonymizer.create({}, { ocr: new ScriptedOcr([async () => page(linesOf(LINES))]) });
+    await expect(stuck.anonymize(rendered.png, { regions: [{ box: ibanBox, replacement: 'GB47 ABCD 9876 5432 1098 76' }] })).rejects.toMatchObject({
+      code: ErrorCode.VERIFY,
+      message: expect.stringContaining('still readable in its replaced box'),
+    });
+    await expect(a.anonymize(rendered.png, { regions: [] })).rejects.toMatchObject({ code: ErrorCode.INPUT, message: expect.stringContaining('allowEmpty') });
+    const clean = await Anonymizer.create({}, { ocr: new ScriptedOcr([async () => page(linesOf(['Account holder:', 'IBAN:']))]) });
+    const r = await clean.anonymize(rendered.png, { regions: [], allowEmpty: true });
+    expect(r).toMatchObject({ verified: true, emptyAllowed: true, reports: [] });
+    // Verification off for supplied regions: nothing is read, and the result says so.
+    const off = await clean.anonymize(rendered.png, { regions: [{ box: ibanBox, replacement: 'x' }], verify: false });
+    expect(off).toMatchObject({ verified: false, verification: { status: 'off' } });
+    expect(off.reading).toBeUndefined();
+    for (const x of [a, stuck, clean]) await x.close();
   });
 
   it('abandons the OCR on abort (ERR_ABORTED) and takes supplied OCR results', async () => {

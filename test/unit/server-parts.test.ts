@@ -143,7 +143,7 @@ describe('bearer token, errors, metrics, request options', () => {
     expect(t).toContain('doc_anon_queue_depth 3');
   });
   it('validates request options strictly, with counts checked first', () => {
-    expect(parseRequestOptions({}, { maxRegions: 4 })).toEqual({ includeOriginal: false });
+    expect(parseRequestOptions({}, { maxRegions: 4 })).toEqual({ includeOriginal: false, allowEmpty: false });
     expect(() => parseRequestOptions({ regions: new Array(5).fill({ box: [0, 0, 1, 1], replacement: '' }) }, { maxRegions: 4 })).toThrow(
       expect.objectContaining({ code: ErrorCode.INPUT }),
     );

@@ -108,7 +108,8 @@ export function isCharacterLike(c: Component, page: { width: number; height: num
   const w = c.x1 - c.x0;
   const h = c.y1 - c.y0;
   if (h < 4 || c.pixels < 6) return false;
-  if (h > page.height / 12 || w > page.width / 8) return false;
+  // Pictures and logos are large; a strip holding one line of text is not a page (hence the floors).
+  if (h > Math.max(48, page.height / 12) || w > Math.max(240, page.width / 8)) return false;
   // Touching glyphs make wide components; rules and frames are far wider (or taller) than that.
   if (w > 5 * h || h > 12 * w) return false;
   // A filled block (a bullet, a logo square) or a box outline is not a glyph.

@@ -49,6 +49,9 @@ export type ReadingOptions = z.input<typeof ReadingOptionsSchema>;
 /** Reading settings with defaults applied. */
 export type ResolvedReadingOptions = z.output<typeof ReadingOptionsSchema>;
 
+/** Skew (degrees) from which a page is straightened for reading. */
+const MIN_DESKEW = 1;
+
 /** One orientation read. */
 export interface ReadingAttempt {
   orientation: Orientation;
@@ -61,7 +64,10 @@ export interface PageReading {
   upright: OcrPage;
   /** How the page's content is turned (clockwise); the upright frame undoes it. */
   orientation: Orientation;
-  /** Whether the orientation is known: given, firm OSD that the reading confirmed, or one reading far better than the rest. */
+  /**
+   * Whether the orientation is known: given, firm OSD that the reading confirmed, a strong reading,
+   * or one reading far better than the other three.
+   */
   orientationCertain: boolean;
   /** What OSD said, when the engine has it. */
   osd?: OrientationGuess;
@@ -91,7 +97,8 @@ export interface ReadPageContext {
 
 /** The skew and scale to read an upright page with, from its layout. */
 function chooseTransform(upright: GreyImage, layout: PageLayout, o: ResolvedReadingOptions): { skew: number; scale: number } {
-  const skew = o.deskew && M.abs(layout.skew) >= 0.3 && layout.skewConfidence >= 0.3 ? layout.skew : 0;
+  // Tesseract reads lines within a degree of level as they are; straightening them would only resample.
+  const skew = o.deskew && M.abs(layout.skew) >= MIN_DESKEW && layout.skewConfidence >= 0.3 ? layout.skew : 0;
   let scale = 1;
   if (o.upscale && layout.textHeight > 0 && layout.textHeight < o.minTextHeight) {
     const room = M.sqrt(o.maxReadingPixels / (upright.width * upright.height));
@@ -130,12 +137,17 @@ async function readUpright(
   return { page, transform, readability: assessReadability(page, layout.characters), cleanup: cleaned.steps };
 }
 
-/** Whether a readability passes the gate, and what is wrong when it does not. */
-export function judgeReadability(r: Readability, o: Pick<ResolvedReadingOptions, 'minReadability' | 'maxUnreadInk'>, hasText: boolean): string[] {
+/**
+ * Whether a readability passes the gate, and what is wrong when it does not. Words read are always
+ * judged; a page where nothing was read passes only when it has no text-like ink either (blank).
+ */
+export function judgeReadability(r: Readability, o: Pick<ResolvedReadingOptions, 'minReadability' | 'maxUnreadInk'>, hasTextInk: boolean): string[] {
   const problems: string[] = [];
-  if (!hasText) return problems;
-  if (r.characters === 0) problems.push('no words could be read although the page has text-like ink');
-  else if (r.score < o.minReadability) {
+  if (r.characters === 0) {
+    if (hasTextInk) problems.push('no words could be read although the page has text-like ink');
+    return problems;
+  }
+  if (r.score < o.minReadability) {
     problems.push(
       `the reading is poor (readability ${r.score.toFixed(2)} < ${o.minReadability}: mean OCR confidence ${r.meanConfidence.toFixed(2)}, ` +
         `${M.round(r.plausibleShare * 100)}% of the text in plausible words)`,
@@ -181,7 +193,7 @@ export async function readPage(grey: GreyImage, options: ReadingOptions | Resolv
     if (o.orientation !== 'auto') break;
     const firmOsd = osd !== undefined && osd.confidence >= o.osdConfidence && orientation === osd.orientation;
     if (problems.length === 0 && (firmOsd || r.readability.score >= o.strongReadability)) break;
-    if (!hasText) break; // nothing to read in any orientation
+    if (!hasText && r.readability.characters === 0) break; // blank: nothing to read in any orientation
   }
   const ranked = [...attempts].sort((a, b) => b.readability.score - a.readability.score);
   const best = ranked[0];
@@ -190,10 +202,13 @@ export async function readPage(grey: GreyImage, options: ReadingOptions | Resolv
   const firm = osd !== undefined && osd.confidence >= o.osdConfidence && osd.orientation === best.orientation;
   // Every other orientation read and clearly worse: the readings themselves agree on this one.
   const agreed = attempts.length === 4 && others.every((a) => a.readability.score < best.readability.score / 2);
+  const blank = best.layout.characters.length === 0 && best.readability.characters === 0;
   return {
     upright: best.page,
     orientation: best.orientation,
-    orientationCertain: given || (best.problems.length === 0 && (firm || agreed)),
+    // A strong reading cannot come from a page turned the wrong way (that reads as garbage); a blank
+    // page has no orientation to be unsure of.
+    orientationCertain: given || blank || (best.problems.length === 0 && (firm || agreed || best.readability.score >= o.strongReadability)),
     osd,
     skew: best.transform.skew,
     scale: M.round(best.transform.scale * 1000) / 1000,

@@ -83,6 +83,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
         policy: options.policy,
         includeOriginal: options.includeOriginal,
         verify: options.verify,
+        allowEmpty: options.allowEmpty,
         signal,
         onUnfinishedWork: keep,
       });
@@ -96,6 +97,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
       policy: options.policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,
+      allowEmpty: options.allowEmpty,
       ocr: options.ocr,
       signal,
       onUnfinishedWork: keep,

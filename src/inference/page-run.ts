@@ -1,0 +1,253 @@
+/**
+ * One page through an engine, the safe way:
+ * 1. read the input the right way up, or refuse it (ERR_UNREADABLE) — always for automatic
+ *    detection, and for supplied regions when verification is on (to know the originals under
+ *    the boxes and the page's orientation);
+ * 2. find the regions (or take the caller's), in the upright frame (the page turned losslessly,
+ *    so a sideways page gets upright replacements);
+ * 3. run the engine, read the whole output back and check it (see `page-verification.ts`);
+ *    values the first reading missed are replaced in another round (automatic detection only);
+ * 4. turn the result back: the output is the input with only the regions changed, and every box
+ *    in the result is in the input's pixels.
+ */
+import { DocAnonError, ErrorCode } from '../core/errors';
+import { detectPii, type DetectedRegion } from '../detect/detect';
+import { Replacer } from '../detect/fakes/replacer';
+import type { OcrEngine } from '../detect/ocr/engine';
+import { toGrey } from '../detect/ocr/image';
+import { SuppliedOcr } from '../detect/ocr/supplied';
+import { type DetectionPolicy, parseDetectionPolicy } from '../detect/policy';
+import { inverseTurn, type Orientation, turnBox, turnedSize, turnPixels } from '../detect/read/geometry';
+import type { PageReading } from '../detect/read/read-page';
+import type { Box, OcrPage } from '../detect/types';
+import {
+  type ReadingReport,
+  readingReport,
+  readInput,
+  rawOf,
+  type ResolvedDetectionOptions,
+  type VerificationReport,
+  waitFor,
+} from './detection';
+import type { Engine, EngineProgress, RegionReport } from './engines/types';
+import type { DecodedImage } from './image-io';
+import { verifyPage, type PageVerification, type VerificationTarget } from './page-verification';
+import { boxBounds, type BoxArray, type Quad, type Rect, type Region, validateRegions } from './regions';
+
+/** Region limits of the Anonymizer. */
+export interface PageLimits {
+  maxRegions: number;
+  minSize: number;
+  maxTextLength: number;
+}
+
+/** What one page run needs. */
+export interface PageRunInput {
+  page: DecodedImage;
+  engine: Engine;
+  ocr: () => OcrEngine;
+  detection: ResolvedDetectionOptions;
+  limits: PageLimits;
+  /** The caller's regions (page frame); undefined: detect them. */
+  regions?: Region[];
+  /** Supplied regions: the caller says an empty list is right (the page has nothing to replace). */
+  allowEmpty: boolean;
+  verify: boolean;
+  suppliedOcr?: unknown;
+  policy?: DetectionPolicy | Parameters<typeof parseDetectionPolicy>[0];
+  replacer?: Replacer;
+  signal?: AbortSignal;
+  onUnfinishedWork?: (work: Promise<unknown>) => void;
+  onProgress?: (progress: EngineProgress) => void;
+}
+
+/** What one page run did (boxes in the input's pixels). */
+export interface PageRunResult {
+  image: DecodedImage;
+  reports: RegionReport[];
+  /** Automatic detection: the regions, originals included (the caller strips them). */
+  detections?: DetectedRegion[];
+  reading?: ReadingReport;
+  verification: VerificationReport | { status: 'off' };
+  verified: boolean;
+  stages: { ocr?: number; detect?: number; engine: number; verify?: number };
+}
+
+/** A region to replace, in the upright frame, with what is known about it. */
+interface Target extends VerificationTarget {
+  detected?: DetectedRegion;
+}
+
+const rectBox = (r: Rect): Box => [r.x0, r.y0, r.x1, r.y1];
+const boxRect = (b: Box): Rect => ({ x0: b[0], y0: b[1], x1: b[2], y1: b[3] });
+
+/** The words of a reading under a box (at least half of each word inside), as the box's original text. */
+function textUnder(page: OcrPage, box: Box): string | undefined {
+  const words = page.lines.flatMap((l) =>
+    l.words.filter((w) => {
+      const a = Math.max(1, (w.box[2] - w.box[0]) * (w.box[3] - w.box[1]));
+      const iw = Math.min(w.box[2], box[2]) - Math.max(w.box[0], box[0]);
+      const ih = Math.min(w.box[3], box[3]) - Math.max(w.box[1], box[1]);
+      return iw > 0 && ih > 0 && (iw * ih) / a >= 0.5;
+    }),
+  );
+  return words.length > 0 ? words.map((w) => w.text).join(' ') : undefined;
+}
+
+/** ERR_VERIFY naming what is still readable by entity type and box (never by text). */
+function verifyError(v: PageVerification, toPage: (b: Box) => Box, rounds: number): DocAnonError {
+  const at = (b: Box): string => `[${toPage(b).map((n) => Math.round(n)).join(', ')}]`;
+  const parts = [
+    ...v.leaks.map((l) => `${l.entity ?? 'region'} #${l.index} still readable in its replaced box at ${at(l.box)}`),
+    ...v.findings.map((f) => `${f.entity} readable at ${at(f.box)}`),
+  ];
+  return new DocAnonError(
+    ErrorCode.VERIFY,
+    `the anonymized page was read back and sensitive text is still readable (${parts.join('; ')}) after ${rounds} pass(es); nothing was written. ` +
+      'Add regions for these values (or widen the boxes), or try the classic engine.',
+  );
+}
+
+/** Runs one page (see the module comment). */
+export async function runPage(input: PageRunInput): Promise<PageRunResult> {
+  const { page, engine, detection: det } = input;
+  const automatic = input.regions === undefined;
+  const policy = parseDetectionPolicy(input.policy ?? det.policy ?? {});
+  const stages: PageRunResult['stages'] = { engine: 0 };
+  const readCtx = { ocr: input.ocr(), reading: det.reading, signal: input.signal, onUnfinishedWork: input.onUnfinishedWork, timeoutMs: det.ocr.timeoutMs };
+  if (!automatic && input.regions!.length === 0 && !input.allowEmpty) {
+    throw new DocAnonError(
+      ErrorCode.INPUT,
+      'regions is empty, so nothing would be replaced; omit regions to detect the sensitive values, or pass allowEmpty (CLI: --allow-empty) if the page truly has nothing to replace',
+    );
+  }
+  // 1. Reading the input.
+  let reading: PageReading | undefined;
+  const t0 = performance.now();
+  if ((automatic && input.suppliedOcr === undefined) || (!automatic && input.verify)) {
+    reading = await readInput(page, readCtx);
+    stages.ocr = performance.now() - t0;
+  }
+  const orientation: Orientation = reading?.orientation ?? 0;
+  const pageSize = { width: page.width, height: page.height };
+  const uprightSize = turnedSize(pageSize, inverseTurn(orientation));
+  const toUpright = (b: Box): Box => turnBox(b, pageSize, inverseTurn(orientation));
+  const toPage = (b: Box): Box => turnBox(b, uprightSize, orientation);
+  const upright = orientation === 0 ? page : await turnPixels(page, inverseTurn(orientation));
+
+  // 2. The regions, in the upright frame.
+  let targets: Target[];
+  const replacer = input.replacer ?? new Replacer({ secret: det.secret, phoneRegions: policy.phoneRegions });
+  const td = performance.now();
+  if (automatic) {
+    let ocrPage: OcrPage;
+    if (reading) ocrPage = reading.upright;
+    else {
+      ocrPage = await new SuppliedOcr(input.suppliedOcr).recognize(rawOf(page));
+      stages.ocr = performance.now() - t0;
+      if (ocrPage.width !== page.width || ocrPage.height !== page.height) {
+        throw new DocAnonError(ErrorCode.OCR, `the OCR results are for a ${ocrPage.width}x${ocrPage.height} page, the image is ${page.width}x${page.height}`);
+      }
+    }
+    const found = detectPii(ocrPage, policy, { replacer, includeOriginal: true });
+    targets = found.map((d) => ({ box: d.box, original: d.original, replacement: d.replacement, entity: d.entity, detected: d }));
+    stages.detect = performance.now() - td;
+  } else {
+    targets = input.regions!.map((r) => {
+      const b = boxBounds(r.box as BoxArray | Quad);
+      const box = toUpright([b.x0, b.y0, b.x1, b.y1]);
+      return { box, replacement: r.replacement, original: reading ? textUnder(reading.upright, box) : undefined };
+    });
+  }
+
+  // 3. Engine and verification, in rounds.
+  const rounds = automatic ? det.maxRounds : 1;
+  let added = 0;
+  for (let round = 1; ; round++) {
+    const regions = validateRegions(
+      targets.map((t) => ({ box: [...t.box] as BoxArray, replacement: t.replacement })),
+      uprightSize,
+      input.limits,
+    );
+    const te = performance.now();
+    const result = await engine.anonymize(upright, regions, { signal: input.signal, onProgress: input.onProgress });
+    stages.engine += performance.now() - te;
+    if (result.image.width !== upright.width || result.image.height !== upright.height || result.reports.length !== regions.length) {
+      throw new DocAnonError(ErrorCode.INTERNAL, 'the engine returned a page of another size or an incomplete report; nothing was written');
+    }
+    let verification: PageRunResult['verification'] = { status: 'off' };
+    if (input.verify) {
+      const v = await verifyPage(
+        await toGrey(rawOf(result.image)),
+        targets.map((t, i) => ({ ...t, box: rectBox(result.reports[i].box) })),
+        {
+          ocr: readCtx.ocr,
+          timeoutMs: readCtx.timeoutMs,
+          wait: waitFor(readCtx),
+          policy,
+          reading: det.reading,
+          known: reading ? { orientation: 0, transform: reading.transform, certain: reading.orientationCertain } : undefined,
+          // Nothing replaced: the output is the input, whose reading is the output's.
+          reuse: targets.length === 0 && reading ? reading : undefined,
+        },
+      );
+      stages.verify = (stages.verify ?? 0) + v.timeMs;
+      if (v.problems.length > 0) {
+        throw new DocAnonError(
+          ErrorCode.UNREADABLE,
+          `the anonymized page could not be read back well enough to verify it: ${v.problems.join('; ')}. Nothing was written. ` +
+            'Rescan the page at a higher resolution or with better contrast; turning verification off makes the result unverified.',
+        );
+      }
+      if (v.leaks.length > 0) throw verifyError(v, toPage, round);
+      if (v.findings.length > 0) {
+        if (round >= rounds) throw verifyError(v, toPage, round);
+        // Replace what the first reading missed too, and run the engine again on the input.
+        for (const f of v.findings) {
+          const replacement = replacer.replace(f.entity, f.text);
+          const d: DetectedRegion = { box: f.box, replacement, entity: f.entity, confidence: 1, recognizer: `verification:${f.kind}`, group: targets.length, original: f.text };
+          targets.push({ box: f.box, original: f.text, replacement, entity: f.entity, detected: d });
+          added++;
+        }
+        continue;
+      }
+      verification = {
+        status: 'verified',
+        scope: 'page',
+        rounds: round,
+        added,
+        readings: v.readings.map((r) => ({ orientation: r.orientation, role: r.role, score: r.readability.score })),
+        checked: v.checked,
+        skipped: v.skipped,
+        timeMs: stages.verify,
+      };
+    }
+    // 4. Back to the input's orientation and pixels.
+    const image = orientation === 0 ? result.image : await turnPixels(result.image, orientation);
+    const reports = result.reports.map((r) => ({ ...r, box: boxRect(toPage(rectBox(r.box))), pasted: boxRect(toPage(rectBox(r.pasted))) }));
+    const detections = automatic ? targets.map((t) => ({ ...t.detected!, box: toPage(t.box) })) : undefined;
+    return {
+      image,
+      reports,
+      detections,
+      reading: reading ? readingReport(reading) : automatic ? suppliedReading(orientation) : undefined,
+      verification,
+      verified: verification.status === 'verified',
+      stages,
+    };
+  }
+}
+
+/** The reading report of supplied OCR results (not read here, not scored). */
+function suppliedReading(orientation: Orientation): ReadingReport {
+  return {
+    source: 'supplied',
+    orientation,
+    orientationCertain: false,
+    skew: 0,
+    scale: 1,
+    textHeight: 0,
+    readability: { score: 0, meanConfidence: 0, plausibleShare: 0, unreadInk: 0, words: 0 },
+    attempts: [],
+  };
+}
