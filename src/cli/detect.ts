@@ -11,8 +11,11 @@ import { detectPii } from '../detect/detect';
 import { TesseractOcr } from '../detect/ocr/tesseract';
 import { SuppliedOcr } from '../detect/ocr/supplied';
 import { DetectionPolicySchema } from '../detect/policy';
+import { turnBox, turnedSize } from '../detect/read/geometry';
+import { ReadingOptionsSchema } from '../detect/read/read-page';
+import type { OcrPage } from '../detect/types';
 import { decodeImage } from '../inference/image-io';
-import { rawOf } from '../inference/detection';
+import { rawOf, readInput } from '../inference/detection';
 import type { Command } from './commands';
 
 const HELP = `usage: doc-anon detect <image> [options]
@@ -64,10 +67,23 @@ export const detectCommand: Command = {
     }
     const ocr = supplied !== undefined ? new SuppliedOcr(supplied) : new TesseractOcr();
     try {
-      const read = await ocr.recognize(rawOf(page), { timeoutMs });
-      const regions = detectPii(read, policy, { secret: process.env.DOC_ANON_SECRET || undefined, includeOriginal: values['include-original'] === true });
+      // Read as anonymize reads (upright, or refused with ERR_UNREADABLE); boxes in the image's pixels.
+      let read: OcrPage;
+      let orientation: 0 | 90 | 180 | 270 = 0;
+      if (supplied !== undefined) read = await ocr.recognize(rawOf(page), { timeoutMs });
+      else {
+        const reading = await readInput(page, { ocr, reading: ReadingOptionsSchema.parse({}), timeoutMs });
+        read = reading.upright;
+        orientation = reading.orientation;
+      }
+      const upright = { width: read.width, height: read.height };
+      const regions = detectPii(read, policy, { secret: process.env.DOC_ANON_SECRET || undefined, includeOriginal: values['include-original'] === true }).map((r) => ({
+        ...r,
+        box: turnBox(r.box, upright, orientation),
+      }));
+      if (turnedSize(upright, orientation).width !== page.width) throw new DocAnonError(ErrorCode.INTERNAL, 'the reading does not match the page size');
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ width: page.width, height: page.height, regions }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ width: page.width, height: page.height, orientation, regions }, null, 2)}\n`);
       } else {
         for (const r of regions) {
           const orig = r.original !== undefined ? `  ${JSON.stringify(r.original)} ->` : '';

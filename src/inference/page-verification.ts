@@ -106,12 +106,22 @@ function wordsOutside(page: OcrPage, box: Box, replaced: readonly Box[]): { box:
   return { box: unionBox(words.map((w) => w.box)), text: words.map((w) => w.text).join(' ') };
 }
 
-/** The upright reading without the words (located in `framed`, the same reading in the image's frame) that lie in replaced areas. */
-function withoutReplaced(upright: OcrPage, framed: OcrPage, replaced: readonly Box[]): OcrPage {
-  const lines = upright.lines
-    .map((l, li) => ({ ...l, words: l.words.filter((_, wi) => coveredShare(framed.lines[li].words[wi].box, replaced) < 0.5) }))
-    .filter((l) => l.words.length > 0);
-  return { ...upright, lines };
+/** What a replaced word reads as for the detection: a token no recognizer takes for a value or a label. */
+const MASK = '\u25aa';
+
+/**
+ * The upright reading with the words that lie in replaced areas (located through `framed`, the same
+ * reading in the image's frame) masked. Masked, not removed: a label keeps something after it, so a
+ * recognizer does not take the next line for the label's value.
+ */
+function maskReplaced(upright: OcrPage, framed: OcrPage, replaced: readonly Box[]): OcrPage {
+  return {
+    ...upright,
+    lines: upright.lines.map((l, li) => ({
+      ...l,
+      words: l.words.map((w, wi) => (coveredShare(framed.lines[li].words[wi].box, replaced) >= 0.5 ? { ...w, text: MASK } : w)),
+    })),
+  };
 }
 
 /** Detected values of an upright reading, their boxes mapped to the image's frame. */
@@ -180,8 +190,8 @@ export async function verifyPage(grey: GreyImage, targets: readonly Verification
       if (outside) findings.push({ entity: t.entity ?? 'custom', box: outside.box, text: outside.text, kind: 'original' });
     }
     // Values the detection finds in the text that was not replaced (the replacements themselves are
-    // taken out first: a recognizer reading a fake together with its neighbour is no finding).
-    for (const d of detectIn(withoutReplaced(p.upright, p.page, replaced), p.orientation, ctx.policy, !p.main)) {
+    // masked first: a recognizer reading a fake together with its neighbour is no finding).
+    for (const d of detectIn(maskReplaced(p.upright, p.page, replaced), p.orientation, ctx.policy, !p.main)) {
       const outside = wordsOutside(p.page, d.box, replaced);
       if (outside && !findings.some((f) => coveredShare(f.box, [outside.box]) >= 0.5)) findings.push({ entity: d.entity, box: outside.box, text: outside.text, kind: 'detected' });
     }

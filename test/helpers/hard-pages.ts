@@ -96,8 +96,10 @@ export function statementValues(rng: Seeded): HardPageValues & { street: string;
   const account = rng.digits(8);
   const bban = rng.pick(['NWBK', 'BARC', 'MIDL', 'LOYD']) + rng.digits(6) + account;
   const iban = `GB${ibanCheck('GB', bban)}${bban}`.replace(/(.{4})(?=.)/g, '$1 ');
-  const body = rng.pick(['4', '51', '53']) + rng.digits(13);
-  const card = (body.slice(0, 15) + luhnDigit(body.slice(0, 15))).replace(/(.{4})(?=.)/g, '$1 ');
+  // 16 digits (Visa 4..., Mastercard 51-53...), the last one the Luhn check digit.
+  const prefix = rng.pick(['4', '51', '53']);
+  const body = prefix + rng.digits(15 - prefix.length);
+  const card = (body + luhnDigit(body)).replace(/(.{4})(?=.)/g, '$1 ');
   const email = `${given.toLowerCase()}.${family.toLowerCase()}@${rng.pick(['mailbox.co.uk', 'example.org', 'postmail.net'])}`;
   const phone = `+44 20 7946 ${rng.digits(4)}`;
   const rows: string[][] = [];

@@ -31,6 +31,10 @@ describe('email', () => {
   });
   it('joins an address that OCR split after a dot or around @', () => {
     expect(found(r, 'Email: jennifer. jackson@example.net and bob @example.org')).toEqual(['jennifer. jackson@example.net', 'bob @example.org']);
+    // Split after every dot, in the domain too (a monospaced address read by tesseract).
+    expect(found(r, 'Email: rosalind. fairbairn@mailbox. co.uk')).toEqual(['rosalind. fairbairn@mailbox. co.uk']);
+    // A sentence that ends after a domain-like word is not an address.
+    expect(found(r, 'Write to bob@example. Thanks')).toEqual([]);
   });
   it('rejects malformed ones', () => {
     expect(found(r, '.john@example.com john..x@example.com x@-bad.com user@host @example.com')).toEqual([]);
@@ -88,6 +92,10 @@ describe('phone: all regions, the page country as the hint', () => {
   });
   it('leaves dates, amounts, sort codes and unlabelled digit runs alone', () => {
     expect(found(r, 'dated 12-03-2024, total 1 234 567, sort code 12-34-56, ref 4415550132, 20 12 2024')).toEqual([]);
+    // An amount and its running balance side by side (a statement row) are no phone number.
+    expect(found(r, '02/03/2026 Northgate Energy -197.02 4263.48')).toEqual([]);
+    expect(found(r, 'Paid 1,312.18 20,451.07 on account')).toEqual([]);
+    expect(found(r, 'Tél : 01.23.45.67.89')).toEqual(['01.23.45.67.89']);
   });
 });
 
@@ -114,6 +122,16 @@ describe('iban', () => {
       'GB82-WEST-1234-5698-7654-32', 'DE89 3704 0044 0532 0130 00', 'FR1420041010050500013M02606',
     ]);
     expect(found(r, 'GB82-WEST 1234-5698 7654 32')).toEqual([]); // mixed separators
+  });
+  it('takes a misread value when look-alike letters in the check digits explain it or an IBAN label says so', () => {
+    // "GB03" read as "GBO3": the repair validates, so it is an IBAN (at a lower score).
+    const ms = r.find('Transfer to GBO3 LOYD 5725 2353 4147 87');
+    expect(ms.map((m) => [m.score])).toEqual([[0.8]]);
+    expect(found(r, 'IBAN: GB83 WEST 1234 5698 7654 32')).toEqual(['GB83 WEST 1234 5698 7654 32']);
+    expect(found(r, 'Konto IBAN-Nr. DE88 3704 0044 0532 0130 00')).toEqual(['DE88 3704 0044 0532 0130 00']);
+    // Without a label, a failing check is not an IBAN; nor is a wrong length with one.
+    expect(found(r, 'Ref GB83 WEST 1234 5698 7654 32')).toEqual([]);
+    expect(found(r, 'IBAN: GB82 WEST 1234 5698 7654 3')).toEqual([]);
   });
   it('rejects a wrong check digit, a wrong length and unknown countries', () => {
     expect(found(r, 'GB83 WEST 1234 5698 7654 32')).toEqual([]);
@@ -142,11 +160,21 @@ describe('card', () => {
     expect(found(r, 'Amex 3782-822463-10005, MC 5555555555554444')).toEqual(['3782-822463-10005', '5555555555554444']);
   });
   it('rejects Luhn-invalid numbers, wrong lengths for the issuer and mixed separators', () => {
-    expect(found(r, 'Card 4111 1111 1111 1112')).toEqual([]);
+    expect(found(r, 'Ref 4111 1111 1111 1112')).toEqual([]);
     expect(found(r, '378282246310005 9')).toEqual(['378282246310005']);
     expect(found(r, '5555 5555 5555 444')).toEqual([]); // MC must have 16 digits
     expect(found(r, '4111-1111 1111-1111')).toEqual([]);
     expect(found(r, '1234567812345670')).toEqual([]); // Luhn-valid, no issuer starts with 1
+  });
+  it('after a card label, takes 13-19 digits whose check fails (a misread digit), at a lower score', () => {
+    expect(r.find('Card number: 4682 3831 1188 743').map((m) => m.score)).toEqual([0.75]);
+    expect(found(r, 'Kartennummer 4111 1111 1111 1112')).toEqual(['4111 1111 1111 1112']);
+    expect(found(r, 'Numéro de carte :\n5555 5555 5555 4445')).toEqual(['5555 5555 5555 4445']);
+    // Still not: too few digits, mixed separators, one digit repeated, or no label.
+    expect(found(r, 'Card number: 4111 1111 111')).toEqual([]);
+    expect(found(r, 'Card number: 4111-1111 1111-1112')).toEqual([]);
+    expect(found(r, 'Card number: 0000 0000 0000 0000')).toEqual([]);
+    expect(found(r, 'Invoice 4682 3831 1188 743')).toEqual([]);
   });
   it('finds masked numbers that show the last four digits', () => {
     expect(found(r, 'Card **** **** **** 4821 and XXXX-XXXX-XXXX-1234, not ****')).toEqual(['**** **** **** 4821', 'XXXX-XXXX-XXXX-1234']);

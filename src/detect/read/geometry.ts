@@ -30,7 +30,7 @@ export interface Size {
 
 /** The size of a `size` image after turning it by `deg` (clockwise, a multiple of 90). */
 export function turnedSize(size: Size, deg: Orientation): Size {
-  return deg === 90 || deg === 270 ? { width: size.height, height: size.width } : { ...size };
+  return deg === 90 || deg === 270 ? { width: size.height, height: size.width } : { width: size.width, height: size.height };
 }
 
 /**

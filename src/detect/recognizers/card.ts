@@ -1,9 +1,11 @@
 /**
  * Payment card numbers: 13-19 digits (grouped by spaces or dashes, consistently), a plausible
- * issuer prefix (IIN) for the length, and a valid Luhn check digit; and masked numbers that show
- * only the last four digits.
+ * issuer prefix (IIN) for the length, and a valid Luhn check digit, or any 13-19 digits after a card
+ * label (a lower score); and masked numbers that show only the last four digits.
  */
 import { luhnValid } from '../checksums';
+import { hasContext } from './context';
+import { CARD_LABELS } from './labels';
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
 
@@ -48,7 +50,7 @@ export class CardRecognizer implements Recognizer {
       // on behind it, so several cards on one line ("4111111111111111 5555555555554444") are all found.
       let a = 0;
       while (a < groups.length) {
-        let found: { start: number; end: number; next: number } | undefined;
+        let found: { start: number; end: number; next: number; score: number } | undefined;
         for (let len = Math.min(groups.length - a, 19); len >= 1 && !found; len--) {
           const run = groups.slice(a, a + len);
           const digits = run.map((x) => x.s).join('');
@@ -57,10 +59,23 @@ export class CardRecognizer implements Recognizer {
           const end = run[len - 1].at + run[len - 1].s.length;
           const seps = new Set(text.slice(start, end).replace(/\d/g, ''));
           if (seps.size > 1) continue;
-          if (isCardNumber(digits)) found = { start, end, next: a + len };
+          if (isCardNumber(digits)) found = { start, end, next: a + len, score: 0.97 };
+        }
+        // After a card label, 13-19 digits are a card even when the check fails: a misread digit
+        // (or a printing error) does not make the number any less private.
+        if (!found) {
+          for (let len = Math.min(groups.length - a, 19); len >= 1 && !found; len--) {
+            const run = groups.slice(a, a + len);
+            const digits = run.map((x) => x.s).join('');
+            if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) continue;
+            const start = run[0].at;
+            const end = run[len - 1].at + run[len - 1].s.length;
+            if (new Set(text.slice(start, end).replace(/\d/g, '')).size > 1) continue;
+            if (hasContext(text, start, end, CARD_LABELS)) found = { start, end, next: a + len, score: 0.75 };
+          }
         }
         if (found) {
-          out.push({ entity: 'card', start: found.start, end: found.end, score: 0.97, recognizer: this.name });
+          out.push({ entity: 'card', start: found.start, end: found.end, score: found.score, recognizer: this.name });
           a = found.next;
         } else a++;
       }

@@ -12,9 +12,12 @@ import { matchAll } from './types';
 const LOCAL = String.raw`[\p{L}\p{N}._%+\-]+`;
 const LABEL = String.raw`[\p{L}\p{N}\-]+`;
 const TLD = String.raw`(?:xn--[A-Za-z0-9\-]{1,59}|\p{L}{2,24})`;
-// OCR sometimes splits an address after a dot ("jane. doe@x.org") or around "@": one space there is allowed.
+// OCR sometimes splits an address after a dot ("jane. doe@x.org", "x@mail. co.uk") or around "@":
+// one space there is allowed (in the domain only before a lower-case label: "bob@example. Thanks"
+// is the end of a sentence).
+const DOMAIN_DOT = String.raw`\.(?: (?=\p{Ll}))?`;
 const EMAIL = new RegExp(
-  String.raw`(?<![\p{L}\p{N}._%+@\-])${LOCAL}(?:(?<=\.) ${LOCAL})* ?@ ?${LABEL}(?:\.${LABEL})*\.${TLD}(?![\p{L}\p{N}\-])`,
+  String.raw`(?<![\p{L}\p{N}._%+@\-])${LOCAL}(?:(?<=\.) ${LOCAL})* ?@ ?${LABEL}(?:${DOMAIN_DOT}${LABEL})*${DOMAIN_DOT}${TLD}(?![\p{L}\p{N}\-])`,
   'gu',
 );
 

@@ -139,3 +139,17 @@ export const ID_LABELS = alt(
   'dossiernummer', 'paspoortnummer', 'lidnummer',
   'número de cliente', 'referência', 'fatura n\\.?º?', 'número da fatura', 'número de contrato', 'apólice', 'processo n\\.?º?',
 );
+
+/** Payment card labels: a number after one is a card number even when a misread digit breaks its check. */
+export const CARD_LABELS = alt(
+  'card', 'card number', 'card no\\.?', 'credit card', 'debit card', 'card ending', 'pan',
+  'karte', 'kartennummer', 'kreditkarte', 'kartennr\\.?',
+  'carte', 'numéro de carte', 'carte bancaire', 'carte n°',
+  'tarjeta', 'número de tarjeta', 'numero de tarjeta',
+  'carta', 'numero carta', 'carta di credito',
+  'kaart', 'kaartnummer', 'creditcard', 'pas', 'pasnummer',
+  'cartão', 'cartao', 'número do cartão',
+);
+
+/** IBAN labels: a value after one of the right length is an IBAN even when a misread character breaks its check. */
+export const IBAN_LABELS = alt('iban', 'iban no\\.?', 'iban-nr\\.?', 'iban code', 'code iban', 'iban-code');

@@ -29,6 +29,11 @@ function parse(s: string, region?: string): ReturnType<typeof parsePhoneNumberFr
   }
 }
 
+/** True when a space-separated part of `raw` is an amount with two decimals ("4263.48", "-1,312.18"). */
+function hasAmountPart(raw: string): boolean {
+  return raw.split(/\s+/).some((p) => /^[-+]?\d{1,3}(?:(?:[.,]\d{3})*|\d*)[.,]\d{2}$/.test(p));
+}
+
 /** The region in which a national number is valid: the hinted ones first, then (when `any`) all. */
 export function validRegion(number: string, hints: readonly string[], any: boolean): string | undefined {
   for (const r of hints) if (parse(number, r)?.isValid()) return r;
@@ -80,6 +85,8 @@ export class PhoneRecognizer implements Recognizer {
         const raw = text.slice(f.startsAt, f.endsAt);
         // Short digit runs ("10.30", extensions) are times, prices or numbers of something else.
         if (raw.replace(/\D/g, '').length < 6) continue;
+        // An amount and a balance side by side ("-197.02 4263.48") are not a phone number.
+        if (hasAmountPart(raw)) continue;
         // A bare run of digits is more often an account or reference number than a phone.
         const formatted = /^\+|[()\- ]/.test(raw);
         const context = hasContext(text, f.startsAt, f.endsAt, PHONE_LABELS);
@@ -104,7 +111,7 @@ export class PhoneRecognizer implements Recognizer {
       const digits = raw.replace(/\D/g, '');
       if (digits.length < 6 || digits.length > 17 || out.has(`${start}:${end}`)) continue;
       // Dates and amounts are not phones.
-      if (parseDate(raw) || /^\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?$/.test(raw)) continue;
+      if (parseDate(raw) || /^\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?$/.test(raw) || hasAmountPart(raw)) continue;
       const context = hasContext(text, start, end, PHONE_LABELS);
       if (/^(?:\+|00)/.test(raw)) {
         const p = parse(`+${digits.replace(/^00/, '')}`);
