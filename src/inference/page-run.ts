@@ -200,7 +200,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
         );
       }
       if (v.leaks.length > 0) throw verifyError(v, toPage, round);
-      if (v.findings.length > 0) { if (process.env.DEBUG_FINDINGS) console.log(JSON.stringify(v.findings), JSON.stringify(targets.map((t) => [t.entity, t.original, t.replacement])));
+      if (v.findings.length > 0) {
         if (round >= rounds) throw verifyError(v, toPage, round);
         // Replace what the first reading missed too, and run the engine again on the input.
         for (const f of v.findings) {
