@@ -33,7 +33,8 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
                        (folder mode: <name>.regions.json next to an image is used when present,
                        else this file for every image);
                        without it, sensitive text is detected and replaced automatically
-  --policy FILE        detection policy (YAML/JSON): entities to replace, values to keep, custom rules
+  --policy FILE        detection policy (YAML/JSON): entities to replace, values to keep, custom rules;
+                       with --regions, what the verification counts as sensitive
   --ocr FILE           detection from these OCR results (SuppliedOcr JSON) instead of tesseract
   --no-verify          skip the check of the output (default: the whole output page is read back
                        and nothing sensitive may be readable on it; the report records "off")
@@ -110,7 +111,7 @@ async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, 
   const r = await anonymizer.anonymize(bytes, {
     regions,
     format,
-    policy: regions ? undefined : s.policy,
+    policy: s.policy,
     ocr: regions ? undefined : s.suppliedOcr,
     verify: s.verify,
     allowEmpty: s.allowEmpty,

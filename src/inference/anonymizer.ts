@@ -92,7 +92,10 @@ export interface AnonymizeRequest {
   format?: ImageFormat;
   /** Detection only (no `regions`): OCR results the caller already has, in the SuppliedOcr JSON shape. */
   ocr?: unknown;
-  /** Detection only: a policy for this call instead of the Anonymizer's. */
+  /**
+   * A policy for this call instead of the Anonymizer's: what detection replaces, and what the
+   * verification counts as sensitive (also with supplied regions: keep the values you leave).
+   */
   policy?: DetectionPolicyInput;
   /** Detection only: put each region's original text into `detections` (default false; never logged). */
   includeOriginal?: boolean;
@@ -256,8 +259,8 @@ export class Anonymizer {
     checkRequest(request);
     const t0 = performance.now();
     const automatic = request.regions === undefined;
-    if (!automatic && (request.ocr !== undefined || request.policy !== undefined)) {
-      throw new DocAnonError(ErrorCode.ARGUMENT, '`ocr` and `policy` are for automatic detection: give them without `regions`, or give only `regions`');
+    if (!automatic && request.ocr !== undefined) {
+      throw new DocAnonError(ErrorCode.ARGUMENT, '`ocr` is for automatic detection: give it without `regions`, or give only `regions`');
     }
     const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
     const stages: StageTimes = { decode: performance.now() - t0, engine: 0, encode: 0 };

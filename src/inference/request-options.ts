@@ -17,7 +17,7 @@ export const AnonymizeRequestOptionsSchema = z.strictObject({
   pageRegions: z.array(RegionsSchema).optional(),
   /** Output image format (default: the input's). Ignored for PDFs. */
   format: z.enum(['png', 'jpeg', 'tiff', 'webp']).optional(),
-  /** Detection policy for this request (default: the server's / Anonymizer's). */
+  /** Detection policy for this request (default: the server's / Anonymizer's): what is replaced and what verification counts as sensitive. */
   policy: DetectionPolicySchema.optional(),
   /** Return each detection's original text in the report (default false). */
   includeOriginal: z.boolean().default(false),
@@ -51,8 +51,8 @@ export function parseRequestOptions(value: unknown, limits: { maxRegions: number
   }
   const r = AnonymizeRequestOptionsSchema.safeParse(value);
   if (!r.success) throw new DocAnonError(ErrorCode.INPUT, `invalid request options:\n${formatIssues(r.error)}`);
-  if (r.data.regions && (r.data.ocr || r.data.policy)) {
-    throw new DocAnonError(ErrorCode.INPUT, '`ocr` and `policy` are for automatic detection: give them without `regions`');
+  if (r.data.regions && r.data.ocr) {
+    throw new DocAnonError(ErrorCode.INPUT, '`ocr` is for automatic detection: give it without `regions`');
   }
   // Regular expressions run synchronously on the serving thread: one catastrophic pattern (e.g.
   // "(a+)+$") from a client would stall every request. The operator's policy may have them.

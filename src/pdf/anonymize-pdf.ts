@@ -67,7 +67,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
     const regions = options.pageRegions?.[r.page - 1];
     const res = await anonymizer.anonymize(png, {
       regions,
-      policy: regions ? undefined : policy,
+      policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,
       allowEmpty: options.allowEmpty,

@@ -85,7 +85,7 @@ describe('the DiffUTE engine with a glyph projection', () => {
     const a = await Anonymizer.create({ engine: 'diffute', models: { ...models, glyphProjection }, diffute });
     try {
       const { png, regions } = await page();
-      return (await a.anonymize(png, { regions })).image;
+      return (await a.anonymize(png, { regions, verify: false })).image; // (the engine's output is the point)
     } finally {
       a.dispose();
     }
