@@ -1,5 +1,5 @@
 import { isDocAnonError } from '../../src/core/errors';
-import { assertDrawable, BUNDLED_FONTS, fontsDir, getFont, missingCharacters } from '../../src/render/fonts';
+import { assertDrawable, BUNDLED_FONTS, drawableFace, faceSpec, findFace, fontsDir, getFont, missingCharacters } from '../../src/render/fonts';
 import { glyphLayout, renderGlyph, type RgbImage } from '../../src/render/glyph';
 import * as fs from 'node:fs';
 
@@ -27,15 +27,40 @@ function codeOf(fn: () => unknown): { code: string; message: string } {
 }
 
 describe('bundled fonts', () => {
-  it('finds every bundled font from the source tree, with its license', () => {
+  it('finds every bundled font from the source tree, with its licence', () => {
     expect(fs.existsSync(`${fontsDir()}/LICENSE.dejavu`)).toBe(true);
     for (const name of BUNDLED_FONTS) {
       const f = getFont(name);
       expect(fs.existsSync(f.path)).toBe(true);
-      expect(f.metrics.unitsPerEm).toBe(2048);
-      expect(f.metrics.ascender).toBe(1901);
-      expect(f.metrics.capHeight).toBeGreaterThan(1400);
+      expect(fs.existsSync(`${fontsDir()}/${f.spec.licence}`)).toBe(true);
+      expect(f.metrics.capHeight / f.metrics.unitsPerEm).toBeGreaterThan(0.6);
+      expect(f.metrics.capHeight / f.metrics.unitsPerEm).toBeLessThan(0.8);
+      expect(f.metrics.xHeight).toBeLessThan(f.metrics.capHeight);
     }
+    // The short names of earlier versions are the DejaVu faces, metrics unchanged.
+    for (const name of ['sans', 'sans-bold', 'serif', 'mono'] as const) {
+      expect(getFont(name).metrics.unitsPerEm).toBe(2048);
+      expect(getFont(name).metrics.ascender).toBe(1901);
+      expect(getFont(name).spec.family.startsWith('dejavu')).toBe(true);
+    }
+  });
+
+  it('has regular, bold, italic and bold italic of the metric-compatible families, and a fallback for what a face lacks', () => {
+    for (const family of ['liberation-sans', 'liberation-serif', 'liberation-mono'] as const) {
+      for (const weight of ['regular', 'bold'] as const) for (const style of ['normal', 'italic'] as const) expect(findFace(family, weight, style)).toBeDefined();
+    }
+    expect(faceSpec('liberation-sans').compatibleWith).toContain('Arial');
+    expect(faceSpec('liberation-serif').compatibleWith).toContain('Times New Roman');
+    expect(faceSpec('liberation-mono').compatibleWith).toContain('Courier New');
+    expect(faceSpec('carlito').compatibleWith).toContain('Calibri');
+    // Liberation's monospace advances are Courier's 0.6 em.
+    const mono = getFont('liberation-mono');
+    expect(mono.advanceWidth('0123456789', 100)).toBeCloseTo(600, 0);
+    // Armenian is in DejaVu, not in Liberation: the same category's face that has it is drawn.
+    expect(missingCharacters('Բարեւ', getFont('liberation-sans')).length).toBeGreaterThan(0);
+    expect(drawableFace('Բարեւ', 'liberation-sans')).toBe('dejavu-sans');
+    expect(drawableFace('Name 12', 'liberation-serif-bold')).toBe('liberation-serif-bold');
+    expect(drawableFace('李雷', 'liberation-sans')).toBeUndefined();
   });
 
   it('names the characters a font cannot draw', () => {
