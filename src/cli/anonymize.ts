@@ -42,6 +42,9 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
                        to know what the boxes held)
   --allow-empty        with --regions: an empty list is right (the page has nothing to replace)
   --ocr-timeout MS     OCR time limit per page and pass (default 60000)
+  --lang L1+L2         the pages' languages, tesseract codes (default eng; e.g. deu+eng); data from
+                       the @tesseract.js-data/<lang> npm packages, or --lang-path
+  --lang-path DIR      a folder with <lang>.traineddata(.gz) files (e.g. Debian's tessdata)
   --include-original   put the original text into the report (keep the report private)
   --dpi N              PDF input: rendering resolution (default 150)
   --engine NAME        classic (default, no weights) | diffute
@@ -160,6 +163,8 @@ export const anonymizeCommand: Command = {
         'verify-scope': { type: 'string' },
         'allow-empty': { type: 'boolean' },
         'ocr-timeout': { type: 'string' },
+        lang: { type: 'string' },
+        'lang-path': { type: 'string' },
         'include-original': { type: 'boolean' },
         dpi: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -193,7 +198,11 @@ export const anonymizeCommand: Command = {
       device: values.device,
       detection: {
         secret: process.env.DOC_ANON_SECRET || undefined,
-        ocr: ocrTimeout ? { timeoutMs: ocrTimeout } : undefined,
+        ocr: {
+          ...(ocrTimeout ? { timeoutMs: ocrTimeout } : {}),
+          ...(values.lang !== undefined ? { languages: values.lang.split('+') } : {}),
+          ...(values['lang-path'] !== undefined ? { langPath: values['lang-path'] } : {}),
+        },
       },
     };
     let suppliedOcr: unknown;

@@ -10,7 +10,8 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { detectPii } from '../detect/detect';
 import { TesseractOcr } from '../detect/ocr/tesseract';
 import { SuppliedOcr } from '../detect/ocr/supplied';
-import { DetectionPolicySchema } from '../detect/policy';
+import { languageRegions } from '../detect/country';
+import { DetectionPolicySchema, parseDetectionPolicy } from '../detect/policy';
 import { turnBox, turnedSize } from '../detect/read/geometry';
 import { ReadingOptionsSchema } from '../detect/read/read-page';
 import type { OcrPage } from '../detect/types';
@@ -25,6 +26,8 @@ const HELP = `usage: doc-anon detect <image> [options]
   --ocr FILE           use these OCR results (SuppliedOcr JSON) instead of running tesseract
   --include-original   show the original text of each value (keep the output private)
   --ocr-timeout MS     OCR time limit (default 60000)
+  --lang L1+L2         the page's languages, tesseract codes (default eng; e.g. deu+eng)
+  --lang-path DIR      a folder with <lang>.traineddata(.gz) files (default: the npm packages)
 
 environment: DOC_ANON_SECRET makes the replacements consistent across documents.
 `;
@@ -42,6 +45,8 @@ export const detectCommand: Command = {
         ocr: { type: 'string' },
         'include-original': { type: 'boolean' },
         'ocr-timeout': { type: 'string' },
+        lang: { type: 'string' },
+        'lang-path': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,7 +70,8 @@ export const detectCommand: Command = {
         throw new DocAnonError(ErrorCode.INPUT, `cannot read OCR results ${values.ocr}: ${(e as Error).message}`);
       }
     }
-    const ocr = supplied !== undefined ? new SuppliedOcr(supplied) : new TesseractOcr();
+    const languages = values.lang?.split('+') ?? ['eng'];
+    const ocr = supplied !== undefined ? new SuppliedOcr(supplied) : new TesseractOcr({ languages, langPath: values['lang-path'] });
     try {
       // Read as anonymize reads (upright, or refused with ERR_UNREADABLE); boxes in the image's pixels.
       let read: OcrPage;
@@ -77,7 +83,8 @@ export const detectCommand: Command = {
         orientation = reading.orientation;
       }
       const upright = { width: read.width, height: read.height };
-      const regions = detectPii(read, policy, { secret: process.env.DOC_ANON_SECRET || undefined, includeOriginal: values['include-original'] === true }).map((r) => ({
+      const phoneRegions = languageRegions(languages, parseDetectionPolicy(policy).phoneRegions);
+      const regions = detectPii(read, { ...policy, phoneRegions }, { secret: process.env.DOC_ANON_SECRET || undefined, includeOriginal: values['include-original'] === true }).map((r) => ({
         ...r,
         box: turnBox(r.box, upright, orientation),
       }));

@@ -77,3 +77,33 @@ export function countryHints(text: string, max = 3): string[] {
     .slice(0, max)
     .map(([c]) => c);
 }
+
+/** Countries where documents in a tesseract language usually come from (ISO 3166 alpha-2). */
+const LANGUAGE_COUNTRIES: Record<string, readonly string[]> = {
+  eng: ['GB', 'US', 'IE', 'CA', 'AU'],
+  deu: ['DE', 'AT', 'CH'],
+  fra: ['FR', 'BE', 'CH', 'LU', 'CA'],
+  spa: ['ES', 'MX', 'AR', 'CO'],
+  ita: ['IT', 'CH'],
+  nld: ['NL', 'BE'],
+  por: ['PT', 'BR'],
+  pol: ['PL'],
+  dan: ['DK'],
+  swe: ['SE'],
+  nor: ['NO'],
+  fin: ['FI'],
+  ces: ['CZ'],
+  chi_sim: ['CN'],
+  chi_tra: ['TW', 'HK'],
+  jpn: ['JP'],
+  kor: ['KR'],
+};
+
+/**
+ * Phone regions to expect for pages read in `languages` (the OCR languages a user named), first
+ * language first, before `fallback`; deduplicated, at most 64 (the policy's bound).
+ */
+export function languageRegions(languages: readonly string[], fallback: readonly string[]): string[] {
+  const own = languages.filter((l) => l !== 'eng').flatMap((l) => LANGUAGE_COUNTRIES[l] ?? []);
+  return [...new Set([...own, ...fallback])].slice(0, 64);
+}

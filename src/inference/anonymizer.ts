@@ -35,7 +35,7 @@ import type { Region } from './regions';
 import type { DetectedRegion } from '../detect/detect';
 import type { Replacer } from '../detect/fakes/replacer';
 import type { OcrEngine } from '../detect/ocr/engine';
-import { TesseractOcr } from '../detect/ocr/tesseract';
+import { languageFile, TesseractOcr } from '../detect/ocr/tesseract';
 import type { DetectionPolicyInput } from '../detect/policy';
 import { DetectionOptionsSchema, publicDetections, type ReadingReport, type VerificationReport } from './detection';
 import { runPage } from './page-run';
@@ -213,6 +213,8 @@ export class Anonymizer {
       throw new DocAnonError(ErrorCode.CONFIG, 'detection.secret must be at least 16 bytes');
     }
     if (o.threads) setNumThreads(o.threads);
+    // The OCR languages' data must be there now, not at the first page.
+    if (!runtime.ocr) for (const l of o.detection.ocr.languages) languageFile(l, o.detection.ocr.langPath);
     if (o.engine === 'classic') return new Anonymizer(o, new ClassicEngine(o.classic ?? {}), [], runtime.ocr);
     if (!o.models) {
       throw new DocAnonError(
@@ -307,6 +309,8 @@ export class Anonymizer {
   private ocr(): OcrEngine {
     if (!this.engine) throw new DocAnonError(ErrorCode.DISPOSED, 'the Anonymizer was disposed');
     this.ocrEngine ??= new TesseractOcr({
+      languages: this.options.detection.ocr.languages,
+      langPath: this.options.detection.ocr.langPath,
       workers: this.options.detection.ocr.workers,
       timeoutMs: this.options.detection.ocr.timeoutMs,
       dpi: this.options.detection.ocr.dpi,

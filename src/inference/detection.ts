@@ -12,6 +12,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import type { DetectedRegion } from '../detect/detect';
 import type { OcrEngine, RawImage } from '../detect/ocr/engine';
 import { toGrey } from '../detect/ocr/image';
+import { LANGUAGE_CODE } from '../detect/ocr/tesseract-data';
 import { DetectionPolicySchema } from '../detect/policy';
 import { type PageReading, readPage, ReadingOptionsSchema, type ResolvedReadingOptions } from '../detect/read/read-page';
 import type { DecodedImage } from './image-io';
@@ -50,8 +51,21 @@ export const DetectionOptionsSchema = z.strictObject({
       timeoutMs: z.number().int().min(1).max(3_600_000).default(60_000),
       /** Resolution to tell tesseract (default: estimated). */
       dpi: z.number().int().min(30).max(2400).optional(),
+      /**
+       * Languages the pages are in, tesseract codes (default ['eng']; e.g. ['deu', 'eng']). Their data
+       * comes from the `@tesseract.js-data/<lang>` packages (install the ones you need) or `langPath`.
+       * The languages also tell detection which countries' phone numbers to expect.
+       */
+      languages: z
+        .array(z.string().regex(LANGUAGE_CODE, 'a tesseract language code such as eng, deu, fra, chi_sim'))
+        .min(1)
+        .max(8)
+        .refine((l) => new Set(l).size === l.length, 'languages must not repeat')
+        .default(['eng']),
+      /** A folder with `<lang>.traineddata(.gz)` for every language (e.g. Debian's tessdata); default: the npm packages. */
+      langPath: z.string().min(1).optional(),
     })
-    .default({ timeoutMs: 60_000 }),
+    .default({ timeoutMs: 60_000, languages: ['eng'] }),
 });
 /** Detection settings as written. */
 export type DetectionOptions = z.input<typeof DetectionOptionsSchema>;

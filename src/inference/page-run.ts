@@ -12,6 +12,7 @@
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { detectPii, type DetectedRegion } from '../detect/detect';
+import { languageRegions } from '../detect/country';
 import { Replacer } from '../detect/fakes/replacer';
 import type { OcrEngine } from '../detect/ocr/engine';
 import { toGrey } from '../detect/ocr/image';
@@ -112,7 +113,9 @@ function verifyError(v: PageVerification, toPage: (b: Box) => Box, rounds: numbe
 export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   const { page, engine, detection: det } = input;
   const automatic = input.regions === undefined;
-  const policy = parseDetectionPolicy(input.policy ?? det.policy ?? {});
+  const given = parseDetectionPolicy(input.policy ?? det.policy ?? {});
+  // Pages read in German are likelier to carry German phone numbers than US ones.
+  const policy = { ...given, phoneRegions: languageRegions(det.ocr.languages, given.phoneRegions) };
   const stages: PageRunResult['stages'] = { engine: 0 };
   const readCtx = { ocr: input.ocr(), reading: det.reading, signal: input.signal, onUnfinishedWork: input.onUnfinishedWork, timeoutMs: det.ocr.timeoutMs };
   if (!automatic && input.regions!.length === 0 && !input.allowEmpty) {

@@ -57,6 +57,112 @@ const TOWNS = ['Leeds LS1 4AP', 'Bristol BS8 1TH', 'York YO1 7HH', 'Bath BA1 1LZ
 const PAYEES = ['Northgate Energy', 'City Water Ltd', 'Parkside Dental', 'Metro Rail', 'Corner Grocer', 'Bluebird Cafe', 'Summit Insurance', 'Riverside Gym'];
 const BANKS = ['Crestline Bank', 'Harbourview Savings', 'Meridian Trust Bank', 'Oakridge Mutual'];
 
+/** The language of a page: its words, names, places, and how it writes numbers and dates. */
+export type PageLanguage = 'eng' | 'deu' | 'fra';
+
+interface Locale {
+  given: readonly string[];
+  family: readonly string[];
+  streets: (rng: Seeded) => string;
+  towns: readonly string[];
+  banks: readonly string[];
+  payees: readonly string[];
+  iban: (rng: Seeded) => { iban: string; account: string };
+  phone: (rng: Seeded) => string;
+  domains: readonly string[];
+  amount: (v: number) => string;
+  date: (day: number) => string;
+  labels: { title: string; holder: string; address: string; account: string; iban: string; card: string; email: string; phone: string; head: [string, string, string, string]; footer: string };
+}
+
+/** A French RIB key: 97 - (89 bank + 15 branch + 3 account) mod 97 (digits-only accounts). */
+function ribKey(bank: string, branch: string, account: string): string {
+  const r = (89 * Number(bank) + 15 * Number(branch) + 3 * Number(account)) % 97;
+  return String(97 - r).padStart(2, '0');
+}
+
+const group4 = (s: string): string => s.replace(/(.{4})(?=.)/g, '$1 ');
+
+const LOCALES: Record<PageLanguage, Locale> = {
+  eng: {
+    given: GIVEN,
+    family: FAMILY,
+    streets: (rng) => `${rng.int(2, 180)} ${rng.pick(STREETS)}`,
+    towns: TOWNS,
+    banks: BANKS,
+    payees: PAYEES,
+    iban: (rng) => {
+      // GB: 4-letter bank code, 6-digit sort code, 8-digit account.
+      const account = rng.digits(8);
+      const bban = rng.pick(['NWBK', 'BARC', 'MIDL', 'LOYD']) + rng.digits(6) + account;
+      return { iban: group4(`GB${ibanCheck('GB', bban)}${bban}`), account };
+    },
+    phone: (rng) => `+44 20 7946 ${rng.digits(4)}`,
+    domains: ['mailbox.co.uk', 'example.org', 'postmail.net'],
+    amount: (v) => v.toFixed(2),
+    date: (d) => `${String(d).padStart(2, '0')}/03/2026`,
+    labels: {
+      title: 'Statement of account', holder: 'Account holder', address: 'Address', account: 'Account number', iban: 'IBAN', card: 'Card number',
+      email: 'Email', phone: 'Telephone', head: ['Date', 'Description', 'Amount', 'Balance'],
+      footer: 'Thank you for banking with us. Please check this statement and tell us of any error within 30 days.',
+    },
+  },
+  deu: {
+    given: ['Jürgen', 'Sabine', 'Matthias', 'Katharina', 'Günter', 'Ulrike', 'Tobias', 'Annegret', 'Wolfgang', 'Brigitte'],
+    family: ['Müller', 'Schröder', 'Weißmann', 'Hoffmann', 'Krüger', 'Baumgärtner', 'Schmidt', 'Böhm', 'Fischer', 'Lehmann'],
+    streets: (rng) => `${rng.pick(['Hauptstraße', 'Lindenallee', 'Gartenweg', 'Schillerstraße', 'Am Markt'])} ${rng.int(2, 120)}`,
+    towns: ['10115 Berlin', '80331 München', '50667 Köln', '20095 Hamburg', '04109 Leipzig'],
+    banks: ['Stadtsparkasse Nordheim', 'Volksbank Mittelland', 'Rheintal Bank AG'],
+    payees: ['Stadtwerke Nordheim', 'Bäckerei Sonnenschein', 'Krankenkasse Süd', 'Deutsche Bahn', 'Apotheke am Markt', 'Mietzahlung Hausverwaltung'],
+    iban: (rng) => {
+      // DE: 8-digit bank code (BLZ), 10-digit account.
+      const account = rng.digits(10);
+      const bban = rng.digits(8) + account;
+      return { iban: group4(`DE${ibanCheck('DE', bban)}${bban}`), account };
+    },
+    phone: (rng) => `030 ${rng.digits(7)}`,
+    domains: ['web.de', 'posteo.de', 'mailbox.org'],
+    amount: (v) => v.toFixed(2).replace('.', ',').replace(/\B(?=(\d{3})+,)/g, '.'),
+    date: (d) => `${String(d).padStart(2, '0')}.03.2026`,
+    labels: {
+      title: 'Kontoauszug', holder: 'Kontoinhaber', address: 'Anschrift', account: 'Kontonummer', iban: 'IBAN', card: 'Kartennummer',
+      email: 'E-Mail', phone: 'Telefon', head: ['Datum', 'Verwendungszweck', 'Betrag', 'Saldo'],
+      footer: 'Bitte prüfen Sie diesen Kontoauszug und teilen Sie uns Einwände innerhalb von sechs Wochen mit.',
+    },
+  },
+  fra: {
+    given: ['Hélène', 'François', 'Amélie', 'Jérôme', 'Cécile', 'Benoît', 'Geneviève', 'Stéphane', 'Océane', 'Grégoire'],
+    family: ['Lefèvre', 'Dubois', 'Moreau', 'Girard', 'Rousseau', 'Fontaine', 'Lemaître', 'Chevalier', 'Bérard', 'Mercier'],
+    streets: (rng) => `${rng.int(2, 120)} ${rng.pick(['rue de la Paix', 'avenue Victor Hugo', 'boulevard Voltaire', 'rue des Lilas', 'place du Marché'])}`,
+    towns: ['75002 Paris', '69001 Lyon', '13001 Marseille', '31000 Toulouse', '33000 Bordeaux'],
+    banks: ['Banque du Littoral', 'Crédit Régional de l’Ouest', 'Caisse Populaire du Rhône'],
+    payees: ['Électricité de Provence', 'Boulangerie Martin', 'SNCF Voyageurs', 'Pharmacie Centrale', 'Loyer Agence Immobilière', 'Mutuelle Santé'],
+    iban: (rng) => {
+      // FR: 5-digit bank, 5-digit branch, 11-digit account, 2-digit RIB key.
+      const bank = rng.digits(5);
+      const branch = rng.digits(5);
+      const account = rng.digits(11);
+      const bban = bank + branch + account + ribKey(bank, branch, account);
+      return { iban: group4(`FR${ibanCheck('FR', bban)}${bban}`), account };
+    },
+    phone: (rng) => `01 ${rng.digits(2)} ${rng.digits(2)} ${rng.digits(2)} ${rng.digits(2)}`.replace(/ 0/, ' 4'),
+    domains: ['orange.fr', 'laposte.net', 'free.fr'],
+    amount: (v) => v.toFixed(2).replace('.', ',').replace(/\B(?=(\d{3})+,)/g, '\u202f'),
+    date: (d) => `${String(d).padStart(2, '0')}/03/2026`,
+    labels: {
+      title: 'Relevé de compte', holder: 'Titulaire du compte', address: 'Adresse', account: 'Numéro de compte', iban: 'IBAN', card: 'Numéro de carte',
+      email: 'Courriel', phone: 'Téléphone', head: ['Date', 'Libellé', 'Montant', 'Solde'],
+      footer: 'Veuillez vérifier ce relevé et nous signaler toute erreur dans un délai de trente jours.',
+    },
+  },
+};
+
+/** An email local part from a name, without accents ("Hélène Lefèvre" -> "helene.lefevre"). */
+function emailLocal(given: string, family: string): string {
+  const plain = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/ß/g, 'ss').toLowerCase();
+  return `${plain(given)}.${plain(family)}`;
+}
+
 /** mod-97 check digits of an IBAN (ISO 13616). */
 function ibanCheck(country: string, bban: string): string {
   const digits = (bban + country + '00').replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
@@ -88,40 +194,26 @@ export interface HardPageValues {
   phone: string;
 }
 
-/** Draws six valid sensitive values (checksums hold) and the rest of a statement. */
-export function statementValues(rng: Seeded): HardPageValues & { street: string; town: string; bank: string; rows: string[][] } {
-  const given = rng.pick(GIVEN);
-  const family = rng.pick(FAMILY);
-  // A GB IBAN: 4-letter bank code, 6-digit sort code, 8-digit account.
-  const account = rng.digits(8);
-  const bban = rng.pick(['NWBK', 'BARC', 'MIDL', 'LOYD']) + rng.digits(6) + account;
-  const iban = `GB${ibanCheck('GB', bban)}${bban}`.replace(/(.{4})(?=.)/g, '$1 ');
+/** Draws six valid sensitive values (checksums hold) and the rest of a statement, in a language. */
+export function statementValues(rng: Seeded, language: PageLanguage = 'eng'): HardPageValues & { street: string; town: string; bank: string; rows: string[][]; language: PageLanguage } {
+  const loc = LOCALES[language];
+  const given = rng.pick(loc.given);
+  const family = rng.pick(loc.family);
+  const { iban, account } = loc.iban(rng);
   // 16 digits (Visa 4..., Mastercard 51-53...), the last one the Luhn check digit.
   const prefix = rng.pick(['4', '51', '53']);
   const body = prefix + rng.digits(15 - prefix.length);
-  const card = (body + luhnDigit(body)).replace(/(.{4})(?=.)/g, '$1 ');
-  const email = `${given.toLowerCase()}.${family.toLowerCase()}@${rng.pick(['mailbox.co.uk', 'example.org', 'postmail.net'])}`;
-  const phone = `+44 20 7946 ${rng.digits(4)}`;
+  const card = group4(body + luhnDigit(body));
+  const email = `${emailLocal(given, family)}@${rng.pick(loc.domains)}`;
+  const phone = loc.phone(rng);
   const rows: string[][] = [];
   let balance = rng.int(2000, 9000) + rng.int(0, 99) / 100;
   for (let i = 0; i < 8; i++) {
     const amount = (rng.next() < 0.7 ? -1 : 1) * (rng.int(5, 900) + rng.int(0, 99) / 100);
     balance += amount;
-    const day = String(2 + i * 3).padStart(2, '0');
-    rows.push([`${day}/03/2026`, rng.pick(PAYEES), amount.toFixed(2), balance.toFixed(2)]);
+    rows.push([loc.date(2 + i * 3), rng.pick(loc.payees), loc.amount(amount), loc.amount(balance)]);
   }
-  return {
-    name: `${given} ${family}`,
-    iban,
-    card,
-    account,
-    email,
-    phone,
-    street: `${rng.int(2, 180)} ${rng.pick(STREETS)}`,
-    town: rng.pick(TOWNS),
-    bank: rng.pick(BANKS),
-    rows,
-  };
+  return { name: `${given} ${family}`, iban, card, account, email, phone, street: loc.streets(rng), town: rng.pick(loc.towns), bank: rng.pick(loc.banks), rows, language };
 }
 
 /** Layout and rendering choices of a page. */
@@ -153,17 +245,18 @@ export function renderStatement(v: ReturnType<typeof statementValues>, style: Ha
     g.fillText(t, x, y);
   };
   const L = 200;
+  const lab = LOCALES[v.language].labels;
   text(v.bank, L, 300, 20, true);
-  text('Statement of account', 1500, 300, 14);
+  text(lab.title, 1500, 300, 14);
   const fields: [string, string][] = [
-    ['Account holder', v.name],
-    ['Address', v.street],
+    [lab.holder, v.name],
+    [lab.address, v.street],
     ['', v.town],
-    ['Account number', v.account],
-    ['IBAN', v.iban],
-    ['Card number', v.card],
-    ['Email', v.email],
-    ['Telephone', v.phone],
+    [lab.account, v.account],
+    [lab.iban, v.iban],
+    [lab.card, v.card],
+    [lab.email, v.email],
+    [lab.phone, v.phone],
   ];
   const lh = 75;
   if (style.columns === 1) {
@@ -182,7 +275,7 @@ export function renderStatement(v: ReturnType<typeof statementValues>, style: Ha
   }
   const top = 1300;
   const cols = [L, 600, 1500, 1950];
-  ['Date', 'Description', 'Amount', 'Balance'].forEach((h, i) => text(h, cols[i], top, 11, true));
+  lab.head.forEach((h, i) => text(h, cols[i], top, 11, true));
   v.rows.forEach((r, j) => r.forEach((c, i) => text(c, cols[i], top + 90 + j * 80, 11)));
   if (style.grid) {
     g.lineWidth = 3;
@@ -200,7 +293,7 @@ export function renderStatement(v: ReturnType<typeof statementValues>, style: Ha
       g.stroke();
     }
   }
-  text('Thank you for banking with us. Please check this statement and tell us of any error within 30 days.', L, 2400, 9);
+  text(lab.footer, L, 2400, 9);
   return canvas.toBuffer('image/png');
 }
 
@@ -344,10 +437,10 @@ export interface HardPage {
   values: HardPageValues;
 }
 
-/** Builds one case's page for a seed. */
-export async function makeHardPage(c: HardPageCase, seed: number): Promise<HardPage> {
+/** Builds one case's page for a seed, in a language (English by default). */
+export async function makeHardPage(c: HardPageCase, seed: number, language: PageLanguage = 'eng'): Promise<HardPage> {
   const rng = new Seeded(seed);
-  const v = statementValues(rng);
+  const v = statementValues(rng, language);
   const style: HardPageStyle = { family: 'sans', columns: 1, paper: '#ffffff', ink: '#111111', grid: false, ...c.style };
   const png = renderStatement(v, style);
   const image = await degrade(png, c.degradation, rng);

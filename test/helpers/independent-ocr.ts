@@ -14,20 +14,37 @@ import sharp from 'sharp';
 import { createWorker, PSM, type Worker } from 'tesseract.js';
 import { squash } from './hard-pages';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const engData = require('@tesseract.js-data/eng') as { langPath: string };
+/**
+ * A folder with the legacy+LSTM traineddata (the packages' `4.0.0` folders, not the `_best_int`
+ * ones the library reads) of each language, linked: tesseract.js reads all from one folder.
+ */
+function dataFolder(languages: readonly string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-independent-'));
+  for (const l of languages) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require(`@tesseract.js-data/${l}`) as { langPath: string };
+    fs.symlinkSync(path.join(pkg.langPath, `${l}.traineddata.gz`), path.join(dir, `${l}.traineddata.gz`));
+  }
+  return dir;
+}
 
 /** The independent readers. */
 export class IndependentOcr {
-  private constructor(private readonly workers: Array<{ name: string; worker: Worker }>) {}
+  private constructor(
+    private readonly workers: Array<{ name: string; worker: Worker }>,
+    private readonly languages: readonly string[],
+    private readonly dir: string,
+  ) {}
 
-  static async create(): Promise<IndependentOcr> {
+  /** Readers of `languages` (tesseract codes; default English). */
+  static async create(languages: readonly string[] = ['eng']): Promise<IndependentOcr> {
+    const dir = dataFolder(languages);
     const make = async (name: string, psm: PSM): Promise<{ name: string; worker: Worker }> => {
-      const worker = await createWorker('eng', 1, { langPath: engData.langPath, gzip: true, cacheMethod: 'none', cachePath: os.tmpdir(), logger: () => undefined, errorHandler: () => undefined });
+      const worker = await createWorker(languages.join('+'), 1, { langPath: dir, gzip: true, cacheMethod: 'none', cachePath: os.tmpdir(), logger: () => undefined, errorHandler: () => undefined });
       await worker.setParameters({ tessedit_pageseg_mode: psm, user_defined_dpi: '300' });
       return { name, worker };
     };
-    return new IndependentOcr([await make('tesseract.js sparse', PSM.SPARSE_TEXT), await make('tesseract.js block', PSM.SINGLE_BLOCK)]);
+    return new IndependentOcr([await make('tesseract.js sparse', PSM.SPARSE_TEXT), await make('tesseract.js block', PSM.SINGLE_BLOCK)], languages, dir);
   }
 
   /**
@@ -48,7 +65,7 @@ export class IndependentOcr {
       fs.writeFileSync(file, upright);
       try {
         for (const psm of ['3', '11']) {
-          const text = execFileSync('tesseract', [file, '-', '--psm', psm], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+          const text = execFileSync('tesseract', [file, '-', '--psm', psm, '-l', this.languages.join('+')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
           out.push({ reader: `tesseract CLI psm ${psm}`, text });
         }
       } finally {
@@ -60,6 +77,7 @@ export class IndependentOcr {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -5,10 +5,13 @@
  * Kept small: OCR is CPU-heavy.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { isValidIBAN } from 'ibantools';
 import { detectPii } from '../../src/detect/detect';
-import { TesseractOcr } from '../../src/detect/ocr/tesseract';
+import { languageFile, TesseractOcr } from '../../src/detect/ocr/tesseract';
 import type { OcrPage } from '../../src/detect/types';
 import { renderLines } from '../helpers/render-text';
 
@@ -112,5 +115,24 @@ describe('TesseractOcr', () => {
     await other.close();
     await reading;
     expect((other as unknown as { pool: unknown }).pool).toBeUndefined();
+  });
+
+  it('reads with language data from a folder of uncompressed traineddata (as Debian ships it), and leaves no link folder behind', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-tessdata-test-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'eng.traineddata'), zlib.gunzipSync(fs.readFileSync(languageFile('eng'))));
+      const before = new Set(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('doc-anon-tessdata-') && !dir.endsWith(f)));
+      const folder = new TesseractOcr({ workers: 1, langPath: dir });
+      expect(folder.languages).toEqual(['eng']);
+      const read = await folder.recognize(rendered.png);
+      expect(read.lines.map((l) => l.words.map((w) => w.text).join(' '))).toEqual(LINES);
+      await folder.close();
+      const after = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('doc-anon-tessdata-') && !dir.endsWith(f));
+      expect(after.filter((f) => !before.has(f))).toEqual([]);
+      // A language the folder lacks is named, with where to get it.
+      expect(() => new TesseractOcr({ langPath: dir, languages: ['eng', 'deu'] })).toThrow(expect.objectContaining({ code: 'ERR_OCR', message: expect.stringContaining('deu.traineddata') }));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -65,3 +65,41 @@ describe('hard pages: nothing sensitive readable, or refused with a code', () =>
     }
   });
 });
+
+describe('German and French statements, read in their languages', () => {
+  it.each([
+    ['deu', 'upright, light noise', 7101],
+    ['deu', 'turned 90', 7102],
+    ['fra', 'upright, light noise', 7201],
+    ['fra', 'small print 75 dpi', 7202],
+  ] as const)('%s, %s: anonymized with no sensitive value readable', async (lang, caseName, seed) => {
+    const c = HARD_PAGE_CASES.find((x) => x.name === caseName)!;
+    const page = await makeHardPage(c, seed, lang);
+    const anonymizer = await Anonymizer.create({ detection: { ocr: { languages: [lang, 'eng'] } } });
+    const independent = await IndependentOcr.create([lang, 'eng']);
+    try {
+      const unturn = (360 - (c.degradation.turn ?? 0)) % 360;
+      const values = Object.values(page.values);
+      const before = await independent.read(page.image, unturn);
+      expect(values.filter((v) => before.some((r) => readableIn(r.text, v))).length).toBeGreaterThanOrEqual(5);
+      const r = await anonymizer.anonymize(page.image);
+      expect(r.verified).toBe(true);
+      const after = await independent.read(r.image, unturn);
+      expect(values.filter((v) => after.some((x) => readableIn(x.text, v)))).toEqual([]);
+      // Every one of the six values was found (by entity type) on the page.
+      const entities = new Set(r.detections!.map((d) => d.entity));
+      for (const e of ['person', 'iban', 'card', 'account_number', 'email', 'phone']) expect(entities).toContain(e);
+    } finally {
+      await independent.close();
+      await anonymizer.close();
+    }
+  });
+
+  it('says which language package to install when one is missing', async () => {
+    await expect(Anonymizer.create({ detection: { ocr: { languages: ['kor'] } } })).rejects.toMatchObject({
+      code: 'ERR_OCR',
+      message: expect.stringContaining('npm install @tesseract.js-data/kor'),
+    });
+    await expect(Anonymizer.create({ detection: { ocr: { languages: ['english'] } } })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+  });
+});

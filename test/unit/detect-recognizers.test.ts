@@ -92,8 +92,10 @@ describe('phone: all regions, the page country as the hint', () => {
   });
   it('leaves dates, amounts, sort codes and unlabelled digit runs alone', () => {
     expect(found(r, 'dated 12-03-2024, total 1 234 567, sort code 12-34-56, ref 4415550132, 20 12 2024')).toEqual([]);
-    // An amount and its running balance side by side (a statement row) are no phone number.
+    // An amount and its running balance side by side (a statement row) are no phone number, nor
+    // are digits cut out of them.
     expect(found(r, '02/03/2026 Northgate Energy -197.02 4263.48')).toEqual([]);
+    expect(found(r, '02.03.2026 Stadtwerke Nordheim -301,35 6.650,07')).toEqual([]);
     expect(found(r, 'Paid 1,312.18 20,451.07 on account')).toEqual([]);
     expect(found(r, 'Tél : 01.23.45.67.89')).toEqual(['01.23.45.67.89']);
   });
@@ -256,6 +258,12 @@ describe('money', () => {
   });
   it('finds bare two-decimal amounts and accounting negatives', () => {
     expect(found(r, 'Balance (1,200.00) CR 45.10 and 7.50)')).toEqual(['(1,200.00) CR', '45.10', '7.50']);
+  });
+  it('finds bare continental amounts: decimal comma, dots or spaces between thousands', () => {
+    expect(found(r, 'Stadtwerke -301,35 6.650,07')).toEqual(['-301,35', '6.650,07']);
+    expect(found(r, 'Loyer -1 234,56 solde 12\u202f345,67')).toEqual(['-1 234,56', '12\u202f345,67']);
+    // A decimal comma with one or three digits is no two-decimal column amount.
+    expect(found(r, 'ratio 3,5 and 1,234 items')).toEqual([]);
   });
   it('ignores plain integers, versions and dates', () => {
     expect(found(r, 'Page 3 of 12, version 1.2.3, 12.03.2024')).toEqual([]);

@@ -4,25 +4,65 @@
  * an engine needs, and the worker script's unpacked path inside an Electron asar archive.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { unpackedPath } from '../../core/package-paths';
 
-/** The folder of the LSTM English traineddata shipped by `@tesseract.js-data/eng`. */
-export function defaultLangPath(): string {
+/** A tesseract language code: three letters, optionally a variant ("chi_sim", "deu_latf"). */
+export const LANGUAGE_CODE = /^[a-z]{3}(?:_[a-z]{2,8})?$/;
+
+/**
+ * The traineddata file of `lang`: in `langPath` when given (a folder with `<lang>.traineddata` or
+ * `<lang>.traineddata.gz`, e.g. Debian's `/usr/share/tesseract-ocr/5/tessdata`), else in the
+ * `@tesseract.js-data/<lang>` package (its LSTM-only `_best_int` data when present). ERR_OCR naming
+ * the fix when there is none.
+ */
+export function languageFile(lang: string, langPath?: string): string {
+  if (!LANGUAGE_CODE.test(lang)) throw new DocAnonError(ErrorCode.CONFIG, `"${lang}" is not a tesseract language code (three letters, e.g. eng, deu, fra, chi_sim)`);
+  if (langPath !== undefined) {
+    for (const name of [`${lang}.traineddata.gz`, `${lang}.traineddata`]) {
+      const f = path.join(langPath, name);
+      if (fs.existsSync(f)) return f;
+    }
+    throw new DocAnonError(ErrorCode.OCR, `no ${lang}.traineddata(.gz) in ${langPath}; add it there (Debian: apt-get install tesseract-ocr-${lang.replace('_', '-')}) or install @tesseract.js-data/${lang}`);
+  }
   let pkg: { langPath: string };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    pkg = require('@tesseract.js-data/eng') as { langPath: string };
+    pkg = require(`@tesseract.js-data/${lang}`) as { langPath: string };
   } catch (e) {
-    throw new DocAnonError(ErrorCode.OCR, 'the OCR language data package @tesseract.js-data/eng is not installed; run `npm install @tesseract.js-data/eng`', { cause: e });
+    throw new DocAnonError(
+      ErrorCode.OCR,
+      `no OCR data for "${lang}": install it with \`npm install @tesseract.js-data/${lang}\`, or point ocr.langPath at a folder with ${lang}.traineddata (Debian's tesseract-ocr-* packages)`,
+      { cause: e },
+    );
   }
   // The package's default folder carries the legacy + LSTM model; its sibling `_best_int` is the
   // LSTM-only model that tesseract.js uses with OEM LSTM_ONLY (smaller and faster to load).
-  const lstm = unpackedPath(`${pkg.langPath}_best_int`);
-  return fs.existsSync(path.join(lstm, 'eng.traineddata.gz')) ? lstm : unpackedPath(pkg.langPath);
+  for (const dir of [`${pkg.langPath}_best_int`, pkg.langPath]) {
+    const f = path.join(unpackedPath(dir), `${lang}.traineddata.gz`);
+    if (fs.existsSync(f)) return f;
+  }
+  throw new DocAnonError(ErrorCode.OCR, `@tesseract.js-data/${lang} has no ${lang}.traineddata.gz; reinstall it`);
+}
+
+/** The folder of the LSTM English traineddata shipped by `@tesseract.js-data/eng`. */
+export function defaultLangPath(): string {
+  return path.dirname(languageFile('eng'));
+}
+
+/**
+ * A folder where every language of a reading is `<lang>.traineddata.gz` (links to the files, which
+ * may be compressed or not: tesseract.js tells by their first bytes), as tesseract.js wants one
+ * folder for all. Holds links only, no data; the caller removes it.
+ */
+export function linkLanguages(files: ReadonlyMap<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-anon-tessdata-'));
+  for (const [lang, file] of files) fs.symlinkSync(path.resolve(file), path.join(dir, `${lang}.traineddata.gz`));
+  return dir;
 }
 
 /**
@@ -41,7 +81,7 @@ const gunzip = promisify(zlib.gunzip);
 const TESSDATA_ENTRY = { lstm: 17, legacy: 3 } as const;
 
 /**
- * Checks a gzipped traineddata file: it decompresses, and its table of contents (an int32 entry
+ * Checks a traineddata file (gzipped or not): it decompresses, and its table of contents (an int32 entry
  * count, then one int64 offset per entry, -1 for absent) is consistent and holds the model the
  * engine needs (`lstm` for recognition, `legacy` for orientation detection). ERR_OCR naming the
  * file otherwise.
@@ -51,7 +91,8 @@ export async function checkTraineddata(file: string, needs: keyof typeof TESSDAT
     new DocAnonError(ErrorCode.OCR, `${file} is not usable tesseract language data (${why}); reinstall its @tesseract.js-data package or fix langPath`, { cause });
   let data: Buffer;
   try {
-    data = await gunzip(await fs.promises.readFile(file));
+    const raw = await fs.promises.readFile(file);
+    data = raw[0] === 0x1f && raw[1] === 0x8b ? await gunzip(raw) : raw;
   } catch (e) {
     throw bad(`cannot read or decompress it: ${(e as Error).message}`, e);
   }

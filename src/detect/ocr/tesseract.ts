@@ -1,12 +1,11 @@
 /**
- * TesseractOcr: tesseract.js (WebAssembly, LSTM) with the English data that the
- * `@tesseract.js-data/eng` package ships: read from that package's folder, never downloaded and
- * never cached to disk. A pool of workers (one per core by default) reads a page in horizontal
+ * TesseractOcr: tesseract.js (WebAssembly, LSTM) with the language data that the
+ * `@tesseract.js-data/<lang>` packages ship (English by default), or a folder of traineddata files:
+ * read from there, never downloaded and never cached to disk. A pool of workers (one per core by default) reads a page in horizontal
  * bands cut at blank rows, in parallel.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { createScheduler, createWorker, type Scheduler, type Worker } from 'tesseract.js';
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import type { Box, OcrLine, OcrPage, OcrWord } from '../types';
@@ -14,7 +13,7 @@ import { splitBands } from './bands';
 import type { OcrEngine, OcrImage, RecognizeOptions } from './engine';
 import { DEFAULT_MAX_PIXELS, type GreyImage, inkCoverage, inkStats, toGrey, toPgm } from './image';
 import { type OrientationGuess, TesseractOsd } from './osd';
-import { checkTraineddata, defaultLangPath, tesseractWorkerPath } from './tesseract-data';
+import { checkTraineddata, languageFile, linkLanguages, tesseractWorkerPath } from './tesseract-data';
 
 /** Options of {@link TesseractOcr}. */
 export interface TesseractOcrOptions {
@@ -22,7 +21,15 @@ export interface TesseractOcrOptions {
   workers?: number;
   /** Time limit per page in milliseconds (default 60000). */
   timeoutMs?: number;
-  /** Folder holding `eng.traineddata.gz` (default: the `@tesseract.js-data/eng` package's LSTM data). */
+  /**
+   * Languages to read, tesseract codes (default `['eng']`): e.g. `['deu', 'eng']` for German pages.
+   * Each one's data comes from `langPath` or from its `@tesseract.js-data/<lang>` npm package.
+   */
+  languages?: string[];
+  /**
+   * A folder holding `<lang>.traineddata` or `<lang>.traineddata.gz` for every language (e.g. Debian's
+   * `/usr/share/tesseract-ocr/5/tessdata`); default: each language's `@tesseract.js-data` package.
+   */
   langPath?: string;
   /** Pixel limit for decoding (decompression-bomb guard). */
   maxPixels?: number;
@@ -40,7 +47,7 @@ export interface TesseractOcrOptions {
   osdLangPath?: string;
 }
 
-export { checkTraineddata, defaultLangPath, tesseractWorkerPath } from './tesseract-data';
+export { checkTraineddata, defaultLangPath, languageFile, tesseractWorkerPath } from './tesseract-data';
 
 interface TessBbox {
   x0: number;
@@ -104,7 +111,11 @@ class PoolRestarted extends Error {
 }
 
 export class TesseractOcr implements OcrEngine {
-  private readonly options: Required<Omit<TesseractOcrOptions, 'dpi' | 'osdLangPath'>> & { dpi?: number; osdLangPath?: string };
+  private readonly options: Required<Omit<TesseractOcrOptions, 'dpi' | 'osdLangPath' | 'langPath' | 'languages'>> & { dpi?: number; osdLangPath?: string };
+  /** Each language's traineddata file, in reading order. */
+  private readonly languageFiles: Map<string, string>;
+  /** The folder of links tesseract.js reads the languages from (made on first use, removed on close). */
+  private linkDir: string | undefined;
   /** Orientation detection, started on first use. */
   private osd: TesseractOsd | undefined;
   private pool: Promise<{ scheduler: Scheduler; workers: Worker[]; retired: { value: boolean } }> | undefined;
@@ -126,7 +137,6 @@ export class TesseractOcr implements OcrEngine {
     this.options = {
       workers,
       timeoutMs: options.timeoutMs ?? 60_000,
-      langPath: options.langPath ?? defaultLangPath(),
       maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
       minInkPixels: options.minInkPixels ?? 150,
       minInkRatio: options.minInkRatio ?? 0.0001,
@@ -134,9 +144,17 @@ export class TesseractOcr implements OcrEngine {
       dpi: options.dpi,
       osdLangPath: options.osdLangPath,
     };
-    if (!fs.existsSync(path.join(this.options.langPath, 'eng.traineddata.gz'))) {
-      throw new DocAnonError(ErrorCode.OCR, `no eng.traineddata.gz in ${this.options.langPath}; reinstall @tesseract.js-data/eng or set langPath`);
+    const languages = options.languages ?? ['eng'];
+    if (!Array.isArray(languages) || languages.length === 0 || languages.length > 8 || new Set(languages).size !== languages.length) {
+      throw new DocAnonError(ErrorCode.CONFIG, `languages must be 1 to 8 different tesseract codes, got ${JSON.stringify(options.languages)}`);
     }
+    // Resolved now: a missing language is an error at construction, not at the first page.
+    this.languageFiles = new Map(languages.map((l) => [l, languageFile(l, options.langPath)]));
+  }
+
+  /** The languages this engine reads, in order. */
+  get languages(): string[] {
+    return [...this.languageFiles.keys()];
   }
 
   /** Number of workers in the pool. */
@@ -161,12 +179,13 @@ export class TesseractOcr implements OcrEngine {
       try {
         // Bad language data makes tesseract.js throw inside its worker's message handler, where no
         // caller can catch it (the process dies): check it first.
-        this.langChecked ??= checkTraineddata(path.join(this.options.langPath, 'eng.traineddata.gz'));
+        this.langChecked ??= Promise.all([...this.languageFiles.values()].map((f) => checkTraineddata(f))).then(() => undefined);
         await this.langChecked;
+        this.linkDir ??= linkLanguages(this.languageFiles);
         const settled = await Promise.allSettled(
           Array.from({ length: this.options.workers }, () =>
-            createWorker('eng', 1 /* OEM.LSTM_ONLY */, {
-              langPath: this.options.langPath,
+            createWorker(this.languages.join('+'), 1 /* OEM.LSTM_ONLY */, {
+              langPath: this.linkDir,
               ...(workerPath ? { workerPath } : {}),
               gzip: true,
               // Never read or write a traineddata cache (the default writes into the working folder).
@@ -308,5 +327,7 @@ export class TesseractOcr implements OcrEngine {
     const osd = this.osd;
     this.osd = undefined;
     await Promise.all([this.reset(), osd?.close()]);
+    if (this.linkDir) fs.rmSync(this.linkDir, { recursive: true, force: true });
+    this.linkDir = undefined;
   }
 }

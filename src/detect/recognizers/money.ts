@@ -1,7 +1,7 @@
 /**
  * Money amounts: a number with a currency symbol or ISO 4217 code before or after it, with
  * thousands separators (",", ".", space, apostrophe) and decimals; also bare amounts with exactly
- * two decimals (the columns of a statement), at a lower score.
+ * two decimals (the columns of a statement: "1,234.56", "1.234,56", "1 234,56"), at a lower score.
  */
 import type { Recognizer, RecognizerMatch } from './types';
 import { matchAll } from './types';
@@ -22,7 +22,9 @@ const SIGN = String.raw`[-\u2212+]?`;
 
 const BEFORE = new RegExp(String.raw`(?<![A-Za-z\d])\(?${SIGN}${CUR} ?${SIGN}${NUM}\)?(?![\d]|[.,]\d)`, 'g');
 const AFTER = new RegExp(String.raw`(?<![\d.,])\(?${SIGN}${NUM} ?${CUR}\)?(?![A-Za-z\d])`, 'g');
-const BARE = /(?<![\d.,A-Za-z])\(?[-\u2212]?\d{1,3}(?:,\d{3})*\.\d{2}\)?(?![\d]|[.,]\d)(?: ?(?:CR|DR|Cr|Dr)\b)?/g;
+// Bare amounts: "1,234.56" (English), and "1.234,56" or "1 234,56" (continental: a comma before two
+// final digits is a decimal comma, never an English thousands separator).
+const BARE = /(?<![\d.,A-Za-z])\(?[-\u2212]?(?:\d{1,3}(?:,\d{3})*\.\d{2}|\d{1,3}(?:\.\d{3})*,\d{2}|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d{2})\)?(?![\d]|[.,]\d)(?: ?(?:CR|DR|Cr|Dr)\b)?/g;
 
 // A bare number after these words is a version, section or page number, not an amount ("version 0.21").
 const NOT_AMOUNT_BEFORE = new RegExp(

@@ -85,8 +85,9 @@ export class PhoneRecognizer implements Recognizer {
         const raw = text.slice(f.startsAt, f.endsAt);
         // Short digit runs ("10.30", extensions) are times, prices or numbers of something else.
         if (raw.replace(/\D/g, '').length < 6) continue;
-        // An amount and a balance side by side ("-197.02 4263.48") are not a phone number.
-        if (hasAmountPart(raw)) continue;
+        // An amount and a balance side by side ("-197.02 4263.48") are not a phone number, nor is a
+        // run cut out of bigger numbers ("35 6.650" from "-301,35 6.650,07").
+        if (hasAmountPart(raw) || /\d[.,]$/.test(text.slice(Math.max(0, f.startsAt - 2), f.startsAt)) || /^[.,]\d/.test(text.slice(f.endsAt, f.endsAt + 2))) continue;
         // A bare run of digits is more often an account or reference number than a phone.
         const formatted = /^\+|[()\- ]/.test(raw);
         const context = hasContext(text, f.startsAt, f.endsAt, PHONE_LABELS);
