@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = path.join(__dirname, '..');
-const FIXTURES = process.env.DOC_ANON_FIXTURES ?? path.join(ROOT, '..', 'shared', 'fixtures');
+const FIXTURES = process.env.DOC_ANON_FIXTURES ?? path.join(ROOT, 'test', 'fixtures');
 
 const { values } = parseArgs({
   options: {

@@ -20,7 +20,7 @@
  * when present; when torch or diffusers do not import it prints one line and runs ours alone.
  * --write-cases DIR only writes each case's spec, for running the reference alone
  * (python3 bench/reference/train_step.py --case DIR/<case>.json).
- * Fixtures (SD2 manifests, the VGG16 LPIPS backbone): DOC_ANON_FIXTURES, else ../shared/fixtures.
+ * Fixtures (SD2 manifests, the VGG16 LPIPS backbone): DOC_ANON_FIXTURES, else test/fixtures.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -36,7 +36,7 @@ import { UnetTrainer } from '../src/training/unet-trainer';
 import { VaeTrainer } from '../src/training/vae-trainer';
 
 const ROOT = path.resolve(__dirname, '..');
-const FIXTURES = path.resolve(process.env.DOC_ANON_FIXTURES ?? path.join(ROOT, '..', 'shared', 'fixtures'));
+const FIXTURES = path.resolve(process.env.DOC_ANON_FIXTURES ?? path.join(ROOT, 'test', 'fixtures'));
 /** The full VGG16 `features.*` trunk (14.7M parameters; gzip, decompressed to a temp file by buildLpips). */
 const VGG16_BACKBONE = path.join(FIXTURES, 'lpips', 'model.safetensors.gz');
 

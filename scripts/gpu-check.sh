@@ -6,7 +6,7 @@
 # by a time limit still has them in its log):
 #   1. the NCCL process group (dist.nccl: one rank per GPU, up to 2) and a few bf16-autocast train
 #      steps of the VAE and UNet at small sizes;
-#   2. parity with ../shared/fixtures in float32, and in bfloat16 with the documented tolerance scale
+#   2. parity with the reference fixtures (test/fixtures) in float32, and in bfloat16 with the documented tolerance scale
 #      (the bf16 pipeline trajectory is printed but not gated: rounding compounds over the steps);
 #   3. the benchmarks at SD2 size (UNet 64x64 latent batch 1 and 8, VAE 512, LPIPS 512, glyph encoder,
 #      inpainting loop), optionally side by side with diffusers when its source is given, with the
@@ -14,12 +14,12 @@
 # Writes gpu-check.log and gpu-table.md into OUT_DIR. Exits non-zero when a step fails or no GPU is
 # present: it never passes silently.
 # Env: LIBTORCH (default: the torch/ folder of python3's PyTorch), DOC_ANON_FIXTURES (default
-# ../shared/fixtures), SKIP_BENCH=1 (parity and train steps only), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
+# test/fixtures), SKIP_BENCH=1 (parity and train steps only), BF16_TOL_SCALE (default 1000; see docs/gpu.md), DIFFUSERS_SRC (folder holding diffusers/,
 # optional), JOBS.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/check-log.sh" gpu-check.log "$@"
 TABLE="$OUT/gpu-table.md"
-FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
+FIX="${DOC_ANON_FIXTURES:-$ROOT/test/fixtures}"
 TOL="${BF16_TOL_SCALE:-1000}"
 
 step "GPU"

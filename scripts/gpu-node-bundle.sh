@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
+FIX="${DOC_ANON_FIXTURES:-$ROOT/test/fixtures}"
 OUT="$ROOT/.device-node"
 WORK="$OUT.partial"
 [[ -d node_modules/typescript ]] || { echo "node_modules is missing: run npm ci first" >&2; exit 1; }

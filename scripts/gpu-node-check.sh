@@ -15,7 +15,7 @@
 #   4. with 2+ GPUs, train-vae --nproc 2 over NCCL (checkpoint says 2 ranks); skipped with one;
 #   5. anonymize with the diffute engine (tiny fixture models): a changed page and a report.
 # Writes node-check.log into OUT_DIR; exits non-zero when a step fails or no GPU is present.
-# Env: LIBTORCH (default: python3's torch/), DOC_ANON_FIXTURES (default ../shared/fixtures),
+# Env: LIBTORCH (default: python3's torch/), DOC_ANON_FIXTURES (default test/fixtures),
 # DOC_ANON_DEVICE_NODE (the bundle, default .device-node), JOBS,
 # ANON_STEPS (sampling steps in 5.),
 # DOC_ANON_CHECK_DEVICE=cpu to run the same steps on the CPU (how the bundle is tested on a machine
@@ -34,7 +34,7 @@ elif [[ "$DEV" != cpu ]]; then
 fi
 [[ -n "${LIBTORCH:-}" && -d "$LIBTORCH/include" ]] || { echo "FAIL: LIBTORCH (a libtorch root or PyTorch's torch/) not found: ${LIBTORCH:-unset}"; exit 2; }
 [[ -f "$BUNDLE/node.xz" && -f lib/cli/main.js ]] || { echo "FAIL: no Node bundle at $BUNDLE or no lib/: carry .device-node and lib (made by scripts/gpu-node-bundle.sh)"; exit 2; }
-FIX="${DOC_ANON_FIXTURES:-$ROOT/../shared/fixtures}"
+FIX="${DOC_ANON_FIXTURES:-$ROOT/test/fixtures}"
 [[ -d "$FIX/unet" && -d "$FIX/vae" && -d "$FIX/glyph_encoder" ]] || { echo "FAIL: fixtures not found at $FIX (set DOC_ANON_FIXTURES)"; exit 2; }
 
 step "unpack Node and the npm packages"

@@ -3,7 +3,7 @@ same sizes and settings as the harness benchmarks (bench.unet / bench.vae), for 
 comparison on the same machine and thread count. Optional: needs PyTorch and the diffusers source
 on PYTHONPATH (never committed). Random weights; timing only. Prints markdown table rows.
 
-  PYTHONPATH=/path/to/diffusers/src python3 bench/reference/diffusers_unet.py --fixtures ../shared/fixtures \
+  PYTHONPATH=/path/to/diffusers/src python3 bench/reference/diffusers_unet.py --fixtures test/fixtures \
       [--device cpu|cuda] [--dtype float32|bfloat16] [--threads N] [--quick]
 """
 import argparse

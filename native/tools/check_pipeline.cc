@@ -1,9 +1,14 @@
 // Parity of the native inpainting loop with diffusers' StableDiffusionInpaintPipeline
-// (fixtures/pipeline: guidance 1.0 and 7.5, DDIM, 5 steps, every intermediate).
+// (fixtures/pipeline: every run its config.json records, e.g. guidance 1.0 and 7.5 with DDIM, and
+// every intermediate). Runs, seeds and guidance come from that config, steps from the stored
+// timesteps: another fixture root of the same layout runs unchanged.
 #include <filesystem>
 
+#include "core/error.h"
+#include "core/json.h"
 #include "harness.h"
 #include "io/safetensors.h"
+#include "models/config_reader.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "sampling/inpaint.h"
@@ -21,7 +26,15 @@ DA_CHECK("parity.pipeline") {
   auto T = [&](const std::string& n) { return io->load(n); };
   // A fresh scheduler per loop (its timesteps and step index are per run).
   auto scheduler = [&] { return da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json")); };
-  for (const std::string run : {"gs1", "gs7_5"}) {
+  const auto meta = da::json::parse(da::models::read_text_file(ctx.path("pipeline/config.json")), da::code::kConfig);
+  const da::json::Value* runs = meta.find("runs");
+  if (!runs || !runs->is_object() || runs->as_object().empty()) da::fail(da::code::kConfig, "pipeline/config.json has no runs");
+  for (const auto& [run, settings] : runs->as_object()) {
+    auto setting = [&, run = run](const char* key) -> const da::json::Value& {
+      const da::json::Value* v = settings.find(key);
+      if (!v) da::fail(da::code::kConfig, "pipeline/config.json runs." + run + " has no " + key);
+      return *v;
+    };
     auto sched = scheduler();
     da::sampling::InpaintRequest r;
     r.image = T("input.image").to(ctx.device);
@@ -29,10 +42,10 @@ DA_CHECK("parity.pipeline") {
     r.encoder_hidden_states = T("input.prompt_embeds").to(ctx.device);
     r.negative_encoder_hidden_states = T("input.negative_prompt_embeds").to(ctx.device);
     r.latents = T("input.latents").to(ctx.device);
-    r.guidance_scale = run == "gs1" ? 1.0 : 7.5;
+    r.guidance_scale = setting("guidance_scale").as_double();
     r.num_inference_steps = T(run + ".timesteps").size(0);
-    r.seed = 20240633;  // fixtures/pipeline/config.json runs.*.generator_seed
-    r.masked_fill = 0.0;  // diffusers' pipeline
+    r.seed = setting("generator_seed").as_uint();
+    r.masked_fill = 0.0;  // diffusers' pipeline (DiffUTE's is -1): the reference's convention, not a fixture setting
     r.keep_intermediates = true;
     auto out = da::sampling::inpaint(*unet, *vae, *sched, r);
     const std::string p = run + ".";

@@ -1,5 +1,5 @@
-// A tiny check runner for the native core, with no Node dependency: parity against
-// ../shared/fixtures, manifests, and benchmarks can run on a machine that has only libtorch
+// A tiny check runner for the native core, with no Node dependency: parity against the reference
+// fixtures (test/fixtures, or another root), manifests, and benchmarks can run on a machine that has only libtorch
 // (e.g. a GPU box). Each area registers its checks in its own file with DA_CHECK.
 #pragma once
 #include <ATen/ATen.h>
@@ -11,7 +11,7 @@
 namespace da::harness {
 
 struct Context {
-  std::string fixtures;          // fixture root (DOC_ANON_FIXTURES or --fixtures)
+  std::string fixtures;          // fixture root (--fixtures, DOC_ANON_FIXTURES, else test/fixtures)
   c10::Device device{c10::kCPU};
   at::ScalarType dtype = at::kFloat;  // compute dtype for parity checks
   double tol_scale = 1.0;             // tolerance multiplier (e.g. larger for bf16)

@@ -1,4 +1,5 @@
 // docanon_harness: runs the core's checks (fixture parity, manifests) and benchmarks with no Node.
+// Fixtures: --fixtures DIR, else DOC_ANON_FIXTURES, else the checkout's test/fixtures.
 //   docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]
 //                   [--tol-scale X] [--threads N] [--list] [CHECK_PREFIX ...]
 // Exit status: 0 when every selected check passed, 1 otherwise, 2 on bad usage.
@@ -10,12 +11,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "core/error.h"
 #include "harness.h"
 
 namespace da::harness {
+namespace {
+
+// The repository's own fixtures, found from the binary (build/docanon_harness -> test/fixtures):
+// a fresh clone needs nothing beside it. A harness outside a checkout (the prebuilt one) has none.
+std::string default_fixtures() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "test/fixtures";
+  return (exe.parent_path() / ".." / "test" / "fixtures").lexically_normal().string();
+}
+
+}  // namespace
 
 std::vector<Check>& registry() {
   static std::vector<Check> checks;
@@ -58,7 +72,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Context ctx;
   const char* env = std::getenv("DOC_ANON_FIXTURES");
-  ctx.fixtures = env ? env : "../shared/fixtures";
+  ctx.fixtures = env ? env : default_fixtures();
   std::vector<std::string> selected;
   bool list = false;
   bool allow_tf32 = false;
@@ -86,6 +100,7 @@ int main(int argc, char** argv) {
     else if (a == "--help" || a == "-h") {
       std::printf("usage: docanon_harness [--fixtures DIR] [--device cpu|cuda[:N]] [--dtype float32|bfloat16|float16]\n"
                   "                       [--tol-scale X] [--threads N] [--allow-tf32] [--list] [CHECK_PREFIX ...]\n"
+                  "Fixtures: --fixtures, else DOC_ANON_FIXTURES, else the checkout's test/fixtures.\n"
                   "Benchmarks (bench.*) run only when selected. On CUDA, TF32 is off unless --allow-tf32\n"
                   "(cuDNN convolutions default to TF32, ~1e-3 relative error: not float32 parity).\n");
       return 0;
