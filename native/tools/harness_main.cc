@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "harness.h"
 
 namespace da::harness {
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
       return 2;
     } else selected.push_back(a);
   }
+  da::runtime::settle_nnpack();
   if (!allow_tf32) {
     // float32 parity means float32 arithmetic: cuDNN's default TF32 convolutions are off here.
     at::globalContext().setAllowTF32CuDNN(false);

@@ -26,6 +26,10 @@ export function deviceCheck(
         : `--device ${device}: the native core is built against a CPU-only libtorch; rebuild against a CUDA PyTorch (LIBTORCH=<its torch/ folder> npm run build:native)`,
     );
   }
+  const index = /^cuda:(\d+)$/.exec(device);
+  if (index && Number(index[1]) >= cuda.deviceCount) {
+    return new DocAnonError(ErrorCode.DEVICE, `--device ${device}: there is no such GPU here (${cuda.deviceCount} visible: cuda:0 to cuda:${cuda.deviceCount - 1})`);
+  }
   if (worldSize > 1) {
     try {
       checkDistributedSupport(device);

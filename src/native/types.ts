@@ -41,6 +41,8 @@ export interface NativeInfo {
   sdpa: boolean;
   mkldnn: boolean;
   openmp: boolean;
+  /** NNPACK convolutions in use (off on CPUs NNPACK does not support, so libtorch does not warn at every convolution). */
+  nnpack: boolean;
   parallelInfo: string;
   /** Process-group backends this build can create: Gloo (CPU tensors), NCCL (CUDA tensors). */
   gloo: boolean;

@@ -12,6 +12,7 @@
 #include "bind/tensor_handle.h"
 #include "bind/threads.h"
 #include "core/error.h"
+#include "core/runtime.h"
 #include "dist/process_group.h"
 
 namespace da::bind {
@@ -45,6 +46,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     o.Set("sdpa", Napi::Boolean::New(env, true));
     o.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
     o.Set("openmp", Napi::Boolean::New(env, at::hasOpenMP()));
+    // NNPACK convolutions: off on CPUs it does not support (core/runtime.h).
+    o.Set("nnpack", Napi::Boolean::New(env, da::runtime::settle_nnpack()));
     o.Set("parallelInfo", Napi::String::New(env, at::get_parallel_info()));
     // Process-group backends this build can create (data-parallel training on CPU / CUDA).
     o.Set("gloo", Napi::Boolean::New(env, dist::gloo_available()));
@@ -84,6 +87,7 @@ Napi::Value DropQueuedWork(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_info(Napi::Env env, Napi::Object exports) {
+  da::runtime::settle_nnpack();
   exports.Set("dropQueuedWork", Napi::Function::New(env, DropQueuedWork, "dropQueuedWork"));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
