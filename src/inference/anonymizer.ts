@@ -37,7 +37,8 @@ import type { Replacer } from '../detect/fakes/replacer';
 import type { OcrEngine } from '../detect/ocr/engine';
 import { languageFile, TesseractOcr } from '../detect/ocr/tesseract';
 import type { DetectionPolicyInput } from '../detect/policy';
-import { DetectionOptionsSchema, publicDetections, type ReadingReport, type VerificationReport } from './detection';
+import { SuppliedOcr } from '../detect/ocr/supplied';
+import { DetectionOptionsSchema, publicDetections, rawOf, type ReadingReport, type VerificationReport } from './detection';
 import { runPage } from './page-run';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -92,6 +93,12 @@ export interface AnonymizeRequest {
   format?: ImageFormat;
   /** Detection only (no `regions`): OCR results the caller already has, in the SuppliedOcr JSON shape. */
   ocr?: unknown;
+  /**
+   * Detection only: the page's exact text where it has one (a born-digital PDF's text layer; the
+   * SuppliedOcr JSON shape, in this image's pixels). It replaces OCR where it covers the page's text;
+   * OCR reads the rest. `anonymizePdf` passes each page's own.
+   */
+  textLayer?: unknown;
   /**
    * A policy for this call instead of the Anonymizer's: what detection replaces, and what the
    * verification counts as sensitive (also with supplied regions: keep the values you leave).
@@ -160,7 +167,7 @@ export interface AnonymizeResult {
 }
 
 /** The keys of {@link AnonymizeRequest}: anything else is a typo that would silently change the run. */
-const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'policy', 'includeOriginal', 'verify', 'allowEmpty', 'replacer']);
+const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'textLayer', 'policy', 'includeOriginal', 'verify', 'allowEmpty', 'replacer']);
 
 /** ERR_ARGUMENT for a request that is not an object, has unknown keys, or callbacks that are not functions. */
 function checkRequest(request: unknown): asserts request is AnonymizeRequest {
@@ -261,8 +268,8 @@ export class Anonymizer {
     checkRequest(request);
     const t0 = performance.now();
     const automatic = request.regions === undefined;
-    if (!automatic && request.ocr !== undefined) {
-      throw new DocAnonError(ErrorCode.ARGUMENT, '`ocr` is for automatic detection: give it without `regions`, or give only `regions`');
+    if (!automatic && (request.ocr !== undefined || request.textLayer !== undefined)) {
+      throw new DocAnonError(ErrorCode.ARGUMENT, '`ocr` and `textLayer` are for automatic detection: give them without `regions`, or give only `regions`');
     }
     const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
     const stages: StageTimes = { decode: performance.now() - t0, engine: 0, encode: 0 };
@@ -277,6 +284,8 @@ export class Anonymizer {
       allowEmpty: request.allowEmpty === true,
       verify: request.verify ?? det.verify,
       suppliedOcr: request.ocr,
+      // Validated like supplied OCR results (shape, page size).
+      textLayer: request.textLayer === undefined ? undefined : await new SuppliedOcr(request.textLayer).recognize(rawOf(page)),
       policy: request.policy,
       replacer: request.replacer,
       signal: request.signal,

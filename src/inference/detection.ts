@@ -74,8 +74,11 @@ export type ResolvedDetectionOptions = z.output<typeof DetectionOptionsSchema>;
 
 /** How the input page was read, as results report it (no text). */
 export interface ReadingReport {
-  /** 'ocr': read here; 'supplied': the caller's OCR results were used (not read, not scored). */
-  source: 'ocr' | 'supplied';
+  /**
+   * 'ocr': read here; 'supplied': the caller's OCR results were used (not read, not scored);
+   * 'text-layer': a PDF's exact text covered the page; 'text-layer+ocr': OCR read what it did not.
+   */
+  source: 'ocr' | 'supplied' | 'text-layer' | 'text-layer+ocr';
   /** How the page's content is turned (clockwise); it was read turned back. */
   orientation: 0 | 90 | 180 | 270;
   orientationCertain: boolean;

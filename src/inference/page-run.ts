@@ -19,6 +19,7 @@ import { toGrey } from '../detect/ocr/image';
 import { SuppliedOcr } from '../detect/ocr/supplied';
 import { type DetectionPolicy, parseDetectionPolicy } from '../detect/policy';
 import { inverseTurn, type Orientation, turnBox, turnedSize, turnPixels } from '../detect/read/geometry';
+import { analyseLayout, uncoveredShare } from '../detect/read/layout';
 import type { PageReading } from '../detect/read/read-page';
 import type { Box, OcrPage } from '../detect/types';
 import {
@@ -55,6 +56,11 @@ export interface PageRunInput {
   allowEmpty: boolean;
   verify: boolean;
   suppliedOcr?: unknown;
+  /**
+   * The page's exact text where it has one (a PDF's text layer, in this image's pixels): detection
+   * reads it instead of OCR when it covers the page's text, else OCR reads the rest.
+   */
+  textLayer?: OcrPage;
   policy?: DetectionPolicy | Parameters<typeof parseDetectionPolicy>[0];
   replacer?: Replacer;
   signal?: AbortSignal;
@@ -126,12 +132,22 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   }
   // 1. Reading the input.
   let reading: PageReading | undefined;
+  let textPage: OcrPage | undefined;
   const t0 = performance.now();
-  if ((automatic && input.suppliedOcr === undefined) || (!automatic && input.verify)) {
+  if (automatic && input.textLayer && input.suppliedOcr === undefined) {
+    // The text layer where it covers the page's text-like ink; OCR for the rest (scans, pictures).
+    const layout = analyseLayout(await toGrey(rawOf(page)));
+    const words = input.textLayer.lines.flatMap((l) => l.words.map((w) => w.box));
+    if (uncoveredShare(layout.characters, words) > TEXT_LAYER_UNCOVERED) {
+      reading = await readInput(page, readCtx);
+      if (reading.orientation === 0) textPage = mergeReadings(input.textLayer, reading.upright);
+    } else textPage = input.textLayer;
+    stages.ocr = performance.now() - t0;
+  } else if ((automatic && input.suppliedOcr === undefined) || (!automatic && input.verify)) {
     reading = await readInput(page, readCtx);
     stages.ocr = performance.now() - t0;
   }
-  const orientation: Orientation = reading?.orientation ?? 0;
+  const orientation: Orientation = textPage ? 0 : (reading?.orientation ?? 0);
   const pageSize = { width: page.width, height: page.height };
   const uprightSize = turnedSize(pageSize, inverseTurn(orientation));
   const toUpright = (b: Box): Box => turnBox(b, pageSize, inverseTurn(orientation));
@@ -144,7 +160,8 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   const td = performance.now();
   if (automatic) {
     let ocrPage: OcrPage;
-    if (reading) ocrPage = reading.upright;
+    if (textPage) ocrPage = textPage;
+    else if (reading) ocrPage = reading.upright;
     else {
       ocrPage = await new SuppliedOcr(input.suppliedOcr).recognize(rawOf(page));
       stages.ocr = performance.now() - t0;
@@ -233,12 +250,32 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
       image,
       reports,
       detections,
-      reading: reading ? readingReport(reading) : automatic ? suppliedReading(orientation) : undefined,
+      reading: textPage ? textLayerReading(textPage, reading) : reading ? readingReport(reading) : automatic ? suppliedReading(orientation) : undefined,
       verification,
       verified: verification.status === 'verified',
       stages,
     };
   }
+}
+
+/** Share of a page's text-like ink a text layer may leave unread before OCR reads the page too. */
+const TEXT_LAYER_UNCOVERED = 0.05;
+
+/** The text layer's lines, and the OCR's lines for what the text layer does not cover. */
+function mergeReadings(text: OcrPage, ocr: OcrPage): OcrPage {
+  const taken = text.lines.flatMap((l) => l.words.map((w) => w.box));
+  const overlaps = (b: Box): boolean =>
+    taken.some((t) => Math.min(b[2], t[2]) > Math.max(b[0], t[0]) && Math.min(b[3], t[3]) > Math.max(b[1], t[1]));
+  const extra = ocr.lines.map((l) => ({ ...l, words: l.words.filter((w) => !overlaps(w.box)) })).filter((l) => l.words.length > 0);
+  const lines = [...text.lines, ...extra].sort((a, b) => a.box[1] - b.box[1] || a.box[0] - b.box[0]);
+  return { ...text, lines, engine: 'pdf-text+ocr' };
+}
+
+/** The reading report of a page read from its text layer (with OCR for the rest when `ocr`). */
+function textLayerReading(text: OcrPage, ocr: PageReading | undefined): ReadingReport {
+  const words = text.lines.reduce((n, l) => n + l.words.length, 0);
+  const base = ocr ? readingReport(ocr) : suppliedReading(0);
+  return { ...base, source: ocr ? 'text-layer+ocr' : 'text-layer', readability: { ...base.readability, words } };
 }
 
 /** The reading report of supplied OCR results (not read here, not scored). */

@@ -1,6 +1,7 @@
 /**
  * PDF in, PDF out: every page is rendered at a chosen dpi, anonymized like an image (detection by
- * default, one Replacer for the whole document so a value gets the same fake on every page), and
+ * default, from the page's text layer where it has one and OCR elsewhere, one Replacer for the whole
+ * document so a value gets the same fake on every page; the output is verified by OCR as always), and
  * the result is written as a PDF of page images. The input's text layer, fonts, annotations,
  * attachments and metadata do not survive: only the anonymized pixels do.
  */
@@ -12,6 +13,8 @@ import type { AnonymizeRequest, AnonymizeResult, Anonymizer } from '../inference
 import type { EngineProgress } from '../inference/engines/types';
 import type { Region } from '../inference/regions';
 import { rasterizePdf, type RasterizeOptions } from './rasterize';
+import { textLayerPage } from './text-layer';
+import { toSuppliedOcr } from '../detect/ocr/supplied';
 import { writeImagePdfAsync, type PdfImagePage } from './write';
 
 /** Options of {@link anonymizePdf}. */
@@ -65,8 +68,12 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
     // Lossless PNG between the renderer and the Anonymizer: the pixels it sees are the rendered ones.
     const png = await sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
     const regions = options.pageRegions?.[r.page - 1];
+    // A born-digital page's exact text replaces OCR where it covers the page.
+    const layer = regions ? undefined : textLayerPage(r);
+    const text = layer && toSuppliedOcr(layer);
     const res = await anonymizer.anonymize(png, {
       regions,
+      textLayer: text,
       policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,

@@ -6,7 +6,8 @@
  * never blocks the event loop. It also loads pdf.js as an ES module outside the CommonJS module
  * system of the package (and of jest). Nothing is written to disk: bytes go in, RGB pixels come out.
  *
- * Every page is rendered with its annotations and form fields (what a viewer shows), on white.
+ * Every page is rendered with its annotations and form fields (what a viewer shows), on white, and
+ * its text layer (the exact text a born-digital PDF carries) comes back with it, in the same pixels.
  */
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
@@ -42,6 +43,24 @@ export interface RasterPage {
   dpi: number;
   /** 1-based page number. */
   page: number;
+  /**
+   * The page's text layer, when it has one: each text run with its baseline origin, font size,
+   * advance width (pixels of this rendering) and angle (radians, 0 = left to right).
+   */
+  text: PdfTextRun[];
+}
+
+/** One text run of a PDF page's text layer, in the rendered page's pixels. */
+export interface PdfTextRun {
+  str: string;
+  /** Baseline origin. */
+  x: number;
+  y: number;
+  /** Font size and advance width, px. */
+  size: number;
+  width: number;
+  /** Direction of the baseline, radians (0 for ordinary left-to-right text). */
+  angle: number;
 }
 
 // Plain JavaScript run by the worker (eval: it is not compiled, so it must not need TypeScript).
@@ -96,8 +115,18 @@ const fail = (code, message) => { const e = new Error(message); e.code = code; t
       rgb[j + 2] = (rgba[i + 2] * a + 255 * (255 - a) + 127) / 255;
     }
     doc.canvasFactory.destroy({ canvas, context });
+    // The text layer, in the rendering's pixels: baseline origin, size, advance and angle per run.
+    const text = [];
+    const tc = await s.page.getTextContent();
+    for (const it of tc.items) {
+      if (typeof it.str !== 'string' || it.str.trim() === '' || !it.transform) continue;
+      const t = pdfjs.Util.transform(s.vp.transform, it.transform);
+      const size = Math.hypot(t[2], t[3]);
+      if (!(size > 0) || text.length >= 100000) continue;
+      text.push({ str: it.str.slice(0, 2000), x: t[4], y: t[5], size, width: it.width * s.vp.scale, angle: Math.atan2(t[1], t[0]) });
+    }
     s.page.cleanup();
-    parentPort.postMessage({ page: k + 1, width: s.width, height: s.height, data: rgb }, [rgb.buffer]);
+    parentPort.postMessage({ page: k + 1, width: s.width, height: s.height, data: rgb, text }, [rgb.buffer]);
   }
   await doc.destroy();
   parentPort.postMessage({ done: true });
@@ -148,10 +177,10 @@ export async function rasterizePdf(bytes: Uint8Array, options: RasterizeOptions 
       timer = setTimeout(() => reject(new DocAnonError(ErrorCode.TIMEOUT, `rendering the PDF took longer than ${timeoutMs} ms`)), timeoutMs);
       onAbort = () => reject(new DocAnonError(ErrorCode.ABORTED, 'PDF rendering was aborted'));
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      worker.on('message', (m: { done?: boolean; error?: { code: string; message: string }; page?: number; width?: number; height?: number; data?: Uint8Array }) => {
+      worker.on('message', (m: { done?: boolean; error?: { code: string; message: string }; page?: number; width?: number; height?: number; data?: Uint8Array; text?: PdfTextRun[] }) => {
         if (m.error) reject(new DocAnonError(m.error.code.startsWith('ERR_') ? m.error.code : ErrorCode.PDF, m.error.message));
         else if (m.done) resolve(pages);
-        else pages.push({ data: m.data!, width: m.width!, height: m.height!, channels: 3, dpi, page: m.page! });
+        else pages.push({ data: m.data!, width: m.width!, height: m.height!, channels: 3, dpi, page: m.page!, text: m.text ?? [] });
       });
       worker.on('error', (e: Error & { code?: string }) => {
         const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';

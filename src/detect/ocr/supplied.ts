@@ -58,6 +58,15 @@ export const SuppliedOcrSchema = z
 /** Supplied OCR results as written (before defaults). */
 export type SuppliedOcrInput = z.input<typeof SuppliedOcrSchema>;
 
+/** An OCR result in the SuppliedOcr JSON shape (what {@link parseSuppliedOcr} takes back). */
+export function toSuppliedOcr(page: OcrPage): SuppliedOcrInput {
+  return {
+    width: page.width,
+    height: page.height,
+    lines: page.lines.map((l) => ({ words: l.words.map((w) => ({ text: w.text, box: [...w.box] as Box, confidence: w.confidence })), confidence: l.confidence })),
+  };
+}
+
 /** Validates supplied OCR results and converts them to an {@link OcrPage}; ERR_OCR_INPUT naming every problem. */
 export function parseSuppliedOcr(value: unknown): OcrPage {
   const r = SuppliedOcrSchema.safeParse(value);
