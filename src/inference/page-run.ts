@@ -176,7 +176,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
     targets = input.regions!.map((r) => {
       const b = boxBounds(r.box as BoxArray | Quad);
       const box = toUpright([b.x0, b.y0, b.x1, b.y1]);
-      return { box, replacement: r.replacement, original: reading ? textUnder(reading.upright, box) : undefined };
+      return { box, replacement: r.replacement, original: r.original ?? (reading ? textUnder(reading.upright, box) : undefined) };
     });
   }
 
@@ -185,7 +185,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   let added = 0;
   for (let round = 1; ; round++) {
     const regions = validateRegions(
-      targets.map((t) => ({ box: [...t.box] as BoxArray, replacement: t.replacement })),
+      targets.map((t) => ({ box: [...t.box] as BoxArray, replacement: t.replacement, ...(t.original !== undefined ? { original: t.original } : {}) })),
       uprightSize,
       input.limits,
     );
@@ -287,7 +287,7 @@ function suppliedReading(orientation: Orientation): ReadingReport {
     skew: 0,
     scale: 1,
     textHeight: 0,
-    readability: { score: 0, meanConfidence: 0, plausibleShare: 0, unreadInk: 0, words: 0 },
+    readability: { score: 0, meanConfidence: 0, plausibleShare: 0, unreadInk: 0, words: 0, charactersPerLine: 0 },
     attempts: [],
   };
 }

@@ -28,6 +28,12 @@ export const RegionSchema = z.strictObject({
   box: BoxSchema,
   /** The text drawn in place of the original; '' erases the region. */
   replacement: z.string(),
+  /**
+   * The text the box holds now, when known (detection and the reading of the input supply it). The
+   * classic engine renders it in each bundled face to match the box's typeface, size and ink; it
+   * is never drawn, logged or reported.
+   */
+  original: z.string().max(1000).optional(),
 });
 /** One region of an anonymization request. */
 export type Region = z.infer<typeof RegionSchema>;
@@ -55,6 +61,8 @@ export interface ValidatedRegion {
   /** The box as integer pixels (outward-rounded bounds, clamped to the page). */
   rect: Rect;
   replacement: string;
+  /** The box's original text, when known (for the style match; never drawn). */
+  original?: string;
 }
 
 /** Limits of {@link validateRegions}. */
@@ -109,7 +117,7 @@ export function validateRegions(regions: unknown, page: PageSize, limits: Region
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const p = ['regions', ...i.path.map(String)].join('.');
-      if (i.code === 'unrecognized_keys') return `${p}: unknown key(s) ${(i as { keys: string[] }).keys.join(', ')} (allowed: box, replacement)`;
+      if (i.code === 'unrecognized_keys') return `${p}: unknown key(s) ${(i as { keys: string[] }).keys.join(', ')} (allowed: box, replacement, original)`;
       if (i.code === 'invalid_union') return `${p}: must be [x0, y0, x1, y1] or 4 points [[x, y], ...] of finite numbers`;
       return `${p}: ${i.message}`;
     });
@@ -145,7 +153,7 @@ export function validateRegions(regions: unknown, page: PageSize, limits: Region
         `${where}.replacement has character(s) the font cannot draw: ${names.join(', ')}; remove or transliterate them`,
       );
     }
-    return { index, rect, replacement: r.replacement };
+    return r.original === undefined ? { index, rect, replacement: r.replacement } : { index, rect, replacement: r.replacement, original: r.original };
   });
 }
 

@@ -130,6 +130,8 @@ export interface TextInk {
   minY: number;
   /** Glyphs (code points drawn). */
   glyphs: number;
+  /** Each inked glyph's horizontal ink interval [left, right], font units, in order (pairs). */
+  intervals: Float32Array;
 }
 
 /** A loaded bundled font: its file, the canvas family it is registered under, metrics, coverage. */
@@ -237,10 +239,12 @@ export function getFont(name: BundledFontName = DEFAULT_FONT): BundledFont {
     let maxX = -Infinity;
     let minY = Infinity;
     let maxY = -Infinity;
+    const intervals: number[] = [];
     run.glyphs.forEach((g, i) => {
       const p = run.positions[i];
       const b = g.bbox;
       if (b.maxX > b.minX && b.maxY > b.minY) {
+        intervals.push(pen + p.xOffset + b.minX, pen + p.xOffset + b.maxX);
         minX = Math.min(minX, pen + p.xOffset + b.minX);
         maxX = Math.max(maxX, pen + p.xOffset + b.maxX);
         minY = Math.min(minY, p.yOffset + b.minY);
@@ -249,8 +253,8 @@ export function getFont(name: BundledFontName = DEFAULT_FONT): BundledFont {
       pen += p.xAdvance;
     });
     const out: TextInk = Number.isFinite(minX)
-      ? { advance: pen, minX, maxX, minY, maxY, glyphs: run.glyphs.length }
-      : { advance: pen, minX: 0, maxX: 0, minY: 0, maxY: 0, glyphs: run.glyphs.length };
+      ? { advance: pen, minX, maxX, minY, maxY, glyphs: run.glyphs.length, intervals: Float32Array.from(intervals) }
+      : { advance: pen, minX: 0, maxX: 0, minY: 0, maxY: 0, glyphs: run.glyphs.length, intervals: new Float32Array(0) };
     if (inkCache.size > 512) inkCache.clear(); // bounded: texts of one page at most
     inkCache.set(text, out);
     return out;

@@ -77,7 +77,8 @@ export function renderTextCoverage(text: string, width: number, height: number, 
   ctx.font = font.cssFont(fit.fontSize);
   ctx.textBaseline = 'alphabetic';
   ctx.textAlign = 'left';
-  ctx.fillStyle = '#ffffff';
+  // Black, read from the alpha: Skia adjusts text coverage by the paint's luminance (white text comes out bolder).
+  ctx.fillStyle = '#000000';
   ctx.setTransform(fit.scaleX, 0, 0, 1, fit.x, fit.baseline);
   ctx.fillText(text, 0, 0);
   const rgba = ctx.getImageData(0, 0, w, h).data;

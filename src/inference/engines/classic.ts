@@ -3,9 +3,14 @@
  * 1. fits a robust background surface to a ring of pixels around the box (flat paper, gradients,
  *    shading; neighbouring text rejected as outliers) and measures the paper's noise,
  * 2. finds the original ink against that background: its colour, extent and baseline,
- * 3. erases the box (plus a small margin) with the background model and matching seeded noise,
- * 4. draws the replacement in a bundled font, font size from the original's cap height, baseline
- *    and left edge from the original ink, condensed when it is wider than the box.
+ * 3. matches the original's style by analysis by synthesis when its text is known (`style/fit.ts`):
+ *    the bundled face, size, letter spacing, baseline, scan blur and ink colour whose rendering of
+ *    the original text best matches the original pixels; neighbouring fields of one style are then
+ *    decided together (one face, one size, one ink for a column of dates or an address block),
+ * 4. erases the box (plus a small margin) with the background model and matching seeded noise,
+ * 5. draws the replacement with exactly the matched style, fitted into the box by letter spacing
+ *    before size. Without an original text (or ink), the default face is sized from the ink's cap
+ *    height as before the style match.
  * All regions are analysed on the untouched input first, then all are erased, then all texts are
  * drawn, so neighbouring or overlapping regions never erase each other's replacement. Only pixels
  * inside the reported `pasted` rects change; every other byte equals the input. Deterministic for a
@@ -19,9 +24,12 @@ import { BUNDLED_FONTS, getFont, type BundledFontName } from '../../render/fonts
 import { fitText, renderTextCoverage, type TextFit } from '../../render/text';
 import type { DecodedImage } from '../image-io';
 import { expandRect, pasteFeathered, type Rect, type ValidatedRegion } from '../regions';
+import { blur, rasterize } from '../style/render';
+import { defaultStyle, harmonizeStyles, layoutReplacement, prepareFit, runFit, styleOf, type RegionFit, type RegionStyle, type ReplacementLayout } from '../style/fit';
 import { bgAt, fitBackground, type BackgroundModel } from './classic/background';
 import { analyseInk, type InkAnalysis } from './classic/ink';
 import type { Engine, EngineResult, EngineRunOptions, RegionReport } from './types';
+import { styleReport, type StyleReport } from '../style/report';
 
 // Math through a module binding: a global lookup per call is slow inside vm contexts (jest).
 const M = Math;
@@ -41,8 +49,20 @@ export const ClassicEngineOptionsSchema = z.strictObject({
   minMargin: z.number().int().min(0).max(32).default(3),
   /** Use the bold face when the original's strokes are bold (only with font 'sans'). */
   autoBold: z.boolean().default(true),
-  /** Narrowest horizontal condensing before the font size shrinks instead. */
+  /** Narrowest horizontal condensing before the font size shrinks instead (regions drawn without a style match). */
   minScaleX: z.number().min(0.3).max(1).default(0.8),
+  /**
+   * Match each region's typeface, weight, size, spacing, ink and blur by rendering its original
+   * text (when the region has one: automatic detection, or a reading of the input) in the bundled
+   * faces (default true). Off: every replacement is drawn in `font`, sized from the ink.
+   */
+  matchStyle: z.boolean().default(true),
+  /** The faces the style match may choose (default: every bundled style face). */
+  faces: z.array(z.enum(BUNDLED_FONTS as [BundledFontName, ...BundledFontName[]])).min(1).optional(),
+  /** Faces rendered per region after the cheap pruning by width (more: slower, rarely better). */
+  maxCandidates: z.number().int().min(1).max(24).default(6),
+  /** Decide neighbouring fields of one style together (one face, size and ink per column or block). */
+  groupStyles: z.boolean().default(true),
 });
 /** Options of the classic engine, as given. */
 export type ClassicEngineOptions = z.input<typeof ClassicEngineOptionsSchema>;
@@ -59,6 +79,8 @@ export interface ClassicRegionDetails {
   scaleX: number;
   /** The bundled font used. */
   font: BundledFontName;
+  /** The matched style and its fit score (see {@link StyleReport}). */
+  style: StyleReport;
 }
 
 interface Plan {
@@ -68,6 +90,10 @@ interface Plan {
   ink: InkAnalysis;
   fit: TextFit | null;
   font: BundledFontName;
+  style: RegionStyle;
+  regionFit?: RegionFit;
+  layout?: ReplacementLayout;
+  group: number;
   start: number;
   timeMs: number;
 }
@@ -126,8 +152,6 @@ export class ClassicEngine implements Engine {
     }
     const o = this.options;
     const total = regions.length;
-    const font = getFont(o.font);
-    const m = font.metrics;
     // 1. Analyse every region on the untouched input.
     const plans: Plan[] = [];
     for (const region of regions) {
@@ -138,32 +162,29 @@ export class ClassicEngine implements Engine {
       if (!(r.x0 >= 0 && r.y0 >= 0 && r.x1 <= width && r.y1 <= height && r.x1 > r.x0 && r.y1 > r.y0)) {
         throw new DocAnonError(ErrorCode.ARGUMENT, `region ${region.index} box ${JSON.stringify(r)} is not inside the ${width}x${height} image: validate regions against this image`);
       }
-      const w = r.x1 - r.x0;
       const h = r.y1 - r.y0;
       const margin = M.max(o.minMargin, M.ceil(o.margin * h));
       const pasted = expandRect(r, image, margin);
       const bg = fitBackground(image, pasted, M.max(4, M.round(0.5 * h)));
       const ink = analyseInk(image, r, bg);
-      let fit: TextFit | null = null;
-      let fontName: BundledFontName = o.font;
-      if (region.replacement.length > 0) {
-        let fontSize: number | undefined;
-        let baseline: number | undefined;
-        let x = 0;
-        if (ink.found && ink.baseline !== undefined && ink.top !== undefined) {
-          const body = ink.baseline - ink.top;
-          if (body >= 3) {
-            fontSize = M.min(1.6 * h, M.max(0.3 * h, (body * m.unitsPerEm) / m.capHeight));
-            baseline = ink.baseline;
-            x = M.max(0, (ink.left ?? 0) - 0.09 * fontSize);
-            // DejaVu Sans stems are ~0.09 em, the bold face's ~0.15 em; anti-aliasing adds ~0.03-0.05 em to the measured stroke, so the cut sits at 0.16.
-            if (o.autoBold && o.font === 'sans' && ink.stroke !== undefined && ink.stroke / fontSize > 0.16) fontName = 'sans-bold';
-          }
-        }
-        fit = fitText(region.replacement, w, h, { font: fontName, fontSize, baseline, x, minScaleX: o.minScaleX });
-      }
-      plans.push({ region, pasted, bg, ink, fit, font: fontName, start, timeMs: performance.now() - start });
+      const plan = this.analyse(image, region, bg, ink);
+      plans.push({ ...plan, region, pasted, bg, ink, group: -1, start, timeMs: performance.now() - start });
       options.onProgress?.({ done: plans.length, total, region: region.index, stage: 'analyse' });
+    }
+    // Neighbouring fields of one style are decided together, then each replacement is laid out.
+    if (o.matchStyle && o.groupStyles) {
+      const t0 = performance.now();
+      const styled = plans.map((p) => ({ rect: p.region.rect, fit: p.regionFit, style: p.style, bg: p.bg, ink: p.ink }));
+      const groups = harmonizeStyles(image, styled);
+      plans.forEach((p, i) => {
+        p.style = styled[i].style;
+        p.group = groups[i];
+      });
+      const share = (performance.now() - t0) / M.max(1, plans.length);
+      for (const p of plans) p.timeMs += share;
+    }
+    for (const p of plans) {
+      if (p.regionFit && p.region.replacement.length > 0) p.layout = layoutReplacement(p.region.replacement, p.style, p.region.rect);
     }
     // 2. Erase every region (feathered paste of the background model + noise).
     const out: DecodedImage = { ...image, data: new Uint8Array(data) };
@@ -181,19 +202,21 @@ export class ClassicEngine implements Engine {
       await yieldToEventLoop();
       throwIfAborted(options.signal);
       const t0 = performance.now();
-      if (p.fit) this.drawText(out, p);
+      if (p.layout) this.drawStyled(out, p, p.layout);
+      else if (p.fit) this.drawText(out, p);
       p.timeMs += performance.now() - t0;
       const r = p.region.rect;
       const cx = (r.x0 + r.x1) / 2;
       const cy = (r.y0 + r.y1) / 2;
       const details: ClassicRegionDetails = {
         inkFound: p.ink.found,
-        textColor: p.ink.color,
+        textColor: p.layout ? p.style.color : p.ink.color,
         background: [0, 1, 2].map((k) => M.round(M.min(255, M.max(0, bgAt(p.bg, k, cx, cy))))) as [number, number, number],
         noiseSigma: p.bg.sigma.map((s) => M.round(s * 100) / 100) as [number, number, number],
-        fontSize: p.fit ? M.round(p.fit.fontSize * 100) / 100 : 0,
+        fontSize: p.layout ? M.round(p.layout.fontSize * 100) / 100 : p.fit ? M.round(p.fit.fontSize * 100) / 100 : 0,
         scaleX: p.fit ? M.round(p.fit.scaleX * 1000) / 1000 : 1,
-        font: p.font,
+        font: p.layout ? p.layout.font : p.font,
+        style: styleReport(p.style, p.group, p.layout),
       };
       reports.push({ index: p.region.index, engine: this.name, box: { ...r }, pasted: { ...p.pasted }, timeMs: p.timeMs, details: { ...details } });
       options.onProgress?.({ done: reports.length, total, region: p.region.index, stage: 'render' });
@@ -203,6 +226,67 @@ export class ClassicEngine implements Engine {
 
   /** Nothing to free (no models); present so engines are interchangeable. */
   dispose(): void {}
+
+  /** The style of one region: matched on its original text when it has one, else the default face sized from the ink. */
+  private analyse(image: DecodedImage, region: ValidatedRegion, bg: BackgroundModel, ink: InkAnalysis): Pick<Plan, 'fit' | 'font' | 'style' | 'regionFit'> {
+    const o = this.options;
+    const r = region.rect;
+    if (o.matchStyle && region.replacement.length > 0) {
+      const f = prepareFit(image, r, region.original, bg, ink);
+      const best = f && runFit(f, { faces: o.faces, maxCandidates: o.maxCandidates });
+      if (f && best) return { fit: null, font: best.font, style: styleOf(image, f, best, bg, ink, 'fit'), regionFit: f };
+    }
+    const w = r.x1 - r.x0;
+    const h = r.y1 - r.y0;
+    let fontName: BundledFontName = o.font;
+    const m = getFont(o.font).metrics;
+    let fit: TextFit | null = null;
+    if (region.replacement.length > 0) {
+      let fontSize: number | undefined;
+      let baseline: number | undefined;
+      let x = 0;
+      if (ink.found && ink.baseline !== undefined && ink.top !== undefined) {
+        const body = ink.baseline - ink.top;
+        if (body >= 3) {
+          fontSize = M.min(1.6 * h, M.max(0.3 * h, (body * m.unitsPerEm) / m.capHeight));
+          baseline = ink.baseline;
+          x = M.max(0, (ink.left ?? 0) - 0.09 * fontSize);
+          // DejaVu Sans stems are ~0.09 em, the bold face's ~0.15 em; anti-aliasing adds ~0.03-0.05 em to the measured stroke, so the cut sits at 0.16.
+          if (o.autoBold && o.font === 'sans' && ink.stroke !== undefined && ink.stroke / fontSize > 0.16) fontName = 'sans-bold';
+        }
+      }
+      fit = fitText(region.replacement, w, h, { font: fontName, fontSize, baseline, x, minScaleX: o.minScaleX });
+    }
+    return { fit, font: fontName, style: defaultStyle(r, ink, bg, fontName) };
+  }
+
+  /** Draws the replacement in the matched style: the face's coverage, the scan's blur, the ink colour and the paper's grain. */
+  private drawStyled(out: DecodedImage, p: Plan, layout: ReplacementLayout): void {
+    const { x0, y0, x1, y1 } = p.pasted;
+    const w = x1 - x0;
+    const h = y1 - y0;
+    const cov = blur(rasterize(p.region.replacement, w, h, { ...layout, x: layout.x - x0, baseline: layout.baseline - y0 }), w, h, p.style.blur);
+    const c = out.channels;
+    const d = out.data;
+    const col = p.style.color;
+    const sig = this.options.noise ? p.style.noise : [0, 0, 0];
+    const r = p.region.rect;
+    const rand = mulberry32(hashSeed(this.options.seed ^ 0x5bd1e995, r.x0, r.y0, r.x1, r.y1));
+    for (let y = 0; y < h; y++) {
+      let i = ((y0 + y) * out.width + x0) * c;
+      let j = y * w;
+      for (let x = 0; x < w; x++, i += c, j++) {
+        const a = cov[j];
+        if (a < 0.004) continue;
+        // Scanned ink is as grainy as the paper: the blend keeps the paper's noise where the coverage is partial, this adds it where it is solid.
+        const n = a * (rand() + rand() + rand() - 1.5) * 2;
+        for (let k = 0; k < 3; k++) {
+          const v = col[k] * a + d[i + k] * (1 - a) + n * sig[k];
+          d[i + k] = v <= 0 ? 0 : v >= 255 ? 255 : M.round(v);
+        }
+      }
+    }
+  }
 
   private backgroundPatch(p: Plan, channels: number): Uint8Array {
     const { x0, y0, x1, y1 } = p.pasted;

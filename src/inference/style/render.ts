@@ -41,7 +41,9 @@ export function rasterize(text: string, w: number, h: number, p: TextPlacement):
   ctx.letterSpacing = `${p.letterSpacing}px`;
   ctx.textBaseline = 'alphabetic';
   ctx.textAlign = 'left';
-  ctx.fillStyle = '#ffffff';
+  // Black, read from the alpha: Skia adjusts text coverage by the paint's luminance, and dark ink
+  // on paper is what documents have (white text would come out bolder than the page's).
+  ctx.fillStyle = '#000000';
   ctx.fillText(text, p.x, p.baseline);
   const rgba = ctx.getImageData(0, 0, w, h).data;
   const out = new Float32Array(w * h);
@@ -142,8 +144,13 @@ export function measure(a: Float32Array, w: number, h: number): InkMeasure | und
   while (right > left && cols[right - 1] < t) right--;
   let maxRow = 0;
   for (let y = 0; y < h; y++) if (rows[y] > maxRow) maxRow = rows[y];
+  // The top: the first row with a half-covered pixel (an ascender tip is sparse but solid; noise is faint).
   let top = 0;
-  while (top < h && rows[top] < 0.1 * maxRow) top++;
+  for (; top < h; top++) {
+    let peakRow = 0;
+    for (let x = 0, i = top * w; x < w; x++, i++) if (a[i] > peakRow) peakRow = a[i];
+    if (peakRow >= t) break;
+  }
   let base = h;
   while (base > top && rows[base - 1] < 0.1 * maxRow) base--;
   // The baseline: the last row still half as dense as the densest (descender rows are sparse).
