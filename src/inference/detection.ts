@@ -89,14 +89,14 @@ export interface ReadingReport {
   scale: number;
   textHeight: number;
   /** The readability of the reading used (see `detect/read/readability`). */
-  readability: { score: number; meanConfidence: number; plausibleShare: number; unreadInk: number; words: number };
+  readability: { score: number; meanConfidence: number; plausibleShare: number; unreadInk: number; words: number; charactersPerLine: number };
   /** Every orientation read, best first, with its readability score. */
   attempts: Array<{ orientation: number; score: number }>;
 }
 
 /** The report form of a reading. */
 export function readingReport(r: PageReading): ReadingReport {
-  const { score, meanConfidence, plausibleShare, unreadInk, words } = r.readability;
+  const { score, meanConfidence, plausibleShare, unreadInk, words, charactersPerLine } = r.readability;
   return {
     source: 'ocr',
     orientation: r.orientation,
@@ -105,7 +105,7 @@ export function readingReport(r: PageReading): ReadingReport {
     skew: r.skew,
     scale: r.scale,
     textHeight: r.textHeight,
-    readability: { score, meanConfidence, plausibleShare, unreadInk, words },
+    readability: { score, meanConfidence, plausibleShare, unreadInk, words, charactersPerLine },
     attempts: r.attempts.map((a) => ({ orientation: a.orientation, score: a.readability.score })),
   };
 }

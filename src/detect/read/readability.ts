@@ -13,6 +13,8 @@ export interface Readability {
   words: number;
   characters: number;
   lines: number;
+  /** Letters and digits per line (a page read the wrong way up comes back as many short fragments). */
+  charactersPerLine: number;
   /** Mean OCR word confidence (0..1), weighted by letters and digits. */
   meanConfidence: number;
   /** Share of letters and digits in words of a plausible shape (0..1). */
@@ -91,6 +93,7 @@ export function assessReadability(page: OcrPage, characters: readonly Component[
     words,
     characters: characterCount,
     lines: page.lines.length,
+    charactersPerLine: r(page.lines.length > 0 ? characterCount / page.lines.length : 0),
     meanConfidence: r(meanConfidence),
     plausibleShare: r(plausibleShare),
     unreadInk: r(unreadInk),
