@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../core/atomic-file';
 import { MAX_JSON_FILE_BYTES, readRegularFileSync } from '../core/read-file';
-import { DocAnonError, ErrorCode } from '../core/errors';
+import { DocAnonError, ErrorCode, exitStatus } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
 import { Anonymizer, type AnonymizerOptions } from '../inference/anonymizer';
@@ -333,5 +333,6 @@ async function runFolder(
   const failed = results.filter((r) => !r.ok);
   for (const f of failed) process.stderr.write(`  ${f.file}: ${f.code}: ${f.error}\n`);
   process.stderr.write(`${results.length - failed.length} of ${results.length} file(s) anonymized\n`);
-  return failed.length === 0 ? 0 : failed.some((f) => f.code === ErrorCode.INTERNAL) ? 1 : 2;
+  // The error table's status: 1 when any file failed for another reason than its input, else 2.
+  return failed.length === 0 ? 0 : Math.min(...failed.map((f) => exitStatus(f.code ?? ErrorCode.INTERNAL)));
 }

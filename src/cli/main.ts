@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `doc-anon` command. Subcommands live in their own files; this one only dispatches.
- * Exit codes: 0 success, 1 internal failure, 2 bad usage or bad input.
+ * Exit codes: 0 success, and for a failure the error table's (src/core/errors.ts: 2 bad usage or
+ * bad input, 1 anything else).
  */
-import { isDocAnonError } from '../core/errors';
+import { exitStatus, isDocAnonError } from '../core/errors';
 import { commands } from './commands';
 
 const USAGE = `usage: doc-anon <command> [options]
@@ -14,11 +15,6 @@ ${Object.entries(commands)
   .join('\n')}
 
 Run "doc-anon <command> --help" for a command's options.`;
-
-/** Error codes that mean the caller's input was wrong (exit 2) rather than an internal failure (exit 1). */
-const INPUT_CODES = new Set(['ERR_ARGUMENT', 'ERR_CONFIG', 'ERR_SHAPE', 'ERR_DTYPE', 'ERR_UNSAFE_KEY', 'ERR_NOT_FOUND', 'ERR_IO', 'ERR_WEIGHTS', 'ERR_SAFETENSORS', 'ERR_INPUT', 'ERR_IMAGE',
-  'ERR_IMAGE_TOO_LARGE', 'ERR_OCR_INPUT', 'ERR_OCR_NO_TEXT', 'ERR_UNREADABLE', 'ERR_PDF', 'ERR_UNSUPPORTED', 'ERR_UNSUPPORTED_TEXT', 'ERR_CONFLICT',
-  'ERR_DIVERGED']);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -36,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isDocAnonError(e)) {
       process.stderr.write(`doc-anon ${name}: ${e.code}: ${e.message}\n`);
-      return INPUT_CODES.has(e.code) ? 2 : 1;
+      return exitStatus(e.code);
     }
     // node:util parseArgs: an unknown option or a missing value is bad usage, not an internal failure.
     const code = (e as { code?: unknown })?.code;

@@ -1,35 +1,11 @@
 /**
- * Errors to HTTP: every error answer is `{ "error": { "code", "message" } }` with a stable code.
- * Problems with the request are 4xx; 5xx means the server failed (or is out of time or capacity:
- * 503). Internal messages are not sent (they could carry paths or internals): the client gets the
- * code and the request id to quote, the log gets the details.
+ * Errors to HTTP: every error answer is `{ "error": { "code", "message" } }` with a stable code and
+ * the status the error table gives it (src/core/errors.ts). Problems with the request are 4xx; 5xx
+ * means the server failed (or is out of time or capacity: 503). Internal messages are not sent
+ * (they could carry paths or internals): the client gets the code and the request id to quote, the
+ * log gets the details.
  */
-import { DocAnonError, ErrorCode, isDocAnonError } from '../core/errors';
-
-const STATUS: Record<string, number> = {
-  [ErrorCode.ARGUMENT]: 400,
-  [ErrorCode.INPUT]: 400,
-  [ErrorCode.CONFIG]: 400,
-  [ErrorCode.OCR_INPUT]: 400,
-  [ErrorCode.IMAGE]: 400,
-  [ErrorCode.PDF]: 400,
-  [ErrorCode.UNAUTHORIZED]: 401,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.BODY_TOO_LARGE]: 413,
-  [ErrorCode.IMAGE_TOO_LARGE]: 413,
-  [ErrorCode.MEDIA_TYPE]: 415,
-  [ErrorCode.UNSUPPORTED]: 415,
-  // The request is well formed but this document cannot be anonymized safely.
-  [ErrorCode.UNSUPPORTED_TEXT]: 422,
-  [ErrorCode.OCR_NO_TEXT]: 422,
-  [ErrorCode.VERIFY]: 422,
-  [ErrorCode.UNREADABLE]: 422,
-  [ErrorCode.BUSY]: 429,
-  // The client went away; nobody reads this status (nginx's convention for it).
-  [ErrorCode.ABORTED]: 499,
-  [ErrorCode.TIMEOUT]: 503,
-  [ErrorCode.OCR_TIMEOUT]: 503,
-};
+import { DocAnonError, ErrorCode, httpStatus, isDocAnonError } from '../core/errors';
 
 /** Fastify's own errors (body parsing, routing) mapped to ours. */
 const FASTIFY: Record<string, string> = {
@@ -54,14 +30,14 @@ export interface HttpError {
 /** Maps any error to status, code and a message fit to send. */
 export function toHttpError(e: unknown, requestId: string): HttpError {
   if (isDocAnonError(e)) {
-    const status = STATUS[e.code] ?? 500;
+    const status = httpStatus(e.code);
     const internal = status >= 500 && status !== 503;
     return { status, code: e.code, message: internal ? `internal error (request ${requestId}); see the server log` : e.message, internal };
   }
   const f = e as { code?: string; statusCode?: number; message?: string };
   if (typeof f?.code === 'string' && FASTIFY[f.code]) {
     const code = FASTIFY[f.code];
-    return { status: STATUS[code] ?? f.statusCode ?? 400, code, message: f.message ?? code, internal: false };
+    return { status: httpStatus(code), code, message: f.message ?? code, internal: false };
   }
   if (typeof f?.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
     return { status: f.statusCode, code: ErrorCode.INPUT, message: f.message ?? 'bad request', internal: false };

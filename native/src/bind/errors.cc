@@ -27,7 +27,7 @@ CapturedError capture_current_exception() {
     const std::string msg = e.what_without_backtrace();
     if (msg.find("can't allocate memory") != std::string::npos) return {code::kOom, "out of memory: " + msg};
     // Other libtorch errors (mostly shape or device mismatches inside an op): keep torch's message.
-    return {"ERR_TORCH", msg};
+    return {code::kTorch, msg};
   } catch (const std::bad_alloc&) {
     return {code::kOom, "out of memory: an allocation failed"};
   } catch (const std::exception& e) {

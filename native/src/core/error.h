@@ -16,7 +16,8 @@ class Error : public std::runtime_error {
   std::string code_;
 };
 
-// Stable codes. Keep in sync with src/core/errors.ts (ErrorCode).
+// Stable codes: each one is a row of the error table in src/core/errors.ts (ERRORS), which gives
+// its meaning, CLI exit status and HTTP status (test/unit/errors.test.ts checks every code here).
 namespace code {
 inline constexpr const char* kArgument = "ERR_ARGUMENT";
 inline constexpr const char* kShape = "ERR_SHAPE";
@@ -32,6 +33,7 @@ inline constexpr const char* kIo = "ERR_IO";
 inline constexpr const char* kUnsupported = "ERR_UNSUPPORTED";
 inline constexpr const char* kInternal = "ERR_INTERNAL";
 inline constexpr const char* kBusy = "ERR_BUSY";
+inline constexpr const char* kTorch = "ERR_TORCH";  // any other libtorch error (c10::Error)
 }  // namespace code
 
 [[noreturn]] inline void fail(const char* c, const std::string& message) { throw Error(c, message); }

@@ -278,7 +278,7 @@ export class DiffuteEngine implements Engine {
         // mean the original text survived.
         const changedFraction = changed / Math.max(1, pw * ph * 3);
         if (changedFraction === 0) {
-          throw new DocAnonError('ERR_VERIFY', `region ${j.region.index}: the generated patch equals the input; refusing to report it as anonymized`);
+          throw new DocAnonError(ErrorCode.VERIFY, `region ${j.region.index}: the generated patch equals the input; refusing to report it as anonymized`);
         }
         reports.push({
           index: j.region.index,
