@@ -88,16 +88,23 @@ export function detectPii(page: OcrPage, policyInput?: DetectionPolicy | Detecti
   checkReadable(page, policy);
   const pt = buildPageText(page);
   const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
-  const replacer = options.replacer ?? new Replacer({ secret: options.secret, phoneRegions: policy.phoneRegions, keepPrefix });
+  const replacer = options.replacer ?? new Replacer({ secret: options.secret, phoneRegions: policy.phoneRegions, keepPrefix, fakes: policy.fakes });
   const regions: DetectedRegion[] = [];
-  findEntities(pt, policy, options.recognizers).forEach((e, group) => {
+  const entities = findEntities(pt, policy, options.recognizers);
+  // The fakes agree with the page: its country and date order, names before the emails made of them,
+  // balances recomputed from the fake amounts.
+  replacer.prepare({ text: pt.text, dates: entities.filter((e) => e.entity === 'date').map((e) => e.text) });
+  for (const e of entities) if (e.entity === 'person') replacer.replace(e.entity, e.text);
+  const lineOf = (offset: number): number => (pt.text.slice(0, offset).match(/\n/g) ?? []).length;
+  const balances = replacer.balanceFakes(entities.map((e, id) => ({ id, line: lineOf(e.start), text: e.text, entity: e.entity })).filter((c) => c.entity === 'money'));
+  entities.forEach((e, group) => {
     const segments = spanToSegments(pt, e.start, e.end);
     if (segments.length === 0) return;
     const words = segments.flatMap((s) => s.words.map((w) => page.lines[w.line].words[w.word]));
     const ocrConfidence = words.reduce((a, w) => a + w.confidence, 0) / words.length;
     const confidence = Math.round(e.score * (0.5 + 0.5 * ocrConfidence) * 1000) / 1000;
     if (confidence < policy.minConfidence) return;
-    const fake = replacer.replace(e.entity, e.text);
+    const fake = balances.get(group) ?? replacer.replace(e.entity, e.text);
     const fakeLines = fake.split('\n');
     const lines = e.text.split('\n');
     if (fakeLines.length !== lines.length || lines.length !== segments.length) {

@@ -39,6 +39,31 @@ export const CustomRuleSchema = z
     path: ['pattern'],
   });
 
+/**
+ * How fakes agree with each other and with the page (each rule can be turned off alone; `coherent:
+ * false` turns them all off and every value gets an independent fake, as before).
+ */
+export const FakesPolicySchema = z.strictObject({
+  /** All the rules below (default true). */
+  coherent: z.boolean().default(true),
+  /**
+   * The country of addresses, postcodes, phone numbers and IBANs: 'auto' (default) keeps each
+   * value's own country (an IBAN's prefix, a phone's code, a postcode line's format and town; the
+   * page's country where a value does not say); an ISO 3166 code moves every fake there.
+   */
+  country: z.union([z.literal('auto'), z.string().regex(/^[A-Z]{2}$/, 'country must be an ISO 3166 alpha-2 code such as DE')]).default('auto'),
+  /** One synthetic person: every name token has one fake, and an email made of a name uses the fake name (default true). */
+  persona: z.boolean().default(true),
+  /** 'document' (default): every date moves by one offset (whole weeks: order, spacing and weekdays kept); 'per-value': each date by its own. */
+  dateShift: z.enum(['document', 'per-value']).default('document'),
+  /** How "05/03/2026" is read: 'auto' (default) from the page's other dates, then its country; or fixed. */
+  dateOrder: z.enum(['auto', 'day-first', 'month-first']).default('auto'),
+  /** Running balances of a statement are recomputed from the fake amounts, so they still add up (default true). */
+  balances: z.boolean().default(true),
+});
+/** The fakes policy with defaults applied. */
+export type FakesPolicy = z.output<typeof FakesPolicySchema>;
+
 /** The detection policy. */
 export const DetectionPolicySchema = z
   .strictObject({
@@ -80,6 +105,8 @@ export const DetectionPolicySchema = z
     /** Report amounts without a currency that have exactly two decimals (statement columns). */
     bareAmounts: z.boolean().default(true),
     customRules: z.array(CustomRuleSchema).max(200).default([]),
+    /** How the fakes agree with each other and the page (see {@link FakesPolicySchema}). */
+    fakes: FakesPolicySchema.prefault({}),
   })
   .superRefine((p, ctx) => {
     const known = new Set<string>([...BUILTIN_ENTITIES, ...p.customRules.map((r) => r.entity)]);

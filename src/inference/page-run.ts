@@ -156,7 +156,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
 
   // 2. The regions, in the upright frame.
   let targets: Target[];
-  const replacer = input.replacer ?? new Replacer({ secret: det.secret, phoneRegions: policy.phoneRegions });
+  const replacer = input.replacer ?? new Replacer({ secret: det.secret, phoneRegions: policy.phoneRegions, fakes: policy.fakes });
   const td = performance.now();
   if (automatic) {
     let ocrPage: OcrPage;

@@ -61,7 +61,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
   const policyInput = options.policy ?? anonymizer.options.detection.policy ?? {};
   const policy = parseDetectionPolicy(policyInput);
   const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
-  const replacer = new Replacer({ secret: anonymizer.options.detection.secret, phoneRegions: policy.phoneRegions, keepPrefix });
+  const replacer = new Replacer({ secret: anonymizer.options.detection.secret, phoneRegions: policy.phoneRegions, keepPrefix, fakes: policy.fakes });
   const out: PdfImagePage[] = [];
   const pages: PdfPageResult[] = [];
   for (const r of rendered) {

@@ -47,7 +47,7 @@ function fakeLabel(label: string, rng: Rng): string {
  * A plausible email address of the same format. Obfuscated addresses ("name at domain dot org",
  * "name [at] domain.org") keep their spelled-out or bracketed separators.
  */
-export function fakeEmail(original: string, rng: Rng): string {
+export function fakeEmail(original: string, rng: Rng, localPart?: (local: string) => string | undefined): string {
   let at = original.lastIndexOf('@');
   let atLen = 1;
   const obf = OBFUSCATED_AT.exec(original);
@@ -67,5 +67,6 @@ export function fakeEmail(original: string, rng: Rng): string {
   const fakeLabels = PROVIDERS.has(plainDomain) ? labels : labels.map((l, i) => (isSuffix(labels, i) ? l : fakeLabel(l, rng)));
   let fakeDomain = fakeLabels[0];
   for (let i = 1; i < fakeLabels.length; i++) fakeDomain += seps[i - 1] + fakeLabels[i];
-  return fakeLocal(local, rng) + original.slice(at, at + atLen) + fakeDomain;
+  // A local part made of a name of the document follows that name's fake (the persona).
+  return (localPart?.(local) ?? fakeLocal(local, rng)) + original.slice(at, at + atLen) + fakeDomain;
 }

@@ -3,7 +3,8 @@
  * "91-415-555-0132"), a trunk prefix, the first national digit and every separator are kept; the
  * other digits are drawn until the number is valid for the same country (when the original was).
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { getCountryCallingCode, getExampleNumber, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import examples from 'libphonenumber-js/examples.mobile.json';
 import { bareInternational, validRegion } from '../recognizers/phone';
 import type { Rng } from './rng';
 
@@ -55,4 +56,40 @@ export function fakePhone(original: string, rng: Rng, regions: readonly string[]
     if (!check || check(candidate.replace(/\D/g, ''))) break;
   }
   return candidate;
+}
+
+/**
+ * A valid number of `country` written the way `original` is ("+49 ...", "0049 ...", or national),
+ * for documents whose fakes are moved to another country; the original's own country keeps
+ * {@link fakePhone}'s format-preserving fake.
+ */
+export function fakePhoneIn(original: string, rng: Rng, country: string, regions: readonly string[] = ['US', 'GB']): string {
+  const trimmed = original.trim();
+  let own: string | undefined;
+  try {
+    own = parsePhoneNumberFromString(trimmed.replace(/^00/, '+'), regions[0] as CountryCode)?.country;
+  } catch {
+    own = undefined;
+  }
+  if (own === country) return fakePhone(original, rng, [country, ...regions]);
+  let example;
+  try {
+    example = getExampleNumber(country as CountryCode, examples);
+  } catch {
+    example = undefined;
+  }
+  if (!example) return fakePhone(original, rng, regions);
+  const national = String(example.nationalNumber);
+  let candidate = example;
+  for (let i = 0; i < 60; i++) {
+    const digits = national.slice(0, 2) + Array.from({ length: national.length - 2 }, () => rng.digit()).join('');
+    const p = parsePhoneNumberFromString(`+${getCountryCallingCode(country as CountryCode)}${digits}`);
+    if (p?.isValid()) {
+      candidate = p;
+      break;
+    }
+  }
+  if (trimmed.startsWith('+')) return candidate.formatInternational();
+  if (/^00/.test(trimmed)) return '00' + candidate.formatInternational().slice(1);
+  return candidate.formatNational();
 }

@@ -116,7 +116,11 @@ function windowOf(rect: Rect, page: { width: number; height: number }): Rect {
   return { x0: M.max(0, rect.x0 - pad), y0: M.max(0, rect.y0 - pad), x1: M.min(page.width, rect.x1 + pad), y1: M.min(page.height, rect.y1 + pad) };
 }
 
-/** Coverage of the ink: 0 at the background model, 1 at the ink colour (either polarity). Zero outside the box. */
+/**
+ * Coverage of the ink: 0 at the background model, 1 at the measured ink colour (either polarity),
+ * not clipped above (the true ink may be darker than the darkest pixels of thin blurred strokes;
+ * the fit's gain finds it). Zero outside the box.
+ */
 function coverageOf(image: DecodedImage, win: Rect, rect: Rect, bg: BackgroundModel, ink: InkAnalysis): Float32Array {
   const w = win.x1 - win.x0;
   const h = win.y1 - win.y0;
@@ -138,7 +142,7 @@ function coverageOf(image: DecodedImage, win: Rect, rect: Rect, bg: BackgroundMo
       const c = lb - li;
       if (M.abs(c) < 8) continue;
       const v = (lb - luma(d[i], d[i + 1], d[i + 2])) / c;
-      out[y * w + x] = v <= 0 ? 0 : v >= 1 ? 1 : v;
+      out[y * w + x] = v <= 0 ? 0 : v >= 2.5 ? 2.5 : v;
     }
   }
   return out;
@@ -203,11 +207,11 @@ function fitFace(f: RegionFit, font: BundledFontName, searchBlur: boolean): Face
   // Position: the ink centroids coincide (sub-pixel, robust to blur and noise).
   p = { ...p, x: p.x + (m.cx - mr.cx), baseline: p.baseline + (m.cy - mr.cy) };
   const sharp = rasterize(text, f.w, f.h, p);
-  let best = { sigma: f.blur, d: distance(f.coverage, blur(sharp, f.w, f.h, f.blur), f.w, f.h) };
+  let best = { sigma: f.blur, d: distance(f.coverage, blur(sharp, f.w, f.h, f.blur)) };
   if (searchBlur) {
     for (const s of BLURS) {
       if (s === f.blur) continue;
-      const d = distance(f.coverage, blur(sharp, f.w, f.h, s), f.w, f.h);
+      const d = distance(f.coverage, blur(sharp, f.w, f.h, s));
       if (d < best.d) best = { sigma: s, d };
     }
   }

@@ -163,22 +163,26 @@ export function measure(a: Float32Array, w: number, h: number): InkMeasure | und
 }
 
 /**
- * Normalised L1 distance of two coverage arrays, `b` shifted by integer (dx, dy): sum |a - b| over
- * sum (a + b), 0 (identical) .. 1 (disjoint).
+ * Normalised L1 distance between the original's coverage `a` and a rendering `b` scaled by the
+ * least-squares gain (the original's ink may be darker or lighter than the level `a` was measured
+ * against, e.g. thin strokes of a blurred scan): sum |a - g b| over sum (a + g b), 0 (identical) ..
+ * 1 (disjoint). The gain is kept within [0.7, 3].
  */
-export function distance(a: Float32Array, b: Float32Array, w: number, h: number, dx = 0, dy = 0): number {
+export function distance(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    bb += b[i] * b[i];
+  }
+  const g = bb > 0 ? M.min(3, M.max(0.7, ab / bb)) : 1;
   let diff = 0;
   let tot = 0;
-  for (let y = 0; y < h; y++) {
-    const yb = y - dy;
-    const rowA = y * w;
-    for (let x = 0; x < w; x++) {
-      const va = a[rowA + x];
-      const xb = x - dx;
-      const vb = yb >= 0 && yb < h && xb >= 0 && xb < w ? b[yb * w + xb] : 0;
-      diff += va > vb ? va - vb : vb - va;
-      tot += va + vb;
-    }
+  for (let i = 0; i < a.length; i++) {
+    const va = a[i];
+    const vb = g * b[i];
+    diff += va > vb ? va - vb : vb - va;
+    tot += va + vb;
   }
   return tot > 0 ? diff / tot : 1;
 }
