@@ -95,13 +95,19 @@ const LINE_PATTERNS: Array<{ countries: readonly string[]; re: RegExp }> = [
   // "1100-420 Lisboa"
   { countries: ['PT'], re: /(?<![\d-])(?<pc>\d{4}-\d{3})\s+(?<town>\p{Lu}[\p{L}'\-]*(?: \p{Lu}[\p{L}'\-]*)*)/u },
   // "10115 Berlin", "75002 Paris", "28013 Madrid", "1010 Wien"
-  { countries: ['DE', 'FR', 'ES', 'IT', 'AT', 'CH', 'BE', 'LU'], re: /(?<![\d-])(?<pc>\d{4,5})\s+(?<town>\p{Lu}[\p{L}'\-]*(?:(?: am| an der| sur| de)? \p{Lu}[\p{L}'\-]*)*)/u },
+  { countries: ['DE', 'FR', 'ES', 'IT', 'AT', 'CH', 'BE', 'LU'], re: /(?<![\d-])(?<pc>\d{4,5})\s+(?<town>\p{Lu}[\p{L}'\-]*(?:(?: am| an der| sur| de)? (?!Cedex|CEDEX)\p{Lu}[\p{L}'\-]*)*)/u },
 ];
 
 /** The country whose town table has `name`, if one does. */
 export function countryOfTown(name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return Object.keys(TOWNS).find((c) => TOWNS[c].some((x) => x.name.toLowerCase() === lower));
+  // "Frankfurt am Main Süd": the longest leading words that name a town.
+  const words = name.split(' ');
+  for (let n = words.length; n > 0; n--) {
+    const lower = words.slice(0, n).join(' ').toLowerCase();
+    const hit = Object.keys(TOWNS).find((c) => TOWNS[c].some((x) => x.name.toLowerCase() === lower));
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** The postcode-and-town part of an address line, when it has one in a known country's format. */
