@@ -18,7 +18,7 @@ import type { DecodedImage } from '../image-io';
 import type { Rect } from '../regions';
 import { bgAt, luma, type BackgroundModel } from '../engines/classic/background';
 import type { InkAnalysis } from '../engines/classic/ink';
-import { blur, distance, measure, rasterize, type InkMeasure, type TextPlacement } from './render';
+import { blur, distanceAndGain, measure, rasterize, type InkMeasure, type TextPlacement } from './render';
 
 // Math through a module binding: a global lookup per call is slow inside vm contexts (jest).
 const M = Math;
@@ -30,6 +30,8 @@ const median = (v: number[]): number => {
 
 /** Blur levels (Gaussian sigma, px) tried for the scan's softness. */
 const BLURS = [0, 0.5, 0.9, 1.4, 2.1, 3];
+/** The blur a fit starts from (a 150-300 dpi scan is about this soft). */
+const START_BLUR = 0.9;
 /** How far a face's width for the original text may be off before letter spacing explains the rest. */
 const WIDTH_TOLERANCE = 0.07;
 
@@ -80,6 +82,8 @@ export interface FaceFit {
   blur: number;
   /** Normalised L1 distance (0 = identical). */
   distance: number;
+  /** How much darker (above 1) or lighter the original's solid ink is than the level its coverage was measured against. */
+  gain: number;
   /** distance plus the letter-spacing prior: what the faces are ranked by. */
   cost: number;
 }
@@ -142,7 +146,8 @@ function coverageOf(image: DecodedImage, win: Rect, rect: Rect, bg: BackgroundMo
       const c = lb - li;
       if (M.abs(c) < 8) continue;
       const v = (lb - luma(d[i], d[i + 1], d[i + 2])) / c;
-      out[y * w + x] = v <= 0 ? 0 : v >= 2.5 ? 2.5 : v;
+      // Not clipped at 0 either: the paper's noise averages out instead of adding a bias at every edge.
+      out[y * w + x] = v <= -0.5 ? -0.5 : v >= 2.5 ? 2.5 : v;
     }
   }
   return out;
@@ -167,7 +172,7 @@ const count = (s: string): number => Array.from(s).length;
  * height, then refined on the rendering (the same measurements on both, so their biases cancel),
  * aligned by the ink centroid; the blur is searched when `searchBlur`.
  */
-function fitFace(f: RegionFit, font: BundledFontName, searchBlur: boolean): FaceFit | undefined {
+function fitFace(f: RegionFit, font: BundledFontName, searchBlur: false | 'full' | 'near'): FaceFit | undefined {
   const text = drawablePart(f.text, font);
   if (!/\S/.test(text)) return undefined;
   const gf = getFont(font);
@@ -189,36 +194,42 @@ function fitFace(f: RegionFit, font: BundledFontName, searchBlur: boolean): Face
   if (!(size > 2)) return undefined;
   const place = (): TextPlacement => ({ font, fontSize: size, letterSpacing: spacing, x: m.left - (size * ink.minX) / upm, baseline: m.baseline });
   let p = place();
-  let r = render(f, p, f.blur);
-  // Width: the same measurement on the rendering corrects the first estimate.
-  let mr = measure(r, f.w, f.h);
+  const r = render(f, p, f.blur);
+  const mr = measure(r, f.w, f.h);
   if (!mr) return undefined;
+  // Width (and, for a spaced face, height): the same measurement on the rendering corrects the
+  // first estimate; the rendering is scaled about its pen origin, so its centroid moves with it.
+  let k = 1;
   const rw = mr.right - mr.left;
   if (rw > 0) {
-    if (spacing === 0) size *= M.min(1.1, M.max(0.9, width / rw));
-    else spacing += (width - rw) / M.max(1, n - 1);
+    if (spacing === 0) k = M.min(1.1, M.max(0.9, width / rw));
+    else {
+      spacing += (width - rw) / M.max(1, n - 1);
+      if (mr.baseline - mr.top > 0) k = M.min(1.1, M.max(0.9, body / (mr.baseline - mr.top)));
+    }
   }
-  // Height: letter spacing never changes it, so a spaced face is sized by its height too.
-  if (spacing !== 0 && mr.baseline - mr.top > 0) size *= M.min(1.1, M.max(0.9, body / (mr.baseline - mr.top)));
-  p = place();
-  r = render(f, p, f.blur);
-  mr = measure(r, f.w, f.h);
-  if (!mr) return undefined;
+  size *= k;
+  const cx = p.x + k * (mr.cx - p.x);
+  const cy = p.baseline + k * (mr.cy - p.baseline);
   // Position: the ink centroids coincide (sub-pixel, robust to blur and noise).
-  p = { ...p, x: p.x + (m.cx - mr.cx), baseline: p.baseline + (m.cy - mr.cy) };
+  p = { ...place(), x: p.x + (m.cx - cx), baseline: p.baseline + (m.cy - cy) };
   const sharp = rasterize(text, f.w, f.h, p);
-  let best = { sigma: f.blur, d: distance(f.coverage, blur(sharp, f.w, f.h, f.blur)) };
+  const first = distanceAndGain(f.coverage, blur(sharp, f.w, f.h, f.blur));
+  let best = { sigma: f.blur, d: first.distance, gain: first.gain };
   if (searchBlur) {
-    for (const s of BLURS) {
+    // Coarse levels first, then the neighbours of the best one.
+    const at = BLURS.indexOf(f.blur);
+    const levels = searchBlur === 'full' ? BLURS : BLURS.filter((_, i) => M.abs(i - at) === 1);
+    for (const s of levels) {
       if (s === f.blur) continue;
-      const d = distance(f.coverage, blur(sharp, f.w, f.h, s));
-      if (d < best.d) best = { sigma: s, d };
+      const d = distanceAndGain(f.coverage, blur(sharp, f.w, f.h, s));
+      if (d.distance < best.d) best = { sigma: s, d: d.distance, gain: d.gain };
     }
   }
   // A prior against letter spacing: documents rarely track their text, and a wrong face can
   // otherwise buy its width with spacing.
   const cost = best.d + (0.6 * M.abs(spacing)) / size;
-  return { font, fontSize: size, letterSpacing: spacing, x: p.x, baseline: p.baseline, blur: best.sigma, distance: best.d, cost };
+  return { font, fontSize: size, letterSpacing: spacing, x: p.x, baseline: p.baseline, blur: best.sigma, distance: best.d, gain: best.gain, cost };
 }
 
 /**
@@ -274,7 +285,7 @@ export function prepareFit(image: DecodedImage, rect: Rect, original: string | u
   for (let i = 0; i < coverage.length; i++) if (coverage[i] > peak) peak = coverage[i];
   const columns = new Uint8Array(w);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (coverage[y * w + x] >= 0.5 * peak) columns[x] = 1;
-  return { text, win, w, h, coverage, measure: m, fits: new Map(), blur: 0.9, columns };
+  return { text, win, w, h, coverage, measure: m, fits: new Map(), blur: START_BLUR, columns };
 }
 
 /** Renders `font` for the region (once) and returns its fit. */
@@ -291,14 +302,14 @@ export function runFit(f: RegionFit, options: StyleFitOptions = {}): FaceFit | u
   const ranked = faces.map((font) => ({ font, cost: cheapCost(f, font) })).filter((c) => Number.isFinite(c.cost)).sort((a, b) => a.cost - b.cost);
   if (ranked.length === 0) return undefined;
   // The blur is the page's: found once on the most likely face, then used for the others.
-  const first = fitFace(f, ranked[0].font, true);
+  const first = fitFace(f, ranked[0].font, 'full');
   if (first) {
     f.blur = first.blur;
     f.fits.set(first.font, first);
   }
   const keep = new Set(ranked.slice(0, options.maxCandidates ?? 6).map((c) => c.font));
-  // Weight and slant are decided on pixels, so a kept face's siblings are rendered too.
-  for (const font of [...keep]) {
+  // Weight is decided on pixels, so the best two faces' other weights are rendered too.
+  for (const font of ranked.slice(0, 2).map((c) => c.font)) {
     const s = faceSpec(font);
     for (const other of faces) {
       const o = faceSpec(other);
@@ -309,39 +320,24 @@ export function runFit(f: RegionFit, options: StyleFitOptions = {}): FaceFit | u
   const order = [...f.fits.values()].sort((a, b) => a.cost - b.cost);
   // The best two search the blur (their ranking may change with it).
   for (const c of order.slice(0, 2)) {
-    const refined = fitFace(f, c.font, true);
+    const refined = fitFace(f, c.font, 'near');
     if (refined && refined.cost < c.cost) f.fits.set(c.font, refined);
   }
   return [...f.fits.values()].sort((a, b) => a.cost - b.cost)[0];
 }
 
 /**
- * The ink colour against the fitted rendering: where the rendering is nearly solid, each pixel
- * gives background + (pixel - background) / coverage; the per-channel median of those is robust to
- * the few pixels a fit misses.
+ * The ink colour: the coverage was measured against the ink analysis's colour, and the fit's gain
+ * says how much darker (or lighter) the solid ink is than that (thin strokes of a blurred scan never
+ * reach it), so the ink lies that much further from the paper, in the same hue.
  */
-function fitColour(image: DecodedImage, f: RegionFit, fit: FaceFit, bg: BackgroundModel, fallback: [number, number, number]): [number, number, number] {
-  const r = render(f, { font: fit.font, fontSize: fit.fontSize, letterSpacing: fit.letterSpacing, x: fit.x, baseline: fit.baseline }, fit.blur);
-  let peak = 0;
-  for (let i = 0; i < r.length; i++) if (r[i] > peak) peak = r[i];
-  if (peak < 0.2) return fallback;
-  const vals: number[][] = [[], [], []];
-  const ch = image.channels;
-  for (let y = 0; y < f.h; y++) {
-    const py = f.win.y0 + y;
-    for (let x = 0; x < f.w; x++) {
-      const a = r[y * f.w + x];
-      if (a < 0.85 * peak) continue;
-      const px = f.win.x0 + x;
-      const i = (py * image.width + px) * ch;
-      for (let k = 0; k < 3; k++) {
-        const b = bgAt(bg, k, px, py);
-        vals[k].push(b + (image.data[i + k] - b) / a);
-      }
-    }
-  }
-  if (vals[0].length < 4) return fallback;
-  return vals.map((v) => M.round(M.min(255, M.max(0, median(v))))) as [number, number, number];
+function fitColour(f: RegionFit, fit: FaceFit, bg: BackgroundModel, ink: InkAnalysis): [number, number, number] {
+  const cx = (f.win.x0 + f.win.x1) / 2;
+  const cy = (f.win.y0 + f.win.y1) / 2;
+  return [0, 1, 2].map((k) => {
+    const b = bgAt(bg, k, cx, cy);
+    return M.round(M.min(255, M.max(0, b + fit.gain * (ink.color[k] - b))));
+  }) as [number, number, number];
 }
 
 /** The style a fit describes, in page coordinates. */
@@ -364,7 +360,7 @@ export function styleOf(image: DecodedImage, f: RegionFit, fit: FaceFit, bg: Bac
     baseline: f.win.y0 + fit.baseline,
     inkLeft: x + (fit.fontSize * inkW.minX) / upm,
     inkRight: x + (fit.fontSize * inkW.maxX) / upm + fit.letterSpacing * (count(text) - 1),
-    color: fitColour(image, f, fit, bg, ink.color),
+    color: fitColour(f, fit, bg, ink),
     blur: fit.blur,
     noise: [...bg.sigma] as [number, number, number],
     fitScore: M.round((1 - fit.distance) * 1000) / 1000,

@@ -56,7 +56,7 @@ function kernel(sigma: number): Float32Array {
   const key = M.round(sigma * 100);
   let k = kernels.get(key);
   if (!k) {
-    const r = M.max(1, M.ceil(2.5 * sigma));
+    const r = M.max(1, M.ceil(2.2 * sigma));
     k = new Float32Array(2 * r + 1);
     let s = 0;
     for (let i = -r; i <= r; i++) s += k[i + r] = M.exp((-i * i) / (2 * sigma * sigma));
@@ -73,25 +73,31 @@ export function blur(a: Float32Array, w: number, h: number, sigma: number): Floa
   const r = (k.length - 1) >> 1;
   const tmp = new Float32Array(w * h);
   const out = new Float32Array(w * h);
+  // Rows: clamped taps only near the ends, a plain dot product in between (the hot loop).
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-        s += k[i + r] * a[row + xx];
+      if (x >= r && x < w - r) {
+        const base = row + x - r;
+        for (let i = 0; i < k.length; i++) s += k[i] * a[base + i];
+      } else {
+        for (let i = -r; i <= r; i++) {
+          const xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
+          s += k[i + r] * a[row + xx];
+        }
       }
       tmp[row + x] = s;
     }
   }
+  // Columns: accumulate whole rows at a time (memory order).
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let i = -r; i <= r; i++) {
-        const yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-        s += k[i + r] * tmp[yy * w + x];
-      }
-      out[y * w + x] = s;
+    const orow = y * w;
+    for (let i = -r; i <= r; i++) {
+      const yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+      const kv = k[i + r];
+      const srow = yy * w;
+      for (let x = 0; x < w; x++) out[orow + x] += kv * tmp[srow + x];
     }
   }
   return out;
@@ -169,6 +175,11 @@ export function measure(a: Float32Array, w: number, h: number): InkMeasure | und
  * 1 (disjoint). The gain is kept within [0.7, 3].
  */
 export function distance(a: Float32Array, b: Float32Array): number {
+  return distanceAndGain(a, b).distance;
+}
+
+/** {@link distance} and the gain it used. */
+export function distanceAndGain(a: Float32Array, b: Float32Array): { distance: number; gain: number } {
   let ab = 0;
   let bb = 0;
   for (let i = 0; i < a.length; i++) {
@@ -182,7 +193,7 @@ export function distance(a: Float32Array, b: Float32Array): number {
     const va = a[i];
     const vb = g * b[i];
     diff += va > vb ? va - vb : vb - va;
-    tot += va + vb;
+    tot += (va > 0 ? va : -va) + vb;
   }
-  return tot > 0 ? diff / tot : 1;
+  return { distance: tot > 0 ? diff / tot : 1, gain: g };
 }
