@@ -16,8 +16,8 @@
 import { drawableFace, faceSpec, getFont, missingCharacters, STYLE_FACES, type BundledFontName, type FaceSpec } from '../../render/fonts';
 import type { DecodedImage } from '../image-io';
 import type { Rect } from '../regions';
-import { bgAt, luma, type BackgroundModel } from '../engines/classic/background';
-import type { InkAnalysis } from '../engines/classic/ink';
+import { bgAt, fitBackground, luma, type BackgroundModel } from '../engines/classic/background';
+import { analyseInk, type InkAnalysis } from '../engines/classic/ink';
 import { blur, distanceAndGain, measure, rasterize, type InkMeasure, type TextPlacement } from './render';
 
 // Math through a module binding: a global lookup per call is slow inside vm contexts (jest).
@@ -545,4 +545,19 @@ export function layoutReplacement(text: string, style: RegionStyle, rect: Rect):
   }
   const left = style.align === 'right' ? hi - width() : lo;
   return { font, fontSize: size, letterSpacing: spacing, x: left - (size * ink.minX) / upm, baseline: style.baseline, squeezed };
+}
+
+/**
+ * One region's style from the page alone (background, ink, analysis by synthesis when the original
+ * text is known, else the default face): what an engine without its own analysis (DiffUTE) uses.
+ */
+export function matchRegionStyle(image: DecodedImage, rect: Rect, original: string | undefined, options: StyleFitOptions & { font?: BundledFontName } = {}): RegionStyle {
+  const h = rect.y1 - rect.y0;
+  const margin = M.max(3, M.ceil(0.12 * h));
+  const ring = { x0: M.max(0, rect.x0 - margin), y0: M.max(0, rect.y0 - margin), x1: M.min(image.width, rect.x1 + margin), y1: M.min(image.height, rect.y1 + margin) };
+  const bg = fitBackground(image, ring, M.max(4, M.round(0.5 * h)));
+  const ink = analyseInk(image, rect, bg);
+  const f = prepareFit(image, rect, original, bg, ink);
+  const best = f && runFit(f, options);
+  return f && best ? styleOf(image, f, best, bg, ink, 'fit') : defaultStyle(rect, ink, bg, options.font ?? 'sans');
 }
