@@ -42,7 +42,10 @@ export const GLYPH_MAX_CHARS = 512;
 
 /** Options of {@link renderGlyph}. */
 export interface GlyphOptions {
-  /** Bundled font (default DejaVu Sans). */
+  /**
+   * Bundled font (default DejaVu Sans). The DiffUTE engine passes the face matched to the region's
+   * original text, so the glyph encoder sees the typeface the page uses.
+   */
   font?: BundledFontName;
   /** Longest accepted text in code points (default {@link GLYPH_MAX_CHARS}). */
   maxChars?: number;

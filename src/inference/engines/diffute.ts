@@ -4,7 +4,9 @@
  * the masked image with DiffUTE's fill; the replacement's glyph image through the TrOCR encoder as
  * encoder_hidden_states (through a trained glyph projection when the encoder is narrower than the
  * UNet's cross-attention); the native inpainting loop; decode, resize back, and a feathered paste of
- * the mask area only. Every pixel outside the pasted areas stays byte-identical.
+ * the mask area only. Every pixel outside the pasted areas stays byte-identical. The glyph image is
+ * drawn in the face matched to the original's typeface (`style/fit.ts`, when the region's original
+ * text is known), and each region's report carries that style.
  */
 import sharp from 'sharp';
 import { z } from 'zod';
@@ -18,10 +20,13 @@ import type { GlyphProjection } from '../../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
 import type { UNet2DConditionModel } from '../../models/unet-2d-condition';
 import { native } from '../../native/loader';
+import type { BundledFontName } from '../../render/fonts';
 import type { DecodedImage } from '../image-io';
 import { MASKED_FILL, inpaintLoop } from '../inpaint-loop';
 import { adaptiveCrop, expandRect, maskRect, pasteFeathered, rectsOverlap, type Rect, type ValidatedRegion } from '../regions';
 import type { Engine, EngineResult, EngineRunOptions, RegionReport } from './types';
+import { matchRegionStyle, replacementFace, type RegionStyle } from '../style/fit';
+import { styleReport } from '../style/report';
 
 export const DiffuteEngineOptionsSchema = z.strictObject({
   /** Sampler: DDPM as the original, or faster DDIM / DPM-Solver++ with fewer steps. */
@@ -80,7 +85,12 @@ interface Job {
   pasted: Rect;
   mask: Rect;
   seed: number;
+  /** The original's matched style; the glyph image is drawn in its face. */
+  style: RegionStyle;
 }
+
+/** The face a job's glyph image is drawn in: the matched face, or the closest one with the replacement's characters. */
+const glyphFace = (j: Job): BundledFontName => replacementFace(j.region.replacement, j.style);
 
 /** Copies the RGB channels of `rect` out of an interleaved image. */
 function extractRgb(img: DecodedImage, r: Rect): Buffer {
@@ -166,7 +176,7 @@ export class DiffuteEngine implements Engine {
       const crop = adaptiveCrop(region.rect, image, o.minCropSide);
       const pasted = expandRect(mask, { width: crop.x1, height: crop.y1 }, o.feather);
       const clippedPasted = { x0: Math.max(pasted.x0, crop.x0), y0: Math.max(pasted.y0, crop.y0), x1: pasted.x1, y1: pasted.y1 };
-      return { region, crop, mask, pasted: clippedPasted, seed: o.seed + i };
+      return { region, crop, mask, pasted: clippedPasted, seed: o.seed + i, style: matchRegionStyle(image, region.rect, region.original) };
     });
     const batches: Job[][] = [];
     let pending = jobs;
@@ -174,7 +184,8 @@ export class DiffuteEngine implements Engine {
       const batch: Job[] = [];
       const rest: Job[] = [];
       for (const j of pending) {
-        const clash = batch.some((b) => rectsOverlap(b.pasted, j.crop) || rectsOverlap(j.pasted, b.crop));
+        // One glyph face per batch (the glyph encoder renders a batch in one face).
+        const clash = batch.some((b) => rectsOverlap(b.pasted, j.crop) || rectsOverlap(j.pasted, b.crop) || glyphFace(b) !== glyphFace(j));
         if (!clash && batch.length < limit) batch.push(j);
         else rest.push(j);
       }
@@ -221,7 +232,7 @@ export class DiffuteEngine implements Engine {
       try {
         const imageT = keep(new Tensor(await native().imageToTensor(keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).handle)));
         const maskT = keep(Tensor.from(masks, [B, 1, R, R]));
-        const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement)));
+        const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement), glyphFace(batch[0])));
         // One loop per batch; per-region seeds make a region's result independent of its batch mates
         // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
         const result = await inpaintLoop({
@@ -286,7 +297,7 @@ export class DiffuteEngine implements Engine {
           box: { ...j.region.rect },
           pasted: { ...j.pasted },
           timeMs: (performance.now() - t0) / B,
-          details: { crop: { ...j.crop }, resolution: R, sampler: o.sampler, steps: o.steps, seed: j.seed, batchSize: B, changedFraction },
+          details: { crop: { ...j.crop }, resolution: R, sampler: o.sampler, steps: o.steps, seed: j.seed, batchSize: B, changedFraction, style: { ...styleReport(j.style, -1), font: glyphFace(j) } },
         });
         options.onProgress?.({ done, total: regions.length, region: j.region.index, stage: 'pasted' });
       }
@@ -296,8 +307,8 @@ export class DiffuteEngine implements Engine {
   }
 
   /** encoder_hidden_states for the replacements: glyph encoder, then the projection when there is one. */
-  private async glyphContext(texts: string[]): Promise<Tensor> {
-    const hidden = await this.models.glyphEncoder.encodeTexts(texts);
+  private async glyphContext(texts: string[], font: BundledFontName): Promise<Tensor> {
+    const hidden = await this.models.glyphEncoder.encodeTexts(texts, { font });
     if (!this.models.glyphProjection) return hidden;
     try {
       return await this.models.glyphProjection.forward(hidden);
