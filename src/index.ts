@@ -99,9 +99,17 @@ export type { StageTimes } from './inference/anonymizer';
 export { AnonymizeRequestOptionsSchema, parseRequestOptions } from './inference/request-options';
 export type { AnonymizeRequestOptions, AnonymizeRequestOptionsInput } from './inference/request-options';
 export { buildReport } from './inference/report';
-export type { AnonymizeReport, ReportRegion } from './inference/report';
-export { rasterizePdf, isPdf, writeImagePdf, writeImagePdfAsync, anonymizePdf } from './pdf';
-export type { RasterizeOptions, RasterPage, PdfImagePage, AnonymizePdfOptions, AnonymizePdfResult, PdfPageResult } from './pdf';
+export type { AnonymizeReport, ReportRegion, KeptRegion } from './inference/report';
+export {
+  RegionsDocumentSchema, DocumentPageSchema, DocumentRegionSchema, REGIONS_DOCUMENT_KIND, REGIONS_DOCUMENT_VERSION, parseRegionsDocument,
+  parseRegionsInput, toRegionsDocument, checkDocumentFits, pageRegions, regionsForImage, regionsDocumentJsonSchema,
+} from './inference/regions-document';
+export type { RegionsDocument, RegionsDocumentInput, DocumentPage, DocumentRegion, RegionsInput, DetectedPage } from './inference/regions-document';
+export type { DetectRequest, DetectResult, RegionDecision } from './inference/anonymizer';
+export { AUDIT_RECORD_KIND, AUDIT_RECORD_VERSION, AuditRecordSchema, buildAuditRecord, canonicalJson, recordHmac, parseAuditRecord, verifyAuditRecord, anonymizerAudit } from './audit';
+export type { AuditInput, AuditRecord, AuditCheck, AuditVerification, EngineSettings } from './audit';
+export { rasterizePdf, isPdf, writeImagePdf, writeImagePdfAsync, anonymizePdf, detectPdf } from './pdf';
+export type { RasterizeOptions, RasterPage, PdfImagePage, AnonymizePdfOptions, AnonymizePdfResult, PdfPageResult, DetectPdfOptions, DetectPdfResult } from './pdf';
 export { createServer, serverAddress, ServerOptionsSchema, ServerLimitsSchema, parseServerOptions } from './server';
 export type { DocAnonServer, ServerOptions, ResolvedServerOptions, ServerLimits } from './server';
 

@@ -14,9 +14,11 @@ import { MAX_JSON_FILE_BYTES, readRegularFileSync } from '../core/read-file';
 import { DocAnonError, ErrorCode, exitStatus } from '../core/errors';
 import { loadConfigFile } from '../core/config';
 import { DetectionPolicySchema, type DetectionPolicyInput } from '../detect/policy';
+import { anonymizerAudit, buildAuditRecord, fileFormat, type AuditRecord } from '../audit';
+import { parseDetectionPolicy } from '../detect/policy';
 import { Anonymizer, type AnonymizerOptions } from '../inference/anonymizer';
 import type { ImageFormat } from '../inference/image-io';
-import type { Region } from '../inference/regions';
+import { parseRegionsInput, regionsForImage, type RegionsInput } from '../inference/regions-document';
 import { buildReport, type AnonymizeReport } from '../inference/report';
 import { anonymizePdf } from '../pdf/anonymize-pdf';
 import { isPdf } from '../pdf/rasterize';
@@ -29,10 +31,13 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --out FILE|DIR       the output; its extension sets the format (.png .jpg .tif .webp for an
                        image, .pdf for a PDF); never the input itself
 
-  --regions FILE       JSON array of { "box": [x0,y0,x1,y1] | [[x,y] x4], "replacement": "..." }
-                       (folder mode: <name>.regions.json next to an image is used when present,
-                       else this file for every image);
-                       without it, sensitive text is detected and replaced automatically
+  --regions FILE       a regions document, as "doc-anon detect --json" writes it (edited or not:
+                       regions with "keep": true are left as they are and accepted by the
+                       verification); unedited, the output is the automatic run's. Image or PDF.
+                       (Deprecated, still read: a bare JSON array of { "box", "replacement" } for
+                       an image.) Folder mode: <name>.regions.json next to a file is used when
+                       present, else this file for every file; without it, sensitive text is
+                       detected and replaced automatically
   --policy FILE        detection policy (YAML/JSON): entities to replace, values to keep, custom rules;
                        with --regions, what the verification counts as sensitive
   --ocr FILE           detection from these OCR results (SuppliedOcr JSON) instead of tesseract
@@ -57,8 +62,11 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
                        VAE factor, as diffusers; 512 for SD2)
   --seed N             seed (default 0)
   --device DEV         cpu (default) | cuda | cuda:N
-  --report FILE        write the report as JSON: per region the entity type, confidence, box and
-                       replacement (original text only with --include-original)
+  --report FILE        write the report, an audit record (JSON): sha256 of input and output, package,
+                       engine and seeds, models, OCR data, policy (sha256), every region's decision,
+                       the verification, timestamps; with DOC_ANON_SECRET an HMAC over it
+                       ("doc-anon audit verify" checks it). Original text only with
+                       --include-original.
 
 environment: DOC_ANON_SECRET (16+ chars) makes the fakes consistent across documents.
   --concurrency N      folder mode: files in flight (default 2)
@@ -84,6 +92,12 @@ interface FileReport {
   pages: AnonymizeReport[];
 }
 
+/** A regions file as read: what it holds, and its bytes (the audit record names them by sha256). */
+interface RegionsFile {
+  input: RegionsInput;
+  bytes: Buffer;
+}
+
 /** Image formats by output extension: the bytes written match the name they are written under. */
 const FORMAT_BY_EXT: Record<string, ImageFormat> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff', '.tiff': 'tiff', '.webp': 'webp' };
 
@@ -101,35 +115,75 @@ function outputFormat(out: string, pdfInput: boolean): ImageFormat | 'pdf' {
   return format;
 }
 
-/** Anonymizes one file (image or PDF) into the format `out` names; returns the output bytes and the report. */
-async function anonymizeFile(anonymizer: Anonymizer, file: string, out: string, regions: Region[] | undefined, s: CallSettings): Promise<{ data: Buffer; report: FileReport }> {
+/**
+ * Anonymizes one file (image or PDF) into the format `out` names; returns the output bytes, the
+ * report and the file's audit record.
+ */
+async function anonymizeFile(
+  anonymizer: Anonymizer,
+  file: string,
+  out: string,
+  regions: RegionsFile | undefined,
+  s: CallSettings,
+): Promise<{ data: Buffer; report: FileReport; audit: AuditRecord }> {
+  const startedAt = new Date();
   // A regular file only: a FIFO or a device would block or never end.
   const bytes = readRegularFileSync(file, { what: 'input', maxBytes: MAX_INPUT_BYTES });
   const format = outputFormat(out, isPdf(bytes));
+  const { document, legacy } = regions?.input ?? {};
+  let data: Buffer;
+  let report: FileReport;
   if (format === 'pdf') {
-    if (regions) throw new DocAnonError(ErrorCode.ARGUMENT, 'regions files are for images; a PDF is anonymized by detection');
-    const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify, allowEmpty: s.allowEmpty });
-    return { data: r.pdf, report: { pages: r.pages.map((p) => buildReport({ ...p, format: 'pdf' })) } };
+    if (legacy) throw new DocAnonError(ErrorCode.ARGUMENT, 'a bare regions array is for one image; for a PDF give the regions document "doc-anon detect --json" writes');
+    const r = await anonymizePdf(anonymizer, bytes, { dpi: s.dpi, policy: s.policy, includeOriginal: s.includeOriginal, verify: s.verify, allowEmpty: s.allowEmpty, regionsDocument: document });
+    data = r.pdf;
+    report = { pages: r.pages.map((p) => buildReport({ ...p, format: 'pdf' })) };
+  } else {
+    const given = document ? await regionsForImage(document, bytes) : legacy;
+    const r = await anonymizer.anonymize(bytes, {
+      regions: given,
+      format,
+      policy: s.policy,
+      ocr: given ? undefined : s.suppliedOcr,
+      verify: s.verify,
+      // A document's page without regions says the page has nothing to replace, as detection found.
+      allowEmpty: s.allowEmpty || document !== undefined,
+      includeOriginal: s.includeOriginal,
+    });
+    data = r.image;
+    report = { pages: [buildReport(r, given)] };
   }
-  const r = await anonymizer.anonymize(bytes, {
-    regions,
-    format,
-    policy: s.policy,
-    ocr: regions ? undefined : s.suppliedOcr,
-    verify: s.verify,
-    allowEmpty: s.allowEmpty,
-    includeOriginal: s.includeOriginal,
+  const audit = buildAuditRecord({
+    via: 'cli',
+    startedAt,
+    input: { bytes, name: file, type: format === 'pdf' ? 'pdf' : 'image', format: fileFormat(bytes) },
+    output: { bytes: data, name: out, format },
+    ...anonymizerAudit(anonymizer),
+    policy: parseDetectionPolicy(s.policy ?? anonymizer.options.detection.policy ?? {}),
+    regions: regions ? { source: document ? 'document' : 'array', bytes: regions.bytes } : { source: 'detected' },
+    pages: report.pages,
+    secret: process.env.DOC_ANON_SECRET || undefined,
   });
-  return { data: r.image, report: { pages: [buildReport(r, regions)] } };
+  return { data, report, audit };
 }
 
-function readRegions(file: string): Region[] {
-  const text = readRegularFileSync(file, { what: 'regions file', maxBytes: MAX_JSON_FILE_BYTES }).toString('utf8');
+/** Warned once per run: the bare array still works but has no room for pages, entities or keep. */
+let warnedLegacy = false;
+
+function readRegions(file: string): RegionsFile {
+  const bytes = readRegularFileSync(file, { what: 'regions file', maxBytes: MAX_JSON_FILE_BYTES });
+  let value: unknown;
   try {
-    return JSON.parse(text) as Region[];
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new DocAnonError(ErrorCode.INPUT, `regions file ${file} is not valid JSON: ${(e as Error).message}`);
   }
+  const input = parseRegionsInput(value);
+  if (input.legacy && !warnedLegacy) {
+    warnedLegacy = true;
+    process.stderr.write(`doc-anon anonymize: ${file} is a bare regions array (deprecated): write a regions document with "doc-anon detect --json" (see --help)\n`);
+  }
+  return { input, bytes };
 }
 
 /**
@@ -252,10 +306,10 @@ export const anonymizeCommand: Command = {
         return await runFolder(anonymizer, input, values.out, values.regions, int(values.concurrency, 'concurrency') ?? 2, values.report, settings);
       }
       const t0 = performance.now();
-      const { data, report } = await anonymizeFile(anonymizer, input, values.out, values.regions ? readRegions(values.regions) : undefined, settings);
+      const { data, report, audit } = await anonymizeFile(anonymizer, input, values.out, values.regions ? readRegions(values.regions) : undefined, settings);
       // The report first: an output file never exists without the record of what was done to it.
       // If the output then cannot be written, the report goes too (it would describe nothing).
-      if (values.report) writeFileAtomic(values.report, JSON.stringify({ input, output: values.out, engine, ...report }, null, 2), { mkdir: true });
+      if (values.report) writeFileAtomic(values.report, `${JSON.stringify(audit, null, 2)}\n`, { mkdir: true });
       try {
         writeFileAtomic(values.out, data, { mkdir: true });
       } catch (e) {
@@ -306,7 +360,7 @@ async function runFolder(
   }
   const files = fs.readdirSync(dir).filter((f) => IMAGE_EXT.has(path.extname(f).toLowerCase())).sort();
   fs.mkdirSync(outDir, { recursive: true });
-  const results: Array<{ file: string; ok: boolean; code?: string; error?: string; regions?: number; pages?: AnonymizeReport[] }> = [];
+  const results: Array<{ file: string; ok: boolean; code?: string; error?: string; regions?: number; pages?: AnonymizeReport[]; audit?: AuditRecord }> = [];
   let next = 0;
   let done = 0;
   const show = progressLine('anonymize', files.length);
@@ -320,7 +374,7 @@ async function runFolder(
         // No regions file: detection.
         const r = await anonymizeFile(anonymizer, path.join(dir, f), f, regionsFile ? readRegions(regionsFile) : undefined, settings);
         writeFileAtomic(path.join(outDir, f), r.data, { mkdir: true });
-        results.push({ file: f, ok: true, regions: r.report.pages.reduce((a, p) => a + p.regions.length, 0), pages: r.report.pages });
+        results.push({ file: f, ok: true, regions: r.report.pages.reduce((a, p) => a + p.regions.length, 0), pages: r.report.pages, audit: r.audit });
       } catch (e) {
         const err = e as DocAnonError;
         results.push({ file: f, ok: false, code: err.code ?? ErrorCode.INTERNAL, error: err.message });

@@ -1,6 +1,7 @@
 /** The table of `doc-anon` subcommands. */
 import { anonymizeCommand } from './anonymize';
 import { artifactsCommand } from './artifacts';
+import { auditCommand } from './audit';
 import { datasetCommand } from './dataset';
 import { detectCommand } from './detect';
 import { serveCommand } from './serve';
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   info: infoCommand,
   anonymize: anonymizeCommand,
   artifacts: artifactsCommand,
+  audit: auditCommand,
   detect: detectCommand,
   serve: serveCommand,
   'train-vae': trainVaeCommand,

@@ -31,7 +31,8 @@ import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
 import { DiffuteEngine, DiffuteEngineOptionsSchema } from './engines/diffute';
 import type { Engine, EngineProgress, RegionReport } from './engines/types';
 import { DEFAULT_MAX_PIXELS, decodeImage, encodeImage, type ImageFormat } from './image-io';
-import type { Region } from './regions';
+import { boxBounds, type BoxArray, type Quad, type Region, validateRegions } from './regions';
+import type { Box } from '../detect/types';
 import type { DetectedRegion } from '../detect/detect';
 import type { Replacer } from '../detect/fakes/replacer';
 import type { OcrEngine } from '../detect/ocr/engine';
@@ -77,7 +78,12 @@ export const AnonymizerOptionsSchema = z.strictObject({
 export type AnonymizerOptions = z.input<typeof AnonymizerOptionsSchema>;
 
 export interface AnonymizeRequest {
-  /** Boxes to replace, each `{ box: [x0, y0, x1, y1] | 4 points, replacement }`. */
+  /**
+   * Boxes to replace, each `{ box: [x0, y0, x1, y1] | 4 points, replacement }` (a page of a regions
+   * document's `regions` as it is). Those with `keep: true` are left as they are, and their text
+   * (`original`, else what the reading of the input holds under the box) is a kept value for the
+   * verification, as if it were in the policy's `keep.values`.
+   */
   regions?: Region[];
   /** Aborts the call (ERR_ABORTED). Sampling stops at the next step; see `onUnfinishedWork` for OCR. */
   signal?: AbortSignal;
@@ -162,22 +168,95 @@ export interface AnonymizeResult {
   verified: boolean;
   /** Present when the caller passed an empty `regions` list with `allowEmpty`. */
   emptyAllowed?: true;
+  /**
+   * Supplied regions: the caller's regions in their order with what was done to each. `report` is
+   * the index into `reports` of a replaced one; kept ones were left as they are.
+   */
+  decisions?: RegionDecision[];
   timeMs: number;
   stages: StageTimes;
 }
 
+/** What was done to one supplied region (see {@link AnonymizeResult.decisions}). */
+export interface RegionDecision {
+  /** Position in the caller's `regions`. */
+  index: number;
+  decision: 'replaced' | 'kept';
+  /** Index into `reports` (replaced regions only). */
+  report?: number;
+  /** The caller's region without its original text. */
+  region: Omit<Region, 'original'>;
+}
+
+/** Options of {@link Anonymizer.detect}. */
+export interface DetectRequest {
+  /** A policy for this call instead of the Anonymizer's. */
+  policy?: DetectionPolicyInput;
+  /** OCR results the caller already has (SuppliedOcr JSON shape). */
+  ocr?: unknown;
+  /** The page's exact text where it has one (see {@link AnonymizeRequest.textLayer}). */
+  textLayer?: unknown;
+  /** Put each region's original text into the result (default false; never logged). */
+  includeOriginal?: boolean;
+  /** The Replacer to draw fakes from (one per document keeps a value's fake the same on every page). */
+  replacer?: Replacer;
+  signal?: AbortSignal;
+  /** See {@link AnonymizeRequest.onUnfinishedWork}. */
+  onUnfinishedWork?: (work: Promise<unknown>) => void;
+}
+
+/** What {@link Anonymizer.detect} found on a page. */
+export interface DetectResult {
+  /** The input's image format. */
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** How the page's content is turned (clockwise); it was read turned back, boxes are in the input's pixels. */
+  orientation: 0 | 90 | 180 | 270;
+  /** The regions an automatic anonymize call would replace, in its order, with the same fakes. */
+  regions: DetectedRegion[];
+  reading?: ReadingReport;
+  timeMs: number;
+}
+
+/** An engine that changes nothing: detection through the very path anonymize takes. */
+const LOOK_ONLY: Engine = {
+  name: 'none',
+  async anonymize(image, regions) {
+    return { image, reports: regions.map((r) => ({ index: r.index, engine: 'none', box: r.rect, pasted: r.rect, timeMs: 0, details: {} })) };
+  },
+  dispose() {},
+};
+
+/**
+ * The kept values of supplied regions: each kept region's text, and the texts of a kept value cut
+ * over several lines (one group) together, so a value the verification reads across lines is kept too.
+ */
+function keptValues(kept: readonly Region[], textUnder: (box: Box) => string | undefined): string[] {
+  const texts = kept.map((r) => (r.original ?? textUnder(boundsBox(r.box as BoxArray | Quad)))?.trim());
+  const values = texts.filter((t): t is string => !!t);
+  const groups = new Map<number, string[]>();
+  kept.forEach((r, i) => {
+    if (r.group !== undefined && texts[i]) groups.set(r.group, [...(groups.get(r.group) ?? []), texts[i]!]);
+  });
+  for (const parts of groups.values()) if (parts.length > 1) values.push(parts.join('\n'));
+  return [...new Set(values)];
+}
+
 /** The keys of {@link AnonymizeRequest}: anything else is a typo that would silently change the run. */
 const REQUEST_KEYS = new Set(['regions', 'signal', 'onUnfinishedWork', 'onProgress', 'format', 'ocr', 'textLayer', 'policy', 'includeOriginal', 'verify', 'allowEmpty', 'replacer']);
+/** The keys of {@link DetectRequest}. */
+const DETECT_KEYS = new Set(['policy', 'ocr', 'textLayer', 'includeOriginal', 'replacer', 'signal', 'onUnfinishedWork']);
 
 /** ERR_ARGUMENT for a request that is not an object, has unknown keys, or callbacks that are not functions. */
-function checkRequest(request: unknown): asserts request is AnonymizeRequest {
+function checkRequest(request: unknown, keys: ReadonlySet<string> = REQUEST_KEYS): asserts request is AnonymizeRequest {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
     throw new DocAnonError(ErrorCode.ARGUMENT, 'the request must be an object such as { regions } (or omitted for automatic detection)');
   }
   const r = request as Record<string, unknown>;
-  const unknown = Object.keys(r).filter((k) => !REQUEST_KEYS.has(k));
+  const unknown = Object.keys(r).filter((k) => !keys.has(k));
   if (unknown.length > 0) {
-    throw new DocAnonError(ErrorCode.ARGUMENT, `unknown request key(s): ${unknown.join(', ')} (known: ${[...REQUEST_KEYS].join(', ')})`);
+    throw new DocAnonError(ErrorCode.ARGUMENT, `unknown request key(s): ${unknown.join(', ')} (known: ${[...keys].join(', ')})`);
   }
   for (const k of ['onProgress', 'onUnfinishedWork'] as const) {
     if (r[k] !== undefined && typeof r[k] !== 'function') throw new DocAnonError(ErrorCode.ARGUMENT, `${k} must be a function`);
@@ -274,14 +353,21 @@ export class Anonymizer {
     const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
     const stages: StageTimes = { decode: performance.now() - t0, engine: 0, encode: 0 };
     const det = this.options.detection;
+    const limits = { maxRegions: this.options.limits.maxRegions, minSize: this.options.limits.minSize, maxTextLength: this.options.limits.maxTextLength };
+    // Every region is checked with its own index first (a kept one's replacement is never drawn).
+    if (request.regions !== undefined) validateRegions(Array.isArray(request.regions) ? request.regions.map((r) => (r?.keep === true ? { ...r, replacement: '' } : r)) : request.regions, page, limits);
+    const kept = request.regions?.filter((r) => r.keep === true) ?? [];
+    const replaced = request.regions?.filter((r) => r.keep !== true);
     const run = await runPage({
       page,
       engine,
       ocr: () => this.ocr(),
       detection: det,
-      limits: { maxRegions: this.options.limits.maxRegions, minSize: this.options.limits.minSize, maxTextLength: this.options.limits.maxTextLength },
-      regions: request.regions,
-      allowEmpty: request.allowEmpty === true,
+      limits,
+      regions: replaced,
+      kept: kept.length > 0 ? { boxes: kept.map((r) => boundsBox(r.box as BoxArray | Quad)), values: (textUnder) => keptValues(kept, textUnder) } : undefined,
+      // Kept regions are a decision about the page: it is not an empty list.
+      allowEmpty: request.allowEmpty === true || kept.length > 0,
       verify: request.verify ?? det.verify,
       suppliedOcr: request.ocr,
       // Validated like supplied OCR results (shape, page size).
@@ -309,8 +395,47 @@ export class Anonymizer {
       verification: run.verification,
       verified: run.verified,
       ...(request.regions !== undefined && request.regions.length === 0 ? { emptyAllowed: true } : {}),
+      ...(request.regions !== undefined ? { decisions: decisionsOf(request.regions) } : {}),
       timeMs: performance.now() - t0,
       stages,
+    };
+  }
+
+  /**
+   * Finds what an automatic {@link Anonymizer.anonymize} call would replace on a page, without
+   * replacing it: the same reading (upright, or refused with ERR_UNREADABLE), the same detection and
+   * the same fakes (with `detection.secret`, or a shared `replacer`), boxes in the input's pixels.
+   * These regions, passed back as `regions`, give the automatic call's output.
+   */
+  async detect(image: Buffer | Uint8Array | string, request: DetectRequest = {}): Promise<DetectResult> {
+    if (!this.engine) throw new DocAnonError(ErrorCode.DISPOSED, 'the Anonymizer was disposed');
+    checkRequest(request, DETECT_KEYS);
+    const t0 = performance.now();
+    const page = await decodeImage(image, { maxPixels: this.options.limits.maxPixels });
+    const run = await runPage({
+      page,
+      engine: LOOK_ONLY,
+      ocr: () => this.ocr(),
+      detection: this.options.detection,
+      limits: { maxRegions: this.options.limits.maxRegions, minSize: this.options.limits.minSize, maxTextLength: this.options.limits.maxTextLength },
+      allowEmpty: false,
+      verify: false,
+      suppliedOcr: request.ocr,
+      textLayer: request.textLayer === undefined ? undefined : await new SuppliedOcr(request.textLayer).recognize(rawOf(page)),
+      policy: request.policy,
+      replacer: request.replacer,
+      signal: request.signal,
+      onUnfinishedWork: request.onUnfinishedWork,
+    });
+    throwIfAborted(request.signal);
+    return {
+      format: page.format,
+      width: page.width,
+      height: page.height,
+      orientation: run.reading?.orientation ?? 0,
+      regions: publicDetections(run.detections ?? [], request.includeOriginal === true),
+      reading: run.reading,
+      timeMs: performance.now() - t0,
     };
   }
 
@@ -330,6 +455,16 @@ export class Anonymizer {
 
   get engineName(): string {
     return this.options.engine;
+  }
+
+  /**
+   * The engine's settings that decide an output (for audit records): its name, device and dtype,
+   * and its resolved options, seeds included (a scheduler config is named, not copied).
+   */
+  get engineSettings(): { name: string } & Record<string, unknown> {
+    const own = (this.engine as { options?: Record<string, unknown> } | undefined)?.options ?? {};
+    const { schedulerConfig, ...rest } = own;
+    return { name: this.options.engine, device: this.options.device, dtype: this.options.dtype, ...rest, ...(schedulerConfig ? { schedulerConfig: 'custom' } : {}) };
   }
 
   /**
@@ -361,4 +496,19 @@ export class Anonymizer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The axis-aligned bounds of a region's box as `[x0, y0, x1, y1]`. */
+function boundsBox(box: BoxArray | Quad): Box {
+  const b = boxBounds(box);
+  return [b.x0, b.y0, b.x1, b.y1];
+}
+
+/** The decisions of supplied regions: kept ones, and replaced ones with their place among the reports. */
+function decisionsOf(regions: readonly Region[]): RegionDecision[] {
+  let next = 0;
+  return regions.map((r, index) => {
+    const { original: _omit, ...region } = r;
+    return r.keep === true ? { index, decision: 'kept', region } : { index, decision: 'replaced', report: next++, region };
+  });
 }

@@ -62,6 +62,12 @@ export interface PageRunInput {
    */
   textLayer?: OcrPage;
   policy?: DetectionPolicy | Parameters<typeof parseDetectionPolicy>[0];
+  /**
+   * Supplied regions the caller keeps (page frame): the verification finds nothing in their boxes,
+   * and `values` (called once the input is read, with the text the reading holds under a box;
+   * undefined when it was not read) are added to the policy's kept values.
+   */
+  kept?: { boxes: Box[]; values: (textUnder: (box: Box) => string | undefined) => string[] };
   replacer?: Replacer;
   signal?: AbortSignal;
   onUnfinishedWork?: (work: Promise<unknown>) => void;
@@ -121,7 +127,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   const automatic = input.regions === undefined;
   const given = parseDetectionPolicy(input.policy ?? det.policy ?? {});
   // Pages read in German are likelier to carry German phone numbers than US ones.
-  const policy = { ...given, phoneRegions: languageRegions(det.ocr.languages, given.phoneRegions) };
+  let policy = { ...given, phoneRegions: languageRegions(det.ocr.languages, given.phoneRegions) };
   const stages: PageRunResult['stages'] = { engine: 0 };
   const readCtx = { ocr: input.ocr(), reading: det.reading, signal: input.signal, onUnfinishedWork: input.onUnfinishedWork, timeoutMs: det.ocr.timeoutMs };
   if (!automatic && input.regions!.length === 0 && !input.allowEmpty) {
@@ -153,6 +159,9 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
   const toUpright = (b: Box): Box => turnBox(b, pageSize, inverseTurn(orientation));
   const toPage = (b: Box): Box => turnBox(b, uprightSize, orientation);
   const upright = orientation === 0 ? page : await turnPixels(page, inverseTurn(orientation));
+  const kept = input.kept?.values((box) => (reading ? textUnder(reading.upright, toUpright(box)) : undefined)) ?? [];
+  if (kept.length > 0) policy = { ...policy, keep: { ...policy.keep, values: [...policy.keep.values, ...kept] } };
+  const keptBoxes = input.kept?.boxes.map(toUpright);
 
   // 2. The regions, in the upright frame.
   let targets: Target[];
@@ -205,6 +214,7 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
           timeoutMs: readCtx.timeoutMs,
           wait: waitFor(readCtx),
           policy,
+          kept: keptBoxes,
           reading: det.reading,
           known: reading ? { orientation: 0, transform: reading.transform, certain: reading.orientationCertain } : undefined,
           // Nothing replaced: the output is the input, whose reading is the output's.

@@ -74,6 +74,8 @@ export interface VerifyPageContext {
   known?: { orientation: Orientation; transform: ReadingTransform; certain: boolean };
   /** The input's own reading, when the output's pixels are the input's (nothing was replaced). */
   reuse?: PageReading;
+  /** Boxes the caller keeps as they are: what is read in them is no finding. */
+  kept?: readonly Box[];
 }
 
 /** Entity types whose structure (checksums, @) makes a hit in a garbled reading of a wrong orientation meaningful. */
@@ -164,6 +166,7 @@ export async function verifyPage(grey: GreyImage, targets: readonly Verification
     }
   }
   const replaced = targets.map((t) => grow(t.box));
+  const settled = [...replaced, ...(ctx.kept ?? [])];
   const withOriginal = targets.map((t, index) => ({ index, t })).filter((x) => x.t.original !== undefined && normalizeForVerify(x.t.original).length >= 3);
   const leaks: PageVerification['leaks'] = [];
   const findings: PageFinding[] = [];
@@ -186,13 +189,13 @@ export async function verifyPage(grey: GreyImage, targets: readonly Verification
         leaked.add(at.i);
         continue;
       }
-      const outside = wordsOutside(p.page, m.box, replaced);
+      const outside = wordsOutside(p.page, m.box, settled);
       if (outside) findings.push({ entity: t.entity ?? 'custom', box: outside.box, text: outside.text, kind: 'original' });
     }
     // Values the detection finds in the text that was not replaced (the replacements themselves are
     // masked first: a recognizer reading a fake together with its neighbour is no finding).
     for (const d of detectIn(maskReplaced(p.upright, p.page, replaced), p.orientation, ctx.policy, !p.main)) {
-      const outside = wordsOutside(p.page, d.box, replaced);
+      const outside = wordsOutside(p.page, d.box, settled);
       if (outside && !findings.some((f) => coveredShare(f.box, [outside.box]) >= 0.5)) findings.push({ entity: d.entity, box: outside.box, text: outside.text, kind: 'detected' });
     }
   }

@@ -34,6 +34,20 @@ export const RegionSchema = z.strictObject({
    * is never drawn, logged or reported.
    */
   original: z.string().max(1000).optional(),
+  /**
+   * Leave this region as it is: nothing is drawn, and its text (`original`, else what the input's
+   * reading holds under the box) becomes a kept value for the verification, so the page is not
+   * refused for showing it.
+   */
+  keep: z.boolean().optional(),
+  /** The entity type, when known (detection supplies it; reports carry it). */
+  entity: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'entity must be a lower-case identifier (a-z, 0-9, _)').optional(),
+  /** Detection's confidence in [0, 1], when known (reported, not used). */
+  confidence: z.number().min(0).max(1).optional(),
+  /** The recognizer that found it, or who added it (e.g. "manual"); reported, not used. */
+  recognizer: z.string().min(1).max(100).optional(),
+  /** Regions cut from one value spanning lines share a group (a kept value is their texts together). */
+  group: z.number().int().min(0).optional(),
 });
 /** One region of an anonymization request. */
 export type Region = z.infer<typeof RegionSchema>;
@@ -117,7 +131,7 @@ export function validateRegions(regions: unknown, page: PageSize, limits: Region
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const p = ['regions', ...i.path.map(String)].join('.');
-      if (i.code === 'unrecognized_keys') return `${p}: unknown key(s) ${(i as { keys: string[] }).keys.join(', ')} (allowed: box, replacement, original)`;
+      if (i.code === 'unrecognized_keys') return `${p}: unknown key(s) ${(i as { keys: string[] }).keys.join(', ')} (allowed: ${Object.keys(RegionSchema.shape).join(', ')})`;
       if (i.code === 'invalid_union') return `${p}: must be [x0, y0, x1, y1] or 4 points [[x, y], ...] of finite numbers`;
       return `${p}: ${i.message}`;
     });

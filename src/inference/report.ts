@@ -5,7 +5,7 @@
  */
 import type { AnonymizeResult } from './anonymizer';
 import type { ReadingReport, VerificationReport } from './detection';
-import type { Region } from './regions';
+import { boxBounds, type BoxArray, type Quad, type Region } from './regions';
 
 /** One region of a report. */
 export interface ReportRegion {
@@ -25,6 +25,15 @@ export interface ReportRegion {
   timeMs: number;
 }
 
+/** A region left as it is (`keep: true`). */
+export interface KeptRegion {
+  /** Position in the caller's regions. */
+  index: number;
+  box: [number, number, number, number];
+  entity?: string;
+  recognizer?: string;
+}
+
 /** A report of one page. */
 export interface AnonymizeReport {
   /** 'detected' (automatic) or 'supplied' (regions given by the caller). */
@@ -41,6 +50,8 @@ export interface AnonymizeReport {
   /** The caller passed an empty regions list and said the page has nothing to replace. */
   emptyAllowed?: true;
   regions: ReportRegion[];
+  /** Supplied regions the caller kept (left as they are; their text counted as kept by the verification). */
+  kept?: KeptRegion[];
   timeMs: number;
   stages: Record<string, number>;
 }
@@ -49,12 +60,17 @@ const ms = (v: number): number => Math.round(v * 10) / 10;
 
 /** Builds the report of a result; `requested` are the caller's regions when they were given. */
 export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & { format?: string }, requested?: readonly Region[]): AnonymizeReport {
+  // The regions that were replaced, in the order of the engine's reports (kept ones are not among them).
+  const given: ReadonlyArray<Omit<Region, 'original'>> | undefined = result.decisions
+    ? result.decisions.filter((d) => d.decision === 'replaced').map((d) => d.region)
+    : requested;
   const regions = result.reports.map((r, i): ReportRegion => {
     const d = result.detections?.[i];
+    const q = given?.[i];
     const out: ReportRegion = {
       index: r.index,
       box: [r.box.x0, r.box.y0, r.box.x1, r.box.y1],
-      replacement: d ? d.replacement : (requested?.[i]?.replacement ?? ''),
+      replacement: d ? d.replacement : (q?.replacement ?? ''),
       engine: r.engine,
       timeMs: ms(r.timeMs),
     };
@@ -64,9 +80,26 @@ export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & 
       out.recognizer = d.recognizer;
       out.group = d.group;
       if (d.original !== undefined) out.original = d.original;
+    } else if (q) {
+      // Supplied regions keep what the caller (a regions document) said about them.
+      if (q.entity !== undefined) out.entity = q.entity;
+      if (q.confidence !== undefined) out.confidence = q.confidence;
+      if (q.recognizer !== undefined) out.recognizer = q.recognizer;
+      if (q.group !== undefined) out.group = q.group;
     }
     return out;
   });
+  const kept = (result.decisions ?? [])
+    .filter((d) => d.decision === 'kept')
+    .map((d): KeptRegion => {
+      const b = boxBounds(d.region.box as BoxArray | Quad);
+      return {
+        index: d.index,
+        box: [Math.floor(b.x0), Math.floor(b.y0), Math.ceil(b.x1), Math.ceil(b.y1)],
+        ...(d.region.entity !== undefined ? { entity: d.region.entity } : {}),
+        ...(d.region.recognizer !== undefined ? { recognizer: d.region.recognizer } : {}),
+      };
+    });
   const v = result.verification;
   return {
     mode: result.detections ? 'detected' : 'supplied',
@@ -78,6 +111,7 @@ export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & 
     verification: v.status === 'off' ? { status: 'off' } : { ...v, timeMs: ms(v.timeMs) },
     ...(result.emptyAllowed ? { emptyAllowed: true as const } : {}),
     regions,
+    ...(kept.length > 0 ? { kept } : {}),
     timeMs: ms(result.timeMs),
     stages: Object.fromEntries(Object.entries(result.stages).filter(([, t]) => t !== undefined).map(([k, t]) => [k, ms(t as number)])),
   };

@@ -12,6 +12,7 @@ import { parseDetectionPolicy, type DetectionPolicyInput } from '../detect/polic
 import type { AnonymizeRequest, AnonymizeResult, Anonymizer } from '../inference/anonymizer';
 import type { EngineProgress } from '../inference/engines/types';
 import type { Region } from '../inference/regions';
+import { checkDocumentFits, pageRegions as documentPageRegions, sha256Hex, type RegionsDocument } from '../inference/regions-document';
 import { rasterizePdf, type RasterizeOptions } from './rasterize';
 import { textLayerPage } from './text-layer';
 import { toSuppliedOcr } from '../detect/ocr/supplied';
@@ -21,6 +22,12 @@ import { writeImagePdfAsync, type PdfImagePage } from './write';
 export interface AnonymizePdfOptions extends Omit<RasterizeOptions, 'signal'> {
   /** Regions per page (index 0 = page 1); pages without an entry are detected automatically. */
   pageRegions?: Region[][];
+  /**
+   * A regions document for this PDF (instead of `pageRegions`): checked against it (sha256 when it
+   * names one, page count and sizes), rendered at its `source.dpi` unless `dpi` says otherwise; a
+   * page without regions in it is a page with nothing to replace.
+   */
+  regionsDocument?: RegionsDocument;
   policy?: DetectionPolicyInput;
   includeOriginal?: boolean;
   verify?: boolean;
@@ -49,12 +56,18 @@ export interface AnonymizePdfResult {
  */
 export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, options: AnonymizePdfOptions = {}): Promise<AnonymizePdfResult> {
   const t0 = performance.now();
+  const doc = options.regionsDocument;
+  if (doc && options.pageRegions) throw new DocAnonError(ErrorCode.INPUT, 'give a regions document or pageRegions, not both');
+  if (doc) checkDocumentFits(doc, { type: 'pdf', sha256: sha256Hex(bytes) });
   const rendered = await rasterizePdf(bytes, {
     ...options,
+    dpi: options.dpi ?? doc?.source?.dpi,
     // Pages are anonymized at the Anonymizer's own pixel limit too; the lower one wins.
     maxPixelsPerPage: Math.min(options.maxPixelsPerPage ?? 40_000_000, anonymizer.options.limits.maxPixels),
     signal: options.signal,
   });
+  if (doc) checkDocumentFits(doc, { type: 'pdf', pages: rendered });
+  const pageRegions = doc ? doc.pages.map(documentPageRegions) : options.pageRegions;
   if (options.pageRegions && options.pageRegions.length > rendered.length) {
     throw new DocAnonError(ErrorCode.INPUT, `regions were given for ${options.pageRegions.length} pages but the PDF has ${rendered.length}`);
   }
@@ -67,7 +80,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
   for (const r of rendered) {
     // Lossless PNG between the renderer and the Anonymizer: the pixels it sees are the rendered ones.
     const png = await sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
-    const regions = options.pageRegions?.[r.page - 1];
+    const regions = pageRegions?.[r.page - 1];
     // A born-digital page's exact text replaces OCR where it covers the page.
     const layer = regions ? undefined : textLayerPage(r);
     const text = layer && toSuppliedOcr(layer);
@@ -77,7 +90,7 @@ export async function anonymizePdf(anonymizer: Anonymizer, bytes: Uint8Array, op
       policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,
-      allowEmpty: options.allowEmpty,
+      allowEmpty: options.allowEmpty || doc !== undefined,
       replacer: regions ? undefined : replacer,
       signal: options.signal,
       onUnfinishedWork: options.onUnfinishedWork,

@@ -5,3 +5,5 @@ export { writeImagePdf, writeImagePdfAsync } from './write';
 export type { PdfImagePage } from './write';
 export { anonymizePdf } from './anonymize-pdf';
 export type { AnonymizePdfOptions, AnonymizePdfResult, PdfPageResult } from './anonymize-pdf';
+export { detectPdf } from './detect-pdf';
+export type { DetectPdfOptions, DetectPdfResult } from './detect-pdf';

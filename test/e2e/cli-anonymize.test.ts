@@ -75,12 +75,14 @@ describe('doc-anon CLI', () => {
     expect(page.regions.find((x: { entity: string }) => x.entity === 'iban').original).toBe(iban.text);
   });
 
-  it('detect --json lists regions without original text', async () => {
+  it('detect --json prints the regions document without original text', async () => {
     const r = await run(['detect', path.join(dir, 'page.png'), '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.regions.map((x: { entity: string }) => x.entity)).toEqual(expect.arrayContaining(['iban', 'person', 'date']));
-    expect(j.regions.every((x: { original?: string }) => x.original === undefined)).toBe(true);
+    expect(j).toMatchObject({ kind: 'doc-anon/regions', version: 1, source: { type: 'image', format: 'png' }, pages: [{ page: 1, width: 900, height: 700 }] });
+    const regions = j.pages[0].regions;
+    expect(regions.map((x: { entity: string }) => x.entity)).toEqual(expect.arrayContaining(['iban', 'person', 'date']));
+    expect(regions.every((x: { original?: string; keep: boolean }) => x.original === undefined && x.keep === false)).toBe(true);
   });
 
   it('anonymizes a PDF into a PDF of images', async () => {
