@@ -414,8 +414,8 @@ export interface StyledRegion {
 }
 
 /**
- * Groups of neighbouring regions that look like one field style: about the same size, and either
- * in one column (left or right edges aligned, a few lines apart) or on one line close together.
+ * Groups of neighbouring regions that look like one field style: the same kind of face (sans, serif, mono) fitted, about
+ * the same size, and either in one column (left or right edges aligned, a few lines apart) or on one line close together.
  */
 export function styleGroups(regions: readonly StyledRegion[]): number[][] {
   const n = regions.length;
@@ -429,7 +429,8 @@ export function styleGroups(regions: readonly StyledRegion[]): number[][] {
       if (b.source === 'default') continue;
       const size = M.max(a.fontSize, b.fontSize);
       if (M.abs(a.fontSize - b.fontSize) > 0.12 * size) continue;
-      if (a.category !== b.category && M.abs(a.fontSize - b.fontSize) > 0.04 * size) continue;
+      // One style is one kind of face: a monospaced value column beside sans-serif contact lines is two.
+      if (a.category !== b.category) continue;
       const dy = M.abs(a.baseline - b.baseline);
       const column = dy < 4.5 * size && (M.abs(a.inkLeft - b.inkLeft) < 0.8 * size || M.abs(a.inkRight - b.inkRight) < 0.8 * size);
       const gap = M.max(a.inkLeft, b.inkLeft) - M.min(a.inkRight, b.inkRight);
@@ -458,12 +459,18 @@ export function harmonizeStyles(image: DecodedImage, regions: StyledRegion[]): n
     if (fitted.length < 2) return;
     const faces = new Set<BundledFontName>();
     for (const i of fitted) for (const font of regions[i].fit!.fits.keys()) faces.add(font);
-    let best: { font: BundledFontName; cost: number } | undefined;
-    for (const font of faces) {
-      let cost = 0;
-      for (const i of fitted) cost += evaluateFace(regions[i].fit!, font)?.cost ?? 1;
-      if (!best || cost < best.cost) best = { font, cost };
+    const total = (font: BundledFontName): number => fitted.reduce((sum, i) => sum + (evaluateFace(regions[i].fit!, font)?.cost ?? 1), 0);
+    // The two likeliest faces are refined for every member (their blur searched as on the member's
+    // own best faces) before the group chooses: a face is not to lose for a blur it was never tried at.
+    const ranked = [...faces].map((font) => ({ font, cost: total(font) })).sort((a, b) => a.cost - b.cost);
+    for (const { font } of ranked.slice(0, 2)) {
+      for (const i of fitted) {
+        const f = regions[i].fit!;
+        const refined = fitFace(f, font, 'near');
+        if (refined && refined.cost < (f.fits.get(font)?.cost ?? Infinity)) f.fits.set(font, refined);
+      }
     }
+    const best = ranked.slice(0, 2).map(({ font }) => ({ font, cost: total(font) })).sort((a, b) => a.cost - b.cost)[0];
     if (!best) return;
     const takers = fitted.filter((i) => {
       const f = regions[i].fit!;

@@ -172,7 +172,7 @@ export function measure(a: Float32Array, w: number, h: number): InkMeasure | und
  * Normalised L1 distance between the original's coverage `a` and a rendering `b` scaled by the
  * least-squares gain (the original's ink may be darker or lighter than the level `a` was measured
  * against, e.g. thin strokes of a blurred scan): sum |a - g b| over sum (a + g b), 0 (identical) ..
- * 1 (disjoint). The gain is kept within [0.7, 3].
+ * 1 (disjoint). The gain is kept within [0.95, 3].
  */
 export function distance(a: Float32Array, b: Float32Array): number {
   return distanceAndGain(a, b).distance;
@@ -186,7 +186,9 @@ export function distanceAndGain(a: Float32Array, b: Float32Array): { distance: n
     ab += a[i] * b[i];
     bb += b[i] * b[i];
   }
-  const g = bb > 0 ? M.min(3, M.max(0.7, ab / bb)) : 1;
+  // Never much lighter than the measured ink (the darkest pixels are at least that dark): a lower
+  // gain would let a bolder face pass for the original by fading it.
+  const g = bb > 0 ? M.min(3, M.max(0.95, ab / bb)) : 1;
   let diff = 0;
   let tot = 0;
   for (let i = 0; i < a.length; i++) {
