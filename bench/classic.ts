@@ -1,6 +1,8 @@
 /**
- * Classic engine page latency: an A4 page at 200 dpi (1654 x 2339), 20 regions, split into
- * decode / regions / encode. Prints a table; it does not pass or fail on time.
+ * Classic engine page latency: an A4 page at 200 dpi (1654 x 2339), 20 regions with their original
+ * texts (so the style match runs, as in automatic mode), split into decode / regions / encode, with
+ * the style match on (the default) and off (the engine before it) in the same run. Prints a table;
+ * it does not pass or fail on time.
  * Run: npx tsc -p tsconfig.json --outDir /tmp/bench-out && node /tmp/bench-out/bench/classic.js
  * (or: npx ts-node bench/classic.ts where ts-node is installed). Env: BENCH_RUNS (default 5).
  */
@@ -22,13 +24,13 @@ async function main(): Promise<void> {
     const doc = await generateDocument(c.opts);
     const entities = doc.annotation.entities;
     const picked = Array.from({ length: 20 }, (_, i) => entities[i % entities.length]);
-    const engine = new ClassicEngine({ seed: 1 });
+    for (const [label, engine] of [['style match', new ClassicEngine({ seed: 1 })], ['style match off', new ClassicEngine({ seed: 1, matchStyle: false })]] as const) {
     const t: { decode: number; regions: number; encode: number }[] = [];
     for (let r = 0; r < runs + 1; r++) {
       const t0 = performance.now();
       const page = await decodeImage(doc.png);
       const t1 = performance.now();
-      const regions = validateRegions(picked.map((e, i) => ({ box: e.box, replacement: REPLACEMENTS[i % REPLACEMENTS.length] })), page);
+      const regions = validateRegions(picked.map((e, i) => ({ box: e.box, replacement: REPLACEMENTS[i % REPLACEMENTS.length], original: e.text })), page);
       const { image } = await engine.anonymize(page, regions);
       const t2 = performance.now();
       await encodeImage(image);
@@ -37,7 +39,8 @@ async function main(): Promise<void> {
     }
     const med = (k: 'decode' | 'regions' | 'encode'): number => t.map((x) => x[k]).sort((a, b) => a - b)[t.length >> 1];
     const total = med('decode') + med('regions') + med('encode');
-    rows.push([c.name, `${doc.png.length >> 10} KiB`, ...[med('decode'), med('regions'), med('encode'), total].map((v) => v.toFixed(1))]);
+    rows.push([`${c.name}, ${label}`, `${doc.png.length >> 10} KiB`, ...[med('decode'), med('regions'), med('encode'), total].map((v) => v.toFixed(1))]);
+    }
   }
   const head = ['page (A4 200 dpi, 1654x2339, 20 regions)', 'png size', 'decode ms', 'regions ms', 'encode ms', 'total ms'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
