@@ -6,6 +6,7 @@
 import type { AnonymizeResult } from './anonymizer';
 import type { ReadingReport, VerificationReport } from './detection';
 import { boxBounds, type BoxArray, type Quad, type Region } from './regions';
+import type { StyleReport } from './style/report';
 
 /** One region of a report. */
 export interface ReportRegion {
@@ -23,6 +24,8 @@ export interface ReportRegion {
   original?: string;
   engine: string;
   timeMs: number;
+  /** The style the replacement was drawn in (face, size, ink, fit score; see `style/report.ts`), when the engine matched one. */
+  style?: StyleReport;
 }
 
 /** A region left as it is (`keep: true`). */
@@ -74,6 +77,8 @@ export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & 
       engine: r.engine,
       timeMs: ms(r.timeMs),
     };
+    const style = (r.details as { style?: StyleReport }).style;
+    if (style) out.style = style;
     if (d) {
       out.entity = d.entity;
       out.confidence = d.confidence;

@@ -8,6 +8,7 @@ import { Replacer } from '../../src/detect/fakes/replacer';
 import { ClassicEngine } from '../../src/inference/engines/classic';
 import { decodeImage } from '../../src/inference/image-io';
 import { validateRegions } from '../../src/inference/regions';
+import { buildReport } from '../../src/inference/report';
 import { layoutReplacement, type RegionStyle } from '../../src/inference/style/fit';
 import type { StyleReport } from '../../src/inference/style/report';
 import { faceSpec, getFont } from '../../src/render/fonts';
@@ -84,6 +85,19 @@ describe('style match on pages of known style', () => {
     for (const r of res.reports) expect((r.details as { style: StyleReport }).style.source).toBe('default');
     const off = await new ClassicEngine({ matchStyle: false }).anonymize(image, validateRegions(regions.map((r) => ({ box: r.box, replacement: r.replacement, original: r.original })), image));
     for (const r of off.reports) expect((r.details as { style: StyleReport }).style.source).toBe('default');
+  });
+
+  it('the JSON report carries each region\'s style', async () => {
+    const page = await renderStylePage({ seed: 4, layout: 'invoice', country: 'DE', scanned: false });
+    const image = await decodeImage(page.png);
+    const regions = detectPii(page.ocr, {}, { includeOriginal: true }).slice(0, 2);
+    const res = await new ClassicEngine().anonymize(image, validateRegions(regions.map((r) => ({ box: r.box, replacement: r.replacement, original: r.original })), image));
+    const report = buildReport({ ...res, width: image.width, height: image.height, verification: { status: 'off' }, verified: false, timeMs: 1, stages: { decode: 0, engine: 1, encode: 0 } } as never);
+    for (const r of report.regions) {
+      expect(r.style?.source).toBe('fit');
+      expect(r.style?.fitScore).toBeGreaterThan(0.5);
+      expect(typeof r.style?.family).toBe('string');
+    }
   });
 
   it('refuses unknown options and faces', () => {
