@@ -7,9 +7,12 @@ import { Replacer } from './fakes/replacer';
 import { type DetectionPolicy, type DetectionPolicyInput, parseDetectionPolicy } from './policy';
 import { createRecognizers, type Recognizer, type RecognizerMatch } from './recognizers';
 import { applyPolicy, resolveOverlaps } from './resolve';
+import { columnView } from './columns';
 import { spanToSegments } from './spans';
 import { buildPageText, type PageText } from './text';
 import type { Box, EntityType, OcrPage } from './types';
+
+const M = Math;
 
 /** One region to replace: the shape the Anonymizer takes (`box`, `replacement`) plus the report fields. */
 export interface DetectedRegion {
@@ -86,9 +89,22 @@ export function findEntities(pt: PageText, policyInput?: DetectionPolicy | Detec
 export function detectPii(page: OcrPage, policyInput?: DetectionPolicy | DetectionPolicyInput, options: DetectOptions = {}): DetectedRegion[] {
   const policy = toPolicy(policyInput);
   checkReadable(page, policy);
-  const pt = buildPageText(page);
   const keepPrefix = Object.fromEntries(policy.customRules.filter((r) => r.keepPrefix > 0).map((r) => [r.entity, r.keepPrefix]));
   const replacer = options.replacer ?? new Replacer({ secret: options.secret, phoneRegions: policy.phoneRegions, keepPrefix, fakes: policy.fakes });
+  const regions = detectInView(page, policy, replacer, options, 0);
+  // The column view finds what joined columns hide (a label above its value in one column); its
+  // values are added where the first view has none.
+  const columns = columnView(page);
+  if (!columns) return regions;
+  const extra = detectInView(columns, policy, replacer, options, regions.length);
+  const overlaps = (a: Box, b: Box): boolean => M.min(a[2], b[2]) > M.max(a[0], b[0]) && M.min(a[3], b[3]) > M.max(a[1], b[1]);
+  const added = extra.filter((r) => !regions.some((q) => overlaps(q.box, r.box)));
+  return [...regions, ...added];
+}
+
+/** Detection in one view of the page (see {@link detectPii}); groups are numbered from `groupBase`. */
+function detectInView(page: OcrPage, policy: DetectionPolicy, replacer: Replacer, options: DetectOptions, groupBase: number): DetectedRegion[] {
+  const pt = buildPageText(page);
   const regions: DetectedRegion[] = [];
   const entities = findEntities(pt, policy, options.recognizers);
   // The fakes agree with the page: its country and date order, names before the emails made of them,
@@ -119,7 +135,7 @@ export function detectPii(page: OcrPage, policyInput?: DetectionPolicy | Detecti
       const trail = part.length - part.trimEnd().length;
       const core = fakeLines[i].trim();
       const replacement = pt.text.slice(s.start, a + lead) + core + pt.text.slice(b - trail, s.end);
-      const region: DetectedRegion = { box: s.box, replacement, entity: e.entity, confidence, recognizer: e.recognizer, group };
+      const region: DetectedRegion = { box: s.box, replacement, entity: e.entity, confidence, recognizer: e.recognizer, group: groupBase + group };
       if (options.includeOriginal) region.original = pt.text.slice(s.start, s.end);
       regions.push(region);
     });

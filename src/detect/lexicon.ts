@@ -24,9 +24,15 @@ export function nameLexicon(): ReadonlySet<string> {
       const w = line.trim();
       if (!w || w.startsWith('#') || /\s/.test(w)) continue;
       names.add(w.toLowerCase());
+      names.add(fold(w));
     }
   }
   return names;
+}
+
+/** Lower case without accents ("Hélène" -> "helene"): the lexicon spells many names unaccented. */
+function fold(word: string): string {
+  return word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /** Common English words (lower case; SCOWL sizes 10, 20 and 35, no proper names). */
@@ -43,7 +49,8 @@ export function commonEnglishWords(): ReadonlySet<string> {
 
 /** True when `word` (any case) is in the name lexicon. */
 export function isLexiconName(word: string): boolean {
-  return nameLexicon().has(word.toLowerCase());
+  const lex = nameLexicon();
+  return lex.has(word.toLowerCase()) || lex.has(fold(word));
 }
 
 /** True when `word` (any case) is a common English word. */

@@ -4,8 +4,9 @@ import { parseDetectionPolicy } from '../../src/detect/policy';
 import { Replacer } from '../../src/detect/fakes/replacer';
 import { spanToSegments } from '../../src/detect/spans';
 import { buildPageText } from '../../src/detect/text';
-import type { OcrPage } from '../../src/detect/types';
+import type { Box, OcrPage } from '../../src/detect/types';
 import { assertNoOriginals, verifyNoOriginals } from '../../src/detect/verify';
+import { columnView } from '../../src/detect/columns';
 
 /** A page laid out on a grid: 10 px per character, 40 px per line, words separated by a 10 px gap. */
 function page(text: string, conf = 0.95): OcrPage {
@@ -199,5 +200,56 @@ describe('detection policy bounds', () => {
     expect(parseDetectionPolicy({ phoneRegions: ['US', 'US', 'GB', 'US'] }).phoneRegions).toEqual(['US', 'GB']);
     // A request used to hold the server's event loop for 30 s with 150,000 copies of "US".
     expect(() => parseDetectionPolicy({ phoneRegions: Array.from({ length: 65 }, () => 'US') })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+  });
+});
+
+describe('joined columns', () => {
+  // Two columns of fields that OCR read as one line each: labels above their values in each column.
+  const line = (y: number, parts: Array<[number, string]>) => ({
+    box: [0, y, 1200, y + 20] as Box,
+    confidence: 0.95,
+    words: parts.flatMap(([x, t]) => {
+      let at = x;
+      return t.split(' ').map((w) => {
+        const box: Box = [at, y, at + w.length * 10, y + 20];
+        at += w.length * 10 + 8;
+        return { text: w, box, confidence: 0.95 };
+      });
+    }),
+  });
+  const joined = {
+    width: 1300,
+    height: 400,
+    engine: 'test',
+    lines: [
+      line(100, [[100, 'Titulaire du compte:'], [660, 'IBAN:']]),
+      line(130, [[100, 'Amélie Lefèvre'], [660, 'FR76 4177 9708 8026 8553 9831 455']]),
+      line(160, [[100, 'Adresse:'], [660, 'Numéro de carte:']]),
+      line(190, [[100, '110 place du Marché'], [660, '5111 8867 6736 2186']]),
+    ],
+  };
+
+  it('the column view cuts lines at wide gaps and orders the pieces column by column', () => {
+    const v = columnView(joined)!;
+    expect(v.lines.map((l) => l.words.map((w) => w.text).join(' '))).toEqual([
+      'Titulaire du compte:', 'Amélie Lefèvre', 'Adresse:', '110 place du Marché',
+      'IBAN:', 'FR76 4177 9708 8026 8553 9831 455', 'Numéro de carte:', '5111 8867 6736 2186',
+    ]);
+    // A page without wide gaps has no second view.
+    expect(columnView(page('Account holder: Mary Johnson\nIBAN: GB82 WEST 1234 5698 7654 32'))).toBeUndefined();
+  });
+
+  it('detection finds the values a label above them in their column names, once each', () => {
+    const regions = detectPii(joined, {}, { includeOriginal: true });
+    expect(regions.map((r) => [r.entity, r.original])).toEqual(
+      expect.arrayContaining([
+        ['person', 'Amélie Lefèvre'],
+        ['address', '110 place du Marché'],
+        ['iban', 'FR76 4177 9708 8026 8553 9831 455'],
+        ['card', '5111 8867 6736 2186'],
+      ]),
+    );
+    const boxes = regions.map((r) => r.box.join());
+    expect(new Set(boxes).size).toBe(boxes.length);
   });
 });

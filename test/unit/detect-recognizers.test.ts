@@ -306,6 +306,10 @@ describe('address', () => {
   it('merges a street line and a postcode line', () => {
     expect(found(r, 'Mr John Smith\n12 High Street\nLondon SW1A 1AA\nStatement date')).toEqual(['12 High Street\nLondon SW1A 1AA']);
   });
+  it('takes no label for the value of the address label above it', () => {
+    expect(found(r, 'Adresse:\nNuméro de compte:')).toEqual([]);
+    expect(found(r, 'Address:\nAccount number:\n12345678')).toEqual([]);
+  });
   it('finds US city lines, German streets and labelled addresses', () => {
     expect(found(r, '1600 Pennsylvania Avenue NW, Washington, DC 20500')).toEqual(['1600 Pennsylvania Avenue NW, Washington, DC 20500']);
     expect(found(r, 'Hauptstraße 5\n10115 Berlin')).toEqual(['Hauptstraße 5\n10115 Berlin']);

@@ -63,6 +63,8 @@ const EU_CITY = new RegExp(
 const LABEL = new RegExp(String.raw`(?:^|\n)[^\n]*?(?<![\p{L}])(?:${ADDRESS_LABELS})[ \t]*:[ \t]*\n?([^\n]+)`, 'gu');
 // Where a second column's label starts: a capitalised word or two and a colon.
 const NEXT_LABEL = /\s(?=\p{Lu}[\p{L}.\-\/]*(?:[ ]\p{L}[\p{L}.\-\/]*){0,2}[ ]?:(?:\s|$))/u;
+// A line that is only a label: a capitalised word or up to three, and a colon.
+const LABEL_ONLY = /^\p{Lu}[\p{L}.\-\/]*(?:[ ]\p{L}[\p{L}.\-\/]*){0,3}[ ]?:$/u;
 // "Springfield 62704": a town and a 5-digit ZIP without a state, below a street line.
 const CITY_ZIP = /(?<![A-Za-z\d])[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s\d{5}(?![\dA-Za-z])/g;
 const BETWEEN_SAME_LINE = /^[\s,]*(?:\p{Lu}[\p{L}'.\-]*,?\s*){0,3}$/u;
@@ -126,6 +128,8 @@ export class AddressRecognizer implements Recognizer {
     for (const m of matchAll(LABEL, text)) {
       let value = m[1].trimEnd();
       const start = m.index + m[0].length - m[1].length;
+      // The next line being another label ("Address:" then "Account number:") is no address.
+      if (LABEL_ONLY.test(value)) continue;
       const inside = structured.filter((p) => p.start >= start && p.start < start + value.length && p.start - start <= 40);
       if (inside.length > 0) value = text.slice(start, Math.max(...inside.map((p) => p.end)));
       else {
