@@ -29,9 +29,9 @@ const median = (v: number[]): number => {
 };
 
 /** Blur levels (Gaussian sigma, px) tried for the scan's softness. */
-const BLURS = [0, 0.5, 0.9, 1.4, 2.1, 3];
+const BLURS = [0, 0.35, 0.6, 0.8, 1, 1.2, 1.45, 1.75, 2.1, 2.6, 3.2];
 /** The blur a fit starts from (a 150-300 dpi scan is about this soft). */
-const START_BLUR = 0.9;
+const START_BLUR = 0.8;
 /** How far a face's width for the original text may be off before letter spacing explains the rest. */
 const WIDTH_TOLERANCE = 0.07;
 
@@ -334,9 +334,10 @@ export function runFit(f: RegionFit, options: StyleFitOptions = {}): FaceFit | u
 function fitColour(f: RegionFit, fit: FaceFit, bg: BackgroundModel, ink: InkAnalysis): [number, number, number] {
   const cx = (f.win.x0 + f.win.x1) / 2;
   const cy = (f.win.y0 + f.win.y1) / 2;
+  const gain = fit.gain;
   return [0, 1, 2].map((k) => {
     const b = bgAt(bg, k, cx, cy);
-    return M.round(M.min(255, M.max(0, b + fit.gain * (ink.color[k] - b))));
+    return M.round(M.min(255, M.max(0, b + gain * (ink.color[k] - b))));
   }) as [number, number, number];
 }
 
