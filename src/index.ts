@@ -16,17 +16,18 @@ export * from './storage';
 // Detection: OCR, recognizers, policy, replacements, verification.
 export {
   TesseractOcr, SuppliedOcr, SuppliedOcrSchema, parseSuppliedOcr, detectPii, findEntities, verifyNoOriginals,
-  assertNoOriginals, Replacer, DetectionPolicySchema, CustomRuleSchema, parseDetectionPolicy, createRecognizers,
+  assertNoOriginals, Replacer, DetectionPolicySchema, CustomRuleSchema, FakesPolicySchema, parseDetectionPolicy, createRecognizers,
   BUILTIN_ENTITIES,
 } from './detect';
 export type {
   OcrEngine, OcrImage, OcrPage, OcrLine, OcrWord, RecognizeOptions, TesseractOcrOptions, SuppliedOcrInput,
-  DetectedRegion, DetectOptions, FoundEntity, DetectionPolicy, DetectionPolicyInput, ReplacerOptions, Recognizer,
+  DetectedRegion, DetectOptions, FoundEntity, DetectionPolicy, DetectionPolicyInput, FakesPolicy, ReplacerOptions, Recognizer,
   RecognizerMatch, RecognizerOptions, CustomRule, VerifyOptions, VerifyResult, VerifyTarget, EntityType, BuiltinEntity,
 } from './detect';
 // Rendering, image IO, regions, the classic engine, the dataset format and synthetic documents.
-export { getFont, missingCharacters, assertDrawable, fontsDir, BUNDLED_FONTS, DEFAULT_FONT } from './render/fonts';
-export type { BundledFont, BundledFontName, FontMetrics } from './render/fonts';
+export { getFont, missingCharacters, assertDrawable, fontsDir, BUNDLED_FONTS, DEFAULT_FONT, FACE_SPECS, STYLE_FACES, faceSpec, findFace, drawableFace } from './render/fonts';
+export type { BundledFont, BundledFontName, FontMetrics, FaceSpec, FontFamilyName, FontCategory, TextInk } from './render/fonts';
+export type { StyleReport } from './inference/style/report';
 export { renderGlyph, glyphLayout, GLYPH_FONT_SIZE, GLYPH_HEIGHT, GLYPH_ORIGIN, GLYPH_EMPTY_LENGTH, GLYPH_MAX_CHARS } from './render/glyph';
 export type { RgbImage, GlyphOptions } from './render/glyph';
 export { fitText, renderTextCoverage, renderTextLayer } from './render/text';
