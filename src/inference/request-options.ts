@@ -54,14 +54,41 @@ export function parseRequestOptions(value: unknown, limits: { maxRegions: number
   if (r.data.regions && r.data.ocr) {
     throw new DocAnonError(ErrorCode.INPUT, '`ocr` is for automatic detection: give it without `regions`');
   }
-  // Regular expressions run synchronously on the serving thread: one catastrophic pattern (e.g.
-  // "(a+)+$") from a client would stall every request. The operator's policy may have them.
-  const p = r.data.policy;
+  checkPatterns(r.data.policy, limits);
+  return r.data;
+}
+
+/**
+ * Regular expressions run synchronously on the serving thread: one catastrophic pattern (e.g.
+ * "(a+)+$") from a client would stall every request. The operator's policy may have them.
+ */
+function checkPatterns(p: z.output<typeof DetectionPolicySchema> | undefined, limits: { requestPatterns?: boolean }): void {
   if (p && !limits.requestPatterns && (p.customRules.length > 0 || p.keep.patterns.length > 0)) {
     throw new DocAnonError(
       ErrorCode.INPUT,
       'a request policy may not bring its own regular expressions (customRules, keep.patterns): a slow pattern would stall every request. Put them in the server\'s anonymizer policy, or let trusted clients send them with limits.requestPatterns: true',
     );
   }
+}
+
+/** Options of one detect request (JSON): what `POST /v1/detect` takes in its `options` part. */
+export const DetectRequestOptionsSchema = z.strictObject({
+  /** Detection policy for this request (default: the server's). */
+  policy: DetectionPolicySchema.optional(),
+  /** Put each region's original text into the document (default false: it is the sensitive part). */
+  includeOriginal: z.boolean().default(false),
+  /** OCR results the caller already has for an image (SuppliedOcr JSON shape). */
+  ocr: z.record(z.string(), z.unknown()).optional(),
+  /** PDF input: rendering resolution (the document records it; anonymize renders at it). */
+  dpi: z.number().int().min(36).max(600).optional(),
+});
+/** Detect request options with defaults. */
+export type DetectRequestOptions = z.output<typeof DetectRequestOptionsSchema>;
+
+/** Validates detect request options (ERR_INPUT; a policy's own regular expressions only with `requestPatterns`). */
+export function parseDetectRequestOptions(value: unknown, limits: { requestPatterns?: boolean }): DetectRequestOptions {
+  const r = DetectRequestOptionsSchema.safeParse(value);
+  if (!r.success) throw new DocAnonError(ErrorCode.INPUT, `invalid request options:\n${formatIssues(r.error)}`);
+  checkPatterns(r.data.policy, limits);
   return r.data;
 }

@@ -69,12 +69,15 @@ export class Metrics {
   readonly regions = new Counter('doc_anon_regions_total', 'Regions replaced, by source (detected or supplied) and entity type.');
   readonly errors = new Counter('doc_anon_errors_total', 'Failed requests by error code.');
   readonly pages = new Counter('doc_anon_pages_total', 'Pages anonymized, by input kind (image or pdf).');
+  readonly detected = new Counter('doc_anon_detected_regions_total', 'Regions found by POST /v1/detect, by entity type.');
+  readonly refused = new Counter('doc_anon_refused_total', 'Requests refused or cut before their work: queue_full, client_cap (too many in flight from one address), slow_body (body under the minimum rate).');
+  readonly aborted = new Counter('doc_anon_aborted_total', 'Requests whose client went away before the answer, by route.');
 
   constructor(private readonly gauges: () => Record<string, { help: string; value: number }>) {}
 
   /** The exposition text. */
   render(): string {
-    const parts = [this.requests.render(), this.latency.render(), this.regions.render(), this.errors.render(), this.pages.render()];
+    const parts = [this.requests, this.latency, this.regions, this.errors, this.pages, this.detected, this.refused, this.aborted].map((m) => m.render());
     for (const [name, g] of Object.entries(this.gauges())) parts.push(`# HELP ${name} ${g.help}\n# TYPE ${name} gauge\n${name} ${g.value}`);
     return `${parts.join('\n')}\n`;
   }

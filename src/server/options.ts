@@ -23,6 +23,19 @@ export const ServerLimitsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).default(2),
   /** Requests waiting beyond those; more get 429 ERR_BUSY (default 16). */
   maxQueue: z.number().int().min(0).max(100_000).default(16),
+  /**
+   * Requests one client address may have in flight at once (arriving, waiting or running; default 8,
+   * under half the default queue; 0: no cap). More are 429 ERR_BUSY at once. Behind a reverse proxy set `trustProxy`, or every
+   * client is the proxy's address.
+   */
+  perClient: z.number().int().min(0).max(100_000).default(8),
+  /**
+   * Slowest body accepted, bytes per second (default 8192; 0: no minimum), measured over each
+   * window of `bodyRateWindowMs` (default 5000, the first window is the grace to start): a body
+   * arriving slower is cut with 408 ERR_TIMEOUT and its queue place freed.
+   */
+  minBodyBytesPerSecond: z.number().int().min(0).max(2 ** 31).default(8192),
+  bodyRateWindowMs: z.number().int().min(100).max(600_000).default(5000),
   /** PDF input: most pages (default 20) and the default rendering resolution (default 150 dpi). */
   pdfMaxPages: z.number().int().min(1).max(1000).default(20),
   pdfDpi: z.number().int().min(36).max(600).default(150),
@@ -41,6 +54,11 @@ export const ServerOptionsSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65535).default(8080),
+  /**
+   * Take the client's address from X-Forwarded-For (fastify's trustProxy: true, or the proxies'
+   * addresses/CIDRs); default false. The per-client cap counts by that address.
+   */
+  trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
   limits: ServerLimitsSchema.prefault({}),
   /** The Anonymizer's options (its pixel and region limits are set from `limits`). */
   anonymizer: AnonymizerOptionsSchema.optional(),

@@ -4,13 +4,15 @@
  *
  * - Body: the document itself (Content-Type image/png, image/jpeg, image/tiff, image/webp,
  *   application/pdf or application/octet-stream: the type is sniffed from the bytes), or
- *   multipart/form-data with an `image` part and an optional `options` part (JSON,
+ *   multipart/form-data with an `image` part, an optional `options` part (JSON,
  *   AnonymizeRequestOptionsSchema: regions, pageRegions, format, policy, includeOriginal, verify,
- *   ocr, dpi). Without regions, sensitive text is detected and replaced.
+ *   ocr, dpi) and an optional `regions` part (a regions document, as POST /v1/detect answers it,
+ *   edited or not). Without regions, sensitive text is detected and replaced.
  * - Response: by default the document bytes, with `X-Doc-Anon-Regions` (count),
  *   `X-Doc-Anon-Verified` (true/false) and, when it fits in 8 KiB, `X-Doc-Anon-Report` (the report
  *   as base64url JSON). With `Accept: application/json`: `{ format, contentType, document (base64),
- *   report }` where report is one page's report, or `{ pages: [...] }` for a PDF.
+ *   report, audit }` where report is one page's report, or `{ pages: [...] }` for a PDF, and audit
+ *   the audit record (sha256 of what came in and goes out, versions, decisions; HMAC with a secret).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DocAnonError, ErrorCode } from '../../core/errors';
@@ -18,8 +20,13 @@ import type { Anonymizer } from '../../inference/anonymizer';
 import { buildReport, type AnonymizeReport } from '../../inference/report';
 import { anonymizePdf } from '../../pdf/anonymize-pdf';
 import { isPdf } from '../../pdf/rasterize';
-import { readRequest } from '../body';
+import { anonymizerAudit, buildAuditRecord, fileFormat } from '../../audit';
+import { parseDetectionPolicy } from '../../detect/policy';
+import { regionsForImage } from '../../inference/regions-document';
+import type { Admission } from '../admission';
+import { readRequest, type RequestInput } from '../body';
 import { timeoutError } from '../http-errors';
+import { requestSignal } from './signal';
 import type { Metrics } from '../metrics';
 import type { ServerLimits } from '../options';
 import type { BoundedQueue, KeepSlot } from '../queue';
@@ -31,7 +38,7 @@ export interface AnonymizeRouteDeps {
   queue: BoundedQueue;
   metrics: Metrics;
   limits: ServerLimits;
-  authorize: (header: string | undefined) => void;
+  admission: Admission;
 }
 
 interface Outcome {
@@ -42,37 +49,15 @@ interface Outcome {
   pdf: boolean;
 }
 
-/** A signal that aborts at the deadline or when the client goes away (the response closes unfinished). */
-function requestSignal(reply: FastifyReply, timeoutMs: number): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
-  const ac = new AbortController();
-  const deadline = performance.now() + timeoutMs;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ac.abort(timeoutError(timeoutMs));
-  }, timeoutMs);
-  const onClose = (): void => {
-    if (!reply.raw.writableFinished) ac.abort(new DocAnonError(ErrorCode.ABORTED, 'the client closed the connection'));
-  };
-  reply.raw.once('close', onClose);
-  return {
-    signal: ac.signal,
-    // Also past the deadline when synchronous work kept the timer from firing.
-    timedOut: () => timedOut || performance.now() > deadline,
-    done: () => {
-      clearTimeout(timer);
-      reply.raw.off('close', onClose);
-    },
-  };
-}
-
 export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): void {
   const { anonymizer, queue, metrics, limits } = deps;
 
   // `keep`: an OCR read abandoned by a timeout or a client that left keeps its request's slot until it ends.
-  async function work(doc: Buffer, options: ReturnType<typeof readRequest>['options'], signal: AbortSignal, keep: KeepSlot): Promise<Outcome> {
+  async function work(input: RequestInput, signal: AbortSignal, keep: KeepSlot): Promise<Outcome> {
+    const { document: doc, options } = input;
+    const { document: regionsDocument, legacy } = input.regions?.input ?? {};
     if (isPdf(doc)) {
-      if (options.regions) throw new DocAnonError(ErrorCode.INPUT, 'for a PDF give `pageRegions` (one regions list per page), not `regions`');
+      if (options.regions || legacy) throw new DocAnonError(ErrorCode.INPUT, 'for a PDF give a regions document (or `pageRegions`, one regions list per page), not `regions`');
       const r = await anonymizePdf(anonymizer, doc, {
         dpi: options.dpi ?? limits.pdfDpi,
         maxPages: limits.pdfMaxPages,
@@ -80,6 +65,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
         maxTotalPixels: limits.pdfMaxTotalPixels,
         timeoutMs: limits.timeoutMs,
         pageRegions: options.pageRegions,
+        regionsDocument,
         policy: options.policy,
         includeOriginal: options.includeOriginal,
         verify: options.verify,
@@ -91,37 +77,34 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
       return { body: r.pdf, contentType: 'application/pdf', format: 'pdf', reports, pdf: true };
     }
     if (options.pageRegions) throw new DocAnonError(ErrorCode.INPUT, '`pageRegions` is for PDFs; give `regions` for an image');
+    const regions = regionsDocument ? await regionsForImage(regionsDocument, doc) : (legacy ?? options.regions);
     const r = await anonymizer.anonymize(doc, {
-      regions: options.regions,
+      regions,
       format: options.format,
       policy: options.policy,
       includeOriginal: options.includeOriginal,
       verify: options.verify,
-      allowEmpty: options.allowEmpty,
+      // A document's page without regions says the page has nothing to replace, as detection found.
+      allowEmpty: options.allowEmpty || regionsDocument !== undefined,
       ocr: options.ocr,
       signal,
       onUnfinishedWork: keep,
     });
-    return { body: r.image, contentType: `image/${r.format}`, format: r.format, reports: [buildReport(r, options.regions)], pdf: false };
+    return { body: r.image, contentType: `image/${r.format}`, format: r.format, reports: [buildReport(r, regions)], pdf: false };
   }
 
-  // The token and the queue's room are checked when the request arrives, before its body is read:
-  // a client without the token, or beyond what the queue can take, cannot make the server buffer
-  // bodies (the admitted ones are bounded by the queue's capacity times limits.bodyBytes).
-  const admissions = new WeakMap<FastifyRequest, () => void>();
-  const release = async (req: FastifyRequest): Promise<void> => admissions.get(req)?.();
-  const onRequest = async (req: FastifyRequest): Promise<void> => {
-    deps.authorize(req.headers.authorization);
-    admissions.set(req, queue.admit());
-  };
-  app.post('/v1/anonymize', { onRequest, onResponse: release, onRequestAbort: release }, async (req: FastifyRequest, reply: FastifyReply) => {
+  // The token, the client's share and the queue's room are checked when the request arrives, before
+  // its body is read, and the body must keep arriving (see ../admission.ts).
+  app.post('/v1/anonymize', deps.admission.hooks(), async (req: FastifyRequest, reply: FastifyReply) => {
+    const startedAt = new Date();
     // The body is here: the admission passes into the queue (queue.run below, in this same turn).
-    admissions.get(req)?.();
-    const { document, options } = readRequest(req.body, req.headers['content-type'], limits);
+    deps.admission.bodyArrived(req);
+    const input = readRequest(req.body, req.headers['content-type'], limits);
+    const { options } = input;
     const s = requestSignal(reply, limits.timeoutMs);
     let outcome: Outcome;
     try {
-      outcome = await queue.run((keep) => work(document, options, s.signal, keep), s.signal);
+      outcome = await queue.run((keep) => work(input, s.signal, keep), s.signal);
     } catch (e) {
       // An abort caused by the deadline is a timeout whatever layer noticed it.
       if (s.timedOut()) throw timeoutError(limits.timeoutMs);
@@ -140,8 +123,20 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     (req as FastifyRequest & { regionCount?: number }).regionCount = regionCount;
     const reportJson = outcome.pdf ? { pages: outcome.reports } : outcome.reports[0];
     if ((req.headers.accept ?? '').toLowerCase().includes('application/json')) {
+      const regionsSource = input.regions ? (input.regions.input.document ? 'document' : 'array') : options.regions || options.pageRegions ? 'array' : 'detected';
+      const audit = buildAuditRecord({
+        via: 'http',
+        startedAt,
+        input: { bytes: input.document, type: outcome.pdf ? 'pdf' : 'image', format: fileFormat(input.document) },
+        output: { bytes: outcome.body, format: outcome.format },
+        ...anonymizerAudit(anonymizer),
+        policy: parseDetectionPolicy(options.policy ?? anonymizer.options.detection.policy ?? {}),
+        regions: { source: regionsSource, ...(input.regions ? { bytes: input.regions.bytes } : {}) },
+        pages: outcome.reports,
+        secret: anonymizer.options.detection.secret,
+      });
       reply.header('content-type', 'application/json; charset=utf-8');
-      return { format: outcome.format, contentType: outcome.contentType, document: outcome.body.toString('base64'), report: reportJson };
+      return { format: outcome.format, contentType: outcome.contentType, document: outcome.body.toString('base64'), report: reportJson, audit };
     }
     reply.header('content-type', outcome.contentType);
     reply.header('x-doc-anon-regions', String(regionCount));
