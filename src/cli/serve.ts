@@ -1,5 +1,6 @@
 /**
- * `doc-anon serve [--host 127.0.0.1] [--port 8080] [--config server.yaml]`: the HTTP API. The
+ * `doc-anon serve [--host 127.0.0.1] [--port 8080] [--config server.yaml]`: the HTTP API and the
+ * review page at /. The
  * bearer token comes from DOC_ANON_TOKEN, the replacement secret from DOC_ANON_SECRET. Stops
  * cleanly on SIGINT / SIGTERM (requests in flight finish).
  */
@@ -22,11 +23,13 @@ const HELP = `usage: doc-anon serve [--host 127.0.0.1] [--port 8080] [options]
 
 environment: DOC_ANON_TOKEN (bearer token, 16+ chars; unset: no auth), DOC_ANON_SECRET (fakes
 consistent across documents), DOC_ANON_LOG_LEVEL.
-Endpoints: POST /v1/anonymize, GET /healthz, GET /metrics (see docs/http-api.md).
+Endpoints: GET / (the review page: open a document, review and edit its regions, anonymize,
+compare, download the result and its report), POST /v1/detect, POST /v1/anonymize, GET /healthz,
+GET /metrics (see docs/http-api.md). Nothing is stored on the server.
 `;
 
 export const serveCommand: Command = {
-  summary: 'serve the HTTP API (POST /v1/anonymize, /healthz, /metrics)',
+  summary: 'serve the HTTP API (POST /v1/detect, /v1/anonymize, /healthz, /metrics) and the review page at /',
   async run(args) {
     const { values, positionals } = parseArgs({
       args,

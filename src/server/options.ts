@@ -60,6 +60,8 @@ export const ServerOptionsSchema = z.strictObject({
    */
   trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
   limits: ServerLimitsSchema.prefault({}),
+  /** Serve the review page at / (default true; it is static and holds no data). */
+  page: z.boolean().default(true),
   /** The Anonymizer's options (its pixel and region limits are set from `limits`). */
   anonymizer: AnonymizerOptionsSchema.optional(),
   /**

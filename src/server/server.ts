@@ -23,6 +23,7 @@ import { parseServerOptions, type ResolvedServerOptions, type ServerOptions } fr
 import { BoundedQueue } from './queue';
 import { anonymizeRoute } from './routes/anonymize';
 import { detectRoute } from './routes/detect';
+import { pageRoute } from './routes/page';
 import { healthRoute } from './routes/health';
 import { metricsRoute } from './routes/metrics';
 
@@ -180,6 +181,7 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
   metricsRoute(app, { metrics, authorize });
   anonymizeRoute(app, { anonymizer, queue, metrics, limits, admission });
   detectRoute(app, { anonymizer, queue, metrics, limits, admission });
+  if (o.page) pageRoute(app);
 
   return {
     app,
