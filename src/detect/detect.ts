@@ -3,6 +3,7 @@
  * spans), a format-preserving replacement, the entity type and a confidence.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
+import type { MoneyCell } from './fakes/balances';
 import { Replacer } from './fakes/replacer';
 import { type DetectionPolicy, type DetectionPolicyInput, parseDetectionPolicy } from './policy';
 import { createRecognizers, type Recognizer, type RecognizerMatch } from './recognizers';
@@ -80,6 +81,27 @@ export function findEntities(pt: PageText, policyInput?: DetectionPolicy | Detec
 }
 
 /**
+ * The amounts of the page with a row number each: amounts whose boxes share a line of the page (by
+ * their vertical centres, as an OCR reading may put a table's columns in separate lines) share a row.
+ */
+function tableRows(pt: PageText, entities: readonly FoundEntity[]): MoneyCell[] {
+  const cells = entities
+    .map((e, id) => ({ e, id, box: e.entity === 'money' ? spanToSegments(pt, e.start, e.end)[0]?.box : undefined }))
+    .filter((c): c is { e: FoundEntity; id: number; box: Box } => c.box !== undefined)
+    .map((c) => ({ id: c.id, text: c.e.text, y: (c.box[1] + c.box[3]) / 2, h: c.box[3] - c.box[1], x: c.box[0] }))
+    .sort((a, b) => a.y - b.y || a.x - b.x);
+  let row = -1;
+  let rowY = -Infinity;
+  return cells.map((c) => {
+    if (Math.abs(c.y - rowY) > 0.5 * c.h) {
+      row++;
+      rowY = c.y;
+    }
+    return { id: c.id, line: row, text: c.text };
+  });
+}
+
+/**
  * Finds the sensitive values on an OCR'd page and makes their replacements.
  * Returns one region per line segment of each value, in reading order. Regions below the policy's
  * `minConfidence` are dropped. A value's replacement has the same line breaks as the value, so each
@@ -111,8 +133,7 @@ function detectInView(page: OcrPage, policy: DetectionPolicy, replacer: Replacer
   // balances recomputed from the fake amounts.
   replacer.prepare({ text: pt.text, dates: entities.filter((e) => e.entity === 'date').map((e) => e.text) });
   for (const e of entities) if (e.entity === 'person') replacer.replace(e.entity, e.text);
-  const lineOf = (offset: number): number => (pt.text.slice(0, offset).match(/\n/g) ?? []).length;
-  const balances = replacer.balanceFakes(entities.map((e, id) => ({ id, line: lineOf(e.start), text: e.text, entity: e.entity })).filter((c) => c.entity === 'money'));
+  const balances = replacer.balanceFakes(tableRows(pt, entities));
   entities.forEach((e, group) => {
     const segments = spanToSegments(pt, e.start, e.end);
     if (segments.length === 0) return;
