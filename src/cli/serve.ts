@@ -1,8 +1,7 @@
 /**
  * `doc-anon serve [--host 127.0.0.1] [--port 8080] [--config server.yaml]`: the HTTP API and the
- * review page at /. The
- * bearer token comes from DOC_ANON_TOKEN, the replacement secret from DOC_ANON_SECRET. Stops
- * cleanly on SIGINT / SIGTERM (requests in flight finish).
+ * review page at /. The bearer token comes from DOC_ANON_TOKEN, the replacement secret from
+ * DOC_ANON_SECRET. Stops cleanly on SIGINT / SIGTERM (requests in flight finish).
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config';

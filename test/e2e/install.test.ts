@@ -96,7 +96,8 @@ describe('the published package', () => {
     for (const f of ['package.json', 'README.md', 'lib/index.js', 'lib/index.d.ts', 'lib/index.mjs', 'lib/index.d.mts', 'lib/cli/main.js',
       'prebuilt/manifest.json', 'prebuilt/Release/docanon.node', 'prebuilt/docanon_harness',
       'scripts/install.cjs', 'scripts/build-native.sh', 'scripts/setup-libtorch.sh', 'scripts/libtorch-pin.json', 'CMakeLists.txt',
-      'assets/lpips/lpips_v0.1_vgg_lin.safetensors', 'configs/training/vae.local.yaml']) {
+      'assets/lpips/lpips_v0.1_vgg_lin.safetensors', 'configs/training/vae.local.yaml',
+      'schemas/regions-document.v1.schema.json', 'lib/web/index.html', 'lib/web/review.js', 'lib/web/vendor/pdf.min.mjs', 'lib/web/vendor/pdf.worker.min.mjs']) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('native/src/') && f.endsWith('.cc'))).toBe(true);
@@ -124,7 +125,7 @@ describe('the published package', () => {
 
   it('anonymizes the example page from an ES module (named imports) and from CommonJS, with the same result', async () => {
     const script = (out: string): string => `
-      const regions = JSON.parse(fs.readFileSync('statement.regions.json', 'utf8'));
+      const regions = JSON.parse(fs.readFileSync('statement.regions.json', 'utf8')).pages[0].regions;
       const anonymizer = await Anonymizer.create({ engine: 'classic' });
       const { image, reports } = await anonymizer.anonymize('statement.png', { regions });
       anonymizer.dispose();
@@ -134,7 +135,7 @@ describe('the published package', () => {
     fs.writeFileSync(path.join(project, 'cjs.cjs'), `const { Anonymizer, DocAnonError, info } = require('doc-anon-torch');\nconst fs = require('node:fs');\n(async () => {${script('cjs.png')}\n})();\n`);
     // One instance behind both entries: the ESM named exports are the CommonJS module's own.
     fs.writeFileSync(path.join(project, 'same.mjs'), `import * as esm from 'doc-anon-torch';\nimport { createRequire } from 'node:module';\nconst cjs = createRequire(import.meta.url)('doc-anon-torch');\nconst names = Object.keys(cjs);\nconsole.log(JSON.stringify({ names: names.length, same: names.every((n) => esm[n] === cjs[n]), def: esm.default === cjs }));\n`);
-    const regions = (JSON.parse(fs.readFileSync(path.join(project, 'statement.regions.json'), 'utf8')) as unknown[]).length;
+    const regions = (JSON.parse(fs.readFileSync(path.join(project, 'statement.regions.json'), 'utf8')) as { pages: Array<{ regions: unknown[] }> }).pages[0].regions.length;
     for (const file of ['esm.mjs', 'cjs.cjs']) {
       expect(JSON.parse(ok(run(process.execPath, [file], project), file))).toEqual({ regions, addon: 'prebuilt', isError: true });
     }
