@@ -147,7 +147,18 @@ describe('dates', () => {
     const shift = day(f.get('05/03/2026')!) - day('05/03/2026');
     expect(day(f.get('14/03/2026')!) - day('14/03/2026')).toBe(shift);
     expect(Math.abs(shift % 7)).toBe(0);
-    expect(fakesOf(lines, { fakes: { dateOrder: 'month-first' } }).get('05/03/2026')).toBeDefined();
+    // Fixed month first: the same shift, applied to 3 May.
+    const mdy = fakesOf(lines, { fakes: { dateOrder: 'month-first' } }).get('05/03/2026')!;
+    expect(day(mdy, false) - day('05/03/2026', false)).toBe(shift);
+    expect(mdy).not.toBe(f.get('05/03/2026'));
+  });
+
+  it('coherent: false gives every value its own fake, as before', () => {
+    const off = fakesOf(GERMAN, { fakes: { coherent: false } });
+    const orig = ['02.03.2026', '05.03.2026', '09.03.2026', '14.03.2026'];
+    expect(new Set(orig.map((d) => day(off.get(d)!) - day(d))).size).toBeGreaterThan(1);
+    const [given, family] = off.get('Margaret Whitfield')!.toLowerCase().split(' ');
+    expect(off.get('margaret.whitfield@postfach.de')!.startsWith(`${given}.${family}@`)).toBe(false);
   });
 });
 
