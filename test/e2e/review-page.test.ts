@@ -167,15 +167,25 @@ describe('review page (chromium)', () => {
     await page.click('#next');
     await expect(page.locator('#page-label')).toHaveTextOf('Page 2 of 2');
     expect(await page.locator('#legend li').allTextContents()).toEqual(['iban']);
-    // Keyboard: the selected region moves with the arrow keys.
+    // Keyboard: select the region from the list, widen it (Alt+Right) and move it (Shift+Right: 10 px).
     await page.locator('#regions li button').first().focus();
     await page.keyboard.press('Enter');
+    await expect(page.locator('#editor-title')).toHaveTextOf('iban');
     await page.locator('#overlay').focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Alt+ArrowRight');
     await page.keyboard.press('Shift+ArrowRight');
     await shot('pdf-page-2');
     await page.click('#run');
     await page.locator('#compare').waitFor({ state: 'visible', timeout: 120_000 });
     expect(await page.locator('#download').getAttribute('download')).toBe('two.anon.pdf');
+    const report = JSON.parse(
+      await page.evaluate(async () => (await fetch((document.querySelector('#download-report') as HTMLAnchorElement).href)).text()),
+    ) as { decisions: Array<{ page: number; box: number[]; entity: string }> };
+    const detected = ((await (await fetch(`${base}/v1/detect`, { method: 'POST', body: fs.readFileSync(path.join(dir, 'two.pdf')), headers: { 'content-type': 'application/pdf' } })).json()) as {
+      pages: Array<{ regions: Array<{ box: number[] }> }>;
+    }).pages[1].regions[0].box;
+    const moved = report.decisions.find((d) => d.page === 2)!;
+    expect(moved.box).toEqual([detected[0] + 10, detected[1], detected[2] + 14, detected[3]]);
     await shot('pdf-before-after');
   });
 
