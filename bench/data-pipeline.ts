@@ -96,7 +96,7 @@ async function probeWhile(work: Promise<void>): Promise<{ mean: number; max: num
   });
   while (!done) {
     const t0 = performance.now();
-    await native().testing.spin(1);
+    await native().testing.spin({ ms: 1 });
     samples.push(performance.now() - t0);
     await Promise.race([finished, new Promise((r) => setTimeout(r, 25))]);
   }

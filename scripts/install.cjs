@@ -35,7 +35,7 @@ function run(cmd, args, { quiet = false } = {}) {
 
 /** Loads the prebuilt addon in a child process and makes a tensor: the same dlopen the library will do. */
 function prebuiltLoads(addon) {
-  const script = `const a = require(${JSON.stringify(addon)}); a.init(class E extends Error {}); if (a.TensorHandle.zeros([3]).toTypedArray().length !== 3) process.exit(3);`;
+  const script = `const a = require(${JSON.stringify(addon)}); a.init(class E extends Error {}); if (a.TensorHandle.zeros({ shape: [3] }).toTypedArray().length !== 3) process.exit(3);`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
   if (r.status === 0) return { ok: true };
   const text = `${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim().split('\n').find((l) => /error|not found|cannot/i.test(l));

@@ -17,8 +17,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   da::bind::register_unet(env, exports);
   da::bind::register_scheduler(env, exports);
   da::bind::register_inpaint(env, exports);
-  da::bind::register_glyph_encoder(env, exports);
-  da::bind::register_glyph_projection(env, exports);
+  da::bind::register_glyph(env, exports);
   da::bind::register_lpips(env, exports);
   da::bind::register_image(env, exports);
   da::bind::register_train(env, exports);

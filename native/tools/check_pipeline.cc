@@ -9,19 +9,18 @@
 #include "harness.h"
 #include "io/safetensors.h"
 #include "models/config_reader.h"
+#include "models/registry.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "sampling/inpaint.h"
 #include "schedulers/scheduler.h"
 
 DA_CHECK("parity.pipeline") {
-  da::models::LoadOptions lo;
-  lo.device = ctx.device;
-  lo.dtype = ctx.dtype;
-  auto vae = da::models::AutoencoderKLImpl::from_pretrained(ctx.path("vae"), lo);
-  auto unet = da::models::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), lo);
-  vae->eval();
-  unet->eval();
+  da::models::ModelSpec spec;
+  spec.device = ctx.device;
+  spec.dtype = ctx.dtype;
+  auto vae = da::models::load_model(da::models::ModelKind::kVae, ctx.path("vae"), spec).typed<da::models::AutoencoderKLImpl>();
+  auto unet = da::models::load_model(da::models::ModelKind::kUnet, ctx.path("unet"), spec).typed<da::models::UNet2DConditionModelImpl>();
   auto io = da::io::SafetensorsFile::open(ctx.path("pipeline/io.safetensors"));
   auto T = [&](const std::string& n) { return io->load(n); };
   // A fresh scheduler per loop (its timesteps and step index are per run).

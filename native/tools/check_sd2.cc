@@ -8,6 +8,7 @@
 // (gradients sum more products): over 10x the spread, yet a wrong block, eps, clamp or head split
 // moves results by 1e-2 or more. ctx.tol_scale widens all of them (bf16/fp16, CUDA).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/module.h>
 
 #include <cstdio>
@@ -23,9 +24,12 @@
 #include "harness.h"
 #include "io/safetensors.h"
 #include "models/config_reader.h"
+#include "models/registry.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "models/weights.h"
+#include "train/unet_loss.h"
+#include "train/vae_loss.h"
 
 namespace {
 
@@ -93,30 +97,44 @@ void expect_inference_equals_autograd(Context& ctx, const std::string& part, con
   ctx.expect(part + " inference forward leaves its inputs untouched", untouched);
 }
 
-da::models::LoadOptions load_options(const Context& ctx) {
-  da::models::LoadOptions o;
-  o.dtype = ctx.dtype;
-  o.device = ctx.device;
-  return o;
+da::models::ModelSpec spec(const Context& ctx) {
+  da::models::ModelSpec s;
+  s.dtype = ctx.dtype;
+  s.device = ctx.device;
+  return s;
+}
+
+// A fixture model as the addon loads it (models/registry.h).
+template <class Impl>
+std::shared_ptr<Impl> load(da::models::ModelKind kind, const std::string& dir, const da::models::ModelSpec& s) {
+  return da::models::load_model(kind, dir, s).typed<Impl>();
 }
 
 }  // namespace
 
 DA_CHECK("parity.vae") {
   auto io = da::io::SafetensorsFile::open(ctx.path("vae/io.safetensors"));
-  dm::AutoencoderKL vae(dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"), load_options(ctx)));
-  vae->eval();
+  dm::AutoencoderKL vae(load<dm::AutoencoderKLImpl>(dm::ModelKind::kVae, ctx.path("vae"), spec(ctx)));
   at::Tensor x = input(ctx, *io, "input.x");
   at::Tensor eps = input(ctx, *io, "input.eps");
 
+  // The fixture's loss, mse(decoded, x) + 1e-6 * kl.mean(), is the trainer's objective with a
+  // per-element mean reconstruction (train/vae_loss.h): the addon's vaeLoss runs the same call.
   std::map<std::string, at::Tensor> got;
-  dm::DiagonalGaussian post = vae->encode_dist(x);
-  at::Tensor z = post.sample(eps);
-  at::Tensor decoded = vae->decode(z);
-  at::Tensor kl = post.kl();
-  at::Tensor recon = at::mse_loss(decoded, x);
-  at::Tensor loss = recon + 1e-6 * kl.mean();
+  da::train::VaeLossOptions lo;
+  lo.recon = "mse";
+  lo.recon_reduction = "mean";
+  lo.kl_weight = 1e-6;
+  lo.eps = eps;
+  at::Generator unused = at::detail::createCPUGenerator(0);
   vae->zero_grad();
+  da::train::VaeLossTerms terms = da::train::vae_loss(*vae, nullptr, x, lo, unused);
+  const dm::DiagonalGaussian& post = *terms.posterior;
+  at::Tensor z = terms.z;
+  at::Tensor decoded = terms.decoded;
+  at::Tensor kl = terms.kl_per_sample;
+  at::Tensor recon = terms.recon;
+  at::Tensor loss = terms.loss;
   loss.backward();
   got["output.moments"] = post.parameters;
   got["output.mean"] = post.mean;
@@ -135,8 +153,10 @@ DA_CHECK("parity.vae") {
     got["output.decoded_mode"] = vae->forward(x, /*sample_posterior=*/false);
   }
   compare_all(ctx, "vae", *io, got);
-  expect_inference_equals_autograd(ctx, "vae decode", decoded, {z}, [&] { return vae->decode(z.detach()); });
-  expect_inference_equals_autograd(ctx, "vae encode", post.parameters, {x}, [&] { return vae->encode(x); });
+  // (The loss decodes its float32 posterior sample in the model's dtype, as here.)
+  const at::Tensor z_model = z.detach().to(decoded.scalar_type());
+  expect_inference_equals_autograd(ctx, "vae decode", decoded, {z_model}, [&] { return vae->decode(z_model); });
+  expect_inference_equals_autograd(ctx, "vae encode", vae->encode(x), {x}, [&] { return vae->encode(x); });
 
   // Gradient checkpointing recomputes the blocks in backward: same loss and gradients.
   at::Tensor plain = all_grads(*vae).clone();
@@ -152,17 +172,22 @@ DA_CHECK("parity.vae") {
 
 DA_CHECK("parity.unet") {
   auto io = da::io::SafetensorsFile::open(ctx.path("unet/io.safetensors"));
-  dm::UNet2DConditionModel unet(dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), load_options(ctx)));
-  unet->eval();
+  dm::UNet2DConditionModel unet(load<dm::UNet2DConditionModelImpl>(dm::ModelKind::kUnet, ctx.path("unet"), spec(ctx)));
   at::Tensor sample = input(ctx, *io, "input.sample");
   at::Tensor timesteps = input(ctx, *io, "input.timesteps");
   at::Tensor ehs = input(ctx, *io, "input.encoder_hidden_states");
   at::Tensor target = input(ctx, *io, "input.target");
 
   dm::UNetIntermediates inter;
-  at::Tensor out = unet->forward(sample, timesteps, ehs, &inter);
-  at::Tensor loss = (out - target).pow(2).mean();
+  {
+    at::NoGradGuard no_grad;
+    unet->forward(sample, timesteps, ehs, &inter);
+  }
+  // The fixture's loss is the addon's unetLoss: train::unet_forward_loss.
   unet->zero_grad();
+  da::train::UnetForwardLoss fl = da::train::unet_forward_loss(*unet, sample, timesteps, ehs, target);
+  at::Tensor out = fl.sample;
+  at::Tensor loss = fl.loss;
   loss.backward();
   std::map<std::string, at::Tensor> got{{"output.sample", out},
                                         {"output.loss", loss},
@@ -182,7 +207,7 @@ DA_CHECK("parity.unet") {
   at::Tensor plain = all_grads(*unet).clone();
   unet->set_gradient_checkpointing(true);
   unet->zero_grad();
-  at::Tensor loss2 = (unet->forward(sample, timesteps, ehs) - target).pow(2).mean();
+  at::Tensor loss2 = da::train::unet_forward_loss(*unet, sample, timesteps, ehs, target).loss;
   loss2.backward();
   unet->set_gradient_checkpointing(false);
   ctx.compare("unet checkpointed loss", loss2, loss, kAtol, kForwardRtol);
@@ -303,28 +328,21 @@ DA_CHECK("config.sd2") {
   refuses("vae act_fn", replace(vae_text, "\"act_fn\": \"silu\"", "\"act_fn\": \"relu\""), "act_fn", false);
   refuses("vae up block", replace(vae_text, "\"UpDecoderBlock2D\"", "\"AttnUpDecoderBlock2D\""), "up_block_types", false);
 
-  // save_pretrained -> from_pretrained gives the same config and weights.
+  // Save -> load (the registry's, as the addon's ModelHandle.save and loadModel) gives the same
+  // config and weights, for every kind with a config.json.
   namespace fs = std::filesystem;
   fs::path tmp = fs::temp_directory_path() / ("docanon_sd2_roundtrip_" + std::to_string(::getpid()));
-  {
-    auto vae = dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"));
-    vae->save_pretrained((tmp / "vae").string());
-    auto back = dm::AutoencoderKLImpl::from_pretrained((tmp / "vae").string());
-    bool same = back->config().to_json() == vae->config().to_json();
-    auto a = dm::state_dict(*vae), b = dm::state_dict(*back);
+  for (const auto& [kind, dir] : std::vector<std::pair<dm::ModelKind, std::string>>{
+           {dm::ModelKind::kVae, "vae"}, {dm::ModelKind::kUnet, "unet"}, {dm::ModelKind::kGlyphEncoder, "glyph_encoder"}}) {
+    const auto& t = dm::traits(kind);
+    dm::Model m = dm::load_model(kind, ctx.path(dir), {});
+    t.save(*m.module, (tmp / dir).string());
+    dm::Model back = dm::load_model(kind, (tmp / dir).string(), {});
+    bool same = t.config_json(*back.module) == t.config_json(*m.module);
+    auto a = dm::state_dict(*m.module), b = dm::state_dict(*back.module);
     same = same && a.size() == b.size();
     for (size_t i = 0; same && i < a.size(); ++i) same = a[i].first == b[i].first && at::equal(a[i].second, b[i].second);
-    ctx.expect("vae save_pretrained round trip", same);
-  }
-  {
-    auto unet = dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"));
-    unet->save_pretrained((tmp / "unet").string());
-    auto back = dm::UNet2DConditionModelImpl::from_pretrained((tmp / "unet").string());
-    bool same = back->config().to_json() == unet->config().to_json();
-    auto a = dm::state_dict(*unet), b = dm::state_dict(*back);
-    same = same && a.size() == b.size();
-    for (size_t i = 0; same && i < a.size(); ++i) same = a[i].first == b[i].first && at::equal(a[i].second, b[i].second);
-    ctx.expect("unet save_pretrained round trip", same);
+    ctx.expect(std::string(t.name) + " save -> load round trip", same);
   }
   da::fs::remove_tree(std::filesystem::path(tmp).string());
 }
@@ -333,9 +351,8 @@ DA_CHECK("parity.sd2_pipeline_models") {
   // The model calls of the end-to-end inpainting fixture (the scheduler and the pipeline's glue
   // are checked elsewhere): masked-image latents, every UNet call with a 0-d timestep, the decode.
   auto io = da::io::SafetensorsFile::open(ctx.path("pipeline/io.safetensors"));
-  auto opts = load_options(ctx);
-  dm::AutoencoderKL vae(dm::AutoencoderKLImpl::from_pretrained(ctx.path("vae"), opts));
-  dm::UNet2DConditionModel unet(dm::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), opts));
+  dm::AutoencoderKL vae(load<dm::AutoencoderKLImpl>(dm::ModelKind::kVae, ctx.path("vae"), spec(ctx)));
+  dm::UNet2DConditionModel unet(load<dm::UNet2DConditionModelImpl>(dm::ModelKind::kUnet, ctx.path("unet"), spec(ctx)));
   at::NoGradGuard no_grad;
   const double sf = vae->config().scaling_factor;
   std::vector<std::string> runs;

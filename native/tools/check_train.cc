@@ -14,6 +14,7 @@
 
 #include "core/fs_util.h"
 #include "harness.h"
+#include "models/registry.h"
 #include "models/unet.h"
 #include "models/vae.h"
 #include "models/vit.h"
@@ -30,7 +31,7 @@ namespace {
 using da::models::AutoencoderKLImpl;
 
 std::shared_ptr<AutoencoderKLImpl> fixture_vae(da::harness::Context& ctx) {
-  auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"));
+  auto vae = da::models::load_model(da::models::ModelKind::kVae, ctx.path("vae"), {}).typed<AutoencoderKLImpl>();
   for (auto& p : vae->parameters()) p.set_requires_grad(true);
   return vae;
 }
@@ -167,9 +168,9 @@ DA_CHECK("train.accumulation_and_state") {
   std::string dir = (std::filesystem::temp_directory_path() / ("docanon_train_check_" + std::to_string(::getpid()))).string();
   std::filesystem::create_directories(dir);
   ta.save_state(dir + "/state.safetensors");
-  vae_a->save_pretrained(dir + "/model");
+  da::models::traits(da::models::ModelKind::kVae).save(*vae_a, dir + "/model");
   step(ta, *vae_a);
-  auto vae_b = AutoencoderKLImpl::from_pretrained(dir + "/model");
+  auto vae_b = da::models::load_model(da::models::ModelKind::kVae, dir + "/model", {}).typed<AutoencoderKLImpl>();
   for (auto& p : vae_b->parameters()) p.set_requires_grad(true);
   da::train::Trainer tb(*vae_b, to);
   tb.load_state(dir + "/state.safetensors");
@@ -196,9 +197,9 @@ DA_CHECK("train.device_steps") {
   const at::Tensor x = io->load("input.x");
 
   auto vae_losses = [&](c10::Device d, std::vector<double>* losses) {
-    da::models::LoadOptions lo;
+    da::models::ModelSpec lo;
     lo.device = d;
-    auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"), lo);
+    auto vae = da::models::load_model(da::models::ModelKind::kVae, ctx.path("vae"), lo).typed<AutoencoderKLImpl>();
     for (auto& p : vae->parameters()) p.set_requires_grad(true);
     at::Tensor w0 = vae->decoder->conv_out->weight.detach().clone();
     da::train::TrainerOptions to;
@@ -209,8 +210,9 @@ DA_CHECK("train.device_steps") {
     so.lr = 1e-3;
     for (int s = 0; s < 3; ++s) {
       auto r = tr.step(1, [&](int64_t) {
-        da::train::AutocastScope ac(d, true);
-        auto t = da::train::vae_loss(*vae, nullptr, x.to(d), {}, tr.generator());
+        da::train::VaeLossOptions vo;
+        vo.autocast = true;  // as the trainer's step
+        auto t = da::train::vae_loss(*vae, nullptr, x.to(d), vo, tr.generator());
         return std::map<std::string, at::Tensor>{{"loss", t.loss}};
       }, so);
       losses->push_back(r.terms["loss"]);
@@ -231,11 +233,11 @@ DA_CHECK("train.device_steps") {
 
   // DiffUTE UNet step (fixture UNet, frozen fixture VAE and glyph encoder).
   auto unet_losses = [&](c10::Device d, std::vector<double>* losses) {
-    da::models::LoadOptions lo;
+    da::models::ModelSpec lo;
     lo.device = d;
-    auto unet = da::models::UNet2DConditionModelImpl::from_pretrained(ctx.path("unet"), lo);
-    auto vae = AutoencoderKLImpl::from_pretrained(ctx.path("vae"), lo);
-    auto glyph = da::models::load_glyph_encoder(ctx.path("glyph_encoder"), at::kFloat, d);
+    auto unet = da::models::load_model(da::models::ModelKind::kUnet, ctx.path("unet"), lo).typed<da::models::UNet2DConditionModelImpl>();
+    auto vae = da::models::load_model(da::models::ModelKind::kVae, ctx.path("vae"), lo).typed<AutoencoderKLImpl>();
+    auto glyph = da::models::load_model(da::models::ModelKind::kGlyphEncoder, ctx.path("glyph_encoder"), lo).typed<da::models::GlyphEncoder>();
     for (auto& p : vae->parameters()) p.set_requires_grad(false);
     for (auto& p : unet->parameters()) p.set_requires_grad(true);
     auto sched = da::schedulers::make_scheduler_from_file(ctx.path("pipeline/scheduler_config.json"), "DDPMScheduler");

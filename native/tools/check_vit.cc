@@ -17,6 +17,8 @@
 #include "harness.h"
 #include "io/safetensors.h"
 #include "models/config_reader.h"
+#include "models/pretrained.h"
+#include "models/registry.h"
 #include "models/vit.h"
 #include "models/glyph_projection.h"
 #include "models/weights.h"
@@ -61,7 +63,10 @@ DA_CHECK("parity.glyph_encoder") {
   ctx.compare("resized_uint8 vs PIL resize (1 level)", resized, io->load("resized_uint8_pil"), 1);
 
   // Encoder on the stored pixel_values, every intermediate.
-  auto enc = da::models::load_glyph_encoder(dir, ctx.dtype, ctx.device);
+  da::models::ModelSpec spec;
+  spec.dtype = ctx.dtype;
+  spec.device = ctx.device;
+  auto enc = da::models::load_model(da::models::ModelKind::kGlyphEncoder, dir, spec).typed<GlyphEncoder>();
   auto out = enc->forward_all(io->load("pixel_values"));
   ctx.compare("embeddings", out.embeddings, io->load("embeddings"), tol, tol);
   for (size_t i = 0; i < out.layer_outputs.size(); ++i) {
@@ -92,15 +97,18 @@ DA_CHECK("parity.glyph_encoder") {
   da::io::write_safetensors(tmp + "/ved_pooler.safetensors", ved_pooler);
   da::io::write_safetensors(tmp + "/bare_missing.safetensors", bare_missing);
   {
+    da::models::LoadOptions lo;
+    lo.dtype = ctx.dtype;
+    lo.device = ctx.device;
     GlyphEncoder e2(cfg);
-    e2.load(tmp + "/ved.safetensors", ctx.dtype, ctx.device);
+    da::models::load_into(e2, *da::models::WeightSource::open(tmp + "/ved.safetensors"), lo);
     ctx.compare("VisionEncoderDecoder checkpoint (encoder. prefix, decoder. ignored)",
                 e2.forward(io->load("pixel_values")), io->load("last_hidden_state"), tol, tol);
     GlyphEncoder e3(cfg);
-    std::string err = error_of([&] { e3.load(tmp + "/ved_pooler.safetensors"); });
+    std::string err = error_of([&] { da::models::load_into(e3, *da::models::WeightSource::open(tmp + "/ved_pooler.safetensors")); });
     ctx.expect("extra encoder key -> ERR_WEIGHTS", starts_with(err, "ERR_WEIGHTS") && err.find("pooler") != std::string::npos, err);
     GlyphEncoder e4(cfg);
-    err = error_of([&] { e4.load(tmp + "/bare_missing.safetensors"); });
+    err = error_of([&] { da::models::load_into(e4, *da::models::WeightSource::open(tmp + "/bare_missing.safetensors")); });
     ctx.expect("missing key -> ERR_WEIGHTS", starts_with(err, "ERR_WEIGHTS") && err.find("layernorm.bias") != std::string::npos, err);
   }
   da::fs::remove_tree(std::filesystem::path(tmp).string());
@@ -127,7 +135,10 @@ DA_CHECK("parity.glyph_encoder") {
   // Wrong input size -> ERR_SHAPE; projection shape.
   std::string err = error_of([&] { enc->forward(at::zeros({1, 3, cfg.image_size + 8, cfg.image_size})); });
   ctx.expect("wrong image size -> ERR_SHAPE", starts_with(err, "ERR_SHAPE"), err);
-  da::models::GlyphProjection proj(cfg.hidden_size, 48);
+  da::models::GlyphProjectionConfig pc;
+  pc.in_features = cfg.hidden_size;
+  pc.out_features = 48;
+  da::models::GlyphProjection proj(pc);
   at::Tensor pr = proj.forward(out.last_hidden_state.to(at::kCPU, at::kFloat));
   ctx.expect("GlyphProjection shape", pr.size(-1) == 48 && pr.size(1) == cfg.sequence_length(),
              "keys proj.weight, proj.bias");

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { logger } from '../core/logger';
-import { native } from '../native/loader';
+import { info, setNumThreads } from '../core/runtime';
 import { ArtifactStore } from '../storage/store';
 import type { BaseTrainer } from '../training/base-trainer';
 import { checkpointsRoot, STEP_DIR } from '../training/checkpoint';
@@ -117,7 +117,7 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: cfg.storage.uri, pull: !dryRun });
         if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
         const resumeFrom = start.dir;
-        const cuda = native().info().cuda;
+        const cuda = info().cuda;
         const worldSize = nproc > 1 ? nproc : dist.worldSize;
         // A dry run plans a job for another machine as well (a laptop planning a GPU job): device
         // problems are reported in the plan, not raised.
@@ -154,9 +154,9 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
           if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
         }
         const rankDev = rankDevice(device, dist);
-        if (cfg.train.threads > 0) native().setNumThreads(cfg.train.threads);
+        if (cfg.train.threads > 0) setNumThreads(cfg.train.threads);
         // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
-        else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) native().setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
+        else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
         const group = dist.worldSize > 1 ? await ProcessGroup.join(dist, rankDev) : undefined;
         let trainer: BaseTrainer<unknown>;
         try {

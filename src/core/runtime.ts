@@ -29,7 +29,7 @@ export function setNumThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) {
     throw new DocAnonError(ErrorCode.ARGUMENT, `threads must be a positive integer, got ${String(threads)}`);
   }
-  native().setNumThreads(threads);
+  native().configure({ threads });
 }
 
 /**
@@ -38,5 +38,5 @@ export function setNumThreads(threads: number): void {
  */
 export function setAllowTf32(allow: boolean): void {
   if (typeof allow !== 'boolean') throw new DocAnonError(ErrorCode.ARGUMENT, 'allow must be a boolean');
-  native().setAllowTf32(allow);
+  native().configure({ allowTf32: allow });
 }

@@ -5,6 +5,7 @@
 import { native } from '../native/loader';
 import type { NativeSafetensorsHandle } from '../native/types';
 import { DocAnonError, ErrorCode } from './errors';
+import { NativeObject } from './native-object';
 import { Tensor } from './tensor';
 
 export interface SafetensorsEntry {
@@ -15,12 +16,14 @@ export interface SafetensorsEntry {
 }
 
 /** An open safetensors file. Only the tensors you load are read. */
-export class SafetensorsFile {
-  private handle: NativeSafetensorsHandle | undefined;
+export class SafetensorsFile extends NativeObject<NativeSafetensorsHandle> {
   private readonly byName: Map<string, SafetensorsEntry>;
 
-  private constructor(handle: NativeSafetensorsHandle, readonly path: string) {
-    this.handle = handle;
+  private constructor(
+    handle: NativeSafetensorsHandle,
+    readonly path: string,
+  ) {
+    super(handle);
     this.byName = new Map(handle.entries().map((e) => [e.name, e]));
   }
 
@@ -29,11 +32,11 @@ export class SafetensorsFile {
     if (typeof path !== 'string' || path.length === 0) {
       throw new DocAnonError(ErrorCode.ARGUMENT, 'path must be a non-empty string');
     }
-    return new SafetensorsFile(await native().openSafetensors(path), path);
+    return new SafetensorsFile(await native().openSafetensors({ path }), path);
   }
 
   private live(): NativeSafetensorsHandle {
-    if (!this.handle) throw new DocAnonError(ErrorCode.DISPOSED, `${this.path} was closed`);
+    if (this.handle.disposed) throw new DocAnonError(ErrorCode.DISPOSED, `${this.path} was closed`);
     return this.handle;
   }
 
@@ -53,14 +56,11 @@ export class SafetensorsFile {
   }
   /** Reads one tensor into a new CPU tensor. */
   async load(name: string): Promise<Tensor> {
-    return new Tensor(await this.live().load(name));
+    return new Tensor(await this.live().load({ name }));
   }
+  /** Closes the file now (loads in flight finish first): the same as {@link dispose}. Idempotent. */
   close(): void {
-    this.handle?.close();
-    this.handle = undefined;
-  }
-  [Symbol.dispose](): void {
-    this.close();
+    this.dispose();
   }
 }
 
@@ -91,10 +91,5 @@ export async function writeSafetensors(
       if (typeof v !== 'string') throw new DocAnonError(ErrorCode.ARGUMENT, `metadata['${k}'] must be a string`);
     }
   }
-  await native().writeSafetensors(
-    path,
-    entries.map(([n]) => n),
-    entries.map(([, t]) => t.handle),
-    metadata ?? {},
-  );
+  await native().writeSafetensors({ path, names: entries.map(([n]) => n), tensors: entries.map(([, t]) => t.handle), metadata: metadata ?? {} });
 }

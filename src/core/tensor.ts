@@ -6,6 +6,7 @@
 import { native } from '../native/loader';
 import type { DType, NativeTensorHandle, TypedArrayFor } from '../native/types';
 import { DocAnonError, ErrorCode } from './errors';
+import { NativeObject } from './native-object';
 
 export type { DType, TypedArrayFor } from '../native/types';
 
@@ -40,13 +41,10 @@ function inferDtype(data: ArrayBufferView): DType {
   );
 }
 
-export class Tensor {
-  /** @internal */
-  readonly handle: NativeTensorHandle;
-
+export class Tensor extends NativeObject<NativeTensorHandle> {
   /** @internal Wrap a native handle; use the static factories instead. */
   constructor(handle: NativeTensorHandle) {
-    this.handle = handle;
+    super(handle);
   }
 
   /**
@@ -54,17 +52,17 @@ export class Tensor {
    * Uint16Array; int64 as a BigInt64Array; bool as 0/1 bytes in a Uint8Array.
    */
   static from(data: ArrayBufferView, shape: readonly number[], dtype?: DType): Tensor {
-    return new Tensor(native().TensorHandle.fromTypedArray(data, shapeArg(shape), dtype ?? inferDtype(data)));
+    return new Tensor(native().TensorHandle.fromTypedArray(data, { shape: shapeArg(shape), dtype: dtype ?? inferDtype(data) }));
   }
 
   /** A tensor of zeros. */
   static zeros(shape: readonly number[], dtype: DType = 'float32', device = 'cpu'): Tensor {
-    return new Tensor(native().TensorHandle.zeros(shapeArg(shape), dtype, device));
+    return new Tensor(native().TensorHandle.zeros({ shape: shapeArg(shape), dtype, device }));
   }
 
   /** N(0, 1) values drawn on the CPU from a seeded generator (identical to `torch.randn(generator=manual_seed(seed))`). */
   static randn(shape: readonly number[], seed: number, dtype: DType = 'float32'): Tensor {
-    return new Tensor(native().TensorHandle.randn(shapeArg(shape), seed, dtype));
+    return new Tensor(native().TensorHandle.randn({ shape: shapeArg(shape), seed, dtype }));
   }
 
   get shape(): number[] {
@@ -79,9 +77,6 @@ export class Tensor {
   get numel(): number {
     return this.handle.numel;
   }
-  get disposed(): boolean {
-    return this.handle.disposed;
-  }
 
   /** Copies the values into a new JS-owned typed array (synchronous; prefer {@link data} for big tensors). */
   dataSync<D extends DType = DType>(): TypedArrayFor<D> {
@@ -95,19 +90,27 @@ export class Tensor {
 
   /** A copy on another device and/or dtype. */
   async to(device?: string, dtype?: DType): Promise<Tensor> {
-    return new Tensor(await this.handle.to(device ?? null, dtype ?? null));
+    return new Tensor(await this.handle.to({ device, dtype }));
   }
 
-  /** Frees the tensor now. Further use throws ERR_DISPOSED. Idempotent. */
-  dispose(): void {
-    this.handle.dispose();
+  /**
+   * An uint8 image batch [N, H, W, C] as float [N, C, H, W] in [0, 1] (x / 255), off the JS thread.
+   * @internal
+   */
+  async imageToFloat(): Promise<Tensor> {
+    return new Tensor(await native().imageToTensor({ image: this.handle }));
   }
 
-  [Symbol.dispose](): void {
-    this.dispose();
+  /**
+   * A float image batch [N, C, H, W] in [0, 1] as uint8 [N, H, W, C] on the CPU (clamped, x * 255
+   * rounded half to even), off the JS thread.
+   * @internal
+   */
+  async floatToImage(): Promise<Tensor> {
+    return new Tensor(await native().tensorToImage({ tensor: this.handle }));
   }
 
-  toString(): string {
+  override toString(): string {
     return this.disposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
 }

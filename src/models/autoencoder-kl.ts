@@ -4,31 +4,10 @@
  */
 import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
-import { NativeModel, wrapAll, type ModelLoadOptions, type NativeModelHandle } from './native-model';
-import { resolveModelDir } from './source';
+import type { AutoencoderKLConfig, ResolvedConfig } from './config-types';
+import { NativeModel, wrapAll, type NativeModelHandle } from './native-model';
 
-/** diffusers' AutoencoderKL config.json (the native reader rejects unknown or unsupported fields). */
-export interface AutoencoderKLConfig {
-  in_channels?: number;
-  out_channels?: number;
-  down_block_types?: string[];
-  up_block_types?: string[];
-  block_out_channels?: number[];
-  layers_per_block?: number;
-  act_fn?: string;
-  latent_channels?: number;
-  norm_num_groups?: number;
-  sample_size?: number | number[];
-  scaling_factor?: number;
-  shift_factor?: number | null;
-  latents_mean?: number[] | null;
-  latents_std?: number[] | null;
-  force_upcast?: boolean;
-  use_quant_conv?: boolean;
-  use_post_quant_conv?: boolean;
-  mid_block_add_attention?: boolean;
-  [key: `_${string}`]: unknown;
-}
+export type { AutoencoderKLConfig } from './config-types';
 
 /** The diagonal Gaussian posterior of an encoded batch. */
 export interface Posterior {
@@ -81,23 +60,14 @@ export interface VaeLossTerms {
 }
 
 export class AutoencoderKL extends NativeModel {
+  static readonly kind = 'vae' as const;
   /** The model's config (as the native side holds it). */
-  readonly config: AutoencoderKLConfig;
+  readonly config: ResolvedConfig<AutoencoderKLConfig>;
 
-  private constructor(handle: NativeModelHandle) {
+  /** @internal */
+  constructor(handle: NativeModelHandle) {
     super(handle);
-    this.config = JSON.parse(handle.config() ?? '{}') as AutoencoderKLConfig;
-  }
-
-  /** Loads a diffusers `vae/` folder (config.json + safetensors, fp16/bf16 variants, shards) or an r2:// artifact. */
-  static async fromPretrained(source: string, options: ModelLoadOptions = {}): Promise<AutoencoderKL> {
-    const dir = await resolveModelDir(source);
-    return new AutoencoderKL(await native().loadVae(dir, options));
-  }
-
-  /** A freshly initialised model from a config (random weights; `seed` makes them reproducible). */
-  static async fromConfig(config: AutoencoderKLConfig, options: ModelLoadOptions & { seed?: number } = {}): Promise<AutoencoderKL> {
-    return new AutoencoderKL(await native().createVae(JSON.stringify(config), options, options.seed));
+    this.config = JSON.parse(handle.config() ?? '{}') as ResolvedConfig<AutoencoderKLConfig>;
   }
 
   get scalingFactor(): number {
@@ -111,12 +81,12 @@ export class AutoencoderKL extends NativeModel {
 
   /** Encodes images [B, 3, H, W] in [-1, 1] to the posterior. */
   encode(x: Tensor): Promise<Posterior> {
-    return this.serial(async () => wrapAll<Posterior>(await native().vaeEncode(this.handle, x.handle)));
+    return this.serial(async () => wrapAll<Posterior>(await native().vaeEncode(this.handle, { x: x.handle })));
   }
 
   /** Decodes unscaled latents [B, latent, h, w] to images in about [-1, 1]. */
   decode(z: Tensor): Promise<Tensor> {
-    return this.serial(async () => new Tensor(await native().vaeDecode(this.handle, z.handle)));
+    return this.serial(async () => new Tensor(await native().vaeDecode(this.handle, { z: z.handle })));
   }
 
   /**

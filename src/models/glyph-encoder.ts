@@ -8,24 +8,10 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
 import { renderGlyph, type GlyphOptions } from '../render/glyph';
-import { NativeModel, type ModelLoadOptions, type NativeModelHandle } from './native-model';
-import { resolveModelDir } from './source';
+import type { ResolvedConfig, ViTConfig } from './config-types';
+import { NativeModel, type NativeModelHandle } from './native-model';
 
-/** transformers' ViTConfig fields the encoder uses (a bare ViT config or a VisionEncoderDecoder's `encoder`). */
-export interface ViTConfig {
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  image_size: number;
-  patch_size: number;
-  num_channels?: number;
-  qkv_bias?: boolean;
-  layer_norm_eps?: number;
-  hidden_act?: string;
-  model_type?: string;
-  [key: string]: unknown;
-}
+export type { ViTConfig } from './config-types';
 
 export interface GlyphEncoderOutput {
   /** [N, 1 + (S/P)^2, hidden] after the final layernorm. */
@@ -41,27 +27,19 @@ export interface RgbPixels {
   height: number;
 }
 
+/**
+ * The glyph encoder: TrOCR's ViT encoder. `fromPretrained` loads a TrOCR folder (config.json of a
+ * VisionEncoderDecoder or a bare ViT, model.safetensors or shards; the decoder's keys are ignored,
+ * the encoder's are checked strictly) or an r2:// artifact. The encoder is frozen (inference only).
+ */
 export class GlyphEncoder extends NativeModel {
-  readonly config: ViTConfig;
+  static readonly kind = 'glyph_encoder' as const;
+  readonly config: ResolvedConfig<ViTConfig>;
 
-  private constructor(handle: NativeModelHandle) {
+  /** @internal */
+  constructor(handle: NativeModelHandle) {
     super(handle);
-    this.config = JSON.parse(handle.config() ?? '{}') as ViTConfig;
-  }
-
-  /**
-   * Loads a TrOCR folder (config.json of a VisionEncoderDecoder or a bare ViT, model.safetensors or
-   * shards; the decoder's keys are ignored, the encoder's are checked strictly) or an r2:// artifact.
-   * The encoder is frozen (inference only).
-   */
-  static async fromPretrained(source: string, options: ModelLoadOptions = {}): Promise<GlyphEncoder> {
-    const dir = await resolveModelDir(source);
-    return new GlyphEncoder(await native().loadGlyphEncoder(dir, options));
-  }
-
-  /** A randomly initialised encoder from a config (tests, benchmarks). */
-  static async fromConfig(config: ViTConfig, options: ModelLoadOptions & { seed?: number } = {}): Promise<GlyphEncoder> {
-    return new GlyphEncoder(await native().createGlyphEncoder(JSON.stringify(config), options, options.seed));
+    this.config = JSON.parse(handle.config() ?? '{}') as ResolvedConfig<ViTConfig>;
   }
 
   /** Tokens per glyph: 1 CLS + (image/patch)^2. */
@@ -72,7 +50,7 @@ export class GlyphEncoder extends NativeModel {
   /** Runs the encoder on preprocessed pixel values [N, 3, S, S]. */
   encode(pixelValues: Tensor, options: { intermediates?: boolean } = {}): Promise<GlyphEncoderOutput> {
     return this.serial(async () => {
-      const r = await native().glyphEncode(this.handle, pixelValues.handle, options.intermediates ?? false);
+      const r = await native().glyphEncode(this.handle, { pixelValues: pixelValues.handle, intermediates: options.intermediates ?? false });
       return {
         lastHiddenState: new Tensor(r.lastHiddenState),
         embeddings: r.embeddings ? new Tensor(r.embeddings) : undefined,
@@ -128,7 +106,7 @@ export async function preprocessTrocr(images: RgbPixels[], size: number): Promis
   images.forEach((im, i) => buf.set(im.data, i * width * height * 3));
   const input = Tensor.from(buf, [images.length, height, width, 3], 'uint8');
   try {
-    const r = await native().preprocessTrocr(input.handle, size);
+    const r = await native().preprocessTrocr({ images: input.handle, size });
     return { pixelValues: new Tensor(r.pixelValues), resized: new Tensor(r.resized) };
   } finally {
     input.dispose();

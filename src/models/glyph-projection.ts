@@ -9,8 +9,7 @@ import { z } from 'zod';
 import { parseConfig } from '../core/config';
 import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
-import { NativeModel, type ModelLoadOptions, type NativeModelHandle } from './native-model';
-import { resolveModelDir } from './source';
+import { NativeModel, type NativeModelHandle } from './native-model';
 
 export const GlyphProjectionConfigSchema = z.strictObject({
   _class_name: z.literal('GlyphProjection').optional(),
@@ -22,27 +21,17 @@ export const GlyphProjectionConfigSchema = z.strictObject({
 export type GlyphProjectionConfig = z.input<typeof GlyphProjectionConfigSchema>;
 
 export class GlyphProjection extends NativeModel {
+  static readonly kind = 'glyph_projection' as const;
   readonly config: { in_features: number; out_features: number };
 
-  private constructor(handle: NativeModelHandle) {
+  /** @internal */
+  constructor(handle: NativeModelHandle) {
     super(handle);
     this.config = parseConfig(GlyphProjectionConfigSchema, JSON.parse(handle.config() ?? '{}'), 'glyph projection config');
   }
 
-  /** Loads a saved projection folder (or an r2:// artifact), strictly. */
-  static async fromPretrained(source: string, options: ModelLoadOptions = {}): Promise<GlyphProjection> {
-    const dir = await resolveModelDir(source);
-    return new GlyphProjection(await native().loadGlyphProjection(dir, options));
-  }
-
-  /** A new projection with libtorch's Linear initialisation (seeded), ready to train. */
-  static async fromConfig(config: GlyphProjectionConfig, options: ModelLoadOptions & { seed?: number } = {}): Promise<GlyphProjection> {
-    const c = parseConfig(GlyphProjectionConfigSchema, config, 'glyph projection config');
-    return new GlyphProjection(await native().createGlyphProjection(JSON.stringify(c), options, options.seed));
-  }
-
   /** [..., in_features] -> [..., out_features] (inference, no gradient). */
   forward(hiddenStates: Tensor): Promise<Tensor> {
-    return this.serial(async () => new Tensor(await native().glyphProject(this.handle, hiddenStates.handle)));
+    return this.serial(async () => new Tensor(await native().glyphProject(this.handle, { hiddenStates: hiddenStates.handle })));
   }
 }

@@ -30,7 +30,10 @@ export interface LpipsOutput {
 }
 
 export class Lpips extends NativeModel {
-  private constructor(handle: NativeModelHandle) {
+  static readonly kind = 'lpips' as const;
+
+  /** @internal */
+  constructor(handle: NativeModelHandle) {
     super(handle);
   }
 
@@ -47,13 +50,13 @@ export class Lpips extends NativeModel {
       );
     }
     const { heads, ...rest } = options;
-    return new Lpips(await native().loadLpips(backbonePath, heads ?? bundledLpipsHeads(), rest));
+    return new Lpips(await native().loadModel({ ...rest, kind: Lpips.kind, path: backbonePath, heads: heads ?? bundledLpipsHeads() }));
   }
 
   /** Distances between two batches (N, 3, H, W) in [-1, 1] (or [0, 1] with normalize). */
   forward(in0: Tensor, in1: Tensor, options: { normalize?: boolean; keepFeatures?: boolean; gradInput0?: boolean } = {}): Promise<LpipsOutput> {
     return this.serial(async () => {
-      const r = await native().lpipsForward(this.handle, in0.handle, in1.handle, options);
+      const r = await native().lpipsForward(this.handle, { ...options, in0: in0.handle, in1: in1.handle });
       const wrapList = (l?: Array<import('../native/types').NativeTensorHandle>) => l?.map((h) => new Tensor(h));
       return {
         dist: new Tensor(r.dist),

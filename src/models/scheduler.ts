@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { NativeObject } from '../core/native-object';
 import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
 import type { NativeSchedulerHandle } from '../native/types';
@@ -39,12 +40,18 @@ export interface StepResult {
   varianceNoise?: Tensor;
 }
 
-export class NoiseScheduler {
-  /** @internal */
-  readonly handle: NativeSchedulerHandle;
+/** The class name `sampler` names ("ddim", or a diffusers class name; empty: the config's `_class_name`). */
+function schedulerClass(sampler?: SamplerName | string): string {
+  return sampler ? ((SCHEDULER_CLASSES as Record<string, string>)[sampler] ?? sampler) : '';
+}
 
-  private constructor(handle: NativeSchedulerHandle) {
-    this.handle = handle;
+export class NoiseScheduler extends NativeObject<NativeSchedulerHandle> {
+  /** The scheduler_config.json text it was built from (another sampler can be built from it: {@link withSampler}). */
+  readonly configText: string;
+
+  private constructor(handle: NativeSchedulerHandle, configText: string) {
+    super(handle);
+    this.configText = configText;
   }
 
   /**
@@ -52,14 +59,17 @@ export class NoiseScheduler {
    * name); default: the config's `_class_name`.
    */
   static fromConfig(config: Record<string, unknown>, sampler?: SamplerName | string): NoiseScheduler {
-    const cls = sampler ? ((SCHEDULER_CLASSES as Record<string, string>)[sampler] ?? sampler) : '';
-    return new NoiseScheduler(native().createScheduler(JSON.stringify(config), cls));
+    return NoiseScheduler.fromConfigText(JSON.stringify(config), sampler);
   }
 
   /** Builds a scheduler from the text of a scheduler_config.json (Python's -Infinity/NaN literals accepted). */
   static fromConfigText(text: string, sampler?: SamplerName | string): NoiseScheduler {
-    const cls = sampler ? ((SCHEDULER_CLASSES as Record<string, string>)[sampler] ?? sampler) : '';
-    return new NoiseScheduler(native().createScheduler(text, cls));
+    return new NoiseScheduler(native().createScheduler({ config: text, className: schedulerClass(sampler) }), text);
+  }
+
+  /** A new scheduler of another class from the same config (as diffusers' `from_config`). */
+  withSampler(sampler: SamplerName | string): NoiseScheduler {
+    return NoiseScheduler.fromConfigText(this.configText, sampler);
   }
 
   /** Reads `scheduler_config.json` from a file or from a model folder's `scheduler/` subfolder. */
@@ -86,7 +96,7 @@ export class NoiseScheduler {
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    this.handle.setTimesteps(numInferenceSteps);
+    this.handle.setTimesteps({ steps: numInferenceSteps });
   }
   /** The inference timesteps (int64, float32 for Euler). */
   timesteps(): Tensor {
@@ -103,11 +113,11 @@ export class NoiseScheduler {
     return new Tensor(this.handle.alphasCumprod());
   }
   scaleModelInput(sample: Tensor, timestep: number): Tensor {
-    return new Tensor(this.handle.scaleModelInput(sample.handle, timestep));
+    return new Tensor(this.handle.scaleModelInput({ sample: sample.handle, timestep }));
   }
   /** One reverse step. DDPM draws its noise from the seed set by {@link manualSeed} unless `varianceNoise` is given. */
   step(modelOutput: Tensor, timestep: number, sample: Tensor, options: { eta?: number; varianceNoise?: Tensor } = {}): StepResult {
-    const r = this.handle.step(modelOutput.handle, timestep, sample.handle, { eta: options.eta, varianceNoise: options.varianceNoise?.handle });
+    const r = this.handle.step({ modelOutput: modelOutput.handle, timestep, sample: sample.handle, eta: options.eta, varianceNoise: options.varianceNoise?.handle });
     return {
       prevSample: new Tensor(r.prevSample),
       predOriginalSample: r.predOriginalSample ? new Tensor(r.predOriginalSample) : undefined,
@@ -115,12 +125,12 @@ export class NoiseScheduler {
     };
   }
   addNoise(original: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
-    return new Tensor(this.handle.addNoise(original.handle, noise.handle, timesteps.handle));
+    return new Tensor(this.handle.addNoise({ original: original.handle, noise: noise.handle, timesteps: timesteps.handle }));
   }
   getVelocity(sample: Tensor, noise: Tensor, timesteps: Tensor): Tensor {
-    return new Tensor(this.handle.getVelocity(sample.handle, noise.handle, timesteps.handle));
+    return new Tensor(this.handle.getVelocity({ sample: sample.handle, noise: noise.handle, timesteps: timesteps.handle }));
   }
   manualSeed(seed: number): void {
-    this.handle.manualSeed(seed);
+    this.handle.manualSeed({ seed });
   }
 }

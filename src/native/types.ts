@@ -1,23 +1,38 @@
-/** The typed surface of the native addon (native/src/bind). Internal: use the public classes. */
+/**
+ * The typed surface of the native addon (native/src/bind). Internal: only the wrapper classes of
+ * src/core (Tensor, SafetensorsFile, runtime), src/models and src/training call it.
+ *
+ * The boundary protocol (docs/architecture.md): every long-lived native object is a handle class
+ * with `dispose()` and `disposed`; a call takes the native objects it acts on as positional
+ * handles and everything else (tensors, settings, optional objects, callbacks) in ONE options
+ * object, whose unknown keys are refused with ERR_ARGUMENT.
+ */
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
-export interface NativeTensorHandle {
+/** The model kinds of the native registry (native/src/models/registry.h). */
+export type ModelKind = 'vae' | 'unet' | 'glyph_encoder' | 'glyph_projection' | 'lpips';
+
+/** What every native handle has. */
+export interface NativeHandle {
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+export interface NativeTensorHandle extends NativeHandle {
   readonly shape: number[];
   readonly dtype: DType;
   readonly device: string;
   readonly numel: number;
-  readonly disposed: boolean;
   toTypedArray(): TypedArrayFor<DType>;
   toTypedArrayAsync(): Promise<TypedArrayFor<DType>>;
-  to(device?: string | null, dtype?: DType | null): Promise<NativeTensorHandle>;
-  dispose(): void;
+  to(options: { device?: string; dtype?: DType }): Promise<NativeTensorHandle>;
 }
 
 export interface NativeTensorHandleStatic {
-  fromTypedArray(data: ArrayBufferView, shape: number[], dtype: DType): NativeTensorHandle;
-  zeros(shape: number[], dtype?: DType, device?: string): NativeTensorHandle;
-  randn(shape: number[], seed: number, dtype?: DType): NativeTensorHandle;
+  fromTypedArray(data: ArrayBufferView, options: { shape: number[]; dtype: DType }): NativeTensorHandle;
+  zeros(options: { shape: number[]; dtype?: DType; device?: string }): NativeTensorHandle;
+  randn(options: { shape: number[]; seed: number; dtype?: DType }): NativeTensorHandle;
 }
 
 export interface NativeSafetensorsEntry {
@@ -27,11 +42,10 @@ export interface NativeSafetensorsEntry {
   byteLength: number;
 }
 
-export interface NativeSafetensorsHandle {
+export interface NativeSafetensorsHandle extends NativeHandle {
   entries(): NativeSafetensorsEntry[];
   metadata(): Record<string, string>;
-  load(name: string): Promise<NativeTensorHandle>;
-  close(): void;
+  load(options: { name: string }): Promise<NativeTensorHandle>;
 }
 
 export interface NativeInfo {
@@ -58,53 +72,73 @@ export interface NativeParameterInfo {
   requiresGrad: boolean;
 }
 
-export interface NativeModelHandle {
-  readonly kind: string;
-  readonly disposed: boolean;
+export interface NativeModelHandle extends NativeHandle {
+  readonly kind: ModelKind;
+  /** config.json text (null for kinds without a config). */
   config(): string | null;
   parameters(): NativeParameterInfo[];
   parameterCount(): number;
-  grad(name: string): NativeTensorHandle | null;
+  grad(options: { name: string }): NativeTensorHandle | null;
   zeroGrad(): void;
-  setRequiresGrad(on: boolean, prefix?: string): number;
-  save(dir: string): Promise<void>;
-  dispose(): void;
+  setRequiresGrad(options: { requiresGrad: boolean; prefix?: string }): number;
+  save(options: { dir: string }): Promise<void>;
 }
 
-export interface NativeLoadOptions {
+/** How a model is loaded or created (native ModelSpec). */
+export interface NativeModelSpec {
   dtype?: string;
   device?: string;
   variant?: string;
+  /** LPIPS: its linear heads file. */
+  heads?: string;
 }
 
-export type NativeTensorMap = Record<string, NativeTensorHandle | null | undefined>;
+export type NativeTensorMap = Record<string, NativeTensorHandle | undefined>;
 
-export interface NativeSchedulerHandle {
+export interface NativeSchedulerHandle extends NativeHandle {
   readonly className: string;
   readonly predictionType: string;
   readonly initNoiseSigma: number;
   readonly order: number;
   readonly numTrainTimesteps: number;
-  setTimesteps(n: number): void;
+  setTimesteps(options: { steps: number }): void;
   timesteps(): NativeTensorHandle;
   sigmas(): NativeTensorHandle;
   betas(): NativeTensorHandle;
   alphasCumprod(): NativeTensorHandle;
-  scaleModelInput(sample: NativeTensorHandle, t: number): NativeTensorHandle;
-  step(
-    modelOutput: NativeTensorHandle,
-    t: number,
-    sample: NativeTensorHandle,
-    options?: { eta?: number; varianceNoise?: NativeTensorHandle },
-  ): { prevSample: NativeTensorHandle; predOriginalSample?: NativeTensorHandle; varianceNoise?: NativeTensorHandle };
-  addNoise(x0: NativeTensorHandle, noise: NativeTensorHandle, timesteps: NativeTensorHandle): NativeTensorHandle;
-  getVelocity(x0: NativeTensorHandle, noise: NativeTensorHandle, timesteps: NativeTensorHandle): NativeTensorHandle;
-  manualSeed(seed: number): void;
+  scaleModelInput(options: { sample: NativeTensorHandle; timestep: number }): NativeTensorHandle;
+  step(options: {
+    modelOutput: NativeTensorHandle;
+    timestep: number;
+    sample: NativeTensorHandle;
+    eta?: number;
+    varianceNoise?: NativeTensorHandle;
+  }): { prevSample: NativeTensorHandle; predOriginalSample?: NativeTensorHandle; varianceNoise?: NativeTensorHandle };
+  addNoise(options: { original: NativeTensorHandle; noise: NativeTensorHandle; timesteps: NativeTensorHandle }): NativeTensorHandle;
+  getVelocity(options: { sample: NativeTensorHandle; noise: NativeTensorHandle; timesteps: NativeTensorHandle }): NativeTensorHandle;
+  manualSeed(options: { seed: number }): void;
 }
 
-export interface NativeAbortToken {
+export interface NativeAbortToken extends NativeHandle {
   abort(): void;
   readonly aborted: boolean;
+}
+
+/** The request of the native sampling loop (native InpaintRequest) with its progress and abort. */
+export interface NativeInpaintRequest {
+  image: NativeTensorHandle;
+  mask: NativeTensorHandle;
+  encoderHiddenStates: NativeTensorHandle;
+  negativeEncoderHiddenStates?: NativeTensorHandle;
+  latents?: NativeTensorHandle;
+  steps?: number;
+  guidanceScale?: number;
+  maskedFill?: number;
+  eta?: number;
+  seed?: number;
+  keepIntermediates?: boolean;
+  onProgress?: (step: number, total: number) => void;
+  abort?: NativeAbortToken;
 }
 
 export interface NativeInpaintResult {
@@ -119,11 +153,14 @@ export interface NativeInpaintResult {
   steps: Array<{ unetInput: NativeTensorHandle; unetOutput: NativeTensorHandle; latents: NativeTensorHandle }>;
 }
 
-/** Opaque c10d process-group handle (native/src/bind/dist_bind.cc). */
-export type NativeProcessGroupHandle = object & { readonly __processGroup: unique symbol };
-
-/** Opaque trainer handle (native/src/bind/train_bind.cc). */
-export type NativeTrainerHandle = object & { readonly __trainer: unique symbol };
+/** A c10d process group (native/src/bind/dist_bind.cc). */
+export interface NativeProcessGroupHandle extends NativeHandle {
+  allReduceMean(options: { tensors: NativeTensorHandle[] }): Promise<void>;
+  barrier(): Promise<void>;
+  allGather(options: { tensor: NativeTensorHandle }): Promise<NativeTensorHandle>;
+  any(options: { flag: boolean }): Promise<boolean>;
+  info(): { rank: number; worldSize: number; backend: string };
+}
 
 export interface NativeTrainerOptions {
   beta1?: number;
@@ -138,6 +175,7 @@ export interface NativeTrainerOptions {
   glyphProjection?: NativeModelHandle;
 }
 
+/** One optimizer step's settings (native StepOptions) and the bf16 autocast switch (CUDA). */
 export interface NativeStepOptions {
   lr: number;
   maxGradNorm?: number;
@@ -161,46 +199,82 @@ export interface NativeUnetMicroBatch {
   context?: NativeTensorHandle;
 }
 
-export interface NativeAddon {
-  loadVae(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
-  createVae(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
-  vaeEncode(vae: NativeModelHandle, x: NativeTensorHandle): Promise<NativeTensorMap>;
-  vaeDecode(vae: NativeModelHandle, z: NativeTensorHandle): Promise<NativeTensorHandle>;
-  vaeLoss(vae: NativeModelHandle, options: object): Promise<NativeTensorMap>;
-  loadUnet(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
-  createUnet(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
-  unetForward(unet: NativeModelHandle, options: object): Promise<NativeTensorMap>;
-  unetLoss(unet: NativeModelHandle, options: object): Promise<NativeTensorMap>;
-  createScheduler(config: string, className?: string): NativeSchedulerHandle;
-  inpaint(
-    unet: NativeModelHandle,
+/** The VAE objective's options (native VaeLossOptions). */
+export interface NativeVaeLossOptions {
+  recon?: 'l1' | 'mse';
+  reconReduction?: 'sum_per_sample' | 'mean';
+  klWeight?: number;
+  lpipsWeight?: number;
+  samplePosterior?: boolean;
+  eps?: NativeTensorHandle;
+  autocast?: boolean;
+}
+
+/** The UNet objective's options (native UnetLossOptions). */
+export interface NativeUnetLossOptions {
+  prediction?: 'epsilon' | 'v_prediction';
+  condDropout?: number;
+  maskedFill?: number;
+  autocast?: boolean;
+}
+
+export interface NativeTrainerHandle {
+  readonly disposed: boolean;
+  /** `device`: where the trained weights live ("cpu", "cuda:0"). */
+  info(): { step: number; ema: boolean; device: string; trainable: string[] };
+  vaeStep(options: NativeStepOptions & NativeVaeLossOptions & { micro: NativeTensorHandle[]; lpips?: NativeModelHandle }): Promise<NativeStepResult>;
+  unetStep(
     vae: NativeModelHandle,
-    schedulerConfig: string,
-    className: string,
-    request: object,
-    onProgress?: (step: number, total: number) => void,
-    abort?: NativeAbortToken,
-  ): Promise<NativeInpaintResult>;
+    scheduler: NativeSchedulerHandle,
+    options: NativeStepOptions & NativeUnetLossOptions & { micro: NativeUnetMicroBatch[]; glyphEncoder?: NativeModelHandle; gradientCheckpointing?: boolean },
+  ): Promise<NativeStepResult>;
+  saveState(options: { path: string }): Promise<void>;
+  loadState(options: { path: string }): Promise<void>;
+  saveEma(options: { dir: string; part?: 'glyph_projection' }): Promise<void>;
+  generatorState(): Promise<NativeTensorHandle>;
+  setGeneratorState(options: { state: NativeTensorHandle }): Promise<void>;
+  /** Calls already queued fail with ERR_DISPOSED; the optimizer state is freed after a running step (the Promise then resolves). */
+  dispose(): Promise<void>;
+}
+
+export interface NativeAddon {
+  init(errorClass: new (code: string, message: string) => Error): void;
+  info(): NativeInfo;
+  configure(options: { threads?: number; allowTf32?: boolean }): void;
+  /** Process exit only: native calls queued behind the running one never start; later calls are ERR_DISPOSED. */
+  dropQueuedWork(): void;
+  TensorHandle: NativeTensorHandleStatic;
+  openSafetensors(options: { path: string }): Promise<NativeSafetensorsHandle>;
+  writeSafetensors(options: { path: string; names: string[]; tensors: NativeTensorHandle[]; metadata?: Record<string, string> }): Promise<void>;
+  loadModel(options: NativeModelSpec & { kind: ModelKind; path: string }): Promise<NativeModelHandle>;
+  createModel(options: NativeModelSpec & { kind: ModelKind; config: string; seed?: number }): Promise<NativeModelHandle>;
+  /** The config fields of a kind (native/src/models/config_fields.h), JSON; null for kinds without a config. */
+  modelConfigSchema(options: { kind: ModelKind }): string | null;
+  vaeEncode(vae: NativeModelHandle, options: { x: NativeTensorHandle }): Promise<NativeTensorMap>;
+  vaeDecode(vae: NativeModelHandle, options: { z: NativeTensorHandle }): Promise<NativeTensorHandle>;
+  vaeLoss(vae: NativeModelHandle, options: NativeVaeLossOptions & { x: NativeTensorHandle; seed?: number; backward?: boolean }): Promise<NativeTensorMap>;
+  unetForward(
+    unet: NativeModelHandle,
+    options: { sample: NativeTensorHandle; timesteps: NativeTensorHandle; encoderHiddenStates: NativeTensorHandle; intermediates?: boolean },
+  ): Promise<NativeTensorMap>;
+  unetLoss(
+    unet: NativeModelHandle,
+    options: { sample: NativeTensorHandle; timesteps: NativeTensorHandle; encoderHiddenStates: NativeTensorHandle; target: NativeTensorHandle; backward?: boolean },
+  ): Promise<NativeTensorMap>;
+  createScheduler(options: { config: string; className?: string }): NativeSchedulerHandle;
+  inpaint(unet: NativeModelHandle, vae: NativeModelHandle, scheduler: NativeSchedulerHandle, request: NativeInpaintRequest): Promise<NativeInpaintResult>;
   createAbortToken(): NativeAbortToken;
-  loadGlyphEncoder(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
-  createGlyphEncoder(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
   glyphEncode(
     encoder: NativeModelHandle,
-    pixelValues: NativeTensorHandle,
-    keepIntermediates: boolean,
+    options: { pixelValues: NativeTensorHandle; intermediates?: boolean },
   ): Promise<{ lastHiddenState: NativeTensorHandle; embeddings?: NativeTensorHandle; layerOutputs: NativeTensorHandle[] }>;
-  loadGlyphProjection(dir: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
-  createGlyphProjection(config: string, options: NativeLoadOptions, seed?: number): Promise<NativeModelHandle>;
-  glyphProject(projection: NativeModelHandle, hiddenStates: NativeTensorHandle): Promise<NativeTensorHandle>;
-  preprocessTrocr(images: NativeTensorHandle, size: number): Promise<{ pixelValues: NativeTensorHandle; resized: NativeTensorHandle }>;
-  imageToTensor(image: NativeTensorHandle): Promise<NativeTensorHandle>;
-  tensorToImage(tensor: NativeTensorHandle): Promise<NativeTensorHandle>;
-  loadLpips(backbonePath: string, linPath: string, options: NativeLoadOptions): Promise<NativeModelHandle>;
+  glyphProject(projection: NativeModelHandle, options: { hiddenStates: NativeTensorHandle }): Promise<NativeTensorHandle>;
+  preprocessTrocr(options: { images: NativeTensorHandle; size: number }): Promise<{ pixelValues: NativeTensorHandle; resized: NativeTensorHandle }>;
+  imageToTensor(options: { image: NativeTensorHandle }): Promise<NativeTensorHandle>;
+  tensorToImage(options: { tensor: NativeTensorHandle }): Promise<NativeTensorHandle>;
   lpipsForward(
     lpips: NativeModelHandle,
-    in0: NativeTensorHandle,
-    in1: NativeTensorHandle,
-    options: { normalize?: boolean; keepFeatures?: boolean; gradInput0?: boolean },
+    options: { in0: NativeTensorHandle; in1: NativeTensorHandle; normalize?: boolean; keepFeatures?: boolean; gradInput0?: boolean },
   ): Promise<{
     dist: NativeTensorHandle;
     layers: NativeTensorHandle[];
@@ -210,60 +284,11 @@ export interface NativeAddon {
     gradInput0?: NativeTensorHandle;
   }>;
   createTrainer(model: NativeModelHandle, options: NativeTrainerOptions): Promise<NativeTrainerHandle>;
-  trainerVaeStep(
-    trainer: NativeTrainerHandle,
-    lpips: NativeModelHandle | null,
-    options: NativeStepOptions & {
-      micro: NativeTensorHandle[];
-      recon?: 'l1' | 'mse';
-      klWeight?: number;
-      lpipsWeight?: number;
-      samplePosterior?: boolean;
-    },
-  ): Promise<NativeStepResult>;
-  trainerUnetStep(
-    trainer: NativeTrainerHandle,
-    vae: NativeModelHandle,
-    glyphEncoder: NativeModelHandle | null,
-    schedulerConfig: string,
-    options: NativeStepOptions & {
-      micro: NativeUnetMicroBatch[];
-      prediction?: 'epsilon' | 'v_prediction';
-      condDropout?: number;
-      maskedFill?: number;
-      gradientCheckpointing?: boolean;
-    },
-  ): Promise<NativeStepResult>;
-  trainerSaveState(trainer: NativeTrainerHandle, path: string): Promise<void>;
-  trainerLoadState(trainer: NativeTrainerHandle, path: string): Promise<void>;
-  trainerSaveEma(trainer: NativeTrainerHandle, dir: string, part?: 'glyph_projection'): Promise<void>;
-  /** `device`: where the trained weights live ("cpu", "cuda:0"). */
-  trainerInfo(trainer: NativeTrainerHandle): { step: number; ema: boolean; device: string; trainable: string[] };
-  trainerGeneratorState(trainer: NativeTrainerHandle): Promise<NativeTensorHandle>;
-  trainerSetGeneratorState(trainer: NativeTrainerHandle, state: NativeTensorHandle): Promise<void>;
-  /** Calls already queued fail with ERR_DISPOSED; the optimizer state is freed after a running step (the Promise then resolves). */
-  disposeTrainer(trainer: NativeTrainerHandle): Promise<void>;
   distInit(options: { rank: number; worldSize: number; masterAddr: string; masterPort: number; device?: string; timeoutMs?: number }): Promise<NativeProcessGroupHandle>;
-  distAllReduceMean(group: NativeProcessGroupHandle, tensors: NativeTensorHandle[]): Promise<void>;
-  distBarrier(group: NativeProcessGroupHandle): Promise<void>;
-  distAllGather(group: NativeProcessGroupHandle, tensor: NativeTensorHandle): Promise<NativeTensorHandle>;
-  distAny(group: NativeProcessGroupHandle, flag: boolean): Promise<boolean>;
-  distInfo(group: NativeProcessGroupHandle): { rank: number; worldSize: number; backend: string };
-  disposeProcessGroup(group: NativeProcessGroupHandle): void;
-  init(errorClass: new (code: string, message: string) => Error): void;
-  info(): NativeInfo;
-  setNumThreads(n: number): void;
-  setAllowTf32(allow: boolean): void;
-  /** Process exit only: native calls queued behind the running one never start; later calls are ERR_DISPOSED. */
-  dropQueuedWork(): void;
-  TensorHandle: NativeTensorHandleStatic;
-  openSafetensors(path: string): Promise<NativeSafetensorsHandle>;
-  writeSafetensors(path: string, names: string[], tensors: NativeTensorHandle[], metadata?: Record<string, string>): Promise<void>;
   testing: {
-    spin(ms: number): Promise<number>;
-    throwKind(kind: string): Promise<void>;
+    spin(options: { ms: number }): Promise<number>;
+    throwKind(options: { kind: string }): Promise<void>;
   };
-  [key: string]: unknown;
 }
 
 /** The typed array that carries each dtype (16-bit floats as raw bits in a Uint16Array). */

@@ -5,6 +5,7 @@
  * ranks with batch B train exactly like one process with batch W x B.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { NativeObject } from '../core/native-object';
 import { Tensor } from '../core/tensor';
 import { native } from '../native/loader';
 import type { NativeProcessGroupHandle } from '../native/types';
@@ -71,13 +72,12 @@ export function checkDistributedSupport(device: string): void {
 }
 
 /** A joined c10d process group (Gloo on CPU, NCCL on CUDA). */
-export class ProcessGroup {
-  private handle: NativeProcessGroupHandle | null;
+export class ProcessGroup extends NativeObject<NativeProcessGroupHandle> {
   private constructor(
     handle: NativeProcessGroupHandle,
     readonly env: DistEnv,
   ) {
-    this.handle = handle;
+    super(handle);
   }
 
   /** Resolves once all ranks have joined (rank 0 hosts the TCPStore). */
@@ -94,33 +94,31 @@ export class ProcessGroup {
     return this.env.worldSize;
   }
 
-  /** The native handle (for createTrainer). */
+  /** @internal The native handle (for createTrainer). */
   get nativeHandle(): NativeProcessGroupHandle {
-    if (!this.handle) throw new DocAnonError(ErrorCode.DISPOSED, 'the process group was disposed');
     return this.handle;
   }
 
   get backend(): string {
-    return native().distInfo(this.nativeHandle).backend;
+    return this.handle.info().backend;
   }
 
   barrier(): Promise<void> {
-    return native().distBarrier(this.nativeHandle);
+    return this.handle.barrier();
   }
 
   /** Every rank's `tensor` (same shape and dtype everywhere), stacked in rank order on the CPU. A collective. */
   async allGather(tensor: Tensor): Promise<Tensor> {
-    return new Tensor(await native().distAllGather(this.nativeHandle, tensor.handle));
+    return new Tensor(await this.handle.allGather({ tensor: tensor.handle }));
+  }
+
+  /** Each tensor in place becomes its mean over the ranks. A collective. */
+  allReduceMean(tensors: Tensor[]): Promise<void> {
+    return this.handle.allReduceMean({ tensors: tensors.map((t) => t.handle) });
   }
 
   /** True on every rank when `flag` is true on any rank (e.g. one rank got SIGINT). A collective. */
   any(flag: boolean): Promise<boolean> {
-    return native().distAny(this.nativeHandle, flag);
-  }
-
-  /** Drops this reference; the group closes once no trainer uses it either. */
-  dispose(): void {
-    if (this.handle) native().disposeProcessGroup(this.handle);
-    this.handle = null;
+    return this.handle.any({ flag });
   }
 }

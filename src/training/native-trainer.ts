@@ -2,12 +2,13 @@
  * The native trainer of one model: AdamW (+ optional EMA) over its trainable parameters and the
  * generator of every random draw of a step. Each step is one native call (see native/src/train).
  */
-import { DocAnonError, ErrorCode } from '../core/errors';
+import { NativeObject } from '../core/native-object';
+import { Tensor } from '../core/tensor';
+import { NativeModel } from '../models/native-model';
+import { NoiseScheduler } from '../models/scheduler';
 import { native } from '../native/loader';
 import type { NativeStepResult, NativeTrainerHandle, NativeUnetMicroBatch } from '../native/types';
-import type { NativeModel } from '../models/native-model';
 import type { ProcessGroup } from './distributed';
-import { Tensor } from '../core/tensor';
 
 export interface TrainerCreateOptions {
   lr?: number;
@@ -57,13 +58,14 @@ export interface UnetStepOptions extends StepControl {
   gradientCheckpointing: boolean;
 }
 
-export class NativeTrainer {
-  private handle: NativeTrainerHandle | null;
+export class NativeTrainer extends NativeObject<NativeTrainerHandle> {
   private constructor(
     handle: NativeTrainerHandle,
     readonly model: NativeModel,
+    /** A UNet trainer's glyph projection, trained with the model. */
+    private readonly projection?: NativeModel,
   ) {
-    this.handle = handle;
+    super(handle);
   }
 
   /** Collects the model's parameters that require grad (freeze others first). */
@@ -74,25 +76,28 @@ export class NativeTrainer {
       ...(processGroup ? { processGroup: processGroup.nativeHandle } : {}),
       ...(glyphProjection ? { glyphProjection: glyphProjection.handle } : {}),
     };
-    return new NativeTrainer(await model.runExclusive(() => native().createTrainer(model.handle, opts)), model);
+    const handle = await NativeModel.exclusive([model, glyphProjection], () => native().createTrainer(model.handle, opts));
+    return new NativeTrainer(handle, model, glyphProjection);
   }
 
-  private h(): NativeTrainerHandle {
-    if (!this.handle) throw new DocAnonError(ErrorCode.DISPOSED, 'the trainer was disposed');
-    return this.handle;
+  /** Runs a native call of this trainer once its models (and `others`) are free of other calls. */
+  private run<T>(others: ReadonlyArray<NativeModel | null | undefined>, call: (h: NativeTrainerHandle) => Promise<T>): Promise<T> {
+    return NativeModel.exclusive([this.model, this.projection, ...others], () => call(this.handle));
   }
 
   get info(): { step: number; ema: boolean; device: string; trainable: string[] } {
-    return native().trainerInfo(this.h());
+    return this.handle.info();
   }
 
   vaeStep(lpips: NativeModel | null, o: VaeStepOptions): Promise<StepResult> {
-    return this.model.runExclusive(() =>
-      native().trainerVaeStep(this.h(), lpips?.handle ?? null, { ...o, micro: o.micro.map((t) => t.handle) }),
-    );
+    return this.run([lpips], (h) => h.vaeStep({ ...o, micro: o.micro.map((t) => t.handle), lpips: lpips?.handle }));
   }
 
-  unetStep(vae: NativeModel, glyph: NativeModel | null, schedulerConfig: Record<string, unknown>, o: UnetStepOptions): Promise<StepResult> {
+  /**
+   * One UNet step. `scheduler` gives the DDPM noising (a NoiseScheduler; a scheduler_config object
+   * is still taken, deprecated: it builds a scheduler per call).
+   */
+  async unetStep(vae: NativeModel, glyph: NativeModel | null, scheduler: NoiseScheduler | Record<string, unknown>, o: UnetStepOptions): Promise<StepResult> {
     const micro: NativeUnetMicroBatch[] = o.micro.map((m) => ({
       image: m.image.handle,
       boxes: m.boxes?.handle,
@@ -100,40 +105,42 @@ export class NativeTrainer {
       glyphPixels: m.glyphPixels?.handle,
       context: m.context?.handle,
     }));
-    return this.model.runExclusive(() =>
-      native().trainerUnetStep(this.h(), vae.handle, glyph?.handle ?? null, JSON.stringify(schedulerConfig), { ...o, micro }),
-    );
+    const sched = scheduler instanceof NoiseScheduler ? scheduler : NoiseScheduler.fromConfig(scheduler, 'ddpm');
+    try {
+      return await this.run([vae, glyph], (h) => h.unetStep(vae.handle, sched.handle, { ...o, micro, glyphEncoder: glyph?.handle }));
+    } finally {
+      if (sched !== scheduler) sched.dispose();
+    }
   }
 
   /** Optimizer moments, step, EMA shadows and generator state (one safetensors file). */
   saveState(file: string): Promise<void> {
-    return this.model.runExclusive(() => native().trainerSaveState(this.h(), file));
+    return this.run([], (h) => h.saveState({ path: file }));
   }
   loadState(file: string): Promise<void> {
-    return this.model.runExclusive(() => native().trainerLoadState(this.h(), file));
+    return this.run([], (h) => h.loadState({ path: file }));
   }
   /**
    * The EMA model in the diffusers layout (config.json + diffusion_pytorch_model.safetensors), or
    * with `part: 'glyph_projection'` the trained projection's EMA in its own layout.
    */
   saveEma(dir: string, part?: 'glyph_projection'): Promise<void> {
-    return this.model.runExclusive(() => native().trainerSaveEma(this.h(), dir, part));
+    return this.run([], (h) => h.saveEma({ dir, part }));
   }
 
   /** The state of the generator every random draw of a step comes from (uint8). */
   async generatorState(): Promise<Tensor> {
-    return new Tensor(await this.model.runExclusive(() => native().trainerGeneratorState(this.h())));
+    return new Tensor(await this.run([], (h) => h.generatorState()));
   }
   setGeneratorState(state: Tensor): Promise<void> {
-    return this.model.runExclusive(() => native().trainerSetGeneratorState(this.h(), state.handle));
+    return this.run([], (h) => h.setGeneratorState({ state: state.handle }));
   }
 
   /**
    * Frees the trainer (optimizer state, EMA). Safe while a step runs or waits: those calls end
    * with ERR_DISPOSED or finish, and the memory goes after the running one.
    */
-  dispose(): void {
-    if (this.handle) void native().disposeTrainer(this.handle).catch(() => undefined);
-    this.handle = null;
+  override dispose(): void {
+    void this.handle.dispose().catch(() => undefined);
   }
 }

@@ -11,7 +11,7 @@ import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { GlyphEncoder } from '../models/glyph-encoder';
 import { GlyphProjection } from '../models/glyph-projection';
-import { SD2_SCHEDULER_CONFIG } from '../models/scheduler';
+import { NoiseScheduler, SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
@@ -86,6 +86,8 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     private readonly glyph: GlyphEncoder,
     /** The glyph projection trained with the UNet, when the config has one. */
     readonly glyphProjection: GlyphProjection | undefined,
+    /** The DDPM noise schedule of the training (the config's scheduler and prediction type). */
+    private readonly scheduler: NoiseScheduler,
     pages: PageSource,
     group?: ProcessGroup,
   ) {
@@ -100,6 +102,8 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     const device = options.device ?? config.train.device;
     // The data first: a missing dataset fails before gigabytes of weights load.
     const pages = await openPageSource(config.data);
+    // The noise schedule the steps sample timesteps from (a bad config fails before weights load).
+    const scheduler = NoiseScheduler.fromConfig({ ...SD2_SCHEDULER_CONFIG, ...(config.scheduler ?? {}), prediction_type: config.loss.prediction }, 'ddpm');
     let unet: UNet2DConditionModel | undefined;
     let vae: AutoencoderKL | undefined;
     let glyph: GlyphEncoder | undefined;
@@ -113,7 +117,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
       glyph.setRequiresGrad(false);
       projection = await buildProjection(config, glyph, unet, device, options.resumeFrom);
       const nt = await createNativeTrainer(unet, config, options, projection);
-      const t = new UnetTrainer(config, nt, unet, vae, glyph, projection, pages, options.processGroup);
+      const t = new UnetTrainer(config, nt, unet, vae, glyph, projection, scheduler, pages, options.processGroup);
       if (options.resumeFrom) await t.restoreState(options.resumeFrom);
       return t;
     } catch (e) {
@@ -121,6 +125,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
       vae?.dispose();
       glyph?.dispose();
       projection?.dispose();
+      scheduler.dispose();
       throw e;
     }
   }
@@ -156,7 +161,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
         boxes: mk(Tensor.from(m.boxes, [m.batch, 4])),
         glyphPixels: mk(Tensor.from(m.glyphs, [m.batch, 3, S, S])),
       }));
-      return await this.trainer.unetStep(this.vae, this.glyph, { ...SD2_SCHEDULER_CONFIG, ...(c.scheduler ?? {}), prediction_type: c.loss.prediction }, {
+      return await this.trainer.unetStep(this.vae, this.glyph, this.scheduler, {
         ...control,
         micro: batches,
         prediction: c.loss.prediction,
@@ -181,5 +186,6 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     this.vae.dispose();
     this.glyph.dispose();
     this.glyphProjection?.dispose();
+    this.scheduler.dispose();
   }
 }

@@ -91,14 +91,14 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     const ok = Tensor.from(new Float32Array([1, 2]), [2]);
     const ints = Tensor.from(new Int32Array([1, 2]), [2], 'int32');
     try {
-      await expect(native().distAllReduceMean(g, [ok.handle, ints.handle])).rejects.toMatchObject({ code: 'ERR_DTYPE', message: expect.stringContaining('tensors[1] is Int') });
+      await expect(g.allReduceMean({ tensors: [ok.handle, ints.handle] })).rejects.toMatchObject({ code: 'ERR_DTYPE', message: expect.stringContaining('tensors[1] is Int') });
       // The group still works afterwards.
-      await native().distAllReduceMean(g, [ok.handle]);
+      await g.allReduceMean({ tensors: [ok.handle] });
       expect(Array.from(await ok.data<'float32'>())).toEqual([1, 2]);
     } finally {
       ok.dispose();
       ints.dispose();
-      native().disposeProcessGroup(g);
+      g.dispose();
     }
   });
 
@@ -109,7 +109,7 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     const join = native()
       .distInit({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, device: 'cpu', timeoutMs: 4000 })
       .then(() => 'joined', (e: { code?: string }) => e.code);
-    const vae = await native().createVae(JSON.stringify({ block_out_channels: [8], down_block_types: ['DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D'], norm_num_groups: 4, layers_per_block: 1 }), {});
+    const vae = await native().createModel({ kind: 'vae', config: JSON.stringify({ block_out_channels: [8], down_block_types: ['DownEncoderBlock2D'], up_block_types: ['UpDecoderBlock2D'], norm_num_groups: 4, layers_per_block: 1 }) });
     const modelReadyMs = performance.now() - t0;
     vae.dispose();
     expect(await join).toBe('ERR_IO');

@@ -45,13 +45,13 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
       `
       // A zero group count divided by zero (SIGFPE).
       const noGroups = JSON.parse(${JSON.stringify(VAE)}); noGroups.norm_num_groups = 0;
-      out.vaeGroups = await acode(a.createVae(JSON.stringify(noGroups), {}));
-      out.unetGroups = await acode(a.createUnet(JSON.stringify({ norm_num_groups: 0 }), {}));
+      out.vaeGroups = await acode(a.createModel({ kind: 'vae', config: JSON.stringify(noGroups) }));
+      out.unetGroups = await acode(a.createModel({ kind: 'unet', config: JSON.stringify({ norm_num_groups: 0 }) }));
       // Handles of one kind passed to another class's constructor (any External was accepted).
-      const vae = await a.createVae(${JSON.stringify(VAE)}, {});
+      const vae = await a.createModel({ kind: 'vae', config: ${JSON.stringify(VAE)} });
       const trainer = await a.createTrainer(vae, {});
-      const sched = a.createScheduler('{"num_train_timesteps":1000}', 'DDIMScheduler');
-      const tensor = a.TensorHandle.zeros([2]);
+      const sched = a.createScheduler({ config: '{"num_train_timesteps":1000}', className: 'DDIMScheduler' });
+      const tensor = a.TensorHandle.zeros({ shape: [2] });
       out.schedulerCtor = code(() => new sched.constructor(trainer));
       out.tensorCtor = code(() => new a.TensorHandle(trainer));
       out.modelCtor = code(() => new a.ModelHandle(trainer));
@@ -63,20 +63,20 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
       // A shape getter that detaches the data's buffer before it is copied.
       const buf = new ArrayBuffer(1 << 16), shape = [];
       Object.defineProperty(shape, 0, { enumerable: true, get() { structuredClone(buf, { transfer: [buf] }); return 1 << 16; } });
-      out.detached = code(() => a.TensorHandle.fromTypedArray(new Uint8Array(buf), shape, 'uint8'));
+      out.detached = code(() => a.TensorHandle.fromTypedArray(new Uint8Array(buf), { shape, dtype: 'uint8' }));
       // A safetensors file truncated after it was opened (SIGBUS from the mapping).
-      await a.writeSafetensors(${st}, ['a', 'b'], [a.TensorHandle.zeros([1024, 64]), a.TensorHandle.zeros([1024, 64])]);
-      const h = await a.openSafetensors(${st});
+      await a.writeSafetensors({ path: ${st}, names: ['a', 'b'], tensors: [a.TensorHandle.zeros({ shape: [1024, 64] }), a.TensorHandle.zeros({ shape: [1024, 64] })] });
+      const h = await a.openSafetensors({ path: ${st} });
       require('fs').truncateSync(${st}, 100);
-      out.truncated = await acode(h.load('b'));
+      out.truncated = await acode(h.load({ name: 'b' }));
       // FIFOs blocked the open (and the one compute thread) forever.
-      out.fifoSafetensors = await acode(a.openSafetensors(${JSON.stringify(fifo)}));
-      out.fifoConfig = await acode(a.loadVae(${JSON.stringify(vaeDir)}, {}));
+      out.fifoSafetensors = await acode(a.openSafetensors({ path: ${JSON.stringify(fifo)} }));
+      out.fifoConfig = await acode(a.loadModel({ kind: 'vae', path: ${JSON.stringify(vaeDir)} }));
       // Counts far beyond any model built for hours or until memory ran out.
       const deep = JSON.parse(${JSON.stringify(VAE)}); deep.layers_per_block = 1e9;
-      out.vaeLayers = await acode(a.createVae(JSON.stringify(deep), {}));
-      out.unetLayers = await acode(a.createUnet(JSON.stringify({ layers_per_block: 100000 }), {}));
-      out.schedulerSteps = code(() => a.createScheduler('{"num_train_timesteps":1000000000}', 'DDIMScheduler'));
+      out.vaeLayers = await acode(a.createModel({ kind: 'vae', config: JSON.stringify(deep) }));
+      out.unetLayers = await acode(a.createModel({ kind: 'unet', config: JSON.stringify({ layers_per_block: 100000 }) }));
+      out.schedulerSteps = code(() => a.createScheduler({ config: '{"num_train_timesteps":1000000000}', className: 'DDIMScheduler' }));
       `,
       dir,
     );
@@ -103,19 +103,19 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
   it('JS-thread gradient calls during a train step are ERR_BUSY (they raced the step), and a bad prefix is refused', () => {
     const r = runChild(
       `
-      const vae = await a.createVae(${JSON.stringify(VAE)}, {});
+      const vae = await a.createModel({ kind: 'vae', config: ${JSON.stringify(VAE)} });
       const trainer = await a.createTrainer(vae, {});
       // A step long enough (hundreds of ms here) to still be running when the calls below come.
-      const x = a.TensorHandle.zeros([2, 192, 192, 3], 'uint8');
-      const step = a.trainerVaeStep(trainer, null, { micro: [x], recon: 'l1', klWeight: 1e-6, lpipsWeight: 0, lr: 1e-4, maxGradNorm: 1 });
+      const x = a.TensorHandle.zeros({ shape: [2, 192, 192, 3], dtype: 'uint8' });
+      const step = trainer.vaeStep({ micro: [x], recon: 'l1', klWeight: 1e-6, lpipsWeight: 0, lr: 1e-4, maxGradNorm: 1 });
       await new Promise((r) => setTimeout(r, 60));
       out.zeroGrad = code(() => vae.zeroGrad());
-      out.setRequiresGrad = code(() => vae.setRequiresGrad(false));
-      out.grad = code(() => vae.grad(vae.parameters()[0].name));
+      out.setRequiresGrad = code(() => vae.setRequiresGrad({ requiresGrad: false }));
+      out.grad = code(() => vae.grad({ name: vae.parameters()[0].name }));
       out.step = await acode(step);
       out.afterStep = code(() => vae.zeroGrad());
       // A prefix that is not a string used to mean "every parameter".
-      out.prefix = code(() => vae.setRequiresGrad(false, 5));
+      out.prefix = code(() => vae.setRequiresGrad({ requiresGrad: false, prefix: 5 }));
       `,
       dir,
     );
@@ -124,7 +124,7 @@ describe('native boundary: inputs that used to crash or hang the process', () =>
   });
 
   it('a worker thread using the addon can be terminated mid-call (it aborted the process)', () => {
-    const worker = `${HEADER} require('worker_threads').parentPort.postMessage('ready'); a.testing.spin(400);`;
+    const worker = `${HEADER} require('worker_threads').parentPort.postMessage('ready'); a.testing.spin({ ms: 400 });`;
     const r = runChild(
       `
       const { Worker } = require('worker_threads');
@@ -151,8 +151,8 @@ describe('the error class given to init()', () => {
         fs.writeFileSync(
           file,
           `const a = require(${ADDON}); a.init(${cls});
-           let sync; try { a.TensorHandle.zeros([-1]); } catch (e) { sync = e.code; }
-           a.createVae('{"norm_num_groups":0}', {}).then(() => console.log('no error'), (e) => {
+           let sync; try { a.TensorHandle.zeros({ shape: [-1] }); } catch (e) { sync = e.code; }
+           a.createModel({ kind: 'vae', config: '{"norm_num_groups":0}' }).then(() => console.log('no error'), (e) => {
              process.stdout.write(JSON.stringify({ sync, async: e.code, isError: e instanceof Error }));
            });`,
         );
@@ -180,10 +180,10 @@ describe('process exit with native calls queued', () => {
         file,
         `${HEADER}
          process.once('exit', () => a.dropQueuedWork());
-         a.createVae(${JSON.stringify(VAE)}, {}).then((vae) => {
-           a.testing.spin(1500);
+         a.createModel({ kind: 'vae', config: ${JSON.stringify(VAE)} }).then((vae) => {
+           a.testing.spin({ ms: 1500 });
            // Queued once the spin holds the compute thread (two calls made at once may reach it in either order).
-           setTimeout(() => vae.save(${JSON.stringify(written)}), 100);
+           setTimeout(() => vae.save({ dir: ${JSON.stringify(written)} }), 100);
            setTimeout(() => process.exit(0), 300);
          });`,
       );

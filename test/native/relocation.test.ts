@@ -31,7 +31,7 @@ function builtLibtorch(): string {
 
 /** Loads `file` in a fresh process and makes a tensor with it. */
 function loadIn(file: string): { status: number | null; out: string } {
-  const script = `const a = require(${JSON.stringify(file)}); a.init(class E extends Error {}); process.stdout.write(String(a.TensorHandle.zeros([3]).toTypedArray().length));`;
+  const script = `const a = require(${JSON.stringify(file)}); a.init(class E extends Error {}); process.stdout.write(String(a.TensorHandle.zeros({ shape: [3] }).toTypedArray().length));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }

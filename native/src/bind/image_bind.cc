@@ -1,8 +1,9 @@
-// imageToTensor / tensorToImage: uint8 NHWC <-> float NCHW in [0, 1], off the JS thread.
+// imageToTensor({ image }) / tensorToImage({ tensor }): uint8 NHWC <-> float NCHW in [0, 1], off the JS thread.
 #include <ATen/ATen.h>
 
 #include "bind/args.h"
-#include "bind/async.h"
+#include "bind/options.h"
+#include "bind/worker.h"
 #include "bind/errors.h"
 #include "bind/register.h"
 #include "bind/tensor_handle.h"
@@ -16,7 +17,9 @@ Napi::Value wrap(Napi::Env e, at::Tensor& t) { return TensorHandle::Wrap(e, t); 
 Napi::Value ImageToTensor(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    at::Tensor x = TensorHandle::FromValue(info[0], "image");
+    Options o(info[0], "options");
+    at::Tensor x = o.tensor("image");
+    o.finish();
     return run_async<at::Tensor>(env, [x]() { return tensor::image_u8_to_float(x); }, wrap, Lane::kLight);
   });
 }
@@ -24,7 +27,9 @@ Napi::Value ImageToTensor(const Napi::CallbackInfo& info) {
 Napi::Value TensorToImage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    at::Tensor x = TensorHandle::FromValue(info[0], "tensor");
+    Options o(info[0], "options");
+    at::Tensor x = o.tensor("tensor");
+    o.finish();
     return run_async<at::Tensor>(env, [x]() { return tensor::image_float_to_u8(x); }, wrap, Lane::kLight);
   });
 }

@@ -1,4 +1,5 @@
-// info(), setNumThreads(), and init() (which registers the JS error class).
+// init(ErrorClass) (registers the JS error class), info(), configure({ threads?, allowTf32? }) and
+// dropQueuedWork().
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -7,6 +8,7 @@
 #include "bind/addon_data.h"
 #include "bind/args.h"
 #include "bind/compute_thread.h"
+#include "bind/options.h"
 #include "bind/errors.h"
 #include "bind/register.h"
 #include "bind/tensor_handle.h"
@@ -57,23 +59,23 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+// configure({ threads?, allowTf32? }): libtorch's intra-op threads for later work, and TF32 on CUDA
+// (cuDNN convolutions use it by default: fast, ~1e-3 relative error; matmuls don't).
+Napi::Value Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    int64_t n = get_int(info[0], "threads", 1, 1024);
-    set_desired_threads(static_cast<int>(n));
-    apply_thread_settings();
-    return env.Undefined();
-  });
-}
-
-// TF32 on CUDA: cuDNN convolutions use it by default (fast, ~1e-3 relative error); matmuls don't.
-Napi::Value SetAllowTf32(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    bool on = get_bool(info[0], "allow");
-    at::globalContext().setAllowTF32CuDNN(on);
-    at::globalContext().setAllowTF32CuBLAS(on);
+    Options o(info[0], "options");
+    auto threads = o.integer("threads", 1, 1024);
+    auto tf32 = o.boolean("allowTf32");
+    o.finish();
+    if (threads) {
+      set_desired_threads(static_cast<int>(*threads));
+      apply_thread_settings();
+    }
+    if (tf32) {
+      at::globalContext().setAllowTF32CuDNN(*tf32);
+      at::globalContext().setAllowTF32CuBLAS(*tf32);
+    }
     return env.Undefined();
   });
 }
@@ -91,8 +93,7 @@ void register_info(Napi::Env env, Napi::Object exports) {
   exports.Set("dropQueuedWork", Napi::Function::New(env, DropQueuedWork, "dropQueuedWork"));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("setAllowTf32", Napi::Function::New(env, SetAllowTf32, "setAllowTf32"));
+  exports.Set("configure", Napi::Function::New(env, Configure, "configure"));
 }
 
 void register_tensor(Napi::Env env, Napi::Object exports) { TensorHandle::Init(env, exports); }

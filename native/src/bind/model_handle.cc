@@ -1,83 +1,69 @@
 #include "bind/model_handle.h"
-#include "bind/wrap_guard.h"
 
 #include <ATen/ATen.h>
 
-#include "bind/addon_data.h"
+#include <algorithm>
+
 #include "bind/args.h"
-#include "bind/async.h"
-#include "bind/errors.h"
+#include "bind/options.h"
+#include "bind/register.h"
 #include "bind/tensor_handle.h"
-#include "core/error.h"
+#include "bind/worker.h"
 #include "models/weights.h"
 
 namespace da::bind {
-namespace {
-const napi_type_tag kModelTag = {0x2f7c1a9e5d3b4c60ULL, 0x91e8a7d6c5b4f302ULL};
-const napi_type_tag kModelFactoryTag = {0x5a7c9e1b3d5f7a90ULL, 0x2c4e6a8b0d2f4a61ULL};
-}  // namespace
+
+ModelLocks::ModelLocks(std::vector<ModelPtr> boxes) {
+  boxes.erase(std::remove(boxes.begin(), boxes.end(), nullptr), boxes.end());
+  std::sort(boxes.begin(), boxes.end());
+  boxes.erase(std::unique(boxes.begin(), boxes.end()), boxes.end());
+  for (const auto& b : boxes) locks_.emplace_back(b->mutex);
+}
 
 void ModelHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "ModelHandle", {
-      InstanceAccessor("kind", &ModelHandle::Kind, nullptr),
-      InstanceAccessor("disposed", &ModelHandle::Disposed, nullptr),
-      InstanceMethod("config", &ModelHandle::Config),
-      InstanceMethod("parameters", &ModelHandle::Parameters),
-      InstanceMethod("parameterCount", &ModelHandle::ParameterCount),
-      InstanceMethod("grad", &ModelHandle::Grad),
-      InstanceMethod("zeroGrad", &ModelHandle::ZeroGrad),
-      InstanceMethod("setRequiresGrad", &ModelHandle::SetRequiresGrad),
-      InstanceMethod("save", &ModelHandle::Save),
-      InstanceMethod("dispose", &ModelHandle::Dispose),
-  });
-  addon_data(env).model_class = Napi::Persistent(cls);
-  exports.Set("ModelHandle", cls);
+  Define(env,
+         {
+             InstanceAccessor("kind", &ModelHandle::Kind, nullptr),
+             InstanceMethod("config", &ModelHandle::Config),
+             InstanceMethod("parameters", &ModelHandle::Parameters),
+             InstanceMethod("parameterCount", &ModelHandle::ParameterCount),
+             InstanceMethod("grad", &ModelHandle::Grad),
+             InstanceMethod("zeroGrad", &ModelHandle::ZeroGrad),
+             InstanceMethod("setRequiresGrad", &ModelHandle::SetRequiresGrad),
+             InstanceMethod("save", &ModelHandle::Save),
+         },
+         &exports);
 }
 
-ModelHandle::ModelHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelHandle>(info) {
-  box_ = *factory_data<std::shared_ptr<ModelBox>>(info, &kModelFactoryTag, "models are created by their loaders, not constructed directly");
-  info.This().As<Napi::Object>().TypeTag(&kModelTag);
+ModelPtr ModelHandle::Of(const Napi::Value& v, models::ModelKind kind, const std::string& what) {
+  const ModelPtr& b = From(v, what);
+  if (b->model.kind != kind) fail(code::kArgument, what + " must be a " + models::traits(kind).name + " model, got " + b->name());
+  return b;
 }
 
-Napi::Object ModelHandle::Wrap(Napi::Env env, std::shared_ptr<ModelBox> box) {
-  auto holder = std::move(box);
-  return addon_data(env).model_class.New({tagged_external(env, &holder, &kModelFactoryTag)});
-}
-
-std::shared_ptr<ModelBox> ModelHandle::FromValue(const Napi::Value& v, const std::string& kind, const std::string& what) {
-  if (!v.IsObject() || !v.As<Napi::Object>().CheckTypeTag(&kModelTag)) fail(code::kArgument, what + " must be a model handle");
-  ModelHandle* h = Unwrap(v.As<Napi::Object>());
-  if (!h->box_) fail(code::kDisposed, what + " was disposed");
-  if (!kind.empty() && h->box_->kind != kind) fail(code::kArgument, what + " must be a " + kind + " model, got " + h->box_->kind);
-  return h->box_;
-}
-
-const std::shared_ptr<ModelBox>& ModelHandle::box() const {
-  if (!box_) fail(code::kDisposed, "the model was disposed");
-  return box_;
+ModelPtr ModelHandle::OptionalOf(const Napi::Value& v, models::ModelKind kind, const std::string& what) {
+  if (v.IsUndefined() || v.IsNull()) return nullptr;
+  return Of(v, kind, what);
 }
 
 Napi::Value ModelHandle::Kind(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kModelTag, "ModelHandle");
-  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), box()->kind); });
-}
-Napi::Value ModelHandle::Disposed(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kModelTag, "ModelHandle");
-  return Napi::Boolean::New(info.Env(), !box_);
+  CheckReceiver(info);
+  return guarded(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), payload()->name()); });
 }
 
 Napi::Value ModelHandle::Config(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const auto& b = box();
-    return b->config_json ? Napi::String::New(env, b->config_json()) : env.Null();
+    const auto& b = payload();
+    const auto& t = models::traits(b->model.kind);
+    return t.config_json ? Napi::String::New(env, t.config_json(*b->model.module)) : env.Null();
   });
 }
 
 Napi::Value ModelHandle::Parameters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto sd = models::state_dict(*box()->module);
+    auto sd = models::state_dict(*payload()->model.module);
     Napi::Array out = Napi::Array::New(env, sd.size());
     uint32_t i = 0;
     for (const auto& [name, t] : sd) {
@@ -97,23 +83,26 @@ Napi::Value ModelHandle::Parameters(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelHandle::ParameterCount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(models::parameter_count(*box()->module))); });
+  return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(models::parameter_count(*payload()->model.module))); });
 }
 
-// Gradients and requires_grad change under a running call on the compute thread: these JS-thread
-// calls take the model's lock only when it is free (never block the event loop), else ERR_BUSY.
-static std::unique_lock<std::mutex> idle_lock(const std::shared_ptr<ModelBox>& box) {
+namespace {
+// The JS-thread side of the locking rule: the model's lock only when it is free, else ERR_BUSY.
+std::unique_lock<std::mutex> idle_lock(const ModelPtr& box) {
   std::unique_lock<std::mutex> lock(box->mutex, std::try_to_lock);
   if (!lock.owns_lock()) fail(code::kBusy, "the model is busy with another call (a train step?); await it first");
   return lock;
 }
+}  // namespace
 
 Napi::Value ModelHandle::Grad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::string name = get_string(info[0], "name");
-    auto lock = idle_lock(box());
-    auto params = box()->module->named_parameters(true);
+    Options o(info[0], "options");
+    std::string name = o.string("name").value_or("");
+    o.finish();
+    auto lock = idle_lock(payload());
+    auto params = payload()->model.module->named_parameters(true);
     const at::Tensor* p = params.find(name);
     if (!p) fail(code::kArgument, "no parameter named '" + name + "'");
     at::Tensor g = p->grad();
@@ -125,8 +114,8 @@ Napi::Value ModelHandle::Grad(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::ZeroGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto lock = idle_lock(box());
-    for (auto& p : box()->module->parameters(true))
+    auto lock = idle_lock(payload());
+    for (auto& p : payload()->model.module->parameters(true))
       if (p.grad().defined()) p.mutable_grad() = at::Tensor();
     return env.Undefined();
   });
@@ -135,13 +124,16 @@ Napi::Value ModelHandle::ZeroGrad(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::SetRequiresGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    bool on = get_bool(info[0], "requiresGrad");
-    std::string prefix = info.Length() > 1 && !info[1].IsUndefined() ? get_string(info[1], "prefix") : "";
-    auto lock = idle_lock(box());
+    Options o(info[0], "options");
+    auto on = o.boolean("requiresGrad");
+    if (!on) fail(code::kArgument, "options.requiresGrad is required");
+    std::string prefix = o.string("prefix").value_or("");
+    o.finish();
+    auto lock = idle_lock(payload());
     int n = 0;
-    for (auto& item : box()->module->named_parameters(true))
+    for (auto& item : payload()->model.module->named_parameters(true))
       if (item.key().compare(0, prefix.size(), prefix) == 0) {
-        item.value().set_requires_grad(on);
+        item.value().set_requires_grad(*on);
         ++n;
       }
     if (n == 0) fail(code::kArgument, "no parameter starts with '" + prefix + "'");
@@ -152,62 +144,75 @@ Napi::Value ModelHandle::SetRequiresGrad(const Napi::CallbackInfo& info) {
 Napi::Value ModelHandle::Save(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::string dir = get_string(info[0], "dir");
-    auto b = box();
-    if (!b->save) fail(code::kUnsupported, b->kind + " models cannot be saved");
+    Options o(info[0], "options");
+    std::string dir = o.string("dir").value_or("");
+    o.finish();
+    if (dir.empty()) fail(code::kArgument, "options.dir is required");
+    ModelPtr b = payload();
+    const auto& t = models::traits(b->model.kind);
+    if (!t.save) fail(code::kUnsupported, std::string(t.name) + " models cannot be saved");
     return run_async<bool>(
-        env, [b, dir]() { std::lock_guard<std::mutex> lock(b->mutex); b->save(dir); return true; },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
-  });
-}
-
-Napi::Value ModelHandle::Dispose(const Napi::CallbackInfo& info) {
-  box_.reset();  // calls in flight keep their own reference until they finish
-  return info.Env().Undefined();
-}
-
-LoadArgs parse_load_args(const Napi::Value& v) {
-  LoadArgs a{at::kFloat, c10::Device(c10::kCPU), ""};
-  if (v.IsUndefined() || v.IsNull()) return a;
-  if (!v.IsObject()) fail(code::kArgument, "options must be an object");
-  Napi::Object o = v.As<Napi::Object>();
-  if (o.Has("dtype") && !o.Get("dtype").IsUndefined()) {
-    a.dtype = parse_dtype(get_string(o.Get("dtype"), "dtype"));
-    if (!at::isFloatingType(a.dtype) || a.dtype == at::kDouble) fail(code::kDtype, "model dtype must be float32, float16 or bfloat16");
-  }
-  if (o.Has("device") && !o.Get("device").IsUndefined()) a.device = parse_device(get_string(o.Get("device"), "device"));
-  if (o.Has("variant") && !o.Get("variant").IsUndefined()) a.variant = get_string(o.Get("variant"), "variant");
-  return a;
-}
-
-Napi::Value load_model_async(const Napi::CallbackInfo& info, ModelLoader load) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string dir = get_string(info[0], "dir");
-    LoadArgs a = parse_load_args(info[1]);
-    return run_async<std::shared_ptr<ModelBox>>(
-        env, [dir, a, load]() { return load(dir, a); },
-        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
-  });
-}
-
-Napi::Value create_model_async(const Napi::CallbackInfo& info, ModelFactory make) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::string cfg = get_string(info[0], "config");
-    LoadArgs a = parse_load_args(info[1]);
-    std::optional<int64_t> seed;
-    if (info.Length() > 2 && info[2].IsNumber()) seed = get_int(info[2], "seed", 0, (int64_t{1} << 53) - 1);
-    return run_async<std::shared_ptr<ModelBox>>(
         env,
-        [cfg, a, seed, make]() {
-          if (seed) at::manual_seed(static_cast<uint64_t>(*seed));
-          return make(cfg, a);
+        [b, dir, save = t.save]() {
+          ModelLocks lock({b});
+          save(*b->model.module, dir);
+          return true;
         },
-        [](Napi::Env e, std::shared_ptr<ModelBox>& b) -> Napi::Value { return ModelHandle::Wrap(e, b); });
+        resolved_undefined);
   });
 }
 
-void register_models(Napi::Env env, Napi::Object exports) { ModelHandle::Init(env, exports); }
+namespace {
+
+Napi::Value wrap_model(Napi::Env env, models::Model& m) { return ModelHandle::Wrap(env, std::make_shared<ModelBox>(std::move(m))); }
+
+// loadModel({ kind, path, dtype?, device?, variant?, heads? }) -> Promise<ModelHandle>
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Options o(info[0], "options");
+    models::ModelKind kind = models::model_kind(o.string("kind").value_or(""));
+    std::string path = o.string("path").value_or("");
+    if (path.empty()) fail(code::kArgument, "options.path is required");
+    models::ModelSpec spec = read_model_spec(o);
+    o.finish();
+    return run_async<models::Model>(env, [kind, path, spec]() { return models::load_model(kind, path, spec); }, wrap_model);
+  });
+}
+
+// createModel({ kind, config, seed?, dtype?, device? }) -> Promise<ModelHandle>: libtorch's default
+// initialisation (tests, benchmarks, training from scratch), seeded when `seed` is given.
+Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Options o(info[0], "options");
+    models::ModelKind kind = models::model_kind(o.string("kind").value_or(""));
+    std::string config = o.string("config").value_or("");
+    std::optional<uint64_t> seed = o.seed("seed");
+    models::ModelSpec spec = read_model_spec(o);
+    o.finish();
+    return run_async<models::Model>(env, [kind, config, spec, seed]() { return models::create_model(kind, config, spec, seed); }, wrap_model);
+  });
+}
+
+// modelConfigSchema({ kind }) -> string: the config's fields (models/config_fields.h), or null.
+Napi::Value ModelConfigSchema(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    Options o(info[0], "options");
+    const auto& t = models::traits(models::model_kind(o.string("kind").value_or("")));
+    o.finish();
+    return t.config_schema ? Napi::Value(Napi::String::New(env, t.config_schema())) : env.Null();
+  });
+}
+
+}  // namespace
+
+void register_models(Napi::Env env, Napi::Object exports) {
+  ModelHandle::Init(env, exports);
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel, "loadModel"));
+  exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
+  exports.Set("modelConfigSchema", Napi::Function::New(env, ModelConfigSchema, "modelConfigSchema"));
+}
 
 }  // namespace da::bind

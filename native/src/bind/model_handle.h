@@ -1,70 +1,67 @@
-// ModelHandle: a JS handle over one native model (VAE, UNet, glyph encoder, LPIPS). Generic
-// operations (parameters, gradients, save, dispose) live here; each model's own calls are free
-// functions in its own binding file that take the handle.
+// ModelHandle: JS's handle over one model of any kind (models/registry.h). Generic operations
+// (parameters, gradients, save, config, dispose) live here, with the module functions that load
+// and create models of every kind; each kind's own calls are free functions in its binding file.
+//
+// The one locking rule: a call that runs a model (on the compute thread) holds every model it
+// touches, all taken at once through ModelLocks, for its whole run; a call on the JS thread that
+// reads or changes a model's parameters (grad, zeroGrad, setRequiresGrad) only tries the lock and
+// fails with ERR_BUSY instead of blocking the event loop. (In TypeScript, NativeModel.exclusive
+// queues a call behind every model it touches, so calls on one model also start in call order.)
 #pragma once
 #include <napi.h>
 #include <torch/nn/module.h>
 
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
+
+#include "bind/handle.h"
+#include "models/registry.h"
 
 namespace da::bind {
 
 struct ModelBox {
-  std::string kind;                           // "vae" | "unet" | "glyph_encoder" | "lpips"
-  std::shared_ptr<torch::nn::Module> module;  // the model (typed access via std::dynamic_pointer_cast)
-  std::function<void(const std::string&)> save;  // writes the reference folder layout (may be empty)
-  std::function<std::string()> config_json;       // the config as JSON (may be empty)
-  std::mutex mutex;                           // one native call per model at a time
+  models::Model model;
+  std::mutex mutex;
+  explicit ModelBox(models::Model m) : model(std::move(m)) {}
+  const char* name() const { return models::traits(model.kind).name; }
+};
+using ModelPtr = std::shared_ptr<ModelBox>;
+
+// Holds the locks of several models (null entries skipped), taken in address order so that no two
+// calls can deadlock on each other.
+class ModelLocks {
+ public:
+  explicit ModelLocks(std::vector<ModelPtr> boxes);
+
+ private:
+  std::vector<std::unique_lock<std::mutex>> locks_;
 };
 
-class ModelHandle : public Napi::ObjectWrap<ModelHandle> {
+class ModelHandle : public Handle<ModelHandle, ModelPtr> {
  public:
+  static constexpr const char* kClass = "ModelHandle";
+  static constexpr napi_type_tag kTag = {0x2f7c1a9e5d3b4c60ULL, 0x91e8a7d6c5b4f302ULL};
+  static constexpr napi_type_tag kFactoryTag = {0x5a7c9e1b3d5f7a90ULL, 0x2c4e6a8b0d2f4a61ULL};
+
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<ModelBox> box);
-  // The box behind a handle, checking kind ("" = any); ERR_ARGUMENT / ERR_DISPOSED.
-  static std::shared_ptr<ModelBox> FromValue(const Napi::Value& v, const std::string& kind, const std::string& what);
+  using Handle::Handle;
 
-  template <typename T>
-  static std::shared_ptr<T> Typed(const std::shared_ptr<ModelBox>& box) {
-    return std::dynamic_pointer_cast<T>(box->module);
-  }
-
-  explicit ModelHandle(const Napi::CallbackInfo& info);
+  // The model behind `v`, which must be of `kind`; ERR_ARGUMENT / ERR_DISPOSED naming `what`.
+  static ModelPtr Of(const Napi::Value& v, models::ModelKind kind, const std::string& what);
+  // The same when present, null for undefined / null.
+  static ModelPtr OptionalOf(const Napi::Value& v, models::ModelKind kind, const std::string& what);
 
  private:
   Napi::Value Kind(const Napi::CallbackInfo& info);
   Napi::Value Config(const Napi::CallbackInfo& info);
   Napi::Value Parameters(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
-  Napi::Value Grad(const Napi::CallbackInfo& info);
+  Napi::Value Grad(const Napi::CallbackInfo& info);             // grad({ name })
   Napi::Value ZeroGrad(const Napi::CallbackInfo& info);
-  Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
-  Napi::Value Save(const Napi::CallbackInfo& info);
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value Disposed(const Napi::CallbackInfo& info);
-  const std::shared_ptr<ModelBox>& box() const;
-
-  std::shared_ptr<ModelBox> box_;
+  Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);  // setRequiresGrad({ requiresGrad, prefix? })
+  Napi::Value Save(const Napi::CallbackInfo& info);             // save({ dir })
 };
-
-// Options shared by every loader: { dtype?: string, device?: string, variant?: string }.
-struct LoadArgs {
-  at::ScalarType dtype;
-  c10::Device device{c10::kCPU};
-  std::string variant;
-};
-LoadArgs parse_load_args(const Napi::Value& v);
-
-// loadX(dir, options): runs `load` on a worker thread and resolves with the wrapped model.
-using ModelLoader = std::function<std::shared_ptr<ModelBox>(const std::string& dir, const LoadArgs& args)>;
-Napi::Value load_model_async(const Napi::CallbackInfo& info, ModelLoader load);
-
-// createX(configJson, options, seed?): a model from a config with libtorch's default init (tests,
-// benchmarks, training from scratch). The seed goes to libtorch's default generator first.
-using ModelFactory = std::function<std::shared_ptr<ModelBox>(const std::string& config_json, const LoadArgs& args)>;
-Napi::Value create_model_async(const Napi::CallbackInfo& info, ModelFactory make);
 
 }  // namespace da::bind

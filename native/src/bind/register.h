@@ -7,13 +7,12 @@ void register_info(Napi::Env env, Napi::Object exports);
 void register_tensor(Napi::Env env, Napi::Object exports);
 void register_safetensors(Napi::Env env, Napi::Object exports);
 void register_testing(Napi::Env env, Napi::Object exports);
-void register_models(Napi::Env env, Napi::Object exports);  // ModelHandle
+void register_models(Napi::Env env, Napi::Object exports);  // ModelHandle, loadModel, createModel
 void register_vae(Napi::Env env, Napi::Object exports);
 void register_unet(Napi::Env env, Napi::Object exports);
 void register_scheduler(Napi::Env env, Napi::Object exports);
 void register_inpaint(Napi::Env env, Napi::Object exports);
-void register_glyph_encoder(Napi::Env env, Napi::Object exports);
-void register_glyph_projection(Napi::Env env, Napi::Object exports);
+void register_glyph(Napi::Env env, Napi::Object exports);  // glyph encoder and projection
 void register_lpips(Napi::Env env, Napi::Object exports);
 void register_image(Napi::Env env, Napi::Object exports);
 void register_train(Napi::Env env, Napi::Object exports);

@@ -1,49 +1,42 @@
-// openSafetensors(path) -> Promise<SafetensorsHandle>; writeSafetensors(path, names, tensors, metadata).
+// openSafetensors({ path }) -> Promise<SafetensorsHandle> (entries(), metadata(), load({ name }),
+// dispose()); writeSafetensors({ path, names, tensors, metadata? }).
 #include <ATen/ATen.h>
 
-#include "bind/wrap_guard.h"
-#include "bind/addon_data.h"
 #include "bind/args.h"
-#include "bind/async.h"
 #include "bind/errors.h"
+#include "bind/handle.h"
+#include "bind/options.h"
 #include "bind/register.h"
 #include "bind/tensor_handle.h"
+#include "bind/worker.h"
 #include "core/error.h"
 #include "io/safetensors.h"
 
 namespace da::bind {
 namespace {
 
-const napi_type_tag kSafetensorsFactoryTag = {0x19a3c5e7f9b1d3f5ULL, 0x7a9c1e3f5b7d9f1cULL};
+using File = std::shared_ptr<io::SafetensorsFile>;
 
-class SafetensorsHandle : public Napi::ObjectWrap<SafetensorsHandle> {
+class SafetensorsHandle : public Handle<SafetensorsHandle, File> {
  public:
-  static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function cls = DefineClass(env, "SafetensorsHandle", {
-        InstanceMethod("entries", &SafetensorsHandle::Entries),
-        InstanceMethod("metadata", &SafetensorsHandle::Metadata),
-        InstanceMethod("load", &SafetensorsHandle::Load),
-        InstanceMethod("close", &SafetensorsHandle::Close),
-    });
-    addon_data(env).safetensors_class = Napi::Persistent(cls);
+  static constexpr const char* kClass = "SafetensorsHandle";
+  static constexpr napi_type_tag kTag = {0x19a3c5e7f9b1d3f5ULL, 0x8b0d2f4a6c8e0a2cULL};
+  static constexpr napi_type_tag kFactoryTag = {0x19a3c5e7f9b1d3f5ULL, 0x7a9c1e3f5b7d9f1cULL};
+
+  static void Init(Napi::Env env) {
+    Define(env, {
+                    InstanceMethod("entries", &SafetensorsHandle::Entries),
+                    InstanceMethod("metadata", &SafetensorsHandle::Metadata),
+                    InstanceMethod("load", &SafetensorsHandle::Load),
+                });
   }
-  static Napi::Object New(Napi::Env env, std::shared_ptr<io::SafetensorsFile> f) {
-    auto holder = std::move(f);
-    return addon_data(env).safetensors_class.New({tagged_external(env, &holder, &kSafetensorsFactoryTag)});
-  }
-  explicit SafetensorsHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SafetensorsHandle>(info) {
-    file_ = *factory_data<std::shared_ptr<io::SafetensorsFile>>(info, &kSafetensorsFactoryTag, "use openSafetensors(path)");
-  }
+  using Handle::Handle;
 
  private:
-  const std::shared_ptr<io::SafetensorsFile>& file() const {
-    if (!file_) fail(code::kDisposed, "the safetensors file was closed");
-    return file_;
-  }
   Napi::Value Entries(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      const auto& entries = file()->entries();
+      const auto& entries = payload()->entries();
       Napi::Array out = Napi::Array::New(env, entries.size());
       for (size_t i = 0; i < entries.size(); ++i) {
         Napi::Object e = Napi::Object::New(env);
@@ -62,55 +55,54 @@ class SafetensorsHandle : public Napi::ObjectWrap<SafetensorsHandle> {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       Napi::Object o = Napi::Object::New(env);
-      for (const auto& [k, v] : file()->metadata()) o.Set(k, v);
+      for (const auto& [k, v] : payload()->metadata()) o.Set(k, v);
       return o;
     });
   }
+  // load({ name }) -> Promise<Tensor> (pending loads keep the mapping alive past dispose()).
   Napi::Value Load(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
-      std::string name = get_string(info[0], "name");
-      auto f = file();
+      Options o(info[0], "options");
+      std::string name = o.string("name").value_or("");
+      o.finish();
+      File f = payload();
       f->entry(name);  // fail fast, synchronously, on unknown names
       return run_async<at::Tensor>(env, [f, name]() { return f->load(name); },
                                    [](Napi::Env e, at::Tensor& t) -> Napi::Value { return TensorHandle::Wrap(e, t); }, Lane::kLight);
     });
   }
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    file_.reset();  // pending loads keep the mapping alive until they finish
-    return info.Env().Undefined();
-  }
-
-  std::shared_ptr<io::SafetensorsFile> file_;
 };
 
 Napi::Value OpenSafetensors(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::string path = get_string(info[0], "path");
-    return run_async<std::shared_ptr<io::SafetensorsFile>>(
+    Options o(info[0], "options");
+    std::string path = o.string("path").value_or("");
+    o.finish();
+    return run_async<File>(
         env, [path]() { return io::SafetensorsFile::open(path); },
-        [](Napi::Env e, std::shared_ptr<io::SafetensorsFile>& f) -> Napi::Value { return SafetensorsHandle::New(e, f); },
-        Lane::kLight);
+        [](Napi::Env e, File& f) -> Napi::Value { return SafetensorsHandle::Wrap(e, f); }, Lane::kLight);
   });
 }
 
 Napi::Value WriteSafetensors(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::string path = get_string(info[0], "path");
-    if (!info[1].IsArray() || !info[2].IsArray()) fail(code::kArgument, "names and tensors must be arrays");
-    Napi::Array names = info[1].As<Napi::Array>();
-    Napi::Array tensors = info[2].As<Napi::Array>();
-    if (names.Length() != tensors.Length()) fail(code::kArgument, "names and tensors differ in length");
+    Options o(info[0], "options");
+    std::string path = o.string("path").value_or("");
+    Napi::Value names_v = o.value("names");
+    std::vector<at::Tensor> tensors = o.tensors("tensors", true);
+    Napi::Value meta_v = o.value("metadata");
+    o.finish();
+    if (!names_v.IsArray()) fail(code::kArgument, "options.names must be an array");
+    Napi::Array names = names_v.As<Napi::Array>();
+    if (names.Length() != tensors.size()) fail(code::kArgument, "names and tensors differ in length");
     io::NamedTensors list;
-    for (uint32_t i = 0; i < names.Length(); ++i) {
-      std::string n = get_string(names.Get(i), "names[" + std::to_string(i) + "]");
-      list.emplace_back(n, TensorHandle::FromValue(tensors.Get(i), "tensor '" + n + "'"));
-    }
+    for (uint32_t i = 0; i < names.Length(); ++i) list.emplace_back(get_string(names.Get(i), "names[" + std::to_string(i) + "]"), tensors[i]);
     std::map<std::string, std::string> meta;
-    if (info.Length() > 3 && info[3].IsObject()) {
-      Napi::Object m = info[3].As<Napi::Object>();
+    if (meta_v.IsObject()) {
+      Napi::Object m = meta_v.As<Napi::Object>();
       Napi::Array keys = m.GetPropertyNames();
       for (uint32_t i = 0; i < keys.Length(); ++i) {
         std::string k = get_string(keys.Get(i), "metadata key");
@@ -118,15 +110,14 @@ Napi::Value WriteSafetensors(const Napi::CallbackInfo& info) {
       }
     }
     return run_async<bool>(
-        env, [path, list, meta]() { io::write_safetensors(path, list, meta); return true; },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); }, Lane::kLight);
+        env, [path, list, meta]() { io::write_safetensors(path, list, meta); return true; }, resolved_undefined, Lane::kLight);
   });
 }
 
 }  // namespace
 
 void register_safetensors(Napi::Env env, Napi::Object exports) {
-  SafetensorsHandle::Init(env, exports);
+  SafetensorsHandle::Init(env);
   exports.Set("openSafetensors", Napi::Function::New(env, OpenSafetensors, "openSafetensors"));
   exports.Set("writeSafetensors", Napi::Function::New(env, WriteSafetensors, "writeSafetensors"));
 }

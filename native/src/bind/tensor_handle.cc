@@ -1,14 +1,13 @@
 #include "bind/tensor_handle.h"
-#include "bind/wrap_guard.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cstring>
 
-#include "bind/addon_data.h"
 #include "bind/args.h"
-#include "bind/async.h"
+#include "bind/options.h"
+#include "bind/worker.h"
 #include "bind/errors.h"
 #include "core/error.h"
 
@@ -46,68 +45,48 @@ const char* array_name(napi_typedarray_type t) {
   }
 }
 
-// Unique tag so a plain object can't pass for a handle.
-const napi_type_tag kTensorTag = {0x6a1f3c2e9b7d4a51ULL, 0x8c0e2f4b17a9d3e6ULL};
-const napi_type_tag kTensorFactoryTag = {0x3d5e7f9102a4c6e8ULL, 0x1b3d5f7092a4c6e9ULL};
-
 }  // namespace
 
 void TensorHandle::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "TensorHandle", {
-      StaticMethod("fromTypedArray", &TensorHandle::FromTypedArray),
-      StaticMethod("zeros", &TensorHandle::Zeros),
-      StaticMethod("randn", &TensorHandle::Randn),
-      InstanceAccessor("shape", &TensorHandle::Shape, nullptr),
-      InstanceAccessor("dtype", &TensorHandle::Dtype, nullptr),
-      InstanceAccessor("device", &TensorHandle::Device, nullptr),
-      InstanceAccessor("numel", &TensorHandle::Numel, nullptr),
-      InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr),
-      InstanceMethod("toTypedArray", &TensorHandle::ToTypedArray),
-      InstanceMethod("toTypedArrayAsync", &TensorHandle::ToTypedArrayAsync),
-      InstanceMethod("to", &TensorHandle::To),
-      InstanceMethod("dispose", &TensorHandle::Dispose),
-  });
-  addon_data(env).tensor_class = Napi::Persistent(cls);
-  exports.Set("TensorHandle", cls);
+  Define(env,
+         {
+             StaticMethod("fromTypedArray", &TensorHandle::FromTypedArray),
+             StaticMethod("zeros", &TensorHandle::Zeros),
+             StaticMethod("randn", &TensorHandle::Randn),
+             InstanceAccessor("shape", &TensorHandle::Shape, nullptr),
+             InstanceAccessor("dtype", &TensorHandle::Dtype, nullptr),
+             InstanceAccessor("device", &TensorHandle::Device, nullptr),
+             InstanceAccessor("numel", &TensorHandle::Numel, nullptr),
+             InstanceMethod("toTypedArray", &TensorHandle::ToTypedArray),
+             InstanceMethod("toTypedArrayAsync", &TensorHandle::ToTypedArrayAsync),
+             InstanceMethod("to", &TensorHandle::To),
+         },
+         &exports);
 }
 
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
-  // Only Wrap() (which passes an External) creates handles; JS must use the static factories.
-  tensor_ = *factory_data<at::Tensor>(info, &kTensorFactoryTag, "TensorHandle cannot be constructed directly; use fromTypedArray()");
-  info.This().As<Napi::Object>().TypeTag(&kTensorTag);
+Napi::Object named_tensors_to_js(Napi::Env env, const NamedTensors& named) {
+  Napi::Object o = Napi::Object::New(env);
+  for (const auto& [k, t] : named)
+    if (t.defined()) o.Set(k, TensorHandle::Wrap(env, t));
+  return o;
 }
 
-Napi::Object TensorHandle::Wrap(Napi::Env env, at::Tensor t) {
-  at::Tensor holder = std::move(t);
-  Napi::External<at::Tensor> ext = tagged_external(env, &holder, &kTensorFactoryTag);
-  return addon_data(env).tensor_class.New({ext});
-}
-
-bool TensorHandle::IsHandle(const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&kTensorTag);
-}
-
-at::Tensor TensorHandle::FromValue(const Napi::Value& v, const std::string& what) {
-  if (!IsHandle(v)) fail(code::kArgument, what + " must be a Tensor");
-  TensorHandle* h = TensorHandle::Unwrap(v.As<Napi::Object>());
-  if (!h->tensor_.defined()) fail(code::kDisposed, what + " was disposed");
-  return h->tensor_;
-}
-
-const at::Tensor& TensorHandle::tensor(Napi::Env env) const {
-  if (!tensor_.defined()) fail(code::kDisposed, "the tensor was disposed; create a new one");
-  return tensor_;
+Napi::Array tensors_to_js(Napi::Env env, const std::vector<at::Tensor>& tensors) {
+  Napi::Array a = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) a.Set(static_cast<uint32_t>(i), TensorHandle::Wrap(env, tensors[i]));
+  return a;
 }
 
 Napi::Value TensorHandle::FromTypedArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    if (info.Length() < 3) fail(code::kArgument, "fromTypedArray(data, shape, dtype) takes 3 arguments");
     if (!info[0].IsTypedArray()) fail(code::kArgument, "data must be a typed array");
     // Shape and dtype first: reading them can run JS (getters) that detaches or shrinks the data's
     // buffer, so the data's length and address are read after, with no JS in between.
-    std::vector<int64_t> shape = get_shape(info[1], "shape");
-    at::ScalarType dtype = parse_dtype(get_string(info[2], "dtype"));
+    Options o(info[1], "options");
+    std::vector<int64_t> shape = o.shape("shape");
+    at::ScalarType dtype = parse_dtype(o.string("dtype").value_or(""));
+    o.finish();
     napi_typedarray_type type;
     size_t length = 0;
     void* data = nullptr;
@@ -132,9 +111,11 @@ Napi::Value TensorHandle::FromTypedArray(const Napi::CallbackInfo& info) {
 Napi::Value TensorHandle::Zeros(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::vector<int64_t> shape = get_shape(info[0], "shape");
-    at::ScalarType dtype = parse_dtype(info.Length() > 1 && !info[1].IsUndefined() ? get_string(info[1], "dtype") : "float32");
-    c10::Device device = parse_device(info.Length() > 2 && !info[2].IsUndefined() ? get_string(info[2], "device") : "cpu");
+    Options o(info[0], "options");
+    std::vector<int64_t> shape = o.shape("shape");
+    at::ScalarType dtype = o.dtype("dtype", at::kFloat);
+    c10::Device device = o.device("device", c10::Device(c10::kCPU));
+    o.finish();
     check_allocation(shape, dtype, device);
     return Wrap(env, at::zeros(shape, at::TensorOptions().dtype(dtype).device(device)));
   });
@@ -143,22 +124,25 @@ Napi::Value TensorHandle::Zeros(const Napi::CallbackInfo& info) {
 Napi::Value TensorHandle::Randn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::vector<int64_t> shape = get_shape(info[0], "shape");
-    int64_t seed = get_int(info[1], "seed", 0, (int64_t{1} << 53) - 1);
-    at::ScalarType dtype = parse_dtype(info.Length() > 2 && !info[2].IsUndefined() ? get_string(info[2], "dtype") : "float32");
+    Options o(info[0], "options");
+    std::vector<int64_t> shape = o.shape("shape");
+    auto seed = o.seed("seed");
+    if (!seed) fail(code::kArgument, "options.seed is required");
+    at::ScalarType dtype = o.dtype("dtype", at::kFloat);
+    o.finish();
     if (!at::isFloatingType(dtype)) fail(code::kDtype, "randn needs a floating dtype");
     check_allocation(shape, dtype, c10::Device(c10::kCPU));
     // A CPU generator makes the draw identical on every device and to torch.randn(generator=...).
-    at::Generator gen = at::detail::createCPUGenerator(static_cast<uint64_t>(seed));
+    at::Generator gen = at::detail::createCPUGenerator(*seed);
     return Wrap(env, at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)).to(dtype));
   });
 }
 
 Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kTensorTag, "TensorHandle");
+  CheckReceiver(info);
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    const at::Tensor& t = tensor(env);
+    const at::Tensor& t = payload();
     Napi::Array a = Napi::Array::New(env, t.dim());
     for (int64_t i = 0; i < t.dim(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(t.size(i))));
     return a;
@@ -166,27 +150,23 @@ Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TensorHandle::Dtype(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kTensorTag, "TensorHandle");
+  CheckReceiver(info);
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, dtype_name(tensor(env).scalar_type())); });
+  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, dtype_name(payload().scalar_type())); });
 }
 
 Napi::Value TensorHandle::Device(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kTensorTag, "TensorHandle");
+  CheckReceiver(info);
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, tensor(env).device().str()); });
+  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, payload().device().str()); });
 }
 
 Napi::Value TensorHandle::Numel(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kTensorTag, "TensorHandle");
+  CheckReceiver(info);
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(tensor(env).numel())); });
+  return guarded(env, [&]() -> Napi::Value { return Napi::Number::New(env, static_cast<double>(payload().numel())); });
 }
 
-Napi::Value TensorHandle::Disposed(const Napi::CallbackInfo& info) {
-  check_receiver(info, &kTensorTag, "TensorHandle");
-  return Napi::Boolean::New(info.Env(), !tensor_.defined());
-}
 
 Napi::Value tensor_to_typed_array(Napi::Env env, const at::Tensor& c) {
   napi_typedarray_type type = array_type_for(c.scalar_type());
@@ -206,7 +186,7 @@ Napi::Value tensor_to_typed_array(Napi::Env env, const at::Tensor& c) {
 Napi::Value TensorHandle::ToTypedArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    at::Tensor c = tensor(env).detach().to(at::kCPU).contiguous();
+    at::Tensor c = payload().detach().to(at::kCPU).contiguous();
     return tensor_to_typed_array(env, c);
   });
 }
@@ -214,7 +194,7 @@ Napi::Value TensorHandle::ToTypedArray(const Napi::CallbackInfo& info) {
 Napi::Value TensorHandle::ToTypedArrayAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    at::Tensor t = tensor(env);
+    at::Tensor t = payload();
     return run_async<at::Tensor>(
         env, [t]() { return t.detach().to(at::kCPU).contiguous(); },
         [](Napi::Env e, at::Tensor& c) { return tensor_to_typed_array(e, c); }, Lane::kLight);
@@ -224,20 +204,16 @@ Napi::Value TensorHandle::ToTypedArrayAsync(const Napi::CallbackInfo& info) {
 Napi::Value TensorHandle::To(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    at::Tensor t = tensor(env);
-    c10::Device device = info.Length() > 0 && !info[0].IsUndefined() && !info[0].IsNull()
-                             ? parse_device(get_string(info[0], "device")) : t.device();
-    at::ScalarType dtype = info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()
-                               ? parse_dtype(get_string(info[1], "dtype")) : t.scalar_type();
+    at::Tensor t = payload();
+    Options o(info[0], "options");
+    c10::Device device = o.device("device", t.device());
+    at::ScalarType dtype = o.dtype("dtype", t.scalar_type());
+    o.finish();
     return run_async<at::Tensor>(
         env, [t, device, dtype]() { return t.detach().to(device, dtype).clone(); },
         [](Napi::Env e, at::Tensor& r) -> Napi::Value { return Wrap(e, r); }, Lane::kLight);
   });
 }
 
-Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
-  tensor_ = at::Tensor();  // work already queued keeps its own reference
-  return info.Env().Undefined();
-}
 
 }  // namespace da::bind

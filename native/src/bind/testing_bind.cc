@@ -1,5 +1,5 @@
-// Entry points that exist to test the boundary itself: a long native call (event-loop test) and a
-// thrower per exception kind (error-mapping test).
+// Entry points that exist to test the boundary itself: spin({ ms }), a long native call (event-loop
+// test), and throwKind({ kind }), a thrower per exception kind (error-mapping test).
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "bind/args.h"
-#include "bind/async.h"
+#include "bind/options.h"
+#include "bind/worker.h"
 #include "bind/errors.h"
 #include "bind/register.h"
 #include "core/error.h"
@@ -19,7 +20,9 @@ namespace {
 Napi::Value Spin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    int64_t ms = get_int(info[0], "ms", 0, 60000);
+    Options o(info[0], "options");
+    int64_t ms = o.integer("ms", 0, 60000).value_or(0);
+    o.finish();
     return run_async<double>(
         env,
         [ms]() {
@@ -36,7 +39,9 @@ Napi::Value Spin(const Napi::CallbackInfo& info) {
 Napi::Value Throw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    std::string kind = get_string(info[0], "kind");
+    Options o(info[0], "options");
+    std::string kind = o.string("kind").value_or("");
+    o.finish();
     return run_async<bool>(
         env,
         [kind]() -> bool {
@@ -48,7 +53,7 @@ Napi::Value Throw(const Napi::CallbackInfo& info) {
           if (kind == "unknown") throw 42;
           return true;
         },
-        [](Napi::Env e, bool&) -> Napi::Value { return e.Undefined(); });
+        resolved_undefined);
   });
 }
 

@@ -270,9 +270,8 @@ void write_text_file(const std::string& path, const std::string& text) {
   }
 }
 
-std::string find_diffusers_weights(const std::string& dir, const std::string& variant) {
+std::string find_weights(const std::string& dir, const std::string& base, const std::string& variant) {
   namespace fs = std::filesystem;
-  const std::string base = "diffusion_pytorch_model";
   std::vector<std::string> candidates;
   auto add = [&](const std::string& v) {
     std::string stem = v.empty() ? base : base + "." + v;

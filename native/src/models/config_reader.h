@@ -77,10 +77,11 @@ std::string json_number(double v);  // shortest text that reads back as the same
 std::string read_text_file(const std::string& path);                  // ERR_IO when unreadable
 void write_text_file(const std::string& path, const std::string& text);  // atomic (temp + rename)
 
-// Finds the weights of a diffusers model folder: with `variant` empty,
-// diffusion_pytorch_model.safetensors, its sharded .safetensors.index.json, then the fp16/bf16
-// variants; with a variant, only diffusion_pytorch_model.<variant>.safetensors[.index.json].
-// ERR_WEIGHTS listing what was looked for when nothing matches.
-std::string find_diffusers_weights(const std::string& dir, const std::string& variant = "");
+// Finds the weights of a model folder named `base` (diffusers: diffusion_pytorch_model,
+// transformers and ours: model): with `variant` empty, <base>.safetensors, its sharded
+// .safetensors.index.json, then the fp16/bf16 variants; with a variant, only
+// <base>.<variant>.safetensors[.index.json]. ERR_WEIGHTS listing what was looked for when nothing
+// matches (ERR_IO when the folder itself is missing).
+std::string find_weights(const std::string& dir, const std::string& base, const std::string& variant = "");
 
 }  // namespace da::models

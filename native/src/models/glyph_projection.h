@@ -11,34 +11,40 @@
 #include <string>
 
 #include "core/json.h"
+#include "models/config_fields.h"
 
 namespace da::models {
 
-struct GlyphProjectionConfig {
+struct GlyphProjectionConfig : config::Declared<GlyphProjectionConfig> {
+  static constexpr const char* kName = "GlyphProjection";
+  static constexpr bool kWriteClassName = true;
+  static constexpr config::Unknown kUnknown = config::Unknown::kReject;
+
   int64_t in_features = 768;
   int64_t out_features = 1024;
-  static GlyphProjectionConfig from_json(const json::Value& root);  // strict (ERR_CONFIG)
-  std::string to_json() const;
+
+  template <class V>
+  void fields(V& v) {
+    v.field("in_features", in_features, "The glyph encoder's hidden_size.");
+    v.field("out_features", out_features, "The UNet's cross_attention_dim.");
+  }
+  void validate(const ConfigReader& r) const;  // positive widths, bounds (ERR_CONFIG)
 };
 
 class GlyphProjection : public torch::nn::Module {
  public:
+  using Config = GlyphProjectionConfig;
+  static constexpr const char* kWeightsName = "model";
+
   explicit GlyphProjection(GlyphProjectionConfig config);
-  GlyphProjection(int64_t in_features, int64_t out_features) : GlyphProjection(GlyphProjectionConfig{in_features, out_features}) {}
   // (..., in_features) -> (..., out_features); ERR_SHAPE on another last dimension.
   at::Tensor forward(const at::Tensor& hidden_states);
   const GlyphProjectionConfig& config() const { return cfg_; }
-  // config.json + model.safetensors (atomic writes).
-  void save_pretrained(const std::string& dir) const;
 
   torch::nn::Linear proj{nullptr};
 
  private:
   GlyphProjectionConfig cfg_;
 };
-
-// A saved projection folder, loaded strictly (ERR_WEIGHTS naming missing/unexpected/mis-shaped keys).
-std::shared_ptr<GlyphProjection> load_glyph_projection(const std::string& dir, at::ScalarType dtype = at::kFloat,
-                                                       c10::Device device = c10::kCPU);
 
 }  // namespace da::models

@@ -4,11 +4,8 @@
 #include <ATen/ATen.h>
 #include <torch/nn/modules/container/modulelist.h>
 
-#include <filesystem>
-
 #include "core/error.h"
 #include "models/checkpoint.h"
-#include "models/config_reader.h"
 
 namespace da::models {
 
@@ -16,31 +13,8 @@ namespace nn = torch::nn;
 
 // ---------------------------------------------------------------- config
 
-AutoencoderKLConfig AutoencoderKLConfig::from_json(const json::Value& root) {
-  AutoencoderKLConfig c;
-  ConfigReader r(root, "AutoencoderKL");
-  c.in_channels = r.get_int("in_channels", c.in_channels);
-  c.out_channels = r.get_int("out_channels", c.out_channels);
-  c.down_block_types = r.get_string_list("down_block_types", c.down_block_types);
-  c.up_block_types = r.get_string_list("up_block_types", c.up_block_types);
-  c.block_out_channels = r.get_int_list("block_out_channels", c.block_out_channels);
-  c.layers_per_block = r.get_int("layers_per_block", c.layers_per_block);
-  c.act_fn = r.get_string("act_fn", c.act_fn);
-  c.latent_channels = r.get_int("latent_channels", c.latent_channels);
-  c.norm_num_groups = r.get_int("norm_num_groups", c.norm_num_groups);
-  if (const json::Value* v = r.get("sample_size"); v && !v->is_null()) {
-    c.sample_size = v->is_array() ? r.get_int_list("sample_size", {}) : std::vector<int64_t>{r.get_int("sample_size", 0)};
-  }
-  c.scaling_factor = r.get_double("scaling_factor", c.scaling_factor);
-  if (!r.is_null_or_absent("shift_factor")) c.shift_factor = r.get_double("shift_factor", 0.0);
-  c.latents_mean = r.get_double_list_or_empty("latents_mean");
-  c.latents_std = r.get_double_list_or_empty("latents_std");
-  c.force_upcast = r.get_bool("force_upcast", c.force_upcast);
-  c.use_quant_conv = r.get_bool("use_quant_conv", c.use_quant_conv);
-  c.use_post_quant_conv = r.get_bool("use_post_quant_conv", c.use_post_quant_conv);
-  c.mid_block_add_attention = r.get_bool("mid_block_add_attention", c.mid_block_add_attention);
-  r.finish();
-
+void AutoencoderKLConfig::validate(const ConfigReader& r) const {
+  const auto& c = *this;
   if (c.block_out_channels.empty()) r.fail("block_out_channels", "must not be empty");
   if (c.down_block_types.size() != c.block_out_channels.size())
     r.fail("down_block_types", "needs one entry per block_out_channels entry");
@@ -50,7 +24,6 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const json::Value& root) {
     if (t != "DownEncoderBlock2D") r.fail("down_block_types", "block type '" + t + "' is not supported (only DownEncoderBlock2D)");
   for (const auto& t : c.up_block_types)
     if (t != "UpDecoderBlock2D") r.fail("up_block_types", "block type '" + t + "' is not supported (only UpDecoderBlock2D)");
-  if (c.act_fn != "silu") r.fail("act_fn", "'" + c.act_fn + "' is not supported (only silu)");
   if (c.layers_per_block < 1) r.fail("layers_per_block", "must be >= 1");
   if (c.norm_num_groups < 1) r.fail("norm_num_groups", "must be >= 1");
   for (int64_t ch : c.block_out_channels)
@@ -63,35 +36,6 @@ AutoencoderKLConfig AutoencoderKLConfig::from_json(const json::Value& root) {
   r.at_most("in_channels", c.in_channels, 4096);
   r.at_most("out_channels", c.out_channels, 4096);
   r.at_most("latent_channels", c.latent_channels, 4096);
-  return c;
-}
-
-AutoencoderKLConfig AutoencoderKLConfig::from_file(const std::string& path) {
-  return from_json(json::parse(read_text_file(path), code::kConfig));
-}
-
-std::string AutoencoderKLConfig::to_json() const {
-  JsonWriter w;
-  w.field("_class_name", "AutoencoderKL");
-  w.field("act_fn", act_fn);
-  w.field("block_out_channels", block_out_channels);
-  w.field("down_block_types", down_block_types);
-  w.field("force_upcast", force_upcast);
-  w.field("in_channels", in_channels);
-  w.field("latent_channels", latent_channels);
-  if (latents_mean.empty()) w.null_field("latents_mean"); else w.field("latents_mean", latents_mean);
-  if (latents_std.empty()) w.null_field("latents_std"); else w.field("latents_std", latents_std);
-  w.field("layers_per_block", layers_per_block);
-  w.field("mid_block_add_attention", mid_block_add_attention);
-  w.field("norm_num_groups", norm_num_groups);
-  w.field("out_channels", out_channels);
-  if (sample_size.size() == 1) w.field("sample_size", sample_size[0]); else w.field("sample_size", sample_size);
-  w.field("scaling_factor", scaling_factor);
-  if (shift_factor) w.field("shift_factor", *shift_factor); else w.null_field("shift_factor");
-  w.field("up_block_types", up_block_types);
-  w.field("use_post_quant_conv", use_post_quant_conv);
-  w.field("use_quant_conv", use_quant_conv);
-  return w.str();
 }
 
 // ---------------------------------------------------------------- posterior
@@ -294,23 +238,6 @@ at::Tensor AutoencoderKLImpl::decode(const at::Tensor& z) {
 at::Tensor AutoencoderKLImpl::forward(const at::Tensor& x, bool sample_posterior, std::optional<at::Generator> generator) {
   DiagonalGaussian posterior = encode_dist(x);
   return decode(sample_posterior ? posterior.sample(generator) : posterior.mode());
-}
-
-std::shared_ptr<AutoencoderKLImpl> AutoencoderKLImpl::from_pretrained(const std::string& dir, const LoadOptions& options,
-                                                                      const std::string& variant) {
-  auto config = AutoencoderKLConfig::from_file((std::filesystem::path(dir) / "config.json").string());
-  std::string weights = find_diffusers_weights(dir, variant);
-  auto model = std::make_shared<AutoencoderKLImpl>(config);
-  load_weights(*model, *WeightSource::open(weights), options);
-  model->eval();
-  return model;
-}
-
-void AutoencoderKLImpl::save_pretrained(const std::string& dir) const {
-  namespace fs = std::filesystem;
-  fs::create_directories(dir);
-  save_weights(*this, (fs::path(dir) / "diffusion_pytorch_model.safetensors").string(), {{"format", "pt"}});
-  write_text_file((fs::path(dir) / "config.json").string(), config_.to_json());
 }
 
 }  // namespace da::models

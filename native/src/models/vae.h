@@ -15,20 +15,26 @@
 
 #include "core/json.h"
 #include "models/attention.h"
+#include "models/config_fields.h"
 #include "models/resnet.h"
 #include "models/weights.h"
 
 namespace da::models {
 
-// Mirrors diffusers' AutoencoderKL config.json (e.g. stabilityai/stable-diffusion-2-inpainting/vae).
-struct AutoencoderKLConfig {
+// diffusers' AutoencoderKL config.json (e.g. stabilityai/stable-diffusion-2-inpainting/vae). Unknown
+// fields and unsupported values (another block type, act_fn other than silu, ...) are ERR_CONFIG
+// naming the field.
+struct AutoencoderKLConfig : config::Declared<AutoencoderKLConfig> {
+  static constexpr const char* kName = "AutoencoderKL";
+  static constexpr bool kWriteClassName = true;
+  static constexpr config::Unknown kUnknown = config::Unknown::kReject;
+
   int64_t in_channels = 3;
   int64_t out_channels = 3;
   std::vector<std::string> down_block_types{"DownEncoderBlock2D"};  // only DownEncoderBlock2D
   std::vector<std::string> up_block_types{"UpDecoderBlock2D"};      // only UpDecoderBlock2D
   std::vector<int64_t> block_out_channels{64};
   int64_t layers_per_block = 1;
-  std::string act_fn = "silu";  // only silu
   int64_t latent_channels = 4;
   int64_t norm_num_groups = 32;
   std::vector<int64_t> sample_size{32};  // int (one entry) or [H, W]; informative only
@@ -40,11 +46,29 @@ struct AutoencoderKLConfig {
   bool use_post_quant_conv = true;
   bool mid_block_add_attention = true;
 
-  // Unknown fields, unsupported values (another block type, act_fn other than silu, ...) throw
-  // ERR_CONFIG naming the field. Keys starting with '_' are ignored.
-  static AutoencoderKLConfig from_json(const json::Value& root);
-  static AutoencoderKLConfig from_file(const std::string& path);
-  std::string to_json() const;  // diffusers' config.json layout
+  template <class V>
+  void fields(V& v) {
+    v.field("in_channels", in_channels, "Image channels.");
+    v.field("out_channels", out_channels, "Decoded image channels.");
+    v.field("down_block_types", down_block_types, "Encoder blocks: DownEncoderBlock2D only.");
+    v.field("up_block_types", up_block_types, "Decoder blocks: UpDecoderBlock2D only.");
+    v.field("block_out_channels", block_out_channels, "Channels of each block; the spatial factor is 2^(blocks - 1).");
+    v.field("layers_per_block", layers_per_block, "Resnet layers per encoder block (decoder blocks have one more).");
+    v.fixed("act_fn", "silu", "Activation: silu only.");
+    v.field("latent_channels", latent_channels, "Latent channels.");
+    v.field("norm_num_groups", norm_num_groups, "GroupNorm groups.");
+    v.sizes("sample_size", sample_size, false, "Image size the model was trained at (informative).");
+    v.field("scaling_factor", scaling_factor, "Latents are multiplied by it for the UNet (SD: 0.18215).");
+    v.nullable("shift_factor", shift_factor, "Subtracted before scaling (null for SD).");
+    v.nullable("latents_mean", latents_mean, "Per-channel latent mean (null for SD).");
+    v.nullable("latents_std", latents_std, "Per-channel latent std (null for SD).");
+    v.field("force_upcast", force_upcast, "Run in float32 whatever the pipeline dtype (informative: the caller decides).");
+    v.field("use_quant_conv", use_quant_conv, "A 1x1 conv after the encoder.");
+    v.field("use_post_quant_conv", use_post_quant_conv, "A 1x1 conv before the decoder.");
+    v.field("mid_block_add_attention", mid_block_add_attention, "Self-attention in the mid blocks.");
+  }
+  // Block types, channel counts, bounds (ERR_CONFIG).
+  void validate(const ConfigReader& r) const;
   int64_t downsample_factor() const { return int64_t(1) << (block_out_channels.size() - 1); }
 };
 
@@ -118,6 +142,9 @@ TORCH_MODULE(Decoder);
 
 class AutoencoderKLImpl : public torch::nn::Module {
  public:
+  using Config = AutoencoderKLConfig;
+  static constexpr const char* kWeightsName = "diffusion_pytorch_model";  // diffusers' file name
+
   explicit AutoencoderKLImpl(const AutoencoderKLConfig& config);
 
   // x: [B, in_channels, H, W] in [-1, 1] -> moments [B, 2*latent, H/f, W/f] (quant_conv output).
@@ -135,11 +162,6 @@ class AutoencoderKLImpl : public torch::nn::Module {
     encoder->gradient_checkpointing = enabled;
     decoder->gradient_checkpointing = enabled;
   }
-  // Folder with config.json + diffusion_pytorch_model[.variant].safetensors (or a sharded index).
-  static std::shared_ptr<AutoencoderKLImpl> from_pretrained(const std::string& dir, const LoadOptions& options = {},
-                                                            const std::string& variant = "");
-  // Writes config.json and diffusion_pytorch_model.safetensors (in the parameters' dtype).
-  void save_pretrained(const std::string& dir) const;
 
   Encoder encoder{nullptr};
   Decoder decoder{nullptr};

@@ -5,7 +5,6 @@
 #include <torch/nn/functional/activation.h>
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "core/error.h"
@@ -23,22 +22,11 @@ ViTConfig ViTConfig::from_json(const json::Value& root) {
     enc = root.find("encoder");
     if (!enc || !enc->is_object()) fail(code::kConfig, "VisionEncoderDecoder config has no 'encoder' object");
   }
-  ConfigReader r(*enc, "ViT (TrOCR encoder)");
-  std::string model_type = r.get_string("model_type", "vit");
-  if (model_type != "vit")
-    r.fail("model_type", "'" + model_type + "' is not supported (only 'vit': TrOCR base/large use ViT encoders)");
-  ViTConfig c;
-  c.hidden_size = r.get_int("hidden_size", c.hidden_size);
-  c.num_hidden_layers = r.get_int("num_hidden_layers", c.num_hidden_layers);
-  c.num_attention_heads = r.get_int("num_attention_heads", c.num_attention_heads);
-  c.intermediate_size = r.get_int("intermediate_size", c.intermediate_size);
-  c.layer_norm_eps = r.get_double("layer_norm_eps", c.layer_norm_eps);
-  c.image_size = r.get_int("image_size", c.image_size);
-  c.patch_size = r.get_int("patch_size", c.patch_size);
-  c.num_channels = r.get_int("num_channels", c.num_channels);
-  c.qkv_bias = r.get_bool("qkv_bias", c.qkv_bias);
-  std::string act = r.get_string("hidden_act", "gelu");
-  if (act != "gelu") r.fail("hidden_act", "'" + act + "' is not supported (only 'gelu', the exact erf form TrOCR uses)");
+  return config::read<ViTConfig>(*enc);
+}
+
+void ViTConfig::validate(const ConfigReader& r) const {
+  const auto& c = *this;
   if (c.hidden_size <= 0) r.fail("hidden_size", "must be positive");
   if (c.num_hidden_layers < 0) r.fail("num_hidden_layers", "must be non-negative");
   if (c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0)
@@ -54,14 +42,6 @@ ViTConfig ViTConfig::from_json(const json::Value& root) {
   r.at_most("intermediate_size", c.intermediate_size, 262144);
   r.at_most("image_size", c.image_size, 8192);
   r.at_most("num_channels", c.num_channels, 4096);
-  // Dropout probabilities are read but have no effect: the encoder is frozen and runs in eval mode.
-  r.get_double("hidden_dropout_prob", 0.0);
-  r.get_double("attention_probs_dropout_prob", 0.0);
-  return c;
-}
-
-ViTConfig ViTConfig::from_file(const std::string& path) {
-  return from_json(json::parse(read_text_file(path), code::kConfig));
 }
 
 ViTConfig ViTConfig::trocr_base() {
@@ -192,23 +172,8 @@ LoadOptions GlyphEncoder::load_options_for(const WeightSource& source) {
   return o;
 }
 
-void GlyphEncoder::load(const std::string& weights_path, at::ScalarType dtype, c10::Device device) {
-  auto source = WeightSource::open(weights_path);
-  LoadOptions o = load_options_for(*source);
-  o.dtype = dtype;
-  o.device = device;
-  load_weights(*this, *source, o);
+void GlyphEncoder::after_load() {
   for (auto& p : parameters()) p.set_requires_grad(false);
-  eval();
-}
-
-std::shared_ptr<GlyphEncoder> load_glyph_encoder(const std::string& dir, at::ScalarType dtype, c10::Device device) {
-  auto enc = std::make_shared<GlyphEncoder>(ViTConfig::from_file(dir + "/config.json"));
-  std::string weights = dir + "/model.safetensors";
-  if (!std::ifstream(weights).good() && std::ifstream(dir + "/model.safetensors.index.json").good())
-    weights = dir + "/model.safetensors.index.json";
-  enc->load(weights, dtype, device);
-  return enc;
 }
 
 // ---- preprocessing --------------------------------------------------------------------------

@@ -15,13 +15,19 @@
 #include <vector>
 
 #include "core/json.h"
+#include "models/config_fields.h"
 #include "models/weights.h"
 
 namespace da::models {
 
 // transformers ViTConfig (the fields the encoder uses). TrOCR: image 384, patch 16, qkv_bias false,
-// layer_norm_eps 1e-12; base 768/12/12/3072, large 1024/24/16/4096.
-struct ViTConfig {
+// layer_norm_eps 1e-12; base 768/12/12/3072, large 1024/24/16/4096. Keys the encoder does not use
+// (architectures, pooler_*, id2label, ...) are ignored as transformers does.
+struct ViTConfig : config::Declared<ViTConfig> {
+  static constexpr const char* kName = "ViT (TrOCR encoder)";
+  static constexpr bool kWriteClassName = false;  // transformers configs name their type in model_type
+  static constexpr config::Unknown kUnknown = config::Unknown::kIgnore;
+
   int64_t hidden_size = 768;
   int64_t num_hidden_layers = 12;
   int64_t num_attention_heads = 12;
@@ -31,15 +37,34 @@ struct ViTConfig {
   int64_t patch_size = 16;
   int64_t num_channels = 3;
   bool qkv_bias = true;
+  double hidden_dropout_prob = 0.0;            // no effect: the encoder is frozen and runs in eval mode
+  double attention_probs_dropout_prob = 0.0;   // likewise
+
+  template <class V>
+  void fields(V& v) {
+    v.fixed("model_type", "vit", "The encoder architecture: TrOCR base and large use ViT encoders.");
+    v.field("hidden_size", hidden_size, "Token width (768 TrOCR-base, 1024 TrOCR-large).");
+    v.field("num_hidden_layers", num_hidden_layers, "Encoder layers.");
+    v.field("num_attention_heads", num_attention_heads, "Attention heads (must divide hidden_size).");
+    v.field("intermediate_size", intermediate_size, "MLP width.");
+    v.field("layer_norm_eps", layer_norm_eps, "LayerNorm epsilon.");
+    v.field("image_size", image_size, "Side of the square input image (384 for TrOCR).");
+    v.field("patch_size", patch_size, "Side of a patch (16): tokens = 1 + (image_size / patch_size)^2.");
+    v.field("num_channels", num_channels, "Image channels.");
+    v.field("qkv_bias", qkv_bias, "Biases on the query/key/value projections (false for TrOCR).");
+    v.fixed("hidden_act", "gelu", "Activation: gelu (the exact erf form TrOCR uses).");
+    v.field("hidden_dropout_prob", hidden_dropout_prob, "No effect: the encoder runs frozen in eval mode.");
+    v.field("attention_probs_dropout_prob", attention_probs_dropout_prob, "No effect: the encoder runs frozen in eval mode.");
+  }
+  // Positive sizes that divide, bounds (ERR_CONFIG).
+  void validate(const ConfigReader& r) const;
 
   int64_t num_patches() const { return (image_size / patch_size) * (image_size / patch_size); }
   int64_t sequence_length() const { return num_patches() + 1; }
 
   // A bare ViT config.json (model_type "vit"), or a VisionEncoderDecoder config.json (its
-  // `encoder` section is read). Unsupported values -> ERR_CONFIG naming the field; keys the
-  // encoder does not use (architectures, pooler_*, id2label, ...) are ignored as transformers does.
+  // `encoder` section is read).
   static ViTConfig from_json(const json::Value& config);
-  static ViTConfig from_file(const std::string& config_json_path);
   // The microsoft/trocr-{base,large}-printed encoder configs.
   static ViTConfig trocr_base();
   static ViTConfig trocr_large();
@@ -110,6 +135,9 @@ struct GlyphEncoderOutput {
 // transformers ViTModel(config, add_pooling_layer=False).
 class GlyphEncoder : public torch::nn::Module {
  public:
+  using Config = ViTConfig;
+  static constexpr const char* kWeightsName = "model";  // transformers' file name
+
   explicit GlyphEncoder(const ViTConfig& c);
   const ViTConfig& config() const { return cfg_; }
 
@@ -118,13 +146,12 @@ class GlyphEncoder : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& pixel_values);
   GlyphEncoderOutput forward_all(const at::Tensor& pixel_values, bool keep_intermediates = true);
 
-  // Loads a bare ViTModel checkpoint (`embeddings.*`, `encoder.layer.*`, `layernorm.*`) or a full
-  // TrOCR VisionEncoderDecoder checkpoint (`encoder.`-prefixed, whose `decoder.` keys are ignored),
-  // strictly (ERR_WEIGHTS naming missing/unexpected/mis-shaped keys). A .safetensors file or a
-  // sharded .safetensors.index.json. Frozen afterwards (requires_grad false), eval mode.
-  void load(const std::string& weights_path, at::ScalarType dtype = at::kFloat, c10::Device device = c10::kCPU);
-  // The LoadOptions that load() uses for this source (exposed for tests).
+  // Checkpoints come as a bare ViTModel (`embeddings.*`, `encoder.layer.*`, `layernorm.*`) or as a
+  // full TrOCR VisionEncoderDecoder (`encoder.`-prefixed, whose `decoder.` keys are ignored); both
+  // load strictly (ERR_WEIGHTS naming missing/unexpected/mis-shaped keys). The options for `source`:
   static LoadOptions load_options_for(const WeightSource& source);
+  // After loading: frozen (requires_grad false), as the glyph encoder is never trained.
+  void after_load();
 
   std::shared_ptr<ViTEmbeddings> embeddings;
   std::shared_ptr<ViTEncoder> encoder;
@@ -133,10 +160,6 @@ class GlyphEncoder : public torch::nn::Module {
  private:
   ViTConfig cfg_;
 };
-
-// Builds config + weights from a folder with config.json and model.safetensors (or a sharded index).
-std::shared_ptr<GlyphEncoder> load_glyph_encoder(const std::string& dir, at::ScalarType dtype = at::kFloat,
-                                                 c10::Device device = c10::kCPU);
 
 enum class ImageLayout { kNHWC, kNCHW };
 

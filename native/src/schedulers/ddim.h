@@ -16,6 +16,7 @@ class DDIMScheduler : public Scheduler {
  public:
   explicit DDIMScheduler(DDIMConfig cfg);
   std::string class_name() const override { return "DDIMScheduler"; }
+  std::unique_ptr<Scheduler> clone() const override { return std::make_unique<DDIMScheduler>(*this); }
   void set_timesteps(int64_t num_inference_steps) override;
   // options.eta > 0 adds eta * sigma_t * noise (options.variance_noise, or a draw from options.generator).
   StepOutput step(const at::Tensor& model_output, double timestep, const at::Tensor& sample,

@@ -17,6 +17,7 @@ class DDPMScheduler : public Scheduler {
  public:
   explicit DDPMScheduler(DDPMConfig cfg);
   std::string class_name() const override { return "DDPMScheduler"; }
+  std::unique_ptr<Scheduler> clone() const override { return std::make_unique<DDPMScheduler>(*this); }
   void set_timesteps(int64_t num_inference_steps) override;
   // Adds sqrt(variance) * noise for t > 0: options.variance_noise when given, else a draw from
   // options.generator (or the default generator). The draw is returned in StepOutput.variance_noise.

@@ -20,6 +20,7 @@ class DPMSolverMultistepScheduler : public Scheduler {
  public:
   explicit DPMSolverMultistepScheduler(DPMSolverConfig cfg);
   std::string class_name() const override { return "DPMSolverMultistepScheduler"; }
+  std::unique_ptr<Scheduler> clone() const override { return std::make_unique<DPMSolverMultistepScheduler>(*this); }
   // Also resets the multistep history.
   void set_timesteps(int64_t num_inference_steps) override;
   // Steps must be taken in schedule order on one object (it keeps the previous model output).

@@ -15,6 +15,7 @@ class EulerDiscreteScheduler : public Scheduler {
  public:
   explicit EulerDiscreteScheduler(EulerConfig cfg);
   std::string class_name() const override { return "EulerDiscreteScheduler"; }
+  std::unique_ptr<Scheduler> clone() const override { return std::make_unique<EulerDiscreteScheduler>(*this); }
   void set_timesteps(int64_t num_inference_steps) override;
   at::Tensor timesteps_tensor() const override;  // float32
   double init_noise_sigma() const override;

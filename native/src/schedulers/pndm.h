@@ -15,6 +15,7 @@ class PNDMScheduler : public Scheduler {
  public:
   explicit PNDMScheduler(PNDMConfig cfg);
   std::string class_name() const override { return "PNDMScheduler"; }
+  std::unique_ptr<Scheduler> clone() const override { return std::make_unique<PNDMScheduler>(*this); }
   // n steps give n+1 timesteps (the second is repeated: PLMS warms up with a 2-evaluation step).
   void set_timesteps(int64_t num_inference_steps) override;
   // Steps in schedule order on one object; pred_original_sample is undefined (as in diffusers).

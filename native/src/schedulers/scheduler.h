@@ -61,6 +61,9 @@ class Scheduler {
  public:
   virtual ~Scheduler() = default;
   virtual std::string class_name() const = 0;  // diffusers class name, e.g. "DDIMScheduler"
+  // An independent copy with the same configuration and state (a call runs on its own copy, so a
+  // handle used meanwhile from JavaScript cannot race it).
+  virtual std::unique_ptr<Scheduler> clone() const = 0;
   // Number of model evaluations per step() (all implemented schedulers: 1).
   int64_t order() const { return 1; }
 

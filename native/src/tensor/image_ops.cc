@@ -16,4 +16,13 @@ at::Tensor image_float_to_u8(const at::Tensor& x) {
   return x.detach().to(at::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(at::kByte).permute({0, 2, 3, 1}).contiguous().to(at::kCPU);
 }
 
+at::Tensor model_image(const at::Tensor& t, const char* what) {
+  if (t.scalar_type() == at::kByte) {
+    if (t.dim() != 4 || t.size(3) != 3) fail(code::kShape, std::string(what) + " as uint8 must be [B, H, W, 3], got " + c10::str(t.sizes()));
+    return t.permute({0, 3, 1, 2}).to(at::kFloat).div(127.5).sub(1.0).contiguous();
+  }
+  if (t.dim() != 4 || t.size(1) != 3) fail(code::kShape, std::string(what) + " must be [B, 3, H, W] float in [-1, 1] or [B, H, W, 3] uint8, got " + c10::str(t.sizes()));
+  return t;
+}
+
 }  // namespace da::tensor

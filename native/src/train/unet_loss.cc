@@ -28,6 +28,17 @@ at::Tensor boxes_to_mask(const at::Tensor& boxes, int64_t height, int64_t width,
   return mask.to(device);
 }
 
+UnetForwardLoss unet_forward_loss(models::UNet2DConditionModelImpl& unet, const at::Tensor& sample, const at::Tensor& timesteps,
+                                  const at::Tensor& context, const at::Tensor& target) {
+  const auto& c = unet.config();
+  if (!target.defined() || target.dim() != 4 || target.size(0) != sample.size(0) || target.size(1) != c.out_channels ||
+      target.size(2) != sample.size(2) || target.size(3) != sample.size(3))
+    fail(code::kShape, "target must be [B, " + std::to_string(c.out_channels) + ", h, w] like the sample");
+  const auto& w = unet.conv_in->weight;
+  at::Tensor out = unet.forward(sample.to(w.device(), w.scalar_type()), timesteps.to(w.device()), context.to(w.device(), w.scalar_type()));
+  return {(out.to(at::kFloat) - target.to(w.device(), at::kFloat)).pow(2).mean(), out};
+}
+
 UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::AutoencoderKLImpl& vae,
                         models::GlyphEncoder* glyph, models::GlyphProjection* projection, schedulers::Scheduler& scheduler,
                         const UnetBatch& batch, const UnetLossOptions& o, at::Generator& generator) {

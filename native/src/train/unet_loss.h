@@ -46,6 +46,15 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
                         models::GlyphEncoder* glyph, models::GlyphProjection* projection, schedulers::Scheduler& scheduler,
                         const UnetBatch& batch, const UnetLossOptions& options, at::Generator& generator);
 
+// The UNet's regression loss on given inputs, as the fixtures define it: mean((unet(sample, t,
+// context) - target)^2) over all elements, in float32 (inputs are moved to the model's device and
+// dtype). `sample` is the prediction (attached).
+struct UnetForwardLoss {
+  at::Tensor loss, sample;
+};
+UnetForwardLoss unet_forward_loss(models::UNet2DConditionModelImpl& unet, const at::Tensor& sample, const at::Tensor& timesteps,
+                                  const at::Tensor& context, const at::Tensor& target);
+
 // [B, 1, H, W] float mask with ones inside each box (clipped to the image).
 at::Tensor boxes_to_mask(const at::Tensor& boxes, int64_t height, int64_t width, const c10::Device& device);
 

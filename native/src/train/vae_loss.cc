@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "train/autocast.h"
 
 namespace da::train {
 
@@ -27,6 +28,7 @@ VaeLossTerms vae_loss(models::AutoencoderKLImpl& vae, models::Lpips* lpips, cons
   const int64_t f = vae.config().downsample_factor();
   if (x.size(2) % f || x.size(3) % f) fail(code::kShape, "crop height and width must be multiples of " + std::to_string(f));
   const double batch = static_cast<double>(x.size(0));
+  AutocastScope autocast(x.device(), o.autocast);
 
   const bool encoder_trains = any_requires_grad(*vae.encoder) || any_requires_grad(*vae.quant_conv);
   at::Tensor moments;

@@ -32,6 +32,7 @@ struct VaeLossOptions {
   double lpips_weight = 0.0;  // lambda; > 0 needs an Lpips model
   bool sample_posterior = true;
   at::Tensor eps;             // explicit posterior noise (latent shape); undefined: drawn from the generator
+  bool autocast = false;      // bf16 autocast on CUDA (train/autocast.h); the trainer turns it on
 };
 
 struct VaeLossTerms {

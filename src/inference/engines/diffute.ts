@@ -19,7 +19,6 @@ import type { GlyphEncoder } from '../../models/glyph-encoder';
 import type { GlyphProjection } from '../../models/glyph-projection';
 import { SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
 import type { UNet2DConditionModel } from '../../models/unet-2d-condition';
-import { native } from '../../native/loader';
 import type { BundledFontName } from '../../render/fonts';
 import type { DecodedImage } from '../image-io';
 import { MASKED_FILL, inpaintLoop } from '../inpaint-loop';
@@ -230,7 +229,7 @@ export class DiffuteEngine implements Engine {
       const keep = <T extends Tensor>(t: T): T => (temps.push(t), t);
       let u8: Uint8Array;
       try {
-        const imageT = keep(new Tensor(await native().imageToTensor(keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).handle)));
+        const imageT = keep(await keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).imageToFloat());
         const maskT = keep(Tensor.from(masks, [B, 1, R, R]));
         const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement), glyphFace(batch[0])));
         // One loop per batch; per-region seeds make a region's result independent of its batch mates
@@ -253,7 +252,7 @@ export class DiffuteEngine implements Engine {
           onProgress: (step, total) => options.onProgress?.({ done, total: regions.length, stage: `sampling ${step}/${total}` }),
         });
         temps.push(result.finalLatents, result.imageDecoded, result.image);
-        u8 = keep(new Tensor(await native().tensorToImage(result.image.handle))).dataSync<'uint8'>();
+        u8 = keep(await result.image.floatToImage()).dataSync<'uint8'>();
       } finally {
         for (const t of temps) t.dispose();
       }
