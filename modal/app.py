@@ -60,10 +60,11 @@ NODE_COMMANDS = [
 # lockfile and native sources; TypeScript and the runtime files come after it.
 # (A trailing / marks a folder.)
 NATIVE_INPUTS = ["package.json", "package-lock.json", "CMakeLists.txt", "native/", "scripts/"]
-TS_INPUTS = ["tsconfig.json", "tsconfig.build.json", "src/"]
+# (web/: `npm run build:ts` also builds the review page into lib/web.)
+TS_INPUTS = ["tsconfig.json", "tsconfig.build.json", "src/", "web/"]
 # The rest of what the package ships (package.json "files", lib/ being built here), read only at
 # run time. Nothing else of the checkout (runs, data, weights, docs) goes into the image.
-RUNTIME_INPUTS = ["configs/", "assets/"]
+RUNTIME_INPUTS = ["configs/", "assets/", "schemas/"]
 # `npm ci` without scripts, then the root package's own `install` (native) and `prepare` (tsc)
 # scripts as separate steps: `prepare` needs src/, which must not invalidate the native layer.
 NATIVE_COMMANDS = [

@@ -217,7 +217,7 @@ describe('modal/app.py image', () => {
     }
     // Folders are added one by one (never the repo root), and no tracked file of theirs is dropped.
     expect(events.filter((e) => e.op === 'add').map((e) => e.arg)).not.toContain('.');
-    expect(out.tracked_dropped).toEqual({ native: [], scripts: [], src: [], configs: [], assets: [] });
+    expect(out.tracked_dropped).toEqual({ native: [], scripts: [], src: [], web: [], configs: [], assets: [], schemas: [] });
     for (const e of events.filter((x) => x.dir)) expect(e.ignore).toContain('**/node_modules');
   });
 
