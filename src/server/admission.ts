@@ -136,6 +136,11 @@ export class Admission {
     };
   }
 
+  /** Body bytes received so far (undefined for a request not admitted, or with no rate guard). */
+  received(req: FastifyRequest): number | undefined {
+    return this.admitted.get(req)?.guard?.receivedEncodedLength;
+  }
+
   /** The body is here: the queue place passes from "arriving" to the queue itself. */
   bodyArrived(req: FastifyRequest): void {
     this.admitted.get(req)?.release();

@@ -163,7 +163,7 @@ export async function createServer(options: ServerOptions = {}, runtime: { anony
     metrics.errors.inc({ code: ErrorCode.ABORTED });
     metrics.aborted.inc({ route });
     req.log.info(
-      { method: req.method, route, status: 499, ms: Math.round(seconds * 1000), bytesIn: req.raw.socket?.bytesRead ?? 0, regions: (req as Logged).regionCount, code: ErrorCode.ABORTED },
+      { method: req.method, route, status: 499, ms: Math.round(seconds * 1000), bytesIn: admission?.received(req) ?? 0, regions: (req as Logged).regionCount, code: ErrorCode.ABORTED },
       'request',
     );
   });
