@@ -2,8 +2,9 @@
  * The review page in a real browser: Debian's chromium (apt-get install chromium; `CHROMIUM=path`
  * for another) driven by playwright-core, against `doc-anon serve`'s own page on loopback. A
  * generated statement is opened, the expected regions are shown, one region is deleted and a box
- * added with the mouse, the run returns a page where the deleted region's original is still there
- * and the added box is replaced, and a PDF pages through. Every request stays on the server (no
+ * added (and moved) with the mouse, a value kept from the keyboard, the run returns a page where the
+ * deleted and the kept regions' originals are still there and the added box is replaced, and a PDF
+ * pages through. Every request stays on the server (no
  * CDN). Screenshots of each step go to test-output/review-page/node<major>/ (DOC_ANON_SCREENSHOTS
  * for another folder; git ignores test-output/).
  */
@@ -125,7 +126,23 @@ describe('review page (chromium)', () => {
     await expect(page.locator('#editor-title')).toHaveTextOf('Added box');
     await page.fill('#replacement', 'Zqwert');
     await expect(page.locator('#regions li')).toHaveCountOf(expected.length + 1);
+    // Move it by dragging: two page pixels to the right (it still covers the word).
+    const mid = await at((word.box[0] + word.box[2]) / 2, (word.box[1] + word.box[3]) / 2);
+    const right = await at((word.box[0] + word.box[2]) / 2 + 2, (word.box[1] + word.box[3]) / 2);
+    await page.mouse.move(mid.x, mid.y);
+    await page.mouse.down();
+    await page.mouse.move(right.x, right.y, { steps: 3 });
+    await page.mouse.up();
     await shot('box-added');
+
+    // Keep a value: select a person from the list (keyboard) and tick "Keep this value".
+    const person = expected.find((r) => r.entity === 'person' && r.original && once(r.original.split(' ')[0]))!;
+    const index = expected.indexOf(person);
+    await page.locator('#regions li button').nth(index).focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('#editor-title')).toHaveTextOf('person');
+    await page.check('#keep');
+    await expect(page.locator('#regions li button').nth(index)).toHaveTextOf('kept as it is');
 
     await page.click('#run');
     await page.locator('#compare').waitFor({ state: 'visible', timeout: 120_000 });
@@ -133,26 +150,31 @@ describe('review page (chromium)', () => {
     expect(await page.locator('#verified').textContent()).toMatch(/^\(verified/);
 
     // The downloads: the result and its report, as the page offers them.
-    const grab = (sel: string): Promise<string> =>
-      page.evaluate(async (s) => {
-        const href = (document.querySelector(s) as HTMLAnchorElement).href;
+    const grab = async (sel: string): Promise<string> =>
+      page.evaluate(async (href) => {
         const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
         let bin = '';
         for (const b of bytes) bin += String.fromCharCode(b);
         return btoa(bin);
-      }, sel);
+      }, (await page.locator(sel).getAttribute('href'))!);
     const result = Buffer.from(await grab('#download'), 'base64');
     const report = JSON.parse(Buffer.from(await grab('#download-report'), 'base64').toString('utf8'));
     expect(await page.locator('#download').getAttribute('download')).toBe('statement.anon.png');
     expect(report).toMatchObject({ kind: 'doc-anon/audit', via: 'http', verified: true, regions: { source: 'document' } });
-    expect(report.decisions.filter((d: { decision: string }) => d.decision === 'kept')).toEqual([expect.objectContaining({ entity: 'date' })]);
-    expect(report.decisions.find((d: { recognizer?: string }) => d.recognizer === 'manual')).toMatchObject({ decision: 'replaced', replacement: 'Zqwert' });
+    const kept = report.decisions.filter((d: { decision: string }) => d.decision === 'kept').map((d: { entity: string }) => d.entity);
+    expect(kept.sort()).toEqual(['date', 'person']);
+    const added = report.decisions.find((d: { recognizer?: string }) => d.recognizer === 'manual');
+    expect(added).toMatchObject({ decision: 'replaced', replacement: 'Zqwert' });
+    // Drawn 3 px around the word, then moved 2 px right (screen rounding: a pixel either way).
+    expect(Math.abs(added.box[0] - (word.box[0] - 1))).toBeLessThanOrEqual(1);
+    expect(Math.abs(added.box[1] - (word.box[1] - 3))).toBeLessThanOrEqual(1);
 
     // Read back: the deleted date is still there, the added word is not, and the rest is replaced.
     const after = pageText(await ocr.recognize(result));
     expect(after).toContain(norm(victim.original!));
+    expect(after).toContain(norm(person.original!));
     expect(after).not.toContain(norm(word.text));
-    const replaced = expected.filter((r) => r !== victim && r.original && norm(r.original).length >= 6 && once(r.original));
+    const replaced = expected.filter((r) => r !== victim && r !== person && r.original && norm(r.original).length >= 6 && once(r.original));
     expect(replaced.length).toBeGreaterThan(3);
     expect(replaced.filter((r) => after.includes(norm(r.original!))).map((r) => r.entity)).toEqual([]);
   });
@@ -179,7 +201,7 @@ describe('review page (chromium)', () => {
     await page.locator('#compare').waitFor({ state: 'visible', timeout: 120_000 });
     expect(await page.locator('#download').getAttribute('download')).toBe('two.anon.pdf');
     const report = JSON.parse(
-      await page.evaluate(async () => (await fetch((document.querySelector('#download-report') as HTMLAnchorElement).href)).text()),
+      await page.evaluate(async (href) => (await fetch(href)).text(), (await page.locator('#download-report').getAttribute('href'))!),
     ) as { decisions: Array<{ page: number; box: number[]; entity: string }> };
     const detected = ((await (await fetch(`${base}/v1/detect`, { method: 'POST', body: fs.readFileSync(path.join(dir, 'two.pdf')), headers: { 'content-type': 'application/pdf' } })).json()) as {
       pages: Array<{ regions: Array<{ box: number[] }> }>;
