@@ -59,7 +59,8 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     if (isPdf(doc)) {
       if (options.regions || legacy) throw new DocAnonError(ErrorCode.INPUT, 'for a PDF give a regions document (or `pageRegions`, one regions list per page), not `regions`');
       const r = await anonymizePdf(anonymizer, doc, {
-        dpi: options.dpi ?? limits.pdfDpi,
+        // A regions document's boxes are in the pixels of the dpi it was made at.
+        dpi: options.dpi ?? regionsDocument?.source?.dpi ?? limits.pdfDpi,
         maxPages: limits.pdfMaxPages,
         maxPixelsPerPage: limits.maxPixels,
         maxTotalPixels: limits.pdfMaxTotalPixels,
@@ -141,7 +142,9 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     reply.header('content-type', outcome.contentType);
     reply.header('x-doc-anon-regions', String(regionCount));
     reply.header('x-doc-anon-verified', String(verified));
-    const encoded = Buffer.from(JSON.stringify(reportJson), 'utf8').toString('base64url');
+    // The header is the short report: the regions' style measurements (a few hundred bytes each)
+    // would push a page of twenty regions past what proxies take; they are in the JSON answer.
+    const encoded = Buffer.from(JSON.stringify(reportJson, (key, value) => (key === 'style' ? undefined : value)), 'utf8').toString('base64url');
     // Originals never go into a header (proxies log headers): with includeOriginal, ask for JSON.
     if (encoded.length <= MAX_REPORT_HEADER && !options.includeOriginal) reply.header('x-doc-anon-report', encoded);
     return reply.send(outcome.body);

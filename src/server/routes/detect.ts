@@ -6,6 +6,7 @@
  * Same admission, queue, time limit and metrics as anonymize.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DocAnonError, ErrorCode } from '../../core/errors';
 import type { Anonymizer } from '../../inference/anonymizer';
 import { sha256Hex, toRegionsDocument, type RegionsDocument } from '../../inference/regions-document';
 import { detectPdf } from '../../pdf/detect-pdf';
@@ -32,6 +33,7 @@ export function detectRoute(app: FastifyInstance, deps: DetectRouteDeps): void {
   async function work(input: DetectInput, signal: AbortSignal, keep: KeepSlot): Promise<RegionsDocument> {
     const { document: doc, options } = input;
     if (isPdf(doc)) {
+      if (options.ocr) throw new DocAnonError(ErrorCode.INPUT, '`ocr` is for an image; a PDF is read from its text layer and by OCR');
       const r = await detectPdf(anonymizer, doc, {
         dpi: options.dpi ?? limits.pdfDpi,
         maxPages: limits.pdfMaxPages,
