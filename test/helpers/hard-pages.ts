@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import sharp from 'sharp';
+import { ibanCheck, luhnDigit } from './check-digits';
 
 const FONT_DIR = path.join(__dirname, '..', '..', 'assets', 'fonts');
 const FAMILIES = {
@@ -161,27 +162,6 @@ const LOCALES: Record<PageLanguage, Locale> = {
 function emailLocal(given: string, family: string): string {
   const plain = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/ß/g, 'ss').toLowerCase();
   return `${plain(given)}.${plain(family)}`;
-}
-
-/** mod-97 check digits of an IBAN (ISO 13616). */
-function ibanCheck(country: string, bban: string): string {
-  const digits = (bban + country + '00').replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
-  let r = 0;
-  for (const ch of digits) r = (r * 10 + Number(ch)) % 97;
-  return String(98 - r).padStart(2, '0');
-}
-
-function luhnDigit(body: string): string {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
 }
 
 /** The sensitive values of a page, as printed. */

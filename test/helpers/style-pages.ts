@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { FACE_SPECS, type BundledFontName, type FontFamilyName } from '../../src/render/fonts';
 import type { OcrPage } from '../../src/detect/types';
 import { Seeded } from './hard-pages';
+import { ibanCheck, luhnDigit } from './check-digits';
 
 const FONT_DIR = path.join(__dirname, '..', '..', 'assets', 'fonts');
 let registered = false;
@@ -83,26 +84,6 @@ function faceOf(family: FontFamilyName, weight: 'regular' | 'bold', slant: 'norm
   return f.name as BundledFontName;
 }
 
-function ibanCheck(country: string, bban: string): string {
-  const digits = (bban + country + '00').replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
-  let r = 0;
-  for (const ch of digits) r = (r * 10 + Number(ch)) % 97;
-  return String(98 - r).padStart(2, '0');
-}
-
-function luhn(body: string): string {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-}
-
 const GIVEN = ['Margaret', 'Thomas', 'Oliver', 'Charlotte', 'Henrik', 'Amelia', 'Jonas', 'Beatrice', 'Samuel', 'Eleanor'];
 const FAMILY = ['Whitfield', 'Lindqvist', 'Brennan', 'Hartmann', 'Fairbairn', 'Pemberton', 'Ashworth', 'Sorensen'];
 const PLACES = {
@@ -134,7 +115,7 @@ function values(rng: Seeded, country: StylePageSpec['country']) {
     email: `${given.toLowerCase()}.${family.toLowerCase()}@${domain}`,
     phone,
     iban: iban.replace(/(.{4})(?=.)/g, '$1 '),
-    card: (body + luhn(body)).replace(/(.{4})(?=.)/g, '$1 '),
+    card: (body + luhnDigit(body)).replace(/(.{4})(?=.)/g, '$1 '),
     account: rng.digits(8),
     street: country === 'DE' ? `${rng.pick(p.streets)} ${rng.int(2, 90)}` : `${rng.int(2, 180)} ${rng.pick(p.streets)}`,
     town: rng.pick(p.towns),
