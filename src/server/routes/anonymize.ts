@@ -25,8 +25,7 @@ import { parseDetectionPolicy } from '../../detect/policy';
 import { regionsForImage } from '../../inference/regions-document';
 import type { Admission } from '../admission';
 import { readRequest, type RequestInput } from '../body';
-import { timeoutError } from '../http-errors';
-import { requestSignal } from './signal';
+import { runBeforeDeadline } from './signal';
 import type { Metrics } from '../metrics';
 import type { ServerLimits } from '../options';
 import type { BoundedQueue, KeepSlot } from '../queue';
@@ -102,19 +101,7 @@ export function anonymizeRoute(app: FastifyInstance, deps: AnonymizeRouteDeps): 
     deps.admission.bodyArrived(req);
     const input = readRequest(req.body, req.headers['content-type'], limits);
     const { options } = input;
-    const s = requestSignal(reply, limits.timeoutMs);
-    let outcome: Outcome;
-    try {
-      outcome = await queue.run((keep) => work(input, s.signal, keep), s.signal);
-    } catch (e) {
-      // An abort caused by the deadline is a timeout whatever layer noticed it.
-      if (s.timedOut()) throw timeoutError(limits.timeoutMs);
-      throw e;
-    } finally {
-      s.done();
-    }
-    // Finished, but after the deadline: the contract is a timeout, not a late success.
-    if (s.timedOut()) throw timeoutError(limits.timeoutMs);
+    const outcome = await runBeforeDeadline(queue, reply, limits.timeoutMs, (signal, keep) => work(input, signal, keep));
     for (const rep of outcome.reports) {
       metrics.pages.inc({ kind: outcome.pdf ? 'pdf' : 'image' });
       for (const region of rep.regions) metrics.regions.inc({ source: rep.mode, entity: region.entity ?? 'supplied' });

@@ -13,11 +13,10 @@ import { detectPdf } from '../../pdf/detect-pdf';
 import { isPdf } from '../../pdf/rasterize';
 import type { Admission } from '../admission';
 import { readDetectRequest, type DetectInput } from '../body';
-import { timeoutError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import type { ServerLimits } from '../options';
 import type { BoundedQueue, KeepSlot } from '../queue';
-import { requestSignal } from './signal';
+import { runBeforeDeadline } from './signal';
 
 export interface DetectRouteDeps {
   anonymizer: Anonymizer;
@@ -54,17 +53,7 @@ export function detectRoute(app: FastifyInstance, deps: DetectRouteDeps): void {
   app.post('/v1/detect', deps.admission.hooks(), async (req: FastifyRequest, reply: FastifyReply) => {
     deps.admission.bodyArrived(req);
     const input = readDetectRequest(req.body, req.headers['content-type'], limits);
-    const s = requestSignal(reply, limits.timeoutMs);
-    let doc: RegionsDocument;
-    try {
-      doc = await queue.run((keep) => work(input, s.signal, keep), s.signal);
-    } catch (e) {
-      if (s.timedOut()) throw timeoutError(limits.timeoutMs);
-      throw e;
-    } finally {
-      s.done();
-    }
-    if (s.timedOut()) throw timeoutError(limits.timeoutMs);
+    const doc = await runBeforeDeadline(queue, reply, limits.timeoutMs, (signal, keep) => work(input, signal, keep));
     let count = 0;
     for (const p of doc.pages) {
       for (const r of p.regions) {
