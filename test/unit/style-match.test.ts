@@ -9,7 +9,8 @@ import { ClassicEngine } from '../../src/inference/engines/classic';
 import { decodeImage } from '../../src/inference/image-io';
 import { validateRegions } from '../../src/inference/regions';
 import { buildReport } from '../../src/inference/report';
-import { layoutReplacement, type RegionStyle } from '../../src/inference/style/fit';
+import { layoutReplacement, matchRegionStyle, type RegionStyle } from '../../src/inference/style/fit';
+import { createCanvas } from '@napi-rs/canvas';
 import type { StyleReport } from '../../src/inference/style/report';
 import { faceSpec, getFont } from '../../src/render/fonts';
 import { coherenceChecks } from '../helpers/coherence';
@@ -98,6 +99,38 @@ describe('style match on pages of known style', () => {
       expect(r.style?.fitScore).toBeGreaterThan(0.5);
       expect(typeof r.style?.family).toBe('string');
     }
+  });
+
+  it('tells a regular face from its bold a size smaller, on names with kerned initials at fractional pen positions', async () => {
+    // A bold face a size smaller inks about as many pixels as the regular one, and the rasteriser
+    // snaps glyphs to pixels (a centroid a pixel off): before the fit's height term, weight prior
+    // and placement search it took some of these regular names for bold.
+    const faces = ['dejavu-sans', 'liberation-sans', 'liberation-serif', 'dejavu-serif', 'carlito', 'dejavu-sans-bold', 'liberation-sans-bold', 'liberation-serif-bold'] as const;
+    const names = ['Margaret Y. Roberts', 'Walter J. Young', 'Anna T. Fischer', 'Yvonne W. Taylor', 'Paul V. Yates', 'Tomás Y. Varga'];
+    let right = 0;
+    let n = 0;
+    const misses: string[] = [];
+    for (const face of faces) {
+      for (const [k, size] of [13, 16, 19, 23].entries()) {
+        const name = names[(k + faces.indexOf(face)) % names.length];
+        const x = 20 + ((k * 7 + faces.indexOf(face) * 3) % 10) / 10;
+        const canvas = createCanvas(420, 70);
+        const g = canvas.getContext('2d');
+        g.fillStyle = '#ffffff';
+        g.fillRect(0, 0, 420, 70);
+        g.fillStyle = '#1c1c1c';
+        g.font = getFont(face).cssFont(size);
+        g.fillText(name, x, 45);
+        const m = g.measureText(name);
+        // A line box as an OCR reads it: the ink's bounding box in whole pixels.
+        const rect = { x0: Math.floor(x), y0: Math.round(45 - m.actualBoundingBoxAscent), x1: Math.ceil(x + m.width), y1: Math.round(45 + m.actualBoundingBoxDescent) };
+        const style = matchRegionStyle(await decodeImage(canvas.toBuffer('image/png')), rect, name);
+        n++;
+        if (style.weight === faceSpec(face).weight) right++;
+        else misses.push(`${face} ${size}px "${name}" -> ${style.font}`);
+      }
+    }
+    expect({ n, right, misses: misses.length > 1 ? misses : [] }).toEqual({ n: faces.length * 4, right: expect.any(Number), misses: [] });
   });
 
   it('refuses unknown options and faces', () => {

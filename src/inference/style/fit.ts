@@ -32,6 +32,12 @@ const median = (v: number[]): number => {
 const BLURS = [0, 0.35, 0.6, 0.8, 1, 1.2, 1.45, 1.75, 2.1, 2.6, 3.2];
 /** The blur a fit starts from (a 150-300 dpi scan is about this soft). */
 const START_BLUR = 0.8;
+/** Cost per unit of relative height error beyond rounding (see fitFace). */
+const HEIGHT_WEIGHT = 1;
+/** How many of a region's best faces have their placement refined (see runFit). */
+const REFINED_FACES = 4;
+/** What a bold face pays over a regular one (see fitFace). */
+const BOLD_PRIOR = 0.02;
 /** How far a face's width for the original text may be off before letter spacing explains the rest. */
 const WIDTH_TOLERANCE = 0.07;
 
@@ -104,6 +110,8 @@ export interface RegionFit {
   blur: number;
   /** Columns with ink (half coverage), 1 byte each. */
   columns: Uint8Array;
+  /** Where the coverage may be non-zero (window px, inclusive): renderings are cut the same way. */
+  clip: Rect;
 }
 
 /** Options of the fit. */
@@ -135,6 +143,7 @@ function coverageOf(image: DecodedImage, win: Rect, rect: Rect, bg: BackgroundMo
   for (let y = 0; y < h; y++) {
     const py = win.y0 + y;
     // Ink slightly outside a tight OCR box still belongs to the text; further out it is a neighbour.
+    // (clipOf says the same for the renderings.)
     if (py < rect.y0 - 1 || py > rect.y1) continue;
     const b0 = luma(bgAt(bg, 0, win.x0, py), bgAt(bg, 1, win.x0, py), bgAt(bg, 2, win.x0, py));
     const b1 = luma(bgAt(bg, 0, win.x0 + 1, py), bgAt(bg, 1, win.x0 + 1, py), bgAt(bg, 2, win.x0 + 1, py)) - b0;
@@ -153,6 +162,29 @@ function coverageOf(image: DecodedImage, win: Rect, rect: Rect, bg: BackgroundMo
   return out;
 }
 
+/** The part of the window the coverage covers (window px, inclusive), as coverageOf cuts it. */
+function clipOf(win: Rect, rect: Rect): Rect {
+  return { x0: rect.x0 - 1 - win.x0, y0: rect.y0 - 1 - win.y0, x1: rect.x1 - win.x0, y1: rect.y1 - win.y0 };
+}
+
+/**
+ * Zeroes a rendering outside the clip, in place: a box that cuts the original's descenders or a
+ * stroke's antialiasing cuts the rendering's too, so their masses and centroids compare.
+ */
+function cut(a: Float32Array, f: RegionFit): Float32Array {
+  const { x0, y0, x1, y1 } = f.clip;
+  for (let y = 0; y < f.h; y++) {
+    const row = y * f.w;
+    if (y < y0 || y > y1) {
+      a.fill(0, row, row + f.w);
+      continue;
+    }
+    if (x0 > 0) a.fill(0, row, row + M.min(f.w, x0));
+    if (x1 + 1 < f.w) a.fill(0, row + M.max(0, x1 + 1), row + f.w);
+  }
+  return a;
+}
+
 /** The original text with what the face cannot draw left out (so a face is judged on what it can show). */
 function drawablePart(text: string, font: BundledFontName): string {
   const missing = missingCharacters(text, getFont(font));
@@ -161,7 +193,7 @@ function drawablePart(text: string, font: BundledFontName): string {
 
 /** Renders the original text in `font` at a placement and blurs it. */
 function render(f: RegionFit, p: TextPlacement, sigma: number): Float32Array {
-  return blur(rasterize(drawablePart(f.text, p.font), f.w, f.h, p), f.w, f.h, sigma);
+  return cut(blur(rasterize(drawablePart(f.text, p.font), f.w, f.h, p), f.w, f.h, sigma), f);
 }
 
 /** Code points of a text (letter spacing is added after each). */
@@ -172,7 +204,7 @@ const count = (s: string): number => Array.from(s).length;
  * height, then refined on the rendering (the same measurements on both, so their biases cancel),
  * aligned by the ink centroid; the blur is searched when `searchBlur`.
  */
-function fitFace(f: RegionFit, font: BundledFontName, searchBlur: false | 'full' | 'near'): FaceFit | undefined {
+function fitFace(f: RegionFit, font: BundledFontName, searchBlur: false | 'full' | 'near', searchPosition = searchBlur !== false): FaceFit | undefined {
   const text = drawablePart(f.text, font);
   if (!/\S/.test(text)) return undefined;
   const gf = getFont(font);
@@ -209,26 +241,61 @@ function fitFace(f: RegionFit, font: BundledFontName, searchBlur: false | 'full'
     }
   }
   size *= k;
+  // How far the rendering's height is from the original's once its width is matched: a wrong
+  // weight buys its width with size (a bold face a size smaller covers about the same ink), and the
+  // centroid-aligned distance barely sees the shorter letters.
+  const heightOff = M.max(0, M.abs(k * (mr.baseline - mr.top) - body) - 0.75) / body;
   const cx = p.x + k * (mr.cx - p.x);
   const cy = p.baseline + k * (mr.cy - p.baseline);
   // Position: the ink centroids coincide (sub-pixel, robust to blur and noise).
   p = { ...place(), x: p.x + (m.cx - cx), baseline: p.baseline + (m.cy - cy) };
-  const sharp = rasterize(text, f.w, f.h, p);
-  const first = distanceAndGain(f.coverage, blur(sharp, f.w, f.h, f.blur));
+  let sharp = rasterize(text, f.w, f.h, p);
+  const first = distanceAndGain(f.coverage, cut(blur(sharp, f.w, f.h, f.blur), f));
   let best = { sigma: f.blur, d: first.distance, gain: first.gain };
+  // The text rasteriser snaps glyphs to the pixel grid, so a rendering's centroid jumps by up to
+  // a pixel as the pen moves by a fraction of one: the centroid alignment is only good to about
+  // a pixel. Search the pen position around it (and the size by the width's pixel of precision).
+  const span = M.max(1, m.right - m.left);
+  let placed = { p, sharp };
+  if (searchPosition) {
+    const base = p;
+    let dx = 0;
+    const tryAt = (x: number, w: number): boolean => {
+      const s = size * (1 + w / span);
+      // Scaled about the ink centroid, so a width change does not move the text.
+      const q: TextPlacement = { ...base, fontSize: s, x: base.x + x - ((s - size) * (m.cx - base.x)) / size };
+      const candidate = rasterize(text, f.w, f.h, q);
+      const d = distanceAndGain(f.coverage, cut(blur(candidate, f.w, f.h, best.sigma), f));
+      if (d.distance >= best.d) return false;
+      best = { sigma: best.sigma, d: d.distance, gain: d.gain };
+      placed = { p: q, sharp: candidate };
+      dx = x;
+      return true;
+    };
+    // Coordinate search: half-pixel steps, then quarter steps around the better, then the width.
+    if (!tryAt(-0.5, 0)) tryAt(0.5, 0);
+    const half = dx;
+    if (!tryAt(half - 0.25, 0)) tryAt(half + 0.25, 0);
+    const pen = dx;
+    if (!tryAt(pen, -1)) tryAt(pen, 1);
+  }
+  ({ p, sharp } = placed);
+  size = p.fontSize;
   if (searchBlur) {
     // Coarse levels first, then the neighbours of the best one.
     const at = BLURS.indexOf(f.blur);
     const levels = searchBlur === 'full' ? BLURS : BLURS.filter((_, i) => M.abs(i - at) === 1);
     for (const s of levels) {
       if (s === f.blur) continue;
-      const d = distanceAndGain(f.coverage, blur(sharp, f.w, f.h, s));
+      const d = distanceAndGain(f.coverage, cut(blur(sharp, f.w, f.h, s), f));
       if (d.distance < best.d) best = { sigma: s, d: d.distance, gain: d.gain };
     }
   }
   // A prior against letter spacing: documents rarely track their text, and a wrong face can
   // otherwise buy its width with spacing.
-  const cost = best.d + (0.6 * M.abs(spacing)) / size;
+  // And a prior for the regular weight: body text is rarely bold, and a bold face a size smaller
+  // than a regular one inks about as many pixels, so bold has to win clearly.
+  const cost = best.d + (0.6 * M.abs(spacing)) / size + HEIGHT_WEIGHT * heightOff + (faceSpec(font).weight === 'bold' ? BOLD_PRIOR : 0);
   return { font, fontSize: size, letterSpacing: spacing, x: p.x, baseline: p.baseline, blur: best.sigma, distance: best.d, gain: best.gain, cost };
 }
 
@@ -285,7 +352,7 @@ export function prepareFit(image: DecodedImage, rect: Rect, original: string | u
   for (let i = 0; i < coverage.length; i++) if (coverage[i] > peak) peak = coverage[i];
   const columns = new Uint8Array(w);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (coverage[y * w + x] >= 0.5 * peak) columns[x] = 1;
-  return { text, win, w, h, coverage, measure: m, fits: new Map(), blur: START_BLUR, columns };
+  return { text, win, w, h, coverage, measure: m, fits: new Map(), blur: START_BLUR, columns, clip: clipOf(win, rect) };
 }
 
 /** Renders `font` for the region (once) and returns its fit. */
@@ -317,8 +384,29 @@ export function runFit(f: RegionFit, options: StyleFitOptions = {}): FaceFit | u
     }
   }
   for (const font of keep) evaluateFace(f, font);
-  const order = [...f.fits.values()].sort((a, b) => a.cost - b.cost);
-  // The best two search the blur (their ranking may change with it).
+  let order = [...f.fits.values()].sort((a, b) => a.cost - b.cost);
+  // The blur was found on the cheap features' favourite; when another face fits better, that blur
+  // may be the wrong face's (a bold face wants the regular one's strokes blurred), and every size
+  // and position above was measured on renderings at it: find the blur again on the better face
+  // and fit the candidates once more at it.
+  const leader = order[0];
+  if (first && leader && leader.font !== first.font) {
+    const again = fitFace(f, leader.font, 'full');
+    if (again && again.blur !== f.blur) {
+      f.blur = again.blur;
+      const fonts = [...f.fits.keys()];
+      f.fits.clear();
+      f.fits.set(again.font, again);
+      for (const font of fonts) evaluateFace(f, font);
+      order = [...f.fits.values()].sort((a, b) => a.cost - b.cost);
+    }
+  }
+  // The best few search the pen position and the best two the blur too (their ranking may change
+  // with it): a face whose first placement was a pixel off can come from behind here.
+  order.slice(2, REFINED_FACES).forEach((c) => {
+    const refined = fitFace(f, c.font, false, true);
+    if (refined && refined.cost < c.cost) f.fits.set(c.font, refined);
+  });
   for (const c of order.slice(0, 2)) {
     const refined = fitFace(f, c.font, 'near');
     if (refined && refined.cost < c.cost) f.fits.set(c.font, refined);
