@@ -52,8 +52,10 @@ export function pickTown(country: string, rng: Rng, model = ''): Town | undefine
   if (!list) return undefined;
   const others = list.filter((x) => x.name.toLowerCase() !== model.toLowerCase());
   const pool = others.length > 0 ? others : list;
-  const close = pool.filter((x) => Math.abs(x.name.length - model.length) <= 3);
-  return rng.pick(model && close.length >= 2 ? close : pool);
+  // A longer name than the model's is squeezed into its box (drawn smaller than the line), so none
+  // longer; a shorter one only leaves some paper.
+  const close = pool.filter((x) => x.name.length <= model.length && model.length - x.name.length <= 3);
+  return rng.pick(model && close.length > 0 ? close : pool);
 }
 
 /** A postcode of `town` in `country`'s format. */
