@@ -69,4 +69,9 @@ out["train_command"] = {
     "out": mod.train_command("vae", "c.yaml", 1, out="/tmp/x"),
 }
 out["serve_command"] = mod.SERVE_COMMAND
+out["torch"] = {"version": mod.TORCH_VERSION, "cuda": mod.TORCH_CUDA, "spec": mod.TORCH_SPEC, "index": mod.TORCH_INDEX,
+                "base_image": mod.CUDA_BASE_IMAGE, "gcc": mod.GCC, "jobs": mod.NATIVE_BUILD_JOBS}
+out["modal_version"] = modal.__version__
+out["local_sources"] = {name: mod.local_sources(open(os.path.join(root, "configs", "training", name)).read())
+                        for name in sorted(os.listdir(os.path.join(root, "configs", "training")))}
 print(json.dumps(out))

@@ -1,6 +1,9 @@
 /**
- * modal/app.py, imported with a stub `modal` module (no Modal servers): GPUs, secrets, timeouts,
- * retries, image steps and the exact CLI each function runs.
+ * modal/app.py, imported with a stub `modal` module (no Modal servers) that takes exactly the
+ * parameters of the Modal client the app is written for (test/modal/modal-signatures.json, recorded
+ * from that version's source) and refuses what Modal refuses: GPUs, secrets, timeouts, retries,
+ * image steps, the wheel / CUDA base image pair and the exact CLI each function runs. Where the real
+ * `modal` package is installed, the app is also imported with it (Modal's own validation).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,18 +27,31 @@ interface Inspected {
   native_check_py: string;
   train_command: { unet: string[]; vae: string[]; out: string[] };
   serve_command: string[];
+  torch: { version: string; cuda: string; spec: string; index: string; base_image: string; gcc: string; jobs: number };
+  modal_version: string;
+  local_sources: Record<string, string[]>;
 }
 interface Ran {
   cmd: string[];
   cwd: string;
+  omp?: string;
+  grace?: number;
+  help?: string;
+  config?: unknown;
+  on_exit?: boolean;
 }
 interface Functions {
   container: Ran[];
-  remote_calls: Array<{ function: string; options: Record<string, unknown>; args: unknown[]; kwargs: Record<string, unknown> }>;
+  train_printed: string;
+  gets: string[];
+  remote_calls: Array<{ function: string; how: string; options: Record<string, unknown>; args: unknown[]; kwargs: Record<string, unknown> }>;
   remote_calls_after_errors: number;
   final_exit: string | null;
   errors: Record<string, { type: string; message: string } | null>;
   serve: Ran[];
+  batch_printed: string;
+  map_calls: Array<{ function: string; inputs: unknown[][]; kwargs: Record<string, unknown> }>;
+  batch_remote: { function: string; how: string; args: unknown[] };
 }
 
 const py = <T>(script: string): T =>
@@ -63,6 +79,8 @@ describe('modal/app.py functions', () => {
       train_vae: ['doc-anon-r2'],
       train_unet: ['doc-anon-r2'],
       anonymize: ['doc-anon-r2', 'doc-anon-serve'],
+      plan_batch: ['doc-anon-r2'],
+      anonymize_chunk: ['doc-anon-r2', 'doc-anon-serve'],
     });
     expect(out.secrets).toEqual([
       { name: 'doc-anon-r2', required_keys: ['R2_ACCOUNT_ID', 'R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY'] },
@@ -80,24 +98,34 @@ describe('modal/app.py functions', () => {
     expect(out.train_command.out).toEqual(cli('train-vae', '--config', 'c.yaml', '--device', 'cuda', '--nproc', '1', '--resume', '--out', '/tmp/x'));
   });
 
-  it('train_vae and train_unet each run their own kind, from /app', () => {
+  it('train_vae and train_unet each run their own kind from /app (the Modal recipes by default), in a process group with 4 OMP threads per rank', () => {
+    const group = { cwd: '/app', omp: '4', grace: 25 };
     expect(calls.container).toEqual([
-      {
-        cmd: cli('train-vae', '--config', 'configs/training/vae.yaml', '--device', 'cuda', '--nproc', '8', '--resume', '--out', '/runs/vae'),
-        cwd: '/app',
-      },
+      { cmd: cli('train-vae', '--config', 'configs/training/vae.modal.yaml', '--device', 'cuda', '--nproc', '8', '--resume', '--out', '/runs/vae'), ...group },
       {
         cmd: cli('train-unet', '--config', 'configs/training/unet.local.yaml', '--device', 'cuda', '--nproc', '2', '--resume', '--out', '/runs/unet', '--max-steps', '10'),
-        cwd: '/app',
+        ...group,
       },
     ]);
   });
 
-  it('the train entrypoint gives the chosen function the GPU type and count of the run, and 4 CPU cores per GPU', () => {
+  it('the train entrypoint spawns the chosen function (not a blocking .remote()) with the GPU type and count of the run, and 4 CPU cores per GPU', () => {
     expect(calls.remote_calls).toEqual([
-      { function: 'train_vae', options: { gpu: 'A100-80GB:4', cpu: 16 }, args: ['configs/training/vae.yaml', 4, null], kwargs: {} },
-      { function: 'train_unet', options: { gpu: 'H100:8', cpu: 32 }, args: ['configs/training/unet.local.yaml', 8, 50], kwargs: {} },
+      { function: 'train_vae', how: 'spawn', options: { gpu: 'A100-80GB:4', cpu: 16 }, args: ['configs/training/vae.modal.yaml', 4, null], kwargs: {} },
+      { function: 'train_unet', how: 'spawn', options: { gpu: 'H100:8', cpu: 32 }, args: ['configs/training/unet.modal.yaml', 8, 50], kwargs: {} },
     ]);
+    // It prints the call id, how to follow and cancel it; --wait (default) follows it, --no-wait returns.
+    expect(calls.train_printed).toMatch(/call fc-stub0001/);
+    expect(calls.train_printed).toContain('modal app logs doc-anon-torch');
+    expect(calls.train_printed).toContain('modal app stop doc-anon-torch');
+    expect(calls.gets).toEqual(['fc-stub0001']);
+  });
+
+  it('the train entrypoint refuses a config that reads local weights or data (not in the image); the .modal.yaml recipes read only r2://', () => {
+    expect(calls.errors.local_weights?.message).toMatch(/unet\.yaml reads local weights or data.*weights\/stable-diffusion-2-inpainting\/unet.*dataset_dir: data\/documents/);
+    expect(out.local_sources['unet.modal.yaml']).toEqual([]);
+    expect(out.local_sources['vae.modal.yaml']).toEqual([]);
+    expect(out.local_sources['vae.yaml'].length).toBeGreaterThanOrEqual(3);
   });
 
   it('the train entrypoint rejects an unknown kind, a count inside --gpu and a count below 1, before launching anything', () => {
@@ -105,6 +133,8 @@ describe('modal/app.py functions', () => {
     expect(calls.errors.gpu_with_count?.type).toBe('ValueError');
     expect(calls.errors.gpu_with_count?.message).toContain('--count');
     expect(calls.errors.count?.type).toBe('ValueError');
+    // Modal's GPU types: a typo fails before anything is launched.
+    expect(calls.errors.unknown_gpu).toMatchObject({ type: 'InvalidError', message: expect.stringContaining("'H1000'") });
     expect(calls.remote_calls_after_errors).toBe(2);
   });
 
@@ -121,7 +151,34 @@ describe('modal/app.py functions', () => {
     expect(out.serve_command).toContain('--config');
     expect(calls.errors.serve_without_token?.type).toBe('RuntimeError');
     expect(calls.errors.serve_without_token_with_secret?.message).toContain('DOC_ANON_TOKEN');
-    expect(calls.serve).toEqual([{ cmd: out.serve_command, cwd: '/app' }]);
+    expect(f.opts.retries).toBeUndefined(); // Modal refuses retries on web functions
+    expect(f.opts.max_containers).toBeGreaterThanOrEqual(1); // a crashing deploy cannot fan out
+  });
+
+  it('serves the configured pipeline artifact or a pinned version, waits for serve to listen and ends the container when it exits', () => {
+    const [configured, pinned] = calls.serve;
+    expect(configured.cmd).toEqual([...out.serve_command.slice(0, -1), path.join(root, 'configs', 'inference', 'modal.yaml')]);
+    expect(configured.on_exit).toBe(true);
+    expect(configured.help).toContain('r2://doc-anon/models/diffute/latest');
+    expect(configured.help).toContain('doc-anon models promote` comes with issue 23');
+    // DOC_ANON_MODEL at deploy time: a copy of the config with that model.
+    expect(pinned.config).toMatchObject({ anonymizer: { engine: 'diffute', model: 'r2://doc-anon/models/diffute/v3' }, port: 8080 });
+    expect(pinned.help).toContain('r2://doc-anon/models/diffute/v3');
+  });
+
+  it('the batch entrypoint plans remotely, then maps chunks of documents with the prefixes as keyword arguments', () => {
+    expect(calls.batch_remote).toMatchObject({ function: 'plan_batch', how: 'remote', args: ['r2://b/in', 'r2://b/out'] });
+    expect(calls.map_calls).toEqual([
+      {
+        function: 'anonymize_chunk',
+        inputs: [[['in/p0.png', 'in/p1.png']], [['in/p2.png', 'in/p3.png']], [['in/p4.png']]],
+        kwargs: { input_uri: 'r2://b/in', output_uri: 'r2://b/out', model: '' },
+      },
+    ]);
+    expect(calls.batch_printed).toMatch(/5 documents to anonymize in 3 chunks[\s\S]*4 done, 1 refused/);
+    const f = out.functions.anonymize_chunk;
+    expect(f.opts.gpu).toBe('L4');
+    expect(f.opts.secrets).toEqual(['doc-anon-r2', 'doc-anon-serve']);
   });
 });
 
@@ -152,6 +209,35 @@ describe('modal/app.py image', () => {
     expect(all).toContain('setup_24.x');
     expect(all).toMatch(/LIBTORCH=.*scripts\/build-native\.sh/);
     expect(all).toContain('libgloo-dev');
+  });
+
+  it('pins a CUDA wheel that PyTorch publishes for that version, on a CUDA base image of the same CUDA', () => {
+    const matrix = JSON.parse(fs.readFileSync(path.join(root, 'test', 'modal', 'pytorch-cuda-matrix.json'), 'utf8')) as {
+      torch: Record<string, { stable: string[]; experimental: string[] }>;
+    };
+    const t = out.torch;
+    const minor = t.version.split('.').slice(0, 2).join('.');
+    expect(t.spec).toBe(`torch==${t.version}`);
+    // A stable build of that version (2.13 has 12.6 and 13.0, no 12.8).
+    expect(matrix.torch[minor].stable).toContain(t.cuda);
+    const tag = /\/whl\/cu(\d+)(\d)$/.exec(t.index);
+    expect(tag && `${tag[1]}.${tag[2]}`).toBe(t.cuda);
+    // nvidia/cuda:<major>.<minor>.<patch>-devel-ubuntu22.04: the toolkit the native build may fall back on.
+    const base = /^nvidia\/cuda:(\d+\.\d+)\.\d+-devel-ubuntu\d+\.\d+$/.exec(t.base_image);
+    expect(base?.[1]).toBe(t.cuda);
+    const [from, , pip] = steps;
+    expect(from).toEqual(['from_registry', t.base_image, { add_python: '3.11' }]);
+    expect(pip).toEqual(['pip_install', [t.spec], { index_url: t.index }]);
+  });
+
+  it('builds the addon with GCC 12 (the project\'s compiler) and bounded parallelism', () => {
+    expect(out.torch.gcc).toBe('12');
+    expect(JSON.stringify(steps[1])).toContain('g++-12');
+    const native = events[ran(/build-native\.sh/)].arg;
+    expect(native).toContain('CC=gcc-12 CXX=g++-12');
+    expect(native).toMatch(/DOC_ANON_JOBS=[1-8] /);
+    // build-native.sh reads DOC_ANON_JOBS for cmake-js --parallel.
+    expect(fs.readFileSync(path.join(root, 'scripts', 'build-native.sh'), 'utf8')).toMatch(/JOBS="\$\{DOC_ANON_JOBS:-/);
   });
 
   it('adds only the native build inputs before npm ci and the native build, TypeScript after them, then checks the addon', () => {
@@ -234,8 +320,8 @@ describe('modal/app.py image', () => {
   });
 });
 
-describe('modal/app.py launcher (_run)', () => {
-  it('on an interrupt (preemption) gives the launcher SIGTERM and time to checkpoint, then lets the interrupt go on', () => {
+describe('modal/container_entry.py launcher (run_group)', () => {
+  it('on an interrupt (preemption) signals the launcher and its ranks (one process group), gives them the grace to checkpoint, kills what is left, then lets the interrupt go on', () => {
     const lines = execFileSync('python3', [path.join(root, 'test', 'modal', 'run_interrupt.py'), appPy], {
       env: stubEnv,
       encoding: 'utf8',
@@ -243,8 +329,92 @@ describe('modal/app.py launcher (_run)', () => {
     })
       .trim()
       .split('\n');
-    // subprocess.run would have SIGKILLed the launcher 0.25 s after the interrupt: no checkpoint.
-    expect(JSON.parse(lines[lines.length - 1])).toEqual({ interrupt_raised: true, marker: 'checkpointed', failure: 3, final: 2, ok: 0 });
+    // subprocess.run would have SIGKILLed the launcher alone 0.25 s after the interrupt: no checkpoint, orphaned ranks.
+    expect(JSON.parse(lines[lines.length - 1])).toEqual({
+      interrupt_raised: true,
+      markers: ['launcher', 'rank'],
+      rank_left: false,
+      stubborn_raised: true,
+      stubborn_within_grace: true,
+      stubborn_left: false,
+      ok_after_orphan: 0,
+      orphan_left: false,
+      failure: 3,
+      final: 2,
+      ok: 0,
+    });
+  });
+});
+
+describe('the stub `modal`: the parameters and limits of the Modal client the app is written for', () => {
+  const sigs = JSON.parse(fs.readFileSync(path.join(root, 'test', 'modal', 'modal-signatures.json'), 'utf8')) as {
+    modal_client: string;
+    source: string;
+    signatures: Record<string, { params: Array<{ name: string }> }>;
+  };
+  /** Runs `code` with the stub; 'ok' or the last line of its error. */
+  const tryPy = (code: string): string => {
+    try {
+      execFileSync('python3', ['-c', `import modal\n${code}`], { env: stubEnv, stdio: 'pipe' });
+      return 'ok';
+    } catch (e) {
+      return String((e as { stderr: Buffer }).stderr).trim().split('\n').pop() as string;
+    }
+  };
+
+  it('is modal 1.5.4, recorded from that tag of the client source', () => {
+    expect(out.modal_version).toBe('1.5.4');
+    expect(sigs.source).toBe('github.com/modal-labs/modal-client tag py/v1.5.4');
+    expect(sigs.signatures['App.function'].params.map((p) => p.name)).toEqual(expect.arrayContaining(['gpu', 'cpu', 'secrets', 'timeout', 'startup_timeout', 'retries', 'max_containers', 'scaledown_window', 'env']));
+    expect(sigs.signatures['Retries'].params.map((p) => p.name)).toEqual(['max_retries', 'backoff_coefficient', 'initial_delay', 'max_delay']);
+  });
+
+  it('accepts what the app declares', () => {
+    expect(tryPy('r = modal.Retries(max_retries=4, backoff_coefficient=1.0, initial_delay=10.0)')).toBe('ok');
+  });
+
+  it.each([
+    ['a misspelled function option', 'modal.App("x").function(gpus="H100")', /unexpected keyword argument 'gpus'/],
+    ['an option Modal 1.x removed', 'modal.App("x").function(keep_warm=1)', /unexpected keyword argument 'keep_warm'/],
+    ['an option Modal 1.x renamed (container_idle_timeout)', 'modal.App("x").function(container_idle_timeout=300)', /unexpected keyword/],
+    ['a misspelled image option', 'modal.Image.from_registry("a").pip_install("x", index="y")', /unexpected keyword argument 'index'/],
+    ['a misspelled secret option', 'modal.Secret.from_name("s", required=["A"])', /unexpected keyword argument 'required'/],
+    ['a positional Retries', 'modal.Retries(3)', /positional|missing a required/],
+    ['a retry delay over 60 s', 'modal.Retries(max_retries=1, initial_delay=120.0)', /initial_delay/],
+    ['a retry backoff under 1', 'modal.Retries(max_retries=1, backoff_coefficient=0.5)', /backoff_coefficient/],
+    ['a timeout over 24 h', 'modal.App("x").function(timeout=90000)(lambda: 0)', /24 h/],
+    ['a GPU count that is not a number', 'modal.App("x").function(gpu="H100:eight")(lambda: 0)', /Invalid GPU count/],
+    ['retries on a web function', 'modal.App("x").function(retries=2)(modal.web_server(port=8080)(lambda: 0))', /Web Functions do not support retries/],
+    ['@web_server above @app.function', 'modal.web_server(port=8080)(modal.App("x").function()(lambda: 0))', /below `@app.function`/],
+    ['a web function with parameters', 'modal.App("x").function()(modal.web_server(port=8080)(lambda a: 0))', /can't have parameters/],
+    ['@concurrent without max_inputs', 'modal.concurrent()', /max_inputs/],
+    ['with_options with a misspelled option', 'f = modal.App("x").function()(lambda: 0)\nf.with_options(gpus="H100")', /unexpected keyword argument 'gpus'/],
+    ['a spawn with an argument the function lacks', 'def g(a): pass\nmodal.App("x").function()(g).spawn(1, b=2)', /unexpected keyword argument 'b'/],
+    ['map with a misspelled option', 'def g(a): pass\nmodal.App("x").function()(g).map([1], kwarg={})', /unexpected keyword argument 'kwarg'/],
+  ])('refuses %s', (_what, code, message) => {
+    expect(tryPy(code)).toMatch(message);
+  });
+});
+
+// Where the real client is installed (not from this machine's package index), the app is imported
+// with it too: Modal's own validation of every decorator and image step, no server needed.
+const realModal = (() => {
+  try {
+    return execFileSync('python3', ['-c', 'import modal; print(modal.__version__)'], { env: { ...process.env, PYTHONPATH: '' }, encoding: 'utf8', stdio: 'pipe' }).trim();
+  } catch {
+    return null;
+  }
+})();
+(realModal ? describe : describe.skip)(`modal/app.py with the real modal package (${realModal ?? 'not installed'})`, () => {
+  it('imports, and declares the same functions and entrypoints', () => {
+    const code = [
+      'import importlib.util, json, sys',
+      'spec = importlib.util.spec_from_file_location("doc_anon_modal_app", sys.argv[1])',
+      'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+      'print(json.dumps(sorted(m.app.registered_functions)))',
+    ].join('\n');
+    const names = JSON.parse(execFileSync('python3', ['-c', code, appPy], { env: { ...process.env, PYTHONPATH: '', PYTHONDONTWRITEBYTECODE: '1' }, encoding: 'utf8' }));
+    expect(names).toEqual(Object.keys(out.functions).sort());
   });
 });
 
