@@ -4,6 +4,7 @@ import { artifactsCommand } from './artifacts';
 import { auditCommand } from './audit';
 import { datasetCommand } from './dataset';
 import { detectCommand } from './detect';
+import { evalCommand } from './eval';
 import { serveCommand } from './serve';
 import { infoCommand } from './info';
 import { trainUnetCommand, trainVaeCommand } from './train';
@@ -23,4 +24,5 @@ export const commands: Record<string, Command> = {
   'train-vae': trainVaeCommand,
   'train-unet': trainUnetCommand,
   dataset: datasetCommand,
+  eval: evalCommand,
 };
