@@ -144,3 +144,14 @@ export {
   type ImportReport,
   type DatasetFormat,
 } from './training/data/importers';
+
+// Evaluation (issue 21): `doc-anon eval` as a function, its measures, and run metrics (metrics.jsonl + TensorBoard).
+export {
+  evaluate, EvaluateOptionsSchema, formatEvalReport, evalReportJson, evaluateVaeModel, evaluateDiffuteModels, psnr, ssim, charAccuracy, wordAccuracy,
+  editDistance,
+} from './eval';
+export type { EvaluateOptions, EvalReport, VaeEvalOptions, VaeEvalReport, DiffuteEvalOptions, DiffuteEvalReport, DiffuteExampleResult, Stat } from './eval';
+export { TensorBoardWriter, readTensorBoardEvents, TENSORBOARD_PROTO } from './tracking/tensorboard';
+export type { TensorBoardEvent, SummaryImage } from './tracking/tensorboard';
+export { RunMetrics } from './tracking/run-metrics';
+export type { MetricsSink, RunMetricsOptions } from './tracking/run-metrics';
