@@ -166,6 +166,23 @@ describe('modal/app.py functions', () => {
     expect(pinned.help).toContain('r2://doc-anon/models/diffute/v3');
   });
 
+  it('the endpoint fails at once when serve exits before listening (a missing model), with its error and how to publish or pin one; a later exit is reported', () => {
+    // The real `doc-anon serve` (compiled CLI) with a pinned pipeline that does not exist.
+    if (!fs.existsSync(path.join(root, 'lib', 'cli', 'main.js'))) throw new Error('lib/cli/main.js is missing: run npm run build:ts');
+    const stdout = execFileSync('python3', [path.join(root, 'test', 'modal', 'run_serve.py'), root], {
+      env: { ...process.env, DOC_ANON_LOG_LEVEL: 'warn', PYTHONDONTWRITEBYTECODE: '1' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    const r = JSON.parse(stdout.trim().split('\n').pop() as string);
+    // (serve's own words for a missing pipeline folder: ERR_NOT_FOUND naming it.)
+    expect(r.missing_model).toMatch(/^doc-anon serve exited with code 2 before listening on port \d+\. MODEL-HELP\nIts last lines:\n[\s\S]*ERR_[A-Z_]+: [\s\S]*no-such-pipeline/);
+    expect(r.missing_model_s).toBeLessThan(30); // not the 15-minute start-up timeout
+    expect(r.listening_returned).toBe(true);
+    expect(r.exit_seen).toEqual([3]);
+  });
+
   it('the batch entrypoint plans remotely, then maps chunks of documents with the prefixes as keyword arguments', () => {
     expect(calls.batch_remote).toMatchObject({ function: 'plan_batch', how: 'remote', args: ['r2://b/in', 'r2://b/out'] });
     expect(calls.map_calls).toEqual([
