@@ -428,7 +428,10 @@ export async function makeHardPage(c: HardPageCase, seed: number, language: Page
   return { case: c, image, values: { name, iban, card, account, email, phone } };
 }
 
-/** Letters and digits, lower case. */
+/**
+ * Letters and digits, lower case, accents folded: an OCR that reads "Jérôme Lemaître" as "Jerome
+ * Lemaitre" has still read the name (a leak check that kept the accents would miss that).
+ */
 export function squash(s: string): string {
-  return s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
