@@ -2,7 +2,9 @@
  * Renders bench/vae-recipe.ts's results.json as a PNG (four panels against the step: validation
  * PSNR, SSIM, LPIPS and the latent std; one line per run), with @napi-rs/canvas.
  *
- *   node -r ./bench/register-ts.js bench/vae-recipe-plot.ts RESULTS.json OUT.png
+ *   node -r ./bench/register-ts.js bench/vae-recipe-plot.ts RESULTS.json OUT.png [RUN,RUN...]
+ *
+ * The optional third argument keeps the runs whose names start with one of the given prefixes.
  */
 import * as fs from 'node:fs';
 import { createCanvas } from '@napi-rs/canvas';
@@ -15,13 +17,13 @@ interface Point {
   latentStd: number;
 }
 
-const [input, output] = process.argv.slice(2);
+const [input, output, only] = process.argv.slice(2);
 if (!input || !output) {
   process.stderr.write('usage: vae-recipe-plot.ts RESULTS.json OUT.png\n');
   process.exit(2);
 }
 const results = JSON.parse(fs.readFileSync(input, 'utf8')) as Record<string, { curve: Point[] }>;
-const runs = Object.entries(results);
+const runs = Object.entries(results).filter(([name]) => !only || only.split(',').some((o) => name.startsWith(o)));
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const panels: Array<{ title: string; get: (p: Point) => number | null; log?: boolean }> = [
   { title: 'validation PSNR (dB)', get: (p) => p.psnr },
