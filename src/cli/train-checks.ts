@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import type { Logger } from 'pino';
 import { DocAnonError, ErrorCode } from '../core/errors';
+import { readR2Settings } from '../storage/client';
 import { ArtifactStore } from '../storage/store';
 import type { TrainConfig } from '../training/config';
 import { Tensor } from '../core/tensor';
@@ -124,4 +125,117 @@ export async function checkRanksStartTogether(group: Pick<ProcessGroup, 'allGath
       `the ranks would start from different steps (${steps.map((s, r) => `rank ${r}: ${s}`).join(', ')}): every rank must resume from the same checkpoint; give all machines the same storage.uri (the newest checkpoint there wins) or a shared output folder`,
     );
   }
+}
+
+/** One problem a dry run found, with what to do about it. */
+export interface Finding {
+  /** What was checked: a config key (`model.pretrained`), `r2`, `storage.uri` or `device`. */
+  check: string;
+  problem: string;
+  fix: string;
+  code: ErrorCode;
+}
+
+/** What {@link planFindings} checks. */
+export interface PlanCheckInput {
+  cfg: TrainConfig;
+  device: string;
+  nproc: number;
+  worldSize: number;
+  cuda: { available: boolean; deviceCount: number; builtWithCuda: boolean };
+  log: Logger;
+  /** Environment the R2 variables come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The store to check r2:// sources and storage.uri with (default: a new ArtifactStore from `env`). */
+  makeStore?: () => Pick<ArtifactStore, 'resolve' | 'listVersions' | 'close'>;
+}
+
+const SOURCE_FIXES: Record<string, string> = {
+  'model.pretrained': 'put the model folder there (diffusers layout: config.json + weights), push it with `doc-anon artifacts push`, or point model.pretrained at one',
+  'vae.pretrained': 'put the VAE folder there (e.g. stable-diffusion-2-inpainting/vae) or point vae.pretrained at one',
+  'glyph_encoder.pretrained': 'put the TrOCR folder there (e.g. microsoft/trocr-large-printed) or point glyph_encoder.pretrained at one',
+  'glyph_projection.pretrained': 'point glyph_projection.pretrained at a saved projection, or give glyph_projection.seed for a new one',
+  'lpips.backbone': "convert torchvision's VGG16 to safetensors (docs/lpips.md), or set loss.lpips_weight: 0",
+  'lpips.heads': 'remove lpips.heads to use the bundled v0.1 heads, or point it at a heads file',
+  'data.dataset_dir': 'create it (`doc-anon dataset import`, or your own dataset-format folder), or use data.source: synthetic',
+};
+
+/**
+ * Every problem that would stop the run, found at once (a dry run reports them all, so one run of
+ * it tells a user everything to fix): missing R2 variables, each missing model, weight file or
+ * dataset (local, or r2:// with nothing published), a storage bucket that cannot be reached, and a
+ * device that is not there. Nothing is downloaded.
+ */
+export async function planFindings(input: PlanCheckInput): Promise<{ findings: Finding[]; sources: SourceReport }> {
+  const { cfg, env = process.env } = input;
+  const findings: Finding[] = [];
+  const sources: SourceReport = { found: {}, missing: {} };
+  const list = configSources(cfg);
+  const needsR2 = cfg.storage.uri !== undefined || list.some((s) => s.source.startsWith('r2://'));
+  let r2Ready = false;
+  if (needsR2) {
+    try {
+      readR2Settings(env);
+      r2Ready = true;
+    } catch (e) {
+      findings.push({
+        check: 'r2',
+        problem: (e as Error).message,
+        fix: 'export R2_ACCOUNT_ID, R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (or R2_ENDPOINT for another S3 server), or remove storage.uri and use local paths',
+        code: ErrorCode.CONFIG,
+      });
+    }
+  }
+  let store: Pick<ArtifactStore, 'resolve' | 'listVersions' | 'close'> | undefined;
+  const getStore = () => (store ??= input.makeStore ? input.makeStore() : new ArtifactStore({ logger: input.log, clientOptions: { env } }));
+  try {
+    for (const { key, source } of list) {
+      const fix = SOURCE_FIXES[key] ?? `fix ${key} in the config`;
+      if (source.startsWith('r2://')) {
+        if (!r2Ready) {
+          sources.missing[key] = `${source} cannot be checked without the R2 variables`;
+          findings.push({ check: key, problem: sources.missing[key], fix: 'set the R2 variables (see the r2 finding) and run the dry run again', code: ErrorCode.CONFIG });
+          continue;
+        }
+        try {
+          const { manifest } = await getStore().resolve(source);
+          sources.found[key] = `r2 ${manifest.name}/${manifest.version} (${manifest.files.length} files, ${manifest.totalSize} bytes)`;
+        } catch (e) {
+          const nothing = e instanceof DocAnonError && e.code === ErrorCode.NOT_FOUND;
+          sources.missing[key] = nothing ? `nothing is published at ${source}` : `${source} cannot be read: ${(e as Error).message}`;
+          findings.push({ check: key, problem: sources.missing[key], fix: nothing ? `push it (doc-anon artifacts push DIR ${source}) or ${fix}` : 'check the bucket name, the token\'s permissions and the network', code: nothing ? ErrorCode.NOT_FOUND : ErrorCode.STORAGE });
+        }
+      } else if (fs.existsSync(source)) {
+        sources.found[key] = fs.statSync(source).isDirectory() ? 'local folder' : 'local file';
+      } else {
+        sources.missing[key] = `${source} does not exist`;
+        findings.push({ check: key, problem: sources.missing[key], fix, code: ErrorCode.NOT_FOUND });
+      }
+    }
+    if (cfg.storage.uri && r2Ready) {
+      try {
+        await getStore().listVersions(cfg.storage.uri);
+      } catch (e) {
+        if (!(e instanceof DocAnonError && e.code === ErrorCode.NOT_FOUND)) {
+          findings.push({
+            check: 'storage.uri',
+            problem: `${cfg.storage.uri} cannot be reached: ${(e as Error).message}`,
+            fix: "check the bucket exists, the token may read and write it, and the endpoint is reachable from here; or remove storage.uri",
+            code: ErrorCode.STORAGE,
+          });
+        }
+      }
+    }
+  } finally {
+    store?.close();
+  }
+  const device = deviceCheck(input.device, input.nproc, input.worldSize, input.cuda);
+  if (device) findings.push({ check: 'device', problem: device.message, fix: 'run where that device is (e.g. on Modal), or use --device cpu / another --nproc', code: ErrorCode.DEVICE });
+  return { findings, sources };
+}
+
+/** The findings as lines for a terminal (problem, then its fix). */
+export function formatFindings(findings: Finding[]): string {
+  if (findings.length === 0) return 'dry run: no problems found\n';
+  return `dry run: ${findings.length} problem(s):\n${findings.map((f, i) => `  ${i + 1}. [${f.check}] ${f.problem}\n     fix: ${f.fix}`).join('\n')}\n`;
 }
