@@ -10,7 +10,7 @@ import { decodeImage } from '../../src/inference/image-io';
 import { AutoencoderKL } from '../../src/models/autoencoder-kl';
 import { RunMetrics } from '../../src/tracking/run-metrics';
 import { readTensorBoardEvents } from '../../src/tracking/tensorboard';
-import { SyntheticPages } from '../../src/training/data/pages';
+import { DatasetPages, SyntheticPages } from '../../src/training/data/pages';
 import { BestTracker, evaluateDuringTraining, isHeldOut, TrainEvalSchema } from '../../src/training/evaluation';
 import { fixture } from '../helpers/fixtures';
 
@@ -28,6 +28,30 @@ describe('held-out split', () => {
     expect(names.filter((n) => isHeldOut(n, 0))).toEqual([]);
     expect(() => isHeldOut('a', 1)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
   });
+});
+
+it('DatasetPages keeps one side of the split: the train and val pages are disjoint and cover the folder', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-split-'));
+  try {
+    const png = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'images', 'vae-recipe-lr.png'));
+    const names = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    for (const n of names) {
+      fs.writeFileSync(path.join(dir, `${n}.png`), png);
+      fs.writeFileSync(path.join(dir, `${n}.json`), JSON.stringify({ image: `${n}.png`, document: [] }));
+    }
+    const side = (part: 'train' | 'val') => names.filter((n) => isHeldOut(`${n}.json`, 0.3, 5) === (part === 'val')).sort();
+    expect(side('val').length).toBeGreaterThan(0);
+    expect(side('train').length).toBeGreaterThan(0);
+    const val = new DatasetPages(dir, { fraction: 0.3, seed: 5, part: 'val' });
+    const train = new DatasetPages(dir, { fraction: 0.3, seed: 5, part: 'train' });
+    const pageImage = async (src: DatasetPages, i: number) => (await src.page(i)).annotation.image;
+    const got = async (src: DatasetPages, n: number) => (await Promise.all(Array.from({ length: n }, (_, i) => pageImage(src, i)))).sort();
+    expect(await got(val, side('val').length)).toEqual(side('val').map((n) => `${n}.png`).sort());
+    expect(await got(train, side('train').length)).toEqual(side('train').map((n) => `${n}.png`).sort());
+    expect(() => new DatasetPages(dir, { fraction: 0, part: 'val' })).toThrow(/no \*\.json annotations in its val split/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('BestTracker', () => {

@@ -14,6 +14,7 @@ import type { TrainConfig } from '../config';
 import { parseDocumentAnnotation, type DocumentAnnotation } from '../dataset-format';
 import { generateDocument } from '../synthetic';
 import { Rng } from '../synthetic/random';
+import { isHeldOut } from './split';
 
 /** A decoded page: RGB HWC bytes and its OCR lines. */
 export interface Page {
@@ -91,12 +92,24 @@ export class SyntheticPages extends CachedSource {
   }
 }
 
+/** A split of a dataset folder: the files held out for evaluation, or the others. */
+export interface DatasetSplit {
+  /** Fraction of the files held out, in [0, 1) (by a stable hash of the name: see isHeldOut). */
+  fraction: number;
+  seed?: number;
+  part: 'train' | 'val';
+}
+
 export class DatasetPages extends CachedSource {
   private readonly files: string[];
   private readonly root: string;
   private readonly realRoot: string;
   readonly version?: string;
-  constructor(root: string) {
+  /**
+   * `split` keeps one side of a held-out split: `val` the files held out for evaluation, `train`
+   * the others (so the training stream never sees a held-out page).
+   */
+  constructor(root: string, split?: DatasetSplit) {
     super();
     this.root = path.resolve(root);
     let names: string[];
@@ -109,6 +122,7 @@ export class DatasetPages extends CachedSource {
     // A dataset pulled from R2 also holds the artifact's manifest, which is not an annotation; it
     // names the version (a run resumed on another version of `.../latest` is told so).
     this.files = names.filter((n) => n.endsWith('.json') && n !== MANIFEST_FILE).sort();
+    if (split) this.files = this.files.filter((n) => isHeldOut(n, split.fraction, split.seed ?? 0) === (split.part === 'val'));
     if (names.includes(MANIFEST_FILE)) {
       try {
         const m = parseManifest(fs.readFileSync(path.join(this.root, MANIFEST_FILE)), this.root);
@@ -117,7 +131,9 @@ export class DatasetPages extends CachedSource {
         // Not an artifact manifest: no version to report.
       }
     }
-    if (this.files.length === 0) throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations`);
+    if (this.files.length === 0) {
+      throw new DocAnonError(ErrorCode.INPUT, `dataset folder ${root} has no *.json annotations${split ? ` in its ${split.part} split (fraction ${split.fraction} held out)` : ''}`);
+    }
   }
   /**
    * The real path of a file the dataset names, checked to lie inside the root on its real path (a
