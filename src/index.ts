@@ -75,6 +75,15 @@ export type { SamplerName, StepResult } from './models/scheduler';
 export type { ModelLoadOptions, ParameterInfo } from './models/native-model';
 export { inpaintLoop, MASKED_FILL } from './inference/inpaint-loop';
 export type { InpaintLoopOptions, InpaintLoopResult } from './inference/inpaint-loop';
+export { inpaint } from './models/inpaint';
+export type { InpaintInputs, InpaintOutputs } from './models/inpaint';
+export { DiffutePipeline, DiffuteModelIndexSchema, MODEL_INDEX, PIPELINE_COMPONENTS, writeModelIndex } from './models/diffute-pipeline';
+export type {
+  DiffuteModelIndex, DiffuteModelIndexInput, DiffuteSettings, DiffuteSources, DiffuteComponents, DiffutePipelineLoadOptions, PipelineComponent,
+} from './models/diffute-pipeline';
+export type { ResolvedConfig, GlyphProjectionFields } from './models/config-types';
+export { NativeModel } from './models/native-model';
+export type { ModelKind, ModelClass } from './models/native-model';
 export { GlyphEncoder, preprocessTrocr } from './models/glyph-encoder';
 export { GlyphProjection, GlyphProjectionConfigSchema } from './models/glyph-projection';
 export type { GlyphProjectionConfig } from './models/glyph-projection';

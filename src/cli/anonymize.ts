@@ -53,9 +53,10 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --include-original   put the original text into the report (keep the report private)
   --dpi N              PDF input: rendering resolution (default 150)
   --engine NAME        classic (default, no weights) | diffute
-  --model DIR|r2://    diffute: a folder with unet/, vae/ (and scheduler/, glyph_projection/) in the
-                       diffusers layout; glyph_projection/ is used when the folder has one
-  --glyph-encoder DIR  diffute: TrOCR folder (default: <model>/glyph_encoder)
+  --model DIR|r2://    diffute: a DiffUTE pipeline folder: model_index.json, unet/, vae/,
+                       glyph_encoder/, optional glyph_projection/ and scheduler/ (without scheduler/:
+                       SD2-inpainting's); a training checkpoint is one
+  --glyph-encoder DIR  diffute: TrOCR folder instead of the pipeline's glyph_encoder/
   --sampler NAME       ddpm (default) | ddim | dpmpp2m | euler | pndm
   --steps N            sampling steps (default 50)
   --resolution N       diffute: crop side the model samples at (default: the UNet's sample_size x the
@@ -277,16 +278,9 @@ export const anonymizeCommand: Command = {
       dpi: int(values.dpi, 'dpi'),
     };
     if (engine === 'diffute') {
-      if (!values.model) throw new DocAnonError(ErrorCode.ARGUMENT, '--engine diffute needs --model <dir with unet/ and vae/>');
-      const m = values.model;
-      const join = (p: string): string => (m.startsWith('r2://') ? `${m.replace(/\/$/, '')}/${p}` : path.join(m, p));
-      options.models = {
-        unet: join('unet'),
-        vae: join('vae'),
-        glyphEncoder: values['glyph-encoder'] ?? join('glyph_encoder'),
-        scheduler: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'scheduler')) ? path.join(m, 'scheduler') : undefined,
-        glyphProjection: !m.startsWith('r2://') && fs.existsSync(path.join(m, 'glyph_projection')) ? path.join(m, 'glyph_projection') : undefined,
-      };
+      if (!values.model) throw new DocAnonError(ErrorCode.ARGUMENT, '--engine diffute needs --model <a DiffUTE pipeline folder or r2:// artifact>');
+      options.model = values.model;
+      if (values['glyph-encoder']) options.models = { glyphEncoder: values['glyph-encoder'] };
       options.diffute = { sampler: values.sampler as never, steps: int(values.steps, 'steps'), resolution: int(values.resolution, 'resolution'), seed: int(values.seed, 'seed') };
     } else {
       options.classic = { seed: int(values.seed, 'seed') };

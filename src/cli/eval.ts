@@ -18,8 +18,9 @@ const HELP = `usage: doc-anon eval vae|unet|pipeline --model M --data D [options
              box, PSNR of the ring around it, pixels changed outside the engine's paste (must be 0)
   pipeline   both, on one DiffUTE folder
 
-  --model M      vae: a VAE folder (or one holding vae/, ema/ or model/); unet|pipeline: a folder
-                 with unet/, vae/, glyph_encoder/ [glyph_projection/, scheduler/]; or r2://...
+  --model M      vae: a VAE folder (or one holding vae/ or ema_vae/, or an older checkpoint's ema/
+                 or model/); unet|pipeline: a DiffUTE pipeline folder (unet/, vae/, glyph_encoder/
+                 [glyph_projection/, scheduler/, model_index.json]; a UNet checkpoint is one); or r2://...
   --data D       dataset-format folder (or r2://...), or synthetic[:SEED] (generated pages; use a
                  seed other than training's)
   --limit N      examples (default 32 VAE crops, 16 DiffUTE lines)

@@ -13,6 +13,7 @@ import { Tensor } from '../core/tensor';
 import type { OcrEngine, RawImage } from '../detect/ocr/engine';
 import type { OcrPage } from '../detect/types';
 import { DiffuteEngine, type DiffuteEngineOptions, type DiffuteModels } from '../inference/engines/diffute';
+import type { DiffutePipeline } from '../models/diffute-pipeline';
 import type { DecodedImage } from '../inference/image-io';
 import { validateRegions, type Rect } from '../inference/regions';
 import type { Lpips } from '../models/lpips';
@@ -152,7 +153,7 @@ async function lpipsOf(lpips: Lpips, a: Uint8Array, b: Uint8Array, w: number, h:
 }
 
 /** Evaluates a DiffUTE model set on lines of `pages` (see {@link DiffuteEvalOptions}). */
-export async function evaluateDiffuteModels(models: DiffuteModels, pages: PageSource, options: DiffuteEvalOptions): Promise<DiffuteEvalReport> {
+export async function evaluateDiffuteModels(models: DiffuteModels | DiffutePipeline, pages: PageSource, options: DiffuteEvalOptions): Promise<DiffuteEvalReport> {
   const limit = options.limit ?? 16;
   const seed = options.seed ?? 0;
   const minScore = options.minScore ?? 0.8;

@@ -20,11 +20,9 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { TesseractOcr } from '../detect/ocr/tesseract';
 import { encodeImage } from '../inference/image-io';
 import { AutoencoderKL } from '../models/autoencoder-kl';
-import { GlyphEncoder } from '../models/glyph-encoder';
-import { GlyphProjection } from '../models/glyph-projection';
+import { DiffutePipeline } from '../models/diffute-pipeline';
 import { Lpips } from '../models/lpips';
 import { resolveModelDir } from '../models/source';
-import { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { DatasetPages, SyntheticPages, type PageSource } from '../training/data/pages';
 import { evaluateDiffuteModels, type DiffuteEvalReport } from './diffute-eval';
 import { evaluateVaeModel, type VaeEvalReport } from './vae-eval';
@@ -81,10 +79,10 @@ function has(dir: string, ...p: string[]): boolean {
   return fs.existsSync(path.join(dir, ...p));
 }
 
-/** The VAE folder inside a model folder (itself, vae/, ema/ or model/). */
+/** The VAE folder inside a model folder (itself, vae/, ema_vae/, or a legacy checkpoint's ema/ or model/). */
 export function vaeFolder(dir: string): string {
-  for (const sub of ['', 'vae', 'ema', 'model']) if (has(dir, sub, 'config.json')) return path.join(dir, sub);
-  throw new DocAnonError(ErrorCode.NOT_FOUND, `${dir} holds no VAE: expected config.json in it, or in vae/, ema/ or model/`);
+  for (const sub of ['', 'vae', 'ema_vae', 'ema', 'model']) if (has(dir, sub, 'config.json')) return path.join(dir, sub);
+  throw new DocAnonError(ErrorCode.NOT_FOUND, `${dir} holds no VAE: expected config.json in it, or in vae/, ema_vae/, ema/ or model/`);
 }
 
 async function openData(data: string, o: z.output<typeof EvaluateOptionsSchema>): Promise<PageSource> {
@@ -164,13 +162,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   try {
     const lpips = o.lpips ? await Lpips.load(o.lpips, load) : null;
     if (lpips) owned.push(lpips);
-    if (o.kind === 'unet' || o.kind === 'pipeline') {
-      for (const part of ['unet', 'vae', 'glyph_encoder']) {
-        if (!has(dir, part, 'config.json')) throw new DocAnonError(ErrorCode.NOT_FOUND, `${o.model} has no ${part}/ (a DiffUTE model folder holds unet/, vae/ and glyph_encoder/)`);
-      }
-    }
-    const vae = await AutoencoderKL.fromPretrained(o.kind === 'vae' ? vaeFolder(dir) : path.join(dir, 'vae'), load);
-    owned.push(vae);
+    // A DiffUTE model (a pipeline folder, a UNet training checkpoint among them) loads as a pipeline.
+    const pipeline = o.kind === 'vae' ? undefined : await DiffutePipeline.fromPretrained(dir, load);
+    if (pipeline) owned.push(pipeline);
+    const vae = pipeline?.vae ?? (await AutoencoderKL.fromPretrained(vaeFolder(dir), load));
+    if (!pipeline) owned.push(vae);
     const pngs: Array<{ name: string; pairs: Array<{ a: Uint8Array; b: Uint8Array; width: number; height: number }> }> = [];
     if (o.kind === 'vae' || o.kind === 'pipeline') {
       const side = o.cropSize ?? Math.min(256, Math.max(vae.downsampleFactor * 8, (vae.config.sample_size as number | undefined) ?? 256));
@@ -186,21 +182,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
       if (samples?.length) pngs.push({ name: 'vae-samples.png', pairs: samples.map((s) => ({ a: s.original, b: s.reconstruction, width: s.side, height: s.side })) });
     }
     if (o.kind === 'unet' || o.kind === 'pipeline') {
-      const unet = await UNet2DConditionModel.fromPretrained(path.join(dir, 'unet'), load);
-      owned.push(unet);
-      const glyphEncoder = await GlyphEncoder.fromPretrained(path.join(dir, 'glyph_encoder'), load);
-      owned.push(glyphEncoder);
-      const glyphProjection = has(dir, 'glyph_projection', 'config.json') ? await GlyphProjection.fromPretrained(path.join(dir, 'glyph_projection'), load) : undefined;
-      if (glyphProjection) owned.push(glyphProjection);
-      const schedFile = path.join(dir, 'scheduler', 'scheduler_config.json');
-      const schedulerConfig = fs.existsSync(schedFile) ? (JSON.parse(fs.readFileSync(schedFile, 'utf8')) as Record<string, unknown>) : undefined;
       ocr = new TesseractOcr({ workers: 1 });
-      const { samples, ...u } = await evaluateDiffuteModels({ unet, vae, glyphEncoder, glyphProjection }, pages, {
+      const { samples, ...u } = await evaluateDiffuteModels(pipeline as DiffutePipeline, pages, {
         ocr,
         limit: o.limit ?? 16,
         seed: o.seed,
         lpips,
-        engine: { steps: o.steps, sampler: o.sampler, ...(schedulerConfig ? { schedulerConfig } : {}) },
+        engine: { steps: o.steps, sampler: o.sampler },
         keepSamples: o.out ? 8 : 0,
         onProgress: (d, t) => onProgress?.('unet', d, t),
       });

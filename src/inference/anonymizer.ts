@@ -22,11 +22,7 @@ import { parseConfig } from '../core/config';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { throwIfAborted } from './abort';
 import { setNumThreads } from '../core/runtime';
-import { AutoencoderKL } from '../models/autoencoder-kl';
-import { GlyphEncoder } from '../models/glyph-encoder';
-import { GlyphProjection } from '../models/glyph-projection';
-import { NoiseScheduler } from '../models/scheduler';
-import { UNet2DConditionModel } from '../models/unet-2d-condition';
+import { DiffutePipeline } from '../models/diffute-pipeline';
 import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
 import { DiffuteEngine, DiffuteEngineOptionsSchema } from './engines/diffute';
 import type { Engine, EngineProgress, RegionReport } from './engines/types';
@@ -41,20 +37,27 @@ import type { DetectionPolicyInput } from '../detect/policy';
 import { SuppliedOcr } from '../detect/ocr/supplied';
 import { DetectionOptionsSchema, publicDetections, rawOf, type ReadingReport, type VerificationReport } from './detection';
 import { runPage } from './page-run';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 export const AnonymizerOptionsSchema = z.strictObject({
   engine: z.enum(['classic', 'diffute']).default('classic'),
-  /** Model sources for the diffute engine: folders in the diffusers / transformers layout, or r2:// artifacts. */
+  /**
+   * The diffute engine's DiffUTE pipeline folder (model_index.json, unet/, vae/, glyph_encoder/,
+   * optional glyph_projection/ and scheduler/; see DiffutePipeline) or an r2:// artifact of one.
+   */
+  model: z.string().min(1).optional(),
+  /**
+   * Components for the diffute engine, folders in the diffusers / transformers layout or r2://
+   * artifacts: all of unet, vae and glyphEncoder without `model`, or with `model` the ones to take
+   * from elsewhere than the pipeline folder.
+   */
   models: z
     .strictObject({
-      unet: z.string().min(1),
-      vae: z.string().min(1),
-      glyphEncoder: z.string().min(1),
+      unet: z.string().min(1).optional(),
+      vae: z.string().min(1).optional(),
+      glyphEncoder: z.string().min(1).optional(),
       /** The glyph projection trained with the UNet (needed when the encoder's width differs from its cross_attention_dim). */
       glyphProjection: z.string().min(1).optional(),
-      /** A scheduler_config.json (file or folder); default SD2-inpainting's. */
+      /** A scheduler_config.json (file or folder); default the pipeline's, else SD2-inpainting's. */
       scheduler: z.string().min(1).optional(),
     })
     .optional(),
@@ -268,6 +271,20 @@ function checkRequest(request: unknown, keys: ReadonlySet<string> = REQUEST_KEYS
   }
 }
 
+/** The diffute engine's pipeline: the `model` folder (with `models` replacing components), or `models` alone. */
+async function loadPipeline(o: z.output<typeof AnonymizerOptionsSchema>): Promise<DiffutePipeline> {
+  const load = { device: o.device, dtype: o.dtype };
+  const m = o.models ?? {};
+  if (o.model) return DiffutePipeline.fromPretrained(o.model, { ...load, overrides: m });
+  if (!m.unet || !m.vae || !m.glyphEncoder) {
+    throw new DocAnonError(
+      ErrorCode.CONFIG,
+      'the diffute engine needs a model (a DiffUTE pipeline folder or r2:// artifact) or models: { unet, vae, glyphEncoder } (SD2-inpainting unet/ and vae/ folders and a TrOCR folder, or r2:// artifacts)',
+    );
+  }
+  return DiffutePipeline.fromSources({ unet: m.unet, vae: m.vae, glyphEncoder: m.glyphEncoder, glyphProjection: m.glyphProjection, scheduler: m.scheduler }, load);
+}
+
 export class Anonymizer {
   private engine: Engine | undefined;
   private readonly owned: Array<{ dispose(): void }> = [];
@@ -302,34 +319,13 @@ export class Anonymizer {
     // The OCR languages' data must be there now, not at the first page.
     if (!runtime.ocr) for (const l of o.detection.ocr.languages) languageFile(l, o.detection.ocr.langPath);
     if (o.engine === 'classic') return new Anonymizer(o, new ClassicEngine(o.classic ?? {}), [], runtime.ocr);
-    if (!o.models) {
-      throw new DocAnonError(
-        ErrorCode.CONFIG,
-        'the diffute engine needs models: { unet, vae, glyphEncoder } (SD2-inpainting unet/ and vae/ folders and a TrOCR folder, or r2:// artifacts)',
-      );
-    }
-    const load = { device: o.device, dtype: o.dtype };
-    const owned: Array<{ dispose(): void }> = [];
+    const pipeline = await loadPipeline(o);
     try {
-      const unet = await UNet2DConditionModel.fromPretrained(o.models.unet, load);
-      owned.push(unet);
-      // The VAE runs in float32 unless asked otherwise (SD2's force_upcast).
-      const vae = await AutoencoderKL.fromPretrained(o.models.vae, { ...load, dtype: o.dtype === 'float16' ? 'float32' : o.dtype });
-      owned.push(vae);
-      const glyphEncoder = await GlyphEncoder.fromPretrained(o.models.glyphEncoder, load);
-      owned.push(glyphEncoder);
-      const glyphProjection = o.models.glyphProjection ? await GlyphProjection.fromPretrained(o.models.glyphProjection, load) : undefined;
-      if (glyphProjection) owned.push(glyphProjection);
-      let schedulerConfig = o.diffute?.schedulerConfig;
-      if (!schedulerConfig && o.models.scheduler) {
-        const file = fs.statSync(o.models.scheduler).isDirectory() ? path.join(o.models.scheduler, 'scheduler_config.json') : o.models.scheduler;
-        schedulerConfig = JSON.parse(fs.readFileSync(file, 'utf8').replace(/-Infinity/g, 'null')) as Record<string, unknown>;
-        NoiseScheduler.fromConfig(schedulerConfig, o.diffute?.sampler ?? 'ddpm'); // validate now, not at the first page
-      }
-      const engine = new DiffuteEngine({ unet, vae, glyphEncoder, glyphProjection }, { ...o.diffute, schedulerConfig });
-      return new Anonymizer(o, engine, owned, runtime.ocr);
+      // (The engine builds its sampler now: a bad sampler or scheduler config fails here, not at the first page.)
+      const engine = new DiffuteEngine(pipeline, o.diffute);
+      return new Anonymizer(o, engine, [pipeline], runtime.ocr);
     } catch (e) {
-      for (const m of owned) m.dispose();
+      pipeline.dispose();
       throw e;
     }
   }

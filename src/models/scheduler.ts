@@ -67,6 +67,12 @@ export class NoiseScheduler extends NativeObject<NativeSchedulerHandle> {
     return new NoiseScheduler(native().createScheduler({ config: text, className: schedulerClass(sampler) }), text);
   }
 
+  /** The config as a scheduler_config.json names it: its text, with `_class_name` set to this scheduler's class when it had none. */
+  configFileText(): string {
+    if (/"_class_name"\s*:/.test(this.configText)) return this.configText;
+    return this.configText.replace(/^\s*\{\s*/, (open) => `${open}"_class_name": ${JSON.stringify(this.className)}${/^\s*\{\s*\}/.test(this.configText) ? '' : ', '}`);
+  }
+
   /** A new scheduler of another class from the same config (as diffusers' `from_config`). */
   withSampler(sampler: SamplerName | string): NoiseScheduler {
     return NoiseScheduler.fromConfigText(this.configText, sampler);

@@ -9,7 +9,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import type { NativeModel } from '../models/native-model';
 import { Tensor } from '../core/tensor';
 import { readSafetensors, writeSafetensors } from '../core/safetensors';
-import { CHECKPOINT_FORMAT, META_FILE, RANK_RNG_FILE, STATE_FILE, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
+import { CHECKPOINT_FORMAT, LEGACY_MODEL_DIR, META_FILE, RANK_RNG_FILE, STATE_FILE, modelCard, readCheckpointMeta, writeCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { TrainConfig } from './config';
 import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
@@ -46,9 +46,14 @@ export function rankSeed(seed: number, group?: ProcessGroup): number {
   return seed + (group?.rank ?? 0);
 }
 
-/** Where the trained model's weights come from: the checkpoint being resumed (its model/), else the config. */
-export function trainedModelSource(configured: ModelSource, options: TrainerBuildOptions): ModelSource {
-  return options.resumeFrom ? { pretrained: path.join(options.resumeFrom, 'model') } : configured;
+/**
+ * Where the trained model's weights come from: the checkpoint being resumed (its `<kind>/`, or the
+ * `model/` of checkpoints written before the pipeline layout), else the config.
+ */
+export function trainedModelSource(kind: 'vae' | 'unet', configured: ModelSource, options: TrainerBuildOptions): ModelSource {
+  if (!options.resumeFrom) return configured;
+  const own = path.join(options.resumeFrom, kind);
+  return { pretrained: fs.existsSync(own) ? own : path.join(options.resumeFrom, LEGACY_MODEL_DIR) };
 }
 
 /**
@@ -118,8 +123,11 @@ export abstract class BaseTrainer<Micro> {
   protected abstract disposeMicro(micro: Micro): void;
   /** Frozen or auxiliary models to free with the trainer. */
   protected abstract disposeOthers(): void;
-  /** Writes what a subclass trains besides the model into a checkpoint folder being written. */
+  /** Writes what a subclass trains or needs besides the model into a checkpoint folder being written. */
   protected async saveAuxiliary(_dir: string): Promise<void> {}
+
+  /** The last step's report (the model card's numbers). */
+  protected lastReport: StepReport | undefined;
 
   /** Where the trained weights live ("cpu", "cuda:0"), as the native trainer reports it. */
   get weightsDevice(): string {
@@ -161,12 +169,13 @@ export abstract class BaseTrainer<Micro> {
       });
       this.cursor += micro.length;
       this.step = r.step;
-      return {
+      this.lastReport = {
         ...r,
         examples: this.config.train.batch_size * micro.length * this.dist.worldSize,
         stepMs: performance.now() - t0,
         dataWaitMs: data.waitedMs - waited0,
       };
+      return this.lastReport;
     } finally {
       for (const m of micro) this.disposeMicro(m);
     }
@@ -204,14 +213,19 @@ export abstract class BaseTrainer<Micro> {
   }
 
   /**
-   * Writes a checkpoint of the current step under `root`; returns its folder. In a data-parallel
-   * job pass the ranks' generators from {@link gatherGenerators}.
+   * Writes a checkpoint of the current step under `root`; returns its folder: the trained model as
+   * its pipeline component (`vae/` or `unet/`, the EMA weights as `ema_vae/` or `ema_unet/`), the
+   * trainer's state, a README.md model card, and what the subclass adds (a UNet checkpoint is a
+   * whole DiffUTE pipeline folder). In a data-parallel job pass the ranks' generators from
+   * {@link gatherGenerators}.
    */
   saveCheckpoint(root: string, rankGenerators?: Tensor): Promise<string> {
-    return writeCheckpoint(root, this.meta(), async (dir) => {
-      await this.model.save(path.join(dir, 'model'));
-      if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, 'ema'));
+    const meta = this.meta();
+    return writeCheckpoint(root, meta, async (dir) => {
+      await this.model.save(path.join(dir, this.kind));
+      if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, `ema_${this.kind}`));
       await this.saveAuxiliary(dir);
+      fs.writeFileSync(path.join(dir, 'README.md'), modelCard(meta, this.lastReport));
       await this.trainer.saveState(path.join(dir, STATE_FILE));
       if (rankGenerators) await writeSafetensors(path.join(dir, RANK_RNG_FILE), { 'rng.cpu': rankGenerators }, { worldSize: String(this.dist.worldSize) });
     });

@@ -1,15 +1,24 @@
 /**
- * Training checkpoints: one folder per step under `<out>/checkpoints/`:
+ * Training checkpoints: one folder per step under `<out>/checkpoints/`, in the DiffUTE pipeline
+ * folder's naming (models/diffute-pipeline.ts), so a UNet checkpoint loads as a pipeline
+ * (`DiffutePipeline.fromPretrained`, `doc-anon anonymize --engine diffute --model <checkpoint>`):
  *
  *   step-00000100/
- *     model/            diffusers layout (config.json + diffusion_pytorch_model.safetensors):
- *                       loadable by diffusers and by our fromPretrained
- *     ema/              the EMA weights in the same layout (when EMA is on)
+ *     unet/ or vae/     the trained model, diffusers layout (config.json +
+ *                       diffusion_pytorch_model.safetensors): loadable by diffusers and by our fromPretrained
+ *     ema_unet/, ema_vae/   its EMA weights in the same layout (when EMA is on)
  *     glyph_projection/ a UNet run's trained glyph projection (config.json + model.safetensors),
  *     ema_glyph_projection/  and its EMA (when both are on)
+ *     scheduler/, model_index.json   a UNet run's noise schedule and pipeline index: the frozen VAE
+ *                       and glyph encoder are named by their source (`_sources`), or written here
+ *                       as vae/ and glyph_encoder/ when they were made from a config
+ *     README.md         the model card: how it was trained, and its last step's numbers
  *     trainer_state.safetensors   AdamW moments and step, EMA shadows, generator state
  *     rng_ranks.safetensors       data-parallel runs: every rank's generator ("rng.cpu", [W, S])
  *     trainer.json      step, data cursor, LR schedule state, seeds, the resolved config
+ *
+ * Checkpoints written before the pipeline naming hold the trained model as `model/` (and `ema/`);
+ * a resume reads them as well.
  *
  * A checkpoint is written into a temp folder next to its final name and renamed into place, so a
  * reader (or a resume after a crash) never sees half of one. The newest `keep` are kept.
@@ -45,6 +54,8 @@ export const CheckpointMetaSchema = z.strictObject({
 export type CheckpointMeta = z.output<typeof CheckpointMetaSchema>;
 
 export const META_FILE = 'trainer.json';
+/** Where checkpoints written before the pipeline naming keep the trained model. */
+export const LEGACY_MODEL_DIR = 'model';
 export const STATE_FILE = 'trainer_state.safetensors';
 export const RANK_RNG_FILE = 'rng_ranks.safetensors';
 
@@ -123,4 +134,33 @@ export function pruneCheckpoints(root: string, keep: number, inUse: ReadonlySet<
     }
   }
   return removed;
+}
+
+/** The README.md of a checkpoint: what was trained, from what, how, and how its last step scored. */
+export function modelCard(meta: CheckpointMeta, last?: { terms: Record<string, number>; gradNorm: number; lr: number; examples: number }): string {
+  const c = meta.config as { model?: unknown; vae?: unknown; glyph_encoder?: unknown; data?: { source?: string; dataset_dir?: string; resolution?: number; crop_size?: number }; optimizer?: unknown; loss?: unknown; train?: { batch_size?: number; grad_accum?: number } };
+  const json = (v: unknown): string => JSON.stringify(v ?? null);
+  const lines = [
+    `# ${meta.kind === 'unet' ? 'DiffUTE UNet' : 'VAE'} checkpoint, step ${meta.step}`,
+    '',
+    `Written by doc-anon-torch (\`doc-anon train-${meta.kind}\`) on ${meta.createdAt}.${meta.kind === 'unet' ? ' This folder is a DiffUTE pipeline: `doc-anon anonymize --engine diffute --model <this folder>`.' : ''}`,
+    '',
+    '## How it was trained',
+    '',
+    `- steps: ${meta.step} (LR schedule over ${meta.lr.totalSteps}; last lr ${meta.lr.last}), ${meta.worldSize} rank(s), batch ${c.train?.batch_size ?? '?'} x accumulation ${c.train?.grad_accum ?? '?'} per rank`,
+    `- model: ${json(c.model)}`,
+    ...(meta.kind === 'unet' ? [`- frozen VAE: ${json(c.vae)}`, `- frozen glyph encoder: ${json(c.glyph_encoder)}`] : []),
+    `- data: ${c.data?.source === 'dataset' ? `dataset ${c.data.dataset_dir}${meta.dataVersion ? ` (${meta.dataVersion})` : ''}` : 'synthetic documents'}; crop ${c.data?.crop_size ?? '?'}${c.data?.resolution ? `, resolution ${c.data.resolution}` : ''}`,
+    `- loss: ${json(c.loss)}`,
+    `- optimizer: ${json(c.optimizer)}; EMA ${meta.ema ? 'on' : 'off'}; seeds ${json(meta.seeds)}`,
+    `- the whole resolved config: trainer.json`,
+    '',
+    '## How it scored',
+    '',
+    last
+      ? `Last step: ${Object.entries(last.terms).map(([k, v]) => `${k} ${v.toPrecision(4)}`).join(', ')}; gradient norm ${last.gradNorm.toPrecision(4)}, lr ${last.lr.toExponential(2)}, ${last.examples} examples. Every step: metrics.jsonl of the run.`
+      : 'No step was taken in this process (a checkpoint written right after a resume): see the run\'s metrics.jsonl.',
+    '',
+  ];
+  return lines.join('\n');
 }

@@ -11,13 +11,14 @@ import { Tensor } from '../core/tensor';
 import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { GlyphEncoder } from '../models/glyph-encoder';
 import { GlyphProjection } from '../models/glyph-projection';
+import { SCHEDULER_FILE, writeModelIndex } from '../models/diffute-pipeline';
 import { NoiseScheduler, SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
 import type { UnetTrainConfig } from './config';
 import { openPageSource, type PageSource } from './data/pages';
 import { unetBatch, type UnetMicro } from './data/unet-examples';
-import { buildGlyphEncoder, buildUnet, buildVae } from './model-source';
+import { buildGlyphEncoder, buildUnet, buildVae, type ModelSource } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
 
@@ -109,7 +110,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     let glyph: GlyphEncoder | undefined;
     let projection: GlyphProjection | undefined;
     try {
-      unet = await buildUnet(trainedModelSource(config.model, options), device);
+      unet = await buildUnet(trainedModelSource('unet', config.model, options), device);
       vae = await buildVae(config.vae, device);
       glyph = await buildGlyphEncoder(config.glyph_encoder, device);
       unet.setRequiresGrad(true);
@@ -176,10 +177,35 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
 
   protected disposeMicro(): void {}
 
+  /**
+   * Makes the checkpoint a DiffUTE pipeline folder: the projection (and its EMA), the noise
+   * schedule, and model_index.json with the method's settings of this run. The frozen VAE and
+   * glyph encoder are named by their source (a local path made absolute, or an r2:// artifact);
+   * made from a config (no source to name), they are written here.
+   */
   protected override async saveAuxiliary(dir: string): Promise<void> {
-    if (!this.glyphProjection) return;
-    await this.glyphProjection.save(path.join(dir, GLYPH_PROJECTION_DIR));
-    if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, EMA_GLYPH_PROJECTION_DIR), 'glyph_projection');
+    const c = this.unetConfig;
+    if (this.glyphProjection) {
+      await this.glyphProjection.save(path.join(dir, GLYPH_PROJECTION_DIR));
+      if (this.config.ema.enabled) await this.trainer.saveEma(path.join(dir, EMA_GLYPH_PROJECTION_DIR), 'glyph_projection');
+    }
+    fs.mkdirSync(path.join(dir, 'scheduler'), { recursive: true });
+    fs.writeFileSync(path.join(dir, SCHEDULER_FILE), this.scheduler.configFileText());
+    const sources: Partial<Record<'vae' | 'glyph_encoder', string>> = {};
+    const frozen: Array<['vae' | 'glyph_encoder', ModelSource, AutoencoderKL | GlyphEncoder]> = [
+      ['vae', c.vae, this.vae],
+      ['glyph_encoder', c.glyph_encoder, this.glyph],
+    ];
+    for (const [name, src, model] of frozen) {
+      if (src.pretrained) sources[name] = src.pretrained.startsWith('r2://') ? src.pretrained : path.resolve(src.pretrained);
+      else await model.save(path.join(dir, name));
+    }
+    await writeModelIndex(dir, {
+      schedulerClass: this.scheduler.className,
+      glyphProjection: this.glyphProjection !== undefined,
+      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, conditioning: 'glyph' },
+      sources,
+    });
   }
 
   protected disposeOthers(): void {

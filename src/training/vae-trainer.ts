@@ -36,7 +36,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     const device = options.device ?? config.train.device;
     // The data first: a missing dataset fails before the weights load.
     const pages = await openPageSource(config.data);
-    const vae = await buildVae(trainedModelSource(config.model, options), device);
+    const vae = await buildVae(trainedModelSource('vae', config.model, options), device);
     let lpips: Lpips | null = null;
     try {
       vae.setRequiresGrad(true);

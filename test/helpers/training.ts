@@ -24,7 +24,8 @@ export function localUnetConfig(overrides: object = {}): UnetTrainConfig {
   return parseUnetTrainConfig(merge(YAML.parse(fs.readFileSync(path.join(dir, 'unet.local.yaml'), 'utf8')), overrides));
 }
 
-const DEFAULT_RESUME_FILES = ['model/diffusion_pytorch_model.safetensors', 'ema/diffusion_pytorch_model.safetensors', 'trainer_state.safetensors'];
+/** The trained model, its EMA and the trainer's state of a checkpoint of `kind` (pipeline naming). */
+const resumeFiles = (kind: 'vae' | 'unet'): string[] => [`${kind}/diffusion_pytorch_model.safetensors`, `ema_${kind}/diffusion_pytorch_model.safetensors`, 'trainer_state.safetensors'];
 
 /**
  * Resume is exact: 6 steps in one go (run A) equal 3 steps, a checkpoint, a new trainer resumed
@@ -35,11 +36,12 @@ export async function expectExactResume<T extends BaseTrainer<unknown>>(
   tmp: string,
   name: string,
   make: (resumeFrom?: string) => Promise<T>,
-  files: string[] = DEFAULT_RESUME_FILES,
+  files?: string[],
 ): Promise<void> {
   const outA = path.join(tmp, `${name}-a`);
   const outB = path.join(tmp, `${name}-b`);
   const a = await make();
+  files ??= resumeFiles(a.kind);
   const ra = await runTraining(a, { outDir: outA, maxSteps: 6, handleSignals: false });
   a.dispose();
   expect(ra.steps).toBe(6);

@@ -105,7 +105,7 @@ describe('doc-anon eval', () => {
       expect(JSON.parse(printed)).toMatchObject({ kind: 'vae', vae: { examples: 2, cropSize: 32 } });
       expect(await main(['eval', 'vea', '--model', fixture('vae'), '--data', data])).toBe(2);
       expect(await main(['eval', 'unet', '--model', fixture('vae'), '--data', data])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/ERR_NOT_FOUND: .* has no unet\//);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/ERR_NOT_FOUND: .*unet is missing/);
     } finally {
       write.mockRestore();
       err.mockRestore();

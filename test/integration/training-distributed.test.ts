@@ -143,7 +143,7 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     expect(path.basename(b)).toBe('step-00000004');
     // Only rank 0 writes: one metrics line per step.
     expect(fs.readFileSync(path.join(dp, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
-    for (const f of ['model/diffusion_pytorch_model.safetensors', 'ema/diffusion_pytorch_model.safetensors']) {
+    for (const f of ['vae/diffusion_pytorch_model.safetensors', 'ema_vae/diffusion_pytorch_model.safetensors']) {
       const same = await maxAbsDiff(path.join(a, f), path.join(b, f));
       expect({ f, ok: same.maxDiff < 1e-5, maxDiff: same.maxDiff }).toEqual({ f, ok: true, maxDiff: same.maxDiff });
       const control = await maxAbsDiff(path.join(c, f), path.join(b, f));
@@ -165,7 +165,7 @@ maybe('data-parallel training (2 CPU ranks, Gloo on loopback)', () => {
     const b = latestCheckpoint(checkpointsRoot(parts)) as string;
     expect([path.basename(a), path.basename(b)]).toEqual(['step-00000004', 'step-00000004']);
     expect(readCheckpointMeta(b).worldSize).toBe(2);
-    for (const f of ['model/diffusion_pytorch_model.safetensors', 'ema/diffusion_pytorch_model.safetensors', 'trainer_state.safetensors', 'rng_ranks.safetensors']) {
+    for (const f of ['vae/diffusion_pytorch_model.safetensors', 'ema_vae/diffusion_pytorch_model.safetensors', 'trainer_state.safetensors', 'rng_ranks.safetensors']) {
       const equal = fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f)));
       expect({ f, equal }).toEqual({ f, equal: true });
     }

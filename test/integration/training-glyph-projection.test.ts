@@ -76,8 +76,8 @@ describe('UNet training with a glyph projection', () => {
   it('resumes exactly, projection and its EMA included', async () => {
     const cfg = localUnetConfig({ ...wide, glyph_projection: { seed: 3 } });
     await expectExactResume(tmp, 'proj', (resumeFrom) => UnetTrainer.create(cfg, { resumeFrom }), [
-      'model/diffusion_pytorch_model.safetensors',
-      'ema/diffusion_pytorch_model.safetensors',
+      'unet/diffusion_pytorch_model.safetensors',
+      'ema_unet/diffusion_pytorch_model.safetensors',
       'glyph_projection/model.safetensors',
       'ema_glyph_projection/model.safetensors',
       'trainer_state.safetensors',

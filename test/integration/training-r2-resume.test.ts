@@ -26,7 +26,7 @@ function config(storage: boolean, name = 'unet-local'): string {
 }
 
 const weights = (run: string): Buffer =>
-  fs.readFileSync(path.join(latestCheckpoint(checkpointsRoot(run)) as string, 'model', 'diffusion_pytorch_model.safetensors'));
+  fs.readFileSync(path.join(latestCheckpoint(checkpointsRoot(run)) as string, 'unet', 'diffusion_pytorch_model.safetensors'));
 
 test('a fresh machine resumes from the checkpoint in R2 and ends where an uninterrupted run ends', async () => {
   const straight = path.join(tempDir('train-a'), 'run');
@@ -60,7 +60,7 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
     expect((await runCli(['train-unet', '--config', cfg, '--out', firstMachine, '--max-steps', '3'])).code).toBe(0);
     // Preempted while pushing step 6: a claim and part of the files, never published.
     await store.remote.putBytes(s3.bucket, `${prefix}/step-00000006/.claims/00dead`, '{}');
-    await store.remote.putBytes(s3.bucket, `${prefix}/step-00000006/model/part.bin`, 'partial');
+    await store.remote.putBytes(s3.bucket, `${prefix}/step-00000006/unet/part.bin`, 'partial');
 
     // The retry (a new container) resumes from R2's step 3, clears the dead upload and publishes step 6.
     const retry = path.join(tempDir('retry-b'), 'run');
@@ -69,7 +69,7 @@ test('retries of a preempted job: an upload cut short, a retry after the last st
     expect(r1.stdout).toMatch(/storage: removed unpublished uploads of an earlier attempt/);
     expect(metricSteps(retry)).toEqual([4, 5, 6]);
     expect(await store.latest(`r2://${s3.bucket}/${prefix}`)).toBe(`r2://${s3.bucket}/${prefix}/step-00000006`);
-    expect(await store.remote.headSize(s3.bucket, `${prefix}/step-00000006/model/part.bin`)).toBeUndefined();
+    expect(await store.remote.headSize(s3.bucket, `${prefix}/step-00000006/unet/part.bin`)).toBeUndefined();
 
     // Retried once more after the last step: nothing to train, nothing pushed twice, success.
     const again = path.join(tempDir('retry-c'), 'run');

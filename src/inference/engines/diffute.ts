@@ -17,7 +17,8 @@ import { Tensor } from '../../core/tensor';
 import type { AutoencoderKL } from '../../models/autoencoder-kl';
 import type { GlyphEncoder } from '../../models/glyph-encoder';
 import type { GlyphProjection } from '../../models/glyph-projection';
-import { SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
+import { DiffutePipeline } from '../../models/diffute-pipeline';
+import { NoiseScheduler, SD2_SCHEDULER_CONFIG } from '../../models/scheduler';
 import type { UNet2DConditionModel } from '../../models/unet-2d-condition';
 import type { BundledFontName } from '../../render/fonts';
 import type { DecodedImage } from '../image-io';
@@ -35,12 +36,16 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 48).default(0),
   /** Classifier-free guidance (needs weights trained with conditioning dropout); 1 = off, as the original. */
   guidanceScale: z.number().min(1).max(30).default(1),
-  /** Masked-image hole value: DiffUTE's -1 (default) or diffusers' 0 for weights trained that way. */
-  maskedFill: z.number().min(-1).max(1).default(MASKED_FILL.diffute),
   /**
-   * Model resolution (square crop side after scaling), a multiple of the VAE factor. Default, as
-   * diffusers' pipelines: the UNet's sample_size x the VAE factor (SD2: 64 x 8 = 512), so a model
-   * trained at another size runs at its own; 512 when the UNet config has no sample_size.
+   * Masked-image hole value: DiffUTE's -1 or diffusers' 0 for weights trained that way. Default: the
+   * pipeline's `masked_fill` (model_index.json), else DiffUTE's -1.
+   */
+  maskedFill: z.number().min(-1).max(1).optional(),
+  /**
+   * Model resolution (square crop side after scaling), a multiple of the VAE factor. Default: the
+   * pipeline's `resolution` (model_index.json), else, as diffusers' pipelines, the UNet's
+   * sample_size x the VAE factor (SD2: 64 x 8 = 512), so a model trained at another size runs at its
+   * own; 512 when the UNet config has no sample_size.
    */
   resolution: z.number().int().min(8).max(2048).optional(),
   /** Smallest crop side in page pixels. */
@@ -55,7 +60,7 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
    * refused with ERR_OOM before anything is allocated.
    */
   memoryBudgetMiB: z.number().int().min(64).max(1 << 20).default(8192),
-  /** scheduler_config.json contents; default SD2-inpainting's. */
+  /** scheduler_config.json contents; default the pipeline's scheduler, else SD2-inpainting's. */
   schedulerConfig: z.record(z.string(), z.unknown()).optional(),
 });
 export type DiffuteEngineOptions = z.input<typeof DiffuteEngineOptionsSchema>;
@@ -120,15 +125,27 @@ export function modelResolution(unetSampleSize: number | number[] | null | undef
 
 export class DiffuteEngine implements Engine {
   readonly name = 'diffute';
-  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number }>;
+  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; maskedFill: number }>;
+  /** The sampler: the options' scheduler config, else the pipeline's scheduler, else SD2's, of the options' class. */
+  private readonly scheduler: NoiseScheduler;
 
+  /**
+   * Runs on a DiffUTE pipeline (its settings are the defaults of `maskedFill` and `resolution`,
+   * its scheduler the sampler's config) or on models given one by one. The engine does not own the
+   * models: whoever made them disposes them.
+   */
   constructor(
-    private readonly models: DiffuteModels,
+    private readonly models: DiffuteModels | DiffutePipeline,
     options: DiffuteEngineOptions = {},
   ) {
     const parsed = parseConfig(DiffuteEngineOptionsSchema, options, 'diffute engine options');
+    const pipeline = models instanceof DiffutePipeline ? models : undefined;
     const f = models.vae.downsampleFactor;
-    this.options = { ...parsed, resolution: parsed.resolution ?? modelResolution(models.unet.config.sample_size, f) };
+    this.options = {
+      ...parsed,
+      resolution: parsed.resolution ?? pipeline?.settings.resolution ?? modelResolution(models.unet.config.sample_size, f),
+      maskedFill: parsed.maskedFill ?? pipeline?.settings.maskedFill ?? MASKED_FILL.diffute,
+    };
     if (this.options.resolution % f !== 0) {
       throw new DocAnonError(ErrorCode.CONFIG, `resolution ${this.options.resolution} must be a multiple of the VAE factor ${f}`);
     }
@@ -148,6 +165,10 @@ export class DiffuteEngine implements Engine {
         `the glyph encoder's hidden size ${hidden} differs from the UNet's cross_attention_dim ${dim}: use TrOCR-large with SD2, or the glyph projection trained with this UNet (models.glyphProjection)`,
       );
     }
+    // Last: it is the one thing the engine owns (ERR_CONFIG for an unknown sampler or a bad config).
+    this.scheduler = parsed.schedulerConfig
+      ? NoiseScheduler.fromConfig(parsed.schedulerConfig, parsed.sampler)
+      : (pipeline?.scheduler.withSampler(parsed.sampler) ?? NoiseScheduler.fromConfig(SD2_SCHEDULER_CONFIG, parsed.sampler));
   }
 
   /** Regions per batch allowed by the memory budget (ERR_OOM when not even one fits). */
@@ -200,7 +221,6 @@ export class DiffuteEngine implements Engine {
     const out: DecodedImage = { ...image, data: new Uint8Array(image.data) };
     const reports: RegionReport[] = [];
     let done = 0;
-    const schedulerConfig = o.schedulerConfig ?? SD2_SCHEDULER_CONFIG;
     for (const batch of this.plan(image, regions)) {
       throwIfAborted(options.signal);
       const t0 = performance.now();
@@ -237,8 +257,7 @@ export class DiffuteEngine implements Engine {
         const result = await inpaintLoop({
           unet: this.models.unet,
           vae: this.models.vae,
-          schedulerConfig,
-          sampler: o.sampler,
+          scheduler: this.scheduler,
           image: imageT,
           mask: maskT,
           encoderHiddenStates: context,
@@ -316,6 +335,8 @@ export class DiffuteEngine implements Engine {
     }
   }
 
-  /** The engine does not own the models: the Anonymizer disposes them. */
-  dispose(): void {}
+  /** Frees the engine's sampler; the models are not the engine's (the Anonymizer disposes them). */
+  dispose(): void {
+    this.scheduler.dispose();
+  }
 }
