@@ -3,27 +3,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { Lpips, SafetensorsFile, Tensor } from '../../src';
+import { Lpips, Tensor } from '../../src';
 import { expectClose, maxAbs, maxAbsDiff, toNumbers } from '../helpers/compare';
 import { fixture } from '../helpers/fixtures';
+import { parityFixture } from '../helpers/parity';
 
-let lpips: Lpips;
-let io: SafetensorsFile;
 let dir: string;
-const T = (n: string): Promise<Tensor> => io.load(n);
-
-beforeAll(async () => {
+/** The VGG backbone is stored gzipped: unpacked into a temp folder, removed with the model. */
+async function loadLpips(fixtureDir: string): Promise<{ lpips: Lpips; dispose(): void }> {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-lpips-'));
   const backbone = path.join(dir, 'vgg16_features.safetensors');
-  fs.writeFileSync(backbone, zlib.gunzipSync(fs.readFileSync(fixture('lpips', 'model.safetensors.gz'))));
-  lpips = await Lpips.load(backbone, { heads: fixture('lpips', 'weights', 'lpips_v0.1_vgg_lin.safetensors') });
-  io = await SafetensorsFile.open(fixture('lpips', 'io.safetensors'));
-});
-afterAll(() => {
-  lpips?.dispose();
-  io?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+  fs.writeFileSync(backbone, zlib.gunzipSync(fs.readFileSync(path.join(fixtureDir, 'model.safetensors.gz'))));
+  const lpips = await Lpips.load(backbone, { heads: path.join(fixtureDir, 'weights', 'lpips_v0.1_vgg_lin.safetensors') });
+  return { lpips, dispose: () => (lpips.dispose(), fs.rmSync(dir, { recursive: true, force: true })) };
+}
+const fx = parityFixture('lpips', loadLpips);
+const { T } = fx;
 
 /** Spatial mean over dims 2,3 of an (N, C, H, W) tensor, in JS. */
 function spatialMean(t: Tensor): number[] {
@@ -40,7 +35,7 @@ function spatialMean(t: Tensor): number[] {
 
 describe('LPIPS parity with the lpips package', () => {
   it('distances, per-layer terms and features', async () => {
-    const r = await lpips.forward(await T('in0'), await T('in1'), { keepFeatures: true });
+    const r = await fx.model.lpips.forward(await T('in0'), await T('in1'), { keepFeatures: true });
     expectClose('dist', r.dist, await T('dist'), 1e-6, 1e-4);
     for (let k = 0; k < r.layers.length; k++) {
       expectClose(`res_l${k}`, r.layers[k], await T(`res_l${k}`), 1e-6, 1e-4);
@@ -56,7 +51,7 @@ describe('LPIPS parity with the lpips package', () => {
   });
 
   it('gradient with respect to the first input', async () => {
-    const r = await lpips.forward(await T('in0'), await T('in1'), { gradInput0: true });
+    const r = await fx.model.lpips.forward(await T('in0'), await T('in1'), { gradInput0: true });
     const ref = await T('grad_in0');
     const [n] = ref.shape;
     const per = ref.numel / n;
@@ -78,6 +73,6 @@ describe('LPIPS parity with the lpips package', () => {
   });
 
   it('rejects mismatched inputs', async () => {
-    await expect(lpips.forward(Tensor.zeros([1, 3, 32, 32]), Tensor.zeros([1, 3, 32, 16]))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(fx.model.lpips.forward(Tensor.zeros([1, 3, 32, 32]), Tensor.zeros([1, 3, 32, 16]))).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
 });

@@ -3,39 +3,34 @@
  * guidance 1.0 and 7.5, every intermediate the fixture records.
  */
 import * as fs from 'node:fs';
-import { AutoencoderKL, SafetensorsFile, Tensor, UNet2DConditionModel, inpaintLoop } from '../../src';
+import { AutoencoderKL, Tensor, UNet2DConditionModel, inpaintLoop } from '../../src';
 import { expectClose, toNumbers } from '../helpers/compare';
 import { fixture } from '../helpers/fixtures';
+import { fixtureJson, parityFixture } from '../helpers/parity';
 
 interface PipelineJson {
   runs: Record<string, { guidance_scale: number; generator_seed: number; timesteps: number[] }>;
 }
 
-let vae: AutoencoderKL;
-let unet: UNet2DConditionModel;
-let io: SafetensorsFile;
-const T = (n: string): Promise<Tensor> => io.load(n);
-const meta = JSON.parse(fs.readFileSync(fixture('pipeline', 'config.json'), 'utf8')) as PipelineJson;
-const schedulerText = fs.readFileSync(fixture('pipeline', 'scheduler_config.json'), 'utf8');
+/** The pipeline's models: the vae/ and unet/ fixtures of the same root (its config.json says so). */
+async function loadModels(): Promise<{ vae: AutoencoderKL; unet: UNet2DConditionModel; dispose(): void }> {
+  const vae = await AutoencoderKL.fromPretrained(fixture('vae'));
+  const unet = await UNet2DConditionModel.fromPretrained(fixture('unet'));
+  return { vae, unet, dispose: () => (vae.dispose(), unet.dispose()) };
+}
 
-beforeAll(async () => {
-  vae = await AutoencoderKL.fromPretrained(fixture('vae'));
-  unet = await UNet2DConditionModel.fromPretrained(fixture('unet'));
-  io = await SafetensorsFile.open(fixture('pipeline', 'io.safetensors'));
-});
-afterAll(() => {
-  vae.dispose();
-  unet.dispose();
-  io.close();
-});
+const fx = parityFixture('pipeline', loadModels);
+const { T } = fx;
+const meta = fixtureJson<PipelineJson>('pipeline', 'config.json');
+const schedulerText = fs.readFileSync(fixture('pipeline', 'scheduler_config.json'), 'utf8');
 
 describe('inpainting loop parity with diffusers', () => {
   it.each(Object.keys(meta.runs))('%s', async (run) => {
     const cfg = meta.runs[run];
     const progress: number[] = [];
     const out = await inpaintLoop({
-      unet,
-      vae,
+      unet: fx.model.unet,
+      vae: fx.model.vae,
       schedulerConfig: schedulerText,
       image: await T('input.image'),
       mask: await T('input.mask_image'),
@@ -72,8 +67,8 @@ describe('inpainting loop parity with diffusers', () => {
     const ac = new AbortController();
     const seen: number[] = [];
     const p = inpaintLoop({
-      unet,
-      vae,
+      unet: fx.model.unet,
+      vae: fx.model.vae,
       schedulerConfig: schedulerText,
       image: await T('input.image'),
       mask: await T('input.mask_image'),
@@ -92,8 +87,8 @@ describe('inpainting loop parity with diffusers', () => {
 
   it('is deterministic for a seed and DiffUTE fill differs from diffusers fill', async () => {
     const base = {
-      unet,
-      vae,
+      unet: fx.model.unet,
+      vae: fx.model.vae,
       schedulerConfig: schedulerText,
       image: await T('input.image'),
       mask: await T('input.mask_image'),
@@ -110,10 +105,10 @@ describe('inpainting loop parity with diffusers', () => {
 
   it('rejects mismatched shapes with ERR_SHAPE', async () => {
     await expect(
-      inpaintLoop({ unet, vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 8, 8]), encoderHiddenStates: await T('input.prompt_embeds'), steps: 2 }),
+      inpaintLoop({ unet: fx.model.unet, vae: fx.model.vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 8, 8]), encoderHiddenStates: await T('input.prompt_embeds'), steps: 2 }),
     ).rejects.toMatchObject({ code: 'ERR_SHAPE' });
     await expect(
-      inpaintLoop({ unet, vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 16, 16]), encoderHiddenStates: await T('input.prompt_embeds'), guidanceScale: 3, steps: 2 }),
+      inpaintLoop({ unet: fx.model.unet, vae: fx.model.vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 16, 16]), encoderHiddenStates: await T('input.prompt_embeds'), guidanceScale: 3, steps: 2 }),
     ).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
 });

@@ -3,9 +3,10 @@
  * every trajectory step for epsilon and v-prediction, add_noise and get_velocity.
  */
 import * as fs from 'node:fs';
-import { NoiseScheduler, SafetensorsFile, Tensor } from '../../src';
+import { NoiseScheduler, Tensor } from '../../src';
 import { expectClose, toNumbers } from '../helpers/compare';
 import { fixture } from '../helpers/fixtures';
+import { parityFixture } from '../helpers/parity';
 
 interface SchedulersJson {
   configs: Record<string, Record<string, Record<string, unknown>>>;
@@ -14,19 +15,12 @@ interface SchedulersJson {
   ddpm_step_generator_seed: number;
 }
 
-const metaText = fs.readFileSync(fixture('scheduler', 'schedulers.json'), 'utf8');
 // Python's json writes -Infinity (DPM's lambda_min_clipped): JSON.parse needs it as null, which the
 // native reader also reads as -inf for that field. Each config is also given to the native reader
 // as raw text below.
+const metaText = fs.readFileSync(fixture('scheduler', 'schedulers.json'), 'utf8');
 const meta = JSON.parse(metaText.replace(/-Infinity/g, 'null')) as SchedulersJson;
-let io: SafetensorsFile;
-const T = (n: string): Promise<Tensor> => io.load(n);
-const has = (n: string): boolean => io.entry(n) !== undefined;
-
-beforeAll(async () => {
-  io = await SafetensorsFile.open(fixture('scheduler', 'io.safetensors'));
-});
-afterAll(() => io.close());
+const { T, has } = parityFixture('scheduler');
 
 const cases: Array<[string, string]> = [];
 for (const [sched, variants] of Object.entries(meta.configs)) for (const v of Object.keys(variants)) cases.push([sched, v]);

@@ -1,24 +1,14 @@
 /** UNet2DConditionModel vs diffusers (fixtures/unet): output, intermediates, loss and gradients. */
-import { SafetensorsFile, Tensor, UNet2DConditionModel } from '../../src';
+import { Tensor, UNet2DConditionModel } from '../../src';
 import { expectClose } from '../helpers/compare';
-import { fixture } from '../helpers/fixtures';
+import { expectGradientsMatch, parityFixture } from '../helpers/parity';
 
-let unet: UNet2DConditionModel;
-let io: SafetensorsFile;
-const T = (n: string): Promise<Tensor> => io.load(n);
-
-beforeAll(async () => {
-  unet = await UNet2DConditionModel.fromPretrained(fixture('unet'));
-  io = await SafetensorsFile.open(fixture('unet', 'io.safetensors'));
-});
-afterAll(() => {
-  unet.dispose();
-  io.close();
-});
+const fx = parityFixture('unet', (dir) => UNet2DConditionModel.fromPretrained(dir));
+const { T } = fx;
 
 describe('UNet2DConditionModel parity with diffusers', () => {
   it('forward and intermediates', async () => {
-    const out = await unet.forward({
+    const out = await fx.model.forward({
       sample: await T('input.sample'),
       timesteps: await T('input.timesteps'),
       encoderHiddenStates: await T('input.encoder_hidden_states'),
@@ -31,8 +21,8 @@ describe('UNet2DConditionModel parity with diffusers', () => {
   });
 
   it('loss and gradients', async () => {
-    unet.zeroGrad();
-    const r = await unet.loss({
+    fx.model.zeroGrad();
+    const r = await fx.model.loss({
       sample: await T('input.sample'),
       timesteps: await T('input.timesteps'),
       encoderHiddenStates: await T('input.encoder_hidden_states'),
@@ -40,27 +30,21 @@ describe('UNet2DConditionModel parity with diffusers', () => {
       backward: true,
     });
     expectClose('loss', r.loss, await T('output.loss'), 1e-6, 1e-5);
-    const grads = io.keys().filter((k) => k.startsWith('grad.'));
-    expect(grads.length).toBeGreaterThan(0);
-    for (const e of grads) {
-      const g = unet.grad(e.slice('grad.'.length));
-      expect(g).not.toBeNull();
-      expectClose(e, g as Tensor, await T(e), 1e-7, 1e-4);
-    }
+    await expectGradientsMatch(fx, (p) => fx.model.grad(p));
   });
 
   it('handles latent sizes that are not a multiple of 2^levels', async () => {
     const s = await T('input.sample');
     const [b, c] = s.shape;
     const ctx = await T('input.encoder_hidden_states');
-    const out = await unet.forward({ sample: Tensor.randn([b, c, 11, 13], 1), timesteps: await T('input.timesteps'), encoderHiddenStates: ctx });
-    expect(out.sample.shape).toEqual([b, unet.config.out_channels ?? 4, 11, 13]);
+    const out = await fx.model.forward({ sample: Tensor.randn([b, c, 11, 13], 1), timesteps: await T('input.timesteps'), encoderHiddenStates: ctx });
+    expect(out.sample.shape).toEqual([b, fx.model.config.out_channels ?? 4, 11, 13]);
   });
 
   it('rejects bad inputs with ERR_SHAPE', async () => {
     const ctx = await T('input.encoder_hidden_states');
     const t = await T('input.timesteps');
-    await expect(unet.forward({ sample: Tensor.zeros([2, 3, 16, 16]), timesteps: t, encoderHiddenStates: ctx })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
-    await expect(unet.forward({ sample: await T('input.sample'), timesteps: t, encoderHiddenStates: Tensor.zeros([2, 7, 5]) })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(fx.model.forward({ sample: Tensor.zeros([2, 3, 16, 16]), timesteps: t, encoderHiddenStates: ctx })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(fx.model.forward({ sample: await T('input.sample'), timesteps: t, encoderHiddenStates: Tensor.zeros([2, 7, 5]) })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
 });
