@@ -19,8 +19,11 @@ export interface RunMetricsOptions {
 
 /** Where a trainer sends its metrics: the hook the trainers call. */
 export interface MetricsSink {
-  /** Scalars of one step, under `group` (e.g. "train", "eval"): TensorBoard tags are `group/name`. */
-  scalars(step: number, group: string, values: Record<string, number>): void;
+  /**
+   * Scalars of one step, under `group` (e.g. "train", "eval"): TensorBoard tags are `group/name`.
+   * `jsonl: false` sends them to TensorBoard only (for lines the caller logs itself).
+   */
+  scalars(step: number, group: string, values: Record<string, number>, options?: { jsonl?: boolean }): void;
   /** An image (PNG) of one step, e.g. an evaluation's sample grid. */
   image(step: number, tag: string, image: SummaryImage): void;
   flush(): void;
@@ -42,10 +45,12 @@ export class RunMetrics implements MetricsSink {
     if (options.tensorboard ?? true) this.tensorboard = new TensorBoardWriter(path.join(runDir, 'tensorboard'));
   }
 
-  scalars(step: number, group: string, values: Record<string, number>): void {
-    // JSON has no NaN / Infinity: they are written as null (and as themselves to TensorBoard).
-    const clean = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
-    fs.appendFileSync(this.jsonlFile, `${JSON.stringify({ step, time: new Date().toISOString(), group, ...clean })}\n`);
+  scalars(step: number, group: string, values: Record<string, number>, options: { jsonl?: boolean } = {}): void {
+    if (options.jsonl ?? true) {
+      // JSON has no NaN / Infinity: they are written as null (and as themselves to TensorBoard).
+      const clean = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+      fs.appendFileSync(this.jsonlFile, `${JSON.stringify({ step, time: new Date().toISOString(), group, ...clean })}\n`);
+    }
     this.tensorboard?.addScalars(step, Object.fromEntries(Object.entries(values).map(([k, v]) => [`${group}/${k}`, v])));
   }
 

@@ -4,6 +4,7 @@
  * native step.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import type { NativeModel } from '../models/native-model';
@@ -15,7 +16,8 @@ import { learningRate } from './lr-schedule';
 import { SINGLE, type DistEnv } from './distributed';
 import { NativeTrainer, type StepControl, type StepResult } from './native-trainer';
 import type { ProcessGroup } from './distributed';
-import type { PageSource } from './data/pages';
+import { openValPages, type PageSource } from './data/pages';
+import type { MetricsSink } from '../tracking/run-metrics';
 import { resumeDifferences } from './resume-check';
 import { Prefetcher } from './data/prefetch';
 import type { ModelSource } from './model-source';
@@ -32,7 +34,7 @@ export interface StepReport extends StepResult {
 export interface TrainerBuildOptions {
   /** Overrides train.device. */
   device?: string;
-  /** A checkpoint folder to resume from (its model/ weights, optimizer, generator, cursor). */
+  /** A checkpoint folder to resume from (its unet/ or vae/ weights, or a legacy model/; optimizer, generator, cursor). */
   resumeFrom?: string;
   /** Data parallelism: this rank's shard of the data, gradients averaged over the group. */
   processGroup?: ProcessGroup;
@@ -284,6 +286,50 @@ export abstract class BaseTrainer<Micro> {
       for (const t of Object.values(tensors)) t.dispose();
     }
   }
+
+  /** The held-out pages of the evaluations (opened on the first one). */
+  private valPages: PageSource | undefined;
+
+  /**
+   * Calls `fn` with the weights an evaluation scores: the EMA weights when EMA is on (written to a
+   * temporary folder and loaded as a model of the same class on the same device, then freed),
+   * else the live ones.
+   */
+  async withEvalModel<T>(fn: (model: NativeModel) => Promise<T>): Promise<T> {
+    if (!this.config.ema.enabled) return fn(this.model);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-eval-ema-'));
+    try {
+      await this.trainer.saveEma(dir);
+      const cls = this.model.constructor as unknown as { fromPretrained(source: string, o: { device?: string }): Promise<NativeModel> };
+      const ema = await cls.fromPretrained(dir, { device: this.weightsDevice });
+      try {
+        return await fn(ema);
+      } finally {
+        ema.dispose();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * One evaluation (the config's `eval`) of the EMA weights, or the live ones without EMA, on the
+   * held-out pages (data.val_dir / val_fraction, or other synthetic pages): writes
+   * `<runDir>/samples/step-N.png` and sends the metrics to `metrics`; returns them.
+   */
+  async evaluate(step: number, runDir: string, metrics?: MetricsSink): Promise<Record<string, number>> {
+    const ev = this.config.eval;
+    if (!ev) throw new DocAnonError(ErrorCode.CONFIG, 'the config has no eval block');
+    this.valPages ??= await openValPages(this.config.data);
+    const pages = this.valPages;
+    return this.withEvalModel((model) => this.evaluateModel(model, { step, runDir, metrics, pages, config: ev }));
+  }
+
+  /** Evaluates `model` (this trainer's kind, EMA or live weights): see {@link evaluate}. */
+  protected abstract evaluateModel(
+    model: NativeModel,
+    o: { step: number; runDir: string; metrics?: MetricsSink; pages: PageSource; config: NonNullable<TrainConfig['eval']> },
+  ): Promise<Record<string, number>>;
 
   dispose(): void {
     this.trainer.dispose();

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../core/config';
+import { METRIC_DIRECTION, TrainEvalSchema, type EvalMetric } from './eval-config';
 import { LrScheduleSchema } from './lr-schedule';
 
 const positive = z.number().positive();
@@ -116,16 +117,35 @@ const dataFields = {
      * when a micro-batch holds few pages, as in the VAE recipe (bench/data-pipeline.ts measures it).
      */
     concurrency: z.number().int().min(1).max(64).default(1),
+    /**
+     * Held-out pages for the evaluations (with `eval`): a dataset folder (or r2:// artifact) of its
+     * own. Without it and without val_fraction: synthetic pages of another seed than training's
+     * (source synthetic), or an error (source dataset: there is no held-out page to use).
+     */
+    val_dir: z.string().min(1).optional(),
+    /**
+     * Or this fraction of dataset_dir's files held out (a stable hash of each file name and
+     * data.seed): the training stream never sees them.
+     */
+    val_fraction: z.number().gt(0).lt(1).optional(),
 };
 const concurrencyWithinPrefetch = (d: { prefetch: number; concurrency: number }): boolean => d.concurrency <= d.prefetch;
 const concurrencyMessage = { message: 'concurrency must not exceed prefetch (a batch in preparation takes a prefetch slot)', path: ['concurrency'] };
 const needsDir = (d: { source: string; dataset_dir?: string }): boolean => d.source !== 'dataset' || d.dataset_dir !== undefined;
 const needsDirMessage = { message: 'source: dataset needs dataset_dir', path: ['dataset_dir'] };
+const oneValSource = (d: { val_dir?: string; val_fraction?: number; source: string }): boolean =>
+  !(d.val_dir !== undefined && d.val_fraction !== undefined) && (d.val_fraction === undefined || d.source === 'dataset');
+const oneValMessage = { message: 'give at most one of val_dir and val_fraction; val_fraction holds out files of dataset_dir (source: dataset)', path: ['val_fraction'] };
 
 const CheckpointSchema = z.strictObject({
   /** Optimizer steps between checkpoints (a final one is always written). */
   every: z.number().int().min(1).default(500),
   keep_last: z.number().int().min(1).default(3),
+  /**
+   * Keep the checkpoint best by this evaluation metric besides the last N, as `<output>/best/`
+   * (needs `eval`; each evaluation then comes with a checkpoint of its step).
+   */
+  keep_best: z.enum(Object.keys(METRIC_DIRECTION) as [EvalMetric, ...EvalMetric[]]).optional(),
 });
 
 const StorageSchema = z.strictObject({
@@ -137,6 +157,8 @@ const LogSchema = z.strictObject({
   every: z.number().int().min(1).default(10),
   /** Metrics JSONL (relative to the output folder). */
   metrics_file: z.string().min(1).default('metrics.jsonl'),
+  /** TensorBoard event files under `<output>/tensorboard` (train and eval scalars, sample grids). */
+  tensorboard: z.boolean().default(true),
 });
 
 const common = {
@@ -147,6 +169,8 @@ const common = {
   checkpoint: CheckpointSchema.default(CheckpointSchema.parse({})),
   storage: StorageSchema.default({}),
   log: LogSchema.default(LogSchema.parse({})),
+  /** Evaluation on held-out pages every eval.every steps and at the end of the run (absent: none). */
+  eval: TrainEvalSchema.optional(),
   /** Where checkpoints, metrics and logs go (the CLI's --out overrides). */
   output_dir: z.string().min(1).default('runs/train'),
 };
@@ -183,9 +207,12 @@ export const VaeTrainConfigSchema = z.strictObject({
       augment: VaeAugmentSchema.default(VaeAugmentSchema.parse({})),
     })
     .refine(needsDir, needsDirMessage)
-    .refine(concurrencyWithinPrefetch, concurrencyMessage),
+    .refine(concurrencyWithinPrefetch, concurrencyMessage)
+    .refine(oneValSource, oneValMessage),
   ...common,
-});
+})
+  .refine((c) => c.checkpoint.keep_best === undefined || c.eval !== undefined, { message: 'checkpoint.keep_best needs an eval block', path: ['checkpoint', 'keep_best'] })
+  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] });
 export type VaeTrainConfig = z.output<typeof VaeTrainConfigSchema>;
 
 export const UnetTrainConfigSchema = z.strictObject({
@@ -234,9 +261,12 @@ export const UnetTrainConfigSchema = z.strictObject({
       box_extend: z.number().min(0).max(1).default(0.1),
     })
     .refine(needsDir, needsDirMessage)
-    .refine(concurrencyWithinPrefetch, concurrencyMessage),
+    .refine(concurrencyWithinPrefetch, concurrencyMessage)
+    .refine(oneValSource, oneValMessage),
   ...common,
-});
+})
+  .refine((c) => c.checkpoint.keep_best === undefined || c.eval !== undefined, { message: 'checkpoint.keep_best needs an eval block', path: ['checkpoint', 'keep_best'] })
+  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] });
 export type UnetTrainConfig = z.output<typeof UnetTrainConfigSchema>;
 
 export type TrainConfig = VaeTrainConfig | UnetTrainConfig;

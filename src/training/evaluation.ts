@@ -7,7 +7,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic-file';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import type { OcrEngine } from '../detect/ocr/engine';
@@ -21,38 +20,8 @@ import type { Lpips } from '../models/lpips';
 import type { MetricsSink } from '../tracking/run-metrics';
 import type { PageSource } from './data/pages';
 
-/** Which way each metric improves. */
-export const METRIC_DIRECTION = {
-  psnr: 'max',
-  ssim: 'max',
-  lpips: 'min',
-  kl: 'min',
-  ocr_char_acc: 'max',
-  ocr_word_acc: 'max',
-  box_psnr: 'max',
-  box_lpips: 'min',
-  ring_psnr: 'max',
-} as const;
-export type EvalMetric = keyof typeof METRIC_DIRECTION;
-
-/** The `eval` block of a training config. */
-export const TrainEvalSchema = z.strictObject({
-  /** Optimizer steps between evaluations (one more is made at the end of every run). */
-  every: z.number().int().min(1).default(500),
-  /** Examples per evaluation (VAE crops / DiffUTE lines). */
-  limit: z.number().int().min(1).max(10000).default(16),
-  /** Seed of the evaluation's crops, lines and sampling noise (the same at every evaluation). */
-  seed: z.number().int().min(0).max(0xffffffff).default(0),
-  /** DiffUTE sampling steps of an evaluation. */
-  steps: z.number().int().min(1).max(1000).default(20),
-  /** TensorBoard event files beside metrics.jsonl. */
-  tensorboard: z.boolean().default(true),
-  /** Keep the checkpoint best by this metric besides the last N (absent: none kept). */
-  keep_best: z.enum(Object.keys(METRIC_DIRECTION) as [EvalMetric, ...EvalMetric[]]).optional(),
-  /** Stop when keep_best has not improved for this many evaluations in a row (0: never). */
-  early_stop_patience: z.number().int().min(0).default(0),
-});
-export type TrainEvalConfig = z.output<typeof TrainEvalSchema>;
+export { METRIC_DIRECTION, TrainEvalSchema, type EvalMetric, type TrainEvalConfig } from './eval-config';
+import { METRIC_DIRECTION, type EvalMetric, type TrainEvalConfig } from './eval-config';
 
 export { isHeldOut } from './data/split';
 

@@ -15,8 +15,17 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import type { ArtifactStore } from '../storage/store';
+import { RunMetrics, type MetricsSink } from '../tracking/run-metrics';
 import type { BaseTrainer, StepReport } from './base-trainer';
 import { checkpointsRoot, pruneCheckpoints } from './checkpoint';
+import { BestTracker, type BestState } from './evaluation';
+
+/** The best checkpoint (checkpoint.keep_best): a copy of it, outside the pruned checkpoints. */
+export const BEST_DIR = 'best';
+/** The tracker's state (best value, evaluations without improvement), for a resumed run. */
+export const EVAL_STATE_FILE = 'eval_state.json';
+/** The run's history copied into each checkpoint (so it travels with it to R2). */
+export const RUN_FILES_DIR = 'run';
 
 export interface LoopOptions {
   outDir: string;
@@ -43,12 +52,28 @@ export interface LoopOptions {
    * only rank 0 does: every rank holds the same weights, and one writer keeps the folder consistent.
    */
   writer?: boolean;
+  /**
+   * One evaluation of the current weights on held-out pages, returning its metrics. Called by the
+   * writer only, every `eval.every` steps and once at the end of the run, when the config has
+   * `eval`. Default: the trainer's own ({@link BaseTrainer.evaluate}: EMA weights when EMA is on,
+   * samples/step-N.png, metrics.jsonl and TensorBoard).
+   */
+  evaluate?: (step: number) => Promise<Record<string, number>>;
+  /**
+   * Where the train scalars (every log.every steps) and the evaluations go besides metrics.jsonl.
+   * Default for the writer: TensorBoard event files in `<outDir>/tensorboard` when log.tensorboard.
+   */
+  metrics?: MetricsSink;
 }
 
 export interface LoopResult {
   steps: number;
-  stoppedBy: 'max_steps' | 'signal';
+  stoppedBy: 'max_steps' | 'signal' | 'early_stop';
   lastCheckpoint?: string;
+  /** The last evaluation's metrics. */
+  lastEval?: Record<string, number>;
+  /** The best checkpoint's copy and its metric (checkpoint.keep_best). */
+  best?: BestState & { dir: string };
   last?: StepReport;
   /** Fraction of wall time the step waited on data. */
   dataWaitFraction: number;
@@ -68,6 +93,39 @@ export function stopStep(requested: number | undefined, scheduleSteps: number): 
     );
   }
   return n;
+}
+
+/** Copies metrics.jsonl, tensorboard/ and samples/ of the run into a checkpoint (they go to R2 with it). */
+function copyRunFiles(outDir: string, metricsPath: string, checkpointDir: string): void {
+  const dest = path.join(checkpointDir, RUN_FILES_DIR);
+  fs.mkdirSync(dest, { recursive: true });
+  if (fs.existsSync(metricsPath)) fs.copyFileSync(metricsPath, path.join(dest, path.basename(metricsPath)));
+  for (const d of ['tensorboard', 'samples']) {
+    const src = path.join(outDir, d);
+    if (fs.existsSync(src)) fs.cpSync(src, path.join(dest, d), { recursive: true });
+  }
+}
+
+/** Replaces `<out>/best` by a copy of `checkpointDir` (written beside it, then renamed). */
+function keepBest(outDir: string, checkpointDir: string, state: BestState): string {
+  const best = path.join(outDir, BEST_DIR);
+  const tmp = `${best}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.cpSync(checkpointDir, tmp, { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'best.json'), `${JSON.stringify({ ...state, checkpoint: path.basename(checkpointDir) }, null, 2)}\n`);
+  fs.rmSync(best, { recursive: true, force: true });
+  fs.renameSync(tmp, best);
+  return best;
+}
+
+function readEvalState(outDir: string): BestState | undefined {
+  const f = path.join(outDir, EVAL_STATE_FILE);
+  if (!fs.existsSync(f)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8')) as BestState;
+  } catch (e) {
+    throw new DocAnonError(ErrorCode.IO, `cannot read ${f}: ${(e as Error).message} (remove it to start the best / early-stop tracking afresh)`, { cause: e });
+  }
 }
 
 export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
@@ -110,6 +168,17 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   let lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
   let skippedInARow = 0;
   const uploading = new Set<string>();
+  const ownMetrics = !o.metrics && writer && cfg.log.tensorboard ? new RunMetrics(o.outDir, { metricsFile: cfg.log.metrics_file }) : undefined;
+  const metrics = o.metrics ?? ownMetrics;
+  const evaluateFn = o.evaluate ?? (cfg.eval ? (step: number) => trainer.evaluate(step, o.outDir, metrics) : undefined);
+  const ev = evaluateFn ? cfg.eval : undefined;
+  const keepBy = ev ? cfg.checkpoint.keep_best : undefined;
+  const saved = keepBy && writer ? readEvalState(o.outDir) : undefined;
+  const tracker = keepBy ? new BestTracker(keepBy, ev?.early_stop_patience ?? 0, saved?.metric === keepBy ? saved : undefined) : undefined;
+  let lastEvalStep = -1;
+  let lastEval: Record<string, number> | undefined;
+  let earlyStop = false;
+  let best: LoopResult['best'];
   let last: StepReport | undefined;
   let stepMs = 0;
   let waitMs = 0;
@@ -139,7 +208,36 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     }
     pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
     o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
+    copyRunFiles(o.outDir, metricsPath, lastCheckpoint);
     push(lastCheckpoint);
+  };
+  /**
+   * An evaluation of this step (once per step), by the writer. With keep_best every rank then writes
+   * a checkpoint of the step (a collective: the others wait in it while the writer evaluates), so
+   * the checkpoint holds the evaluation's metrics and the best can be kept as a copy of it.
+   */
+  const evaluate = async (): Promise<void> => {
+    if (!ev || !evaluateFn || lastEvalStep === trainer.step) return;
+    const step = trainer.step;
+    lastEvalStep = step;
+    if (writer) {
+      lastEval = await evaluateFn(step);
+      o.logger?.info({ step, ...lastEval }, 'evaluation');
+    }
+    if (!tracker) return;
+    await checkpoint();
+    if (!writer || !lastEval) return;
+    const { improved, stop } = tracker.update(step, lastEval);
+    const state = tracker.state;
+    fs.writeFileSync(path.join(o.outDir, EVAL_STATE_FILE), `${JSON.stringify(state)}\n`);
+    if (improved && lastCheckpoint) {
+      best = { ...state, dir: keepBest(o.outDir, lastCheckpoint, state) };
+      o.logger?.info({ step, [state.metric]: state.best, dir: best.dir }, 'best checkpoint kept');
+    }
+    if (stop) {
+      earlyStop = true;
+      o.logger?.warn({ step, metric: state.metric, best: state.best, bestStep: state.bestStep, evaluations: state.stale }, 'early stop: the metric has not improved');
+    }
   };
   if (writer && o.pushFirst) {
     o.logger?.info({ dir: o.pushFirst }, 'storage: uploading the resumed checkpoint, which R2 does not have');
@@ -149,7 +247,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   try {
     for (;;) {
       if (trainer.step >= maxSteps) break;
-      let stop = stopSignal !== null;
+      let stop = stopSignal !== null || earlyStop;
       if (trainer.group) {
         // Only the vote decides: a signal that lands while the vote is in flight counts in the
         // next one. Breaking on it now would put this rank out of step with the others (it would
@@ -159,7 +257,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
         if (stop && !voted && !stopSignal) o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
       }
       if (stop) {
-        stoppedBy = 'signal';
+        stoppedBy = earlyStop ? 'early_stop' : 'signal';
         break;
       }
       const r = await trainer.trainStep();
@@ -178,7 +276,10 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
       };
       if (writer) fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
       o.onStep?.(r, r.step, maxSteps);
-      if (r.step % cfg.log.every === 0 || r.step === maxSteps) o.logger?.info(line, 'train step');
+      if (r.step % cfg.log.every === 0 || r.step === maxSteps) {
+        o.logger?.info(lastEval ? { ...line, eval: lastEval } : line, 'train step');
+        if (writer) metrics?.scalars(r.step, 'train', { lr: r.lr, gradNorm: r.gradNorm, samplesPerSec: line.samplesPerSec, ...r.terms }, { jsonl: false });
+      }
       // Every rank sees the same all-reduced gradient norm, so all of them skip (and stop) together.
       skippedInARow = r.skipped ? skippedInARow + 1 : 0;
       if (skippedInARow >= cfg.train.max_consecutive_skips) {
@@ -188,7 +289,10 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
         );
       }
       if (r.step % cfg.checkpoint.every === 0) await checkpoint();
+      if (ev && r.step % ev.every === 0) await evaluate();
     }
+    // Every run ends with an evaluation (a short one has one too), then its final checkpoint.
+    await evaluate();
     await checkpoint();
     // The last uploads, with the signal handlers still installed (a first signal must not kill them).
     if (o.store) await o.store.flushBackground();
@@ -198,12 +302,15 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     throw e;
   } finally {
     if (o.handleSignals ?? true) removeHandlers();
+    ownMetrics?.close();
   }
   return {
     steps: trainer.step,
     stoppedBy,
     lastCheckpoint,
     last,
+    ...(lastEval ? { lastEval } : {}),
+    ...(best ? { best } : {}),
     dataWaitFraction: stepMs > 0 ? waitMs / stepMs : 0,
   };
 }

@@ -20,6 +20,10 @@ import { openPageSource, type PageSource } from './data/pages';
 import { unetBatch, type UnetMicro } from './data/unet-examples';
 import { buildGlyphEncoder, buildUnet, buildVae, type ModelSource } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
+import { TesseractOcr } from '../detect/ocr/tesseract';
+import type { NativeModel } from '../models/native-model';
+import type { MetricsSink } from '../tracking/run-metrics';
+import { evaluateDuringTraining } from './evaluation';
 import type { ProcessGroup } from './distributed';
 
 /** Checkpoint folders of the trained glyph projection and its EMA. */
@@ -175,6 +179,36 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     }
   }
 
+  /** The OCR of the evaluations (started on the first one, one worker). */
+  private ocr: TesseractOcr | undefined;
+
+  /**
+   * DiffUTE's measure on held-out lines: erase, inpaint the line's own text at data.resolution with
+   * the trained UNet (and the frozen VAE, glyph encoder and the live glyph projection), read back.
+   */
+  protected async evaluateModel(
+    model: NativeModel,
+    o: { step: number; runDir: string; metrics?: MetricsSink; pages: PageSource; config: NonNullable<UnetTrainConfig['eval']> },
+  ): Promise<Record<string, number>> {
+    const c = this.unetConfig;
+    this.ocr ??= new TesseractOcr({ workers: 1 });
+    const r = await evaluateDuringTraining({
+      step: o.step,
+      target: {
+        kind: 'unet',
+        models: { unet: model as UNet2DConditionModel, vae: this.vae, glyphEncoder: this.glyph, glyphProjection: this.glyphProjection },
+        ocr: this.ocr,
+        maskedFill: c.loss.masked_fill,
+        resolution: c.data.resolution,
+      },
+      pages: o.pages,
+      config: o.config,
+      runDir: o.runDir,
+      metrics: o.metrics,
+    });
+    return r.metrics;
+  }
+
   protected disposeMicro(): void {}
 
   /**
@@ -209,6 +243,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
   }
 
   protected disposeOthers(): void {
+    void this.ocr?.close().catch(() => undefined);
     this.vae.dispose();
     this.glyph.dispose();
     this.glyphProjection?.dispose();

@@ -13,6 +13,9 @@ import { vaeBatch, type VaeBatch } from './data/vae-examples';
 import type { ProcessGroup } from './distributed';
 import { buildLpips, buildVae } from './model-source';
 import type { NativeTrainer, StepControl, StepResult } from './native-trainer';
+import type { NativeModel } from '../models/native-model';
+import type { MetricsSink } from '../tracking/run-metrics';
+import { evaluateDuringTraining } from './evaluation';
 
 export class VaeTrainer extends BaseTrainer<VaeBatch> {
   readonly kind = 'vae' as const;
@@ -82,6 +85,23 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
     } finally {
       for (const t of tensors) t.dispose();
     }
+  }
+
+  /** Reconstructions of held-out crops of data.crop_size (LPIPS when the loss has it). */
+  protected async evaluateModel(
+    model: NativeModel,
+    o: { step: number; runDir: string; metrics?: MetricsSink; pages: PageSource; config: NonNullable<VaeTrainConfig['eval']> },
+  ): Promise<Record<string, number>> {
+    const r = await evaluateDuringTraining({
+      step: o.step,
+      target: { kind: 'vae', vae: model as AutoencoderKL, cropSize: this.vaeConfig.data.crop_size },
+      pages: o.pages,
+      config: o.config,
+      runDir: o.runDir,
+      metrics: o.metrics,
+      lpips: this.lpips,
+    });
+    return r.metrics;
   }
 
   protected disposeMicro(): void {}

@@ -166,9 +166,39 @@ export class DatasetPages extends CachedSource {
 /**
  * The page source of a training config's `data` (VAE or UNet: only the fields both have are read).
  * A `dataset_dir` given as an r2:// artifact is pulled (sha256-verified) into the local cache first.
+ * With `val_fraction` the held-out files are left out of this (training) stream.
  */
-export async function openPageSource(config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'>): Promise<PageSource> {
-  if (config.source === 'dataset') return new DatasetPages(await resolveModelDir(config.dataset_dir as string, 'dataset'));
+export async function openPageSource(
+  config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'> & { val_fraction?: number },
+): Promise<PageSource> {
+  if (config.source === 'dataset') {
+    const split = config.val_fraction !== undefined ? { fraction: config.val_fraction, seed: config.seed, part: 'train' as const } : undefined;
+    return new DatasetPages(await resolveModelDir(config.dataset_dir as string, 'dataset'), split);
+  }
   const s = config.synthetic;
   return new SyntheticPages({ seed: config.seed, width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
+}
+
+/** The seed of the held-out synthetic pages: another stream than training's for the same data.seed. */
+export function heldOutSyntheticSeed(seed: number): number {
+  return mixSeed(seed ^ 0x5a1d, 0xe7a1);
+}
+
+/**
+ * The held-out pages of a training config's `data` for its evaluations: `val_dir`; the
+ * `val_fraction` of dataset_dir kept out of training; or, for synthetic data, pages of another seed.
+ * @throws DocAnonError ERR_CONFIG for a dataset source with neither val_dir nor val_fraction.
+ */
+export async function openValPages(
+  config: Pick<TrainConfig['data'], 'source' | 'dataset_dir' | 'synthetic' | 'seed'> & { val_dir?: string; val_fraction?: number },
+): Promise<PageSource> {
+  if (config.val_dir !== undefined) return new DatasetPages(await resolveModelDir(config.val_dir, 'validation dataset'));
+  if (config.source === 'dataset') {
+    if (config.val_fraction === undefined) {
+      throw new DocAnonError(ErrorCode.CONFIG, 'eval needs held-out pages: set data.val_dir (a folder of its own) or data.val_fraction (e.g. 0.05 of dataset_dir, kept out of training)');
+    }
+    return new DatasetPages(await resolveModelDir(config.dataset_dir as string, 'dataset'), { fraction: config.val_fraction, seed: config.seed, part: 'val' });
+  }
+  const s = config.synthetic;
+  return new SyntheticPages({ seed: heldOutSyntheticSeed(config.seed), width: s.page_width, height: s.page_height, kinds: s.kinds, noise: s.noise, blur: s.blur, rotation: s.rotation });
 }
