@@ -183,3 +183,34 @@ describe('a tiny local VAE run with eval', () => {
     }
   });
 });
+
+it('a tiny local UNet run evaluates with DiffUTE\'s OCR measure (EMA weights), into TensorBoard', async () => {
+  const { localUnetConfig } = await import('../helpers/training');
+  const { UnetTrainer } = await import('../../src/training/unet-trainer');
+  const { runTraining } = await import('../../src/training/loop');
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-train-eval-unet-'));
+  try {
+    const cfg = localUnetConfig({
+      train: { max_steps: 2, batch_size: 1 },
+      ema: { enabled: true, decay: 0.9 },
+      checkpoint: { every: 100, keep_last: 1, keep_best: 'ocr_char_acc' },
+      eval: { every: 100, limit: 1, steps: 2 },
+    });
+    const t = await UnetTrainer.create(cfg);
+    let r;
+    try {
+      r = await runTraining(t, { outDir: out, handleSignals: false });
+    } finally {
+      t.dispose();
+    }
+    expect(Object.keys(r.lastEval ?? {})).toEqual(expect.arrayContaining(['ocr_char_acc', 'ocr_word_acc', 'box_psnr', 'ring_psnr', 'changed_outside_paste']));
+    expect(r.lastEval?.changed_outside_paste).toBe(0);
+    expect(r.best).toMatchObject({ metric: 'ocr_char_acc', bestStep: 2 });
+    const [tb] = fs.readdirSync(path.join(out, 'tensorboard'));
+    const tags = readTensorBoardEvents(path.join(out, 'tensorboard', tb)).flatMap((e) => e.summary?.value.map((v) => v.tag) ?? []);
+    expect(tags).toEqual(expect.arrayContaining(['eval/ocr_char_acc', 'eval/samples', 'train/loss']));
+    expect(fs.existsSync(path.join(out, 'samples', 'step-00000002.png'))).toBe(true);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
