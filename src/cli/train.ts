@@ -17,59 +17,24 @@
  * SIGINT/SIGTERM write a checkpoint and exit (a second SIGINT exits at once); any failure exits non-zero with the reason.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { logger } from '../core/logger';
-import { info, setNumThreads } from '../core/runtime';
+import { info } from '../core/runtime';
 import { ArtifactStore } from '../storage/store';
-import type { BaseTrainer } from '../training/base-trainer';
 import { checkpointsRoot, STEP_DIR } from '../training/checkpoint';
 import { distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../training/distributed';
+import { createTrainer, jobShape, runTrainer, splitThreads, trainingPlan, type Trainer } from '../training/job';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
-import { learningRate } from '../training/lr-schedule';
-import { runTraining, stopStep } from '../training/loop';
+import { stopStep } from '../training/loop';
 import { findStartPoint } from '../training/start-point';
-import { UnetTrainer } from '../training/unet-trainer';
-import { VaeTrainer } from '../training/vae-trainer';
 import type { Command } from './commands';
 import { progressLine } from './progress';
 import { spawnRanks, STOPPED_BY_SIGNAL, withoutNproc } from './spawn-ranks';
 import { checkRanksStartTogether, checkSources, deviceCheck } from './train-checks';
 
 const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
-
-/** The ranks of the job: one per process, each on its device. */
-interface JobShape {
-  worldSize: number;
-  /** How the ranks start: one process, --nproc children, or an external launcher (torchrun). */
-  launcher: 'single' | 'nproc' | 'env';
-  ranks: Array<{ rank: number; localRank: number; device: string }>;
-}
-
-function plan(cfg: TrainConfig, out: string, maxSteps: number, device: string, resume: string | undefined, job: JobShape): Record<string, unknown> {
-  const t = cfg.train;
-  return {
-    kind: cfg.kind,
-    device,
-    nproc: job.worldSize,
-    distributed: job.worldSize > 1 ? { launcher: job.launcher, backend: device.startsWith('cuda') ? 'nccl' : 'gloo', ranks: job.ranks, sharding: 'rank r takes examples r, r+W, ...' } : false,
-    outDir: out,
-    resumeFrom: resume ?? null,
-    steps: maxSteps,
-    scheduleSteps: t.max_steps,
-    examplesPerStep: t.batch_size * t.grad_accum * job.worldSize,
-    microBatch: t.batch_size,
-    gradAccum: t.grad_accum,
-    lr: { first: learningRate(cfg.optimizer.lr, cfg.lr_schedule, 0, t.max_steps), peak: cfg.optimizer.lr, last: learningRate(cfg.optimizer.lr, cfg.lr_schedule, t.max_steps - 1, t.max_steps), ...cfg.lr_schedule },
-    ema: cfg.ema.enabled ? cfg.ema : false,
-    checkpoint: { ...cfg.checkpoint, root: checkpointsRoot(out) },
-    storage: cfg.storage.uri ?? null,
-    data: cfg.data,
-    model: cfg.model.pretrained ?? 'random init from config',
-  };
-}
 
 function makeCommand(kind: 'vae' | 'unet'): Command {
   return {
@@ -118,23 +83,15 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
         const resumeFrom = start.dir;
         const cuda = info().cuda;
-        const worldSize = nproc > 1 ? nproc : dist.worldSize;
+        const job = jobShape(device, nproc, dist);
         // A dry run plans a job for another machine as well (a laptop planning a GPU job): device
         // problems are reported in the plan, not raised.
-        const deviceProblem = deviceCheck(device, nproc, worldSize, cuda);
+        const deviceProblem = deviceCheck(device, nproc, job.worldSize, cuda);
         if (deviceProblem && !dryRun) throw deviceProblem;
-        const job: JobShape = {
-          worldSize,
-          launcher: nproc > 1 ? 'nproc' : dist.worldSize > 1 ? 'env' : 'single',
-          ranks:
-            nproc > 1
-              ? Array.from({ length: nproc }, (_, r) => ({ rank: r, localRank: r, device: rankDevice(device, { ...dist, rank: r, localRank: r, worldSize: nproc }) }))
-              : [{ rank: dist.rank, localRank: dist.localRank, device: rankDevice(device, dist) }],
-        };
         if (dryRun) {
           const sources = await checkSources(cfg, store, log);
           const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage: cfg.storage.uri ? 'reachable' : null };
-          process.stdout.write(`${JSON.stringify({ ...plan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...trainingPlan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
           const missing = Object.entries(sources.missing);
           if (missing.length === 0) return 0;
           throw new DocAnonError(ErrorCode.NOT_FOUND, `the config's sources are missing: ${missing.map(([k, why]) => `${k}: ${why}`).join('; ')}`);
@@ -154,17 +111,11 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
           if (cleared.length) log.warn({ versions: cleared }, 'storage: removed unpublished uploads of an earlier attempt');
         }
         const rankDev = rankDevice(device, dist);
-        if (cfg.train.threads > 0) setNumThreads(cfg.train.threads);
-        // Local CPU ranks share the cores: each takes its part instead of all of them (oversubscription).
-        else if (dist.localWorldSize > 1 && !rankDev.startsWith('cuda')) setNumThreads(Math.max(1, Math.floor(os.cpus().length / dist.localWorldSize)));
+        splitThreads(cfg, dist, rankDev);
         const group = dist.worldSize > 1 ? await ProcessGroup.join(dist, rankDev) : undefined;
-        let trainer: BaseTrainer<unknown>;
+        let trainer: Trainer;
         try {
-          const opts = { device: rankDev, resumeFrom, processGroup: group };
-          trainer =
-            kind === 'vae'
-              ? ((await VaeTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>)
-              : ((await UnetTrainer.create(cfg as never, opts)) as unknown as BaseTrainer<unknown>);
+          trainer = await createTrainer(cfg, { device: rankDev, resumeFrom, processGroup: group });
         } catch (e) {
           group?.dispose();
           throw e;
@@ -177,9 +128,9 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
           if (group) await checkRanksStartTogether(group, trainer.step);
           if (trainer.resumeChanges.length) log.warn({ changed: trainer.resumeChanges }, `train-${kind}: resuming with a changed recipe (not a continuation of the same LR curve and losses)`);
           const precision = rankDev.startsWith('cuda') && cfg.train.autocast ? 'bf16 autocast, float32 weights' : 'float32';
-          log.info({ plan: plan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
+          log.info({ plan: trainingPlan(cfg, out, maxSteps, rankDev, resumeFrom, job), weightsOn: trainer.weightsDevice, precision }, `train-${kind}: starting at step ${trainer.step}`);
           const bar = writer ? progressLine(`train-${kind}`, maxSteps, trainer.step) : () => {};
-          const r = await runTraining(trainer, {
+          const r = await runTrainer(trainer, {
             outDir: out,
             maxSteps,
             logger: log,
