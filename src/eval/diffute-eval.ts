@@ -17,6 +17,7 @@ import type { DiffutePipeline } from '../models/diffute-pipeline';
 import type { DecodedImage } from '../inference/image-io';
 import { validateRegions, type Rect } from '../inference/regions';
 import type { Lpips } from '../models/lpips';
+import { renderGlyph } from '../render/glyph';
 import { mixSeed, type PageSource } from '../training/data/pages';
 import { Rng } from '../training/synthetic/random';
 import { charAccuracy, meanStd, outsideRectError, psnr, psnrFromMse, wordAccuracy } from './metrics';
@@ -79,7 +80,12 @@ export interface DiffuteEvalReport {
   /** Sum over the examples (must be 0). */
   changedOutsidePasted: number;
   perExample: DiffuteExampleResult[];
-  samples?: Array<{ original: Uint8Array; edited: Uint8Array; width: number; height: number }>;
+  /**
+   * Kept examples for a sample grid (not in the JSON report): the window around the box as it was,
+   * with the box blacked out (the masked image the UNet sees, DiffUTE's fill), the glyph image of
+   * the text (bundled default face, scaled to the window's height) and the result.
+   */
+  samples?: Array<{ original: Uint8Array; masked: Uint8Array; glyph: { data: Uint8Array; width: number; height: number }; edited: Uint8Array; width: number; height: number }>;
 }
 
 function cropRgb(img: { data: Uint8Array; width: number }, r: Rect): Uint8Array {
@@ -214,7 +220,16 @@ export async function evaluateDiffuteModels(models: DiffuteModels | DiffutePipel
       ringPsnr: psnrFromMse(ring.mse),
       changedOutsidePasted: outside.changed,
     });
-    if (samples.length < keep) samples.push({ original: origWin, edited: editWin, width: win.x1 - win.x0, height: win.y1 - win.y0 });
+    if (samples.length < keep) {
+      const ww = win.x1 - win.x0;
+      const wh = win.y1 - win.y0;
+      const masked = Uint8Array.from(origWin);
+      for (let y = local.y0; y < local.y1; y++) masked.fill(0, (y * ww + local.x0) * 3, (y * ww + local.x1) * 3);
+      const g = renderGlyph(line.text);
+      const gw = Math.max(1, Math.round((g.width * wh) / g.height));
+      const glyph = { data: new Uint8Array(await sharp(g.data, { raw: { width: g.width, height: g.height, channels: 3 } }).resize(gw, wh).raw().toBuffer()), width: gw, height: wh };
+      samples.push({ original: origWin, masked, glyph, edited: editWin, width: ww, height: wh });
+    }
     options.onProgress?.(i + 1, limit);
   }
   const stat = (f: (e: DiffuteExampleResult) => number): Stat => meanStd(per.map(f));

@@ -25,6 +25,7 @@ import { Lpips } from '../models/lpips';
 import { resolveModelDir } from '../models/source';
 import { DatasetPages, SyntheticPages, type PageSource } from '../training/data/pages';
 import { evaluateDiffuteModels, type DiffuteEvalReport } from './diffute-eval';
+import { sampleGrid, type Tile } from './grid';
 import { evaluateVaeModel, type VaeEvalReport } from './vae-eval';
 
 export { evaluateVaeModel, type VaeEvalOptions, type VaeEvalReport, type Stat } from './vae-eval';
@@ -91,22 +92,6 @@ async function openData(data: string, o: z.output<typeof EvaluateOptionsSchema>)
   return new DatasetPages(await resolveModelDir(data, 'dataset'));
 }
 
-/** Side-by-side pairs (left | right) stacked in rows, on a grey background, as RGB. */
-function grid(pairs: Array<{ a: Uint8Array; b: Uint8Array; width: number; height: number }>): { data: Uint8Array; width: number; height: number } {
-  const gap = 4;
-  const width = Math.max(...pairs.map((p) => 2 * p.width + 3 * gap));
-  const height = pairs.reduce((s, p) => s + p.height + gap, gap);
-  const data = new Uint8Array(width * height * 3).fill(128);
-  let y0 = gap;
-  for (const p of pairs) {
-    for (const [img, x0] of [[p.a, gap], [p.b, 2 * gap + p.width]] as const) {
-      for (let y = 0; y < p.height; y++) data.set(img.subarray(y * p.width * 3, (y + 1) * p.width * 3), ((y0 + y) * width + x0) * 3);
-    }
-    y0 += p.height + gap;
-  }
-  return { data, width, height };
-}
-
 const fmt = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '-' : Number.isFinite(v) ? v.toFixed(d) : String(v));
 
 /** The report as a markdown table (what the CLI prints). */
@@ -167,7 +152,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
     if (pipeline) owned.push(pipeline);
     const vae = pipeline?.vae ?? (await AutoencoderKL.fromPretrained(vaeFolder(dir), load));
     if (!pipeline) owned.push(vae);
-    const pngs: Array<{ name: string; pairs: Array<{ a: Uint8Array; b: Uint8Array; width: number; height: number }> }> = [];
+    const pngs: Array<{ name: string; rows: Tile[][] }> = [];
     if (o.kind === 'vae' || o.kind === 'pipeline') {
       const side = o.cropSize ?? Math.min(256, Math.max(vae.downsampleFactor * 8, (vae.config.sample_size as number | undefined) ?? 256));
       const { samples, ...v } = await evaluateVaeModel(vae, pages, {
@@ -179,7 +164,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
         onProgress: (d, t) => onProgress?.('vae', d, t),
       });
       report.vae = v;
-      if (samples?.length) pngs.push({ name: 'vae-samples.png', pairs: samples.map((s) => ({ a: s.original, b: s.reconstruction, width: s.side, height: s.side })) });
+      if (samples?.length) {
+        pngs.push({ name: 'vae-samples.png', rows: samples.map((s) => [{ data: s.original, width: s.side, height: s.side }, { data: s.reconstruction, width: s.side, height: s.side }]) });
+      }
     }
     if (o.kind === 'unet' || o.kind === 'pipeline') {
       ocr = new TesseractOcr({ workers: 1 });
@@ -193,12 +180,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
         onProgress: (d, t) => onProgress?.('unet', d, t),
       });
       report.unet = u;
-      if (samples?.length) pngs.push({ name: 'unet-samples.png', pairs: samples.map((s) => ({ a: s.original, b: s.edited, width: s.width, height: s.height })) });
+      if (samples?.length) {
+        pngs.push({
+          name: 'unet-samples.png',
+          rows: samples.map((s) => [{ data: s.original, width: s.width, height: s.height }, { data: s.masked, width: s.width, height: s.height }, s.glyph, { data: s.edited, width: s.width, height: s.height }]),
+        });
+      }
     }
     if (o.out) {
       fs.mkdirSync(o.out, { recursive: true });
       for (const p of pngs) {
-        const g = grid(p.pairs);
+        const g = sampleGrid(p.rows);
         const file = path.join(o.out, p.name);
         await writeFileAtomic(file, await encodeImage({ ...g, channels: 3, format: 'png', lossless: true }, { format: 'png' }));
         files.push(file);

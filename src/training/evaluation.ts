@@ -132,8 +132,11 @@ export async function evaluateDuringTraining(o: TrainingEvalOptions): Promise<{ 
       engine: { steps: o.config.steps, ...(o.target.maskedFill !== undefined ? { maskedFill: o.target.maskedFill } : {}), ...(o.target.resolution ? { resolution: o.target.resolution } : {}) },
     });
     values = diffuteEvalMetrics(r);
+    // original | masked | glyph | result
     rows = (samples ?? []).map((s) => [
       { data: s.original, width: s.width, height: s.height },
+      { data: s.masked, width: s.width, height: s.height },
+      s.glyph,
       { data: s.edited, width: s.width, height: s.height },
     ]);
   }
