@@ -12,7 +12,8 @@
  *                   join the same way. Each rank trains on its shard; only rank 0 writes.
  *   --dry-run       print the resolved plan and train nothing: checks the config, that every model,
  *                   dataset and LPIPS source exists (r2:// ones are published; nothing is
- *                   downloaded), R2 access, where the run would start, and the device (reported)
+ *                   downloaded), the R2 variables and bucket, where the run would start, and the
+ *                   device; lists every problem found at once, each with its fix, and exits 2
  * Progress line on a TTY, JSON log lines otherwise; metrics appended to <out>/metrics.jsonl;
  * SIGINT/SIGTERM write a checkpoint and exit (a second SIGINT exits at once); any failure exits non-zero with the reason.
  */
@@ -28,11 +29,11 @@ import { distEnvFromProcess, ProcessGroup, rankDevice, type DistEnv } from '../t
 import { createTrainer, jobShape, runTrainer, splitThreads, trainingPlan, type Trainer } from '../training/job';
 import { loadUnetTrainConfig, loadVaeTrainConfig, type TrainConfig } from '../training/config';
 import { stopStep } from '../training/loop';
-import { findStartPoint } from '../training/start-point';
+import { findStartPoint, type StartPoint } from '../training/start-point';
 import type { Command } from './commands';
 import { progressLine } from './progress';
 import { spawnRanks, STOPPED_BY_SIGNAL, withoutNproc } from './spawn-ranks';
-import { checkRanksStartTogether, checkSources, deviceCheck } from './train-checks';
+import { checkRanksStartTogether, deviceCheck, formatFindings, planFindings } from './train-checks';
 
 const HELP = (kind: string): string => `usage: doc-anon train-${kind} --config FILE [--resume] [--device cpu|cuda[:N]] [--max-steps N] [--out DIR] [--nproc N] [--dry-run]`;
 
@@ -76,10 +77,23 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
       const maxSteps = stopStep(values['max-steps'] === undefined ? undefined : Number(values['max-steps']), cfg.train.max_steps);
       const log = logger();
       const dryRun = values['dry-run'];
-      const store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined; // ERR_CONFIG without R2 credentials
+      // ERR_CONFIG without R2 credentials; a dry run goes on and reports it with every other problem.
+      let store: ArtifactStore | undefined;
+      try {
+        store = cfg.storage.uri ? new ArtifactStore({ logger: log }) : undefined;
+      } catch (e) {
+        if (!dryRun) throw e;
+      }
       try {
         // (A dry run reads R2 but downloads nothing: it reports where the run would start.)
-        const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: cfg.storage.uri, pull: !dryRun });
+        let startProblem: Error | undefined;
+        const start = await findStartPoint({ root: checkpointsRoot(out), resume: values.resume, store, storageUri: store ? cfg.storage.uri : undefined, pull: !dryRun }).catch(
+          (e: unknown) => {
+            if (!dryRun) throw e;
+            startProblem = e as Error;
+            return { from: 'scratch', step: 0 } as StartPoint;
+          },
+        );
         if (values.resume && start.from === 'scratch') log.warn({ out, storage: cfg.storage.uri ?? null }, '--resume: no checkpoint found, starting from scratch');
         const resumeFrom = start.dir;
         const cuda = info().cuda;
@@ -89,12 +103,34 @@ function makeCommand(kind: 'vae' | 'unet'): Command {
         const deviceProblem = deviceCheck(device, nproc, job.worldSize, cuda);
         if (deviceProblem && !dryRun) throw deviceProblem;
         if (dryRun) {
-          const sources = await checkSources(cfg, store, log);
-          const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage: cfg.storage.uri ? 'reachable' : null };
+          // Every problem at once (R2 variables, each missing source, the bucket, the device, the
+          // start), each with its fix: one dry run tells everything to fix. Exit 2 when any.
+          const s = store;
+          const { findings, sources } = await planFindings({
+            cfg,
+            device,
+            nproc,
+            worldSize: job.worldSize,
+            cuda,
+            log,
+            // The command's store (closed below), not one of planFindings' own.
+            makeStore: s ? () => ({ resolve: (u: string) => s.resolve(u), listVersions: (u: string) => s.listVersions(u), close: () => undefined }) : undefined,
+          });
+          if (startProblem) {
+            const conflict = startProblem instanceof DocAnonError && startProblem.code === ErrorCode.CONFLICT;
+            findings.push({
+              check: 'start',
+              problem: startProblem.message,
+              fix: conflict ? 'pass --resume to continue it, or choose another --out / storage.uri' : 'see the storage findings',
+              code: startProblem instanceof DocAnonError ? (startProblem.code as ErrorCode) : ErrorCode.INTERNAL,
+            });
+          }
+          const storage = !cfg.storage.uri ? null : findings.some((f) => f.check === 'r2' || f.check === 'storage.uri') ? 'not usable' : 'reachable';
+          const checks = { sources, start, device: deviceProblem ? `not usable here: ${deviceProblem.message}` : 'ok', storage, findings };
           process.stdout.write(`${JSON.stringify({ ...trainingPlan(cfg, out, maxSteps, device, resumeFrom, job), checks }, null, 2)}\n`);
-          const missing = Object.entries(sources.missing);
-          if (missing.length === 0) return 0;
-          throw new DocAnonError(ErrorCode.NOT_FOUND, `the config's sources are missing: ${missing.map(([k, why]) => `${k}: ${why}`).join('; ')}`);
+          if (findings.length === 0) return 0;
+          process.stderr.write(formatFindings(findings));
+          return 2;
         }
         if (nproc > 1) {
           // The launcher trains nothing itself: each child is a rank of the same command.

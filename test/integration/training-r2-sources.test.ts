@@ -93,7 +93,7 @@ test('a dry run lists every missing source and exits 2; device problems are repo
   const missing = await runCli(['train-vae', '--config', vaeConfig(`r2://${s3.bucket}/datasets/docs/v9`), '--out', path.join(tempDir('sources-miss'), 'run'), '--dry-run']);
   expect(missing.code).toBe(2);
   expect(JSON.parse(missing.stdout).checks.sources.missing).toEqual({ 'data.dataset_dir': expect.stringMatching(/nothing is published at r2:\/\/.*docs\/v9/) });
-  expect(missing.stderr).toMatch(/ERR_NOT_FOUND: the config's sources are missing: data\.dataset_dir: nothing is published/);
+  expect(missing.stderr).toMatch(/^dry run: 1 problem\(s\):\n  1\. \[data\.dataset_dir\] nothing is published at r2:\/\/.*docs\/v9\n     fix: /);
 
   // The shipped real recipe on this machine (no SD2 weights, no dataset, no GPU), its checkpoints
   // in the test bucket.
@@ -107,4 +107,7 @@ test('a dry run lists every missing source and exits 2; device problems are repo
   expect(Object.keys(checks.sources.missing).sort()).toEqual(['data.dataset_dir', 'glyph_encoder.pretrained', 'model.pretrained', 'vae.pretrained']);
   expect(checks.device).toMatch(/^not usable here: --device cuda: /);
   expect(checks.storage).toBe('reachable');
+  // All of them at once, the device too, each with its fix.
+  expect(checks.findings.map((f: { check: string }) => f.check)).toEqual(['model.pretrained', 'vae.pretrained', 'glyph_encoder.pretrained', 'data.dataset_dir', 'device']);
+  expect(recipe.stderr).toMatch(/^dry run: 5 problem\(s\):/);
 });

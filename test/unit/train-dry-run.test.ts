@@ -67,3 +67,29 @@ it('finds nothing wrong with the local recipe', async () => {
   expect(findings).toEqual([]);
   expect(formatFindings(findings)).toBe('dry run: no problems found\n');
 });
+
+it('doc-anon train-vae --dry-run of the shipped recipe without R2 variables lists every problem and exits 2', async () => {
+  const { main } = await import('../../src/cli/main');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-dry-cli-'));
+  const cwd = process.cwd();
+  const saved = Object.fromEntries(['R2_ACCOUNT_ID', 'R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY', 'R2_ENDPOINT'].map((k) => [k, process.env[k]]));
+  const out: string[] = [];
+  const err: string[] = [];
+  const so = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+  const se = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  try {
+    for (const k of Object.keys(saved)) delete process.env[k];
+    process.chdir(tmp);
+    const cfg = path.join(__dirname, '..', '..', 'configs', 'training', 'vae.yaml');
+    expect(await main(['train-vae', '--config', cfg, '--out', path.join(tmp, 'run'), '--device', 'cuda:99', '--dry-run'])).toBe(2);
+  } finally {
+    so.mockRestore();
+    se.mockRestore();
+    process.chdir(cwd);
+    for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const plan = JSON.parse(out.join(''));
+  expect(plan.checks.findings.map((f: { check: string }) => f.check)).toEqual(['r2', 'model.pretrained', 'lpips.backbone', 'data.dataset_dir', 'device']);
+  expect(err.join('')).toMatch(/dry run: 5 problem\(s\):[\s\S]*R2_ACCESS_KEY_ID[\s\S]*fix: /);
+});
