@@ -13,6 +13,10 @@ import { LrScheduleSchema } from './lr-schedule';
 
 const positive = z.number().positive();
 
+/** The metrics each kind's evaluation during training reports (checkpoint.keep_best picks one). */
+const VAE_METRICS = ['psnr', 'ssim', 'lpips', 'kl'] as const;
+const UNET_METRICS = ['ocr_char_acc', 'ocr_word_acc', 'box_psnr', 'ring_psnr'] as const;
+
 /** A model: pretrained (folder or r2:// artifact) or a diffusers config.json object from random init. */
 const ModelSourceSchema = z
   .strictObject({
@@ -212,7 +216,12 @@ export const VaeTrainConfigSchema = z.strictObject({
   ...common,
 })
   .refine((c) => c.checkpoint.keep_best === undefined || c.eval !== undefined, { message: 'checkpoint.keep_best needs an eval block', path: ['checkpoint', 'keep_best'] })
-  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] });
+  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] })
+  .refine((c) => c.checkpoint.keep_best === undefined || (VAE_METRICS as readonly string[]).includes(c.checkpoint.keep_best), {
+    message: `a VAE evaluation measures ${VAE_METRICS.join(', ')}`,
+    path: ['checkpoint', 'keep_best'],
+  })
+  .refine((c) => c.checkpoint.keep_best !== 'lpips' || c.loss.lpips_weight > 0, { message: 'keep_best: lpips needs the LPIPS model (loss.lpips_weight > 0 and lpips.backbone)', path: ['checkpoint', 'keep_best'] });
 export type VaeTrainConfig = z.output<typeof VaeTrainConfigSchema>;
 
 export const UnetTrainConfigSchema = z.strictObject({
@@ -266,7 +275,11 @@ export const UnetTrainConfigSchema = z.strictObject({
   ...common,
 })
   .refine((c) => c.checkpoint.keep_best === undefined || c.eval !== undefined, { message: 'checkpoint.keep_best needs an eval block', path: ['checkpoint', 'keep_best'] })
-  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] });
+  .refine((c) => (c.eval?.early_stop_patience ?? 0) === 0 || c.checkpoint.keep_best !== undefined, { message: 'eval.early_stop_patience needs checkpoint.keep_best (the metric it watches)', path: ['eval', 'early_stop_patience'] })
+  .refine((c) => c.checkpoint.keep_best === undefined || (UNET_METRICS as readonly string[]).includes(c.checkpoint.keep_best), {
+    message: `a DiffUTE evaluation during training measures ${UNET_METRICS.join(', ')}`,
+    path: ['checkpoint', 'keep_best'],
+  });
 export type UnetTrainConfig = z.output<typeof UnetTrainConfigSchema>;
 
 export type TrainConfig = VaeTrainConfig | UnetTrainConfig;

@@ -72,6 +72,17 @@ describe('BestTracker', () => {
     expect(() => new BestTracker('psnr', 0, t.state)).toThrow(/by lpips/);
   });
 
+  it('the configs refuse keep_best without eval, a metric of the other kind, and VAE lpips without the LPIPS model', async () => {
+    const { localVaeConfig, localUnetConfig } = await import('../helpers/training');
+    expect(() => localVaeConfig({ checkpoint: { keep_best: 'psnr' } })).toThrow(/keep_best needs an eval block/);
+    expect(() => localVaeConfig({ eval: {}, checkpoint: { keep_best: 'ocr_char_acc' } })).toThrow(/a VAE evaluation measures psnr, ssim, lpips, kl/);
+    expect(() => localVaeConfig({ eval: {}, checkpoint: { keep_best: 'lpips' } })).toThrow(/keep_best: lpips needs the LPIPS model/);
+    expect(() => localUnetConfig({ eval: {}, checkpoint: { keep_best: 'psnr' } })).toThrow(/measures ocr_char_acc/);
+    expect(() => localVaeConfig({ eval: { early_stop_patience: 3 } })).toThrow(/early_stop_patience needs checkpoint.keep_best/);
+    expect(() => localVaeConfig({ data: { val_fraction: 0.1 } })).toThrow(/val_fraction holds out files of dataset_dir/);
+    expect(localUnetConfig({ eval: {}, checkpoint: { keep_best: 'ocr_char_acc' } }).checkpoint.keep_best).toBe('ocr_char_acc');
+  });
+
   it('the eval block is a strict schema', () => {
     expect(TrainEvalSchema.parse({})).toMatchObject({ every: 500, limit: 16, tensorboard: true, early_stop_patience: 0 });
     expect(TrainEvalSchema.safeParse({ evry: 10 }).success).toBe(false);

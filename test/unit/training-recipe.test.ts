@@ -23,6 +23,10 @@ describe.each(Object.entries(SHIPPED))('%s', (name, want) => {
     expect(c.lr_schedule).toMatchObject({ kind: 'cosine', warmup_steps: 500, min_lr: 1e-6 });
     expect(c.train.max_grad_norm).toBe(1);
     expect(c.ema).toMatchObject({ enabled: true, decay: 0.9999 });
+    // Evaluated during training on 2% of the dataset held out, the best kept by LPIPS.
+    expect(c.eval).toMatchObject({ every: 1000, limit: 64 });
+    expect(c.data.val_fraction).toBe(0.02);
+    expect(c.checkpoint.keep_best).toBe('lpips');
   });
 
   it('is the row of the docs table of shipped values', () => {
