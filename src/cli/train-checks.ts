@@ -60,6 +60,7 @@ function configSources(cfg: TrainConfig): Array<{ key: string; source: string }>
     add('lpips.heads', cfg.lpips?.heads);
   }
   if (cfg.data.source === 'dataset') add('data.dataset_dir', cfg.data.dataset_dir);
+  if (cfg.eval) add('data.val_dir', cfg.data.val_dir);
   return out;
 }
 
@@ -158,6 +159,7 @@ const SOURCE_FIXES: Record<string, string> = {
   'lpips.backbone': "convert torchvision's VGG16 to safetensors (docs/lpips.md), or set loss.lpips_weight: 0",
   'lpips.heads': 'remove lpips.heads to use the bundled v0.1 heads, or point it at a heads file',
   'data.dataset_dir': 'create it (`doc-anon dataset import`, or your own dataset-format folder), or use data.source: synthetic',
+  'data.val_dir': 'create the held-out dataset folder, or hold out a fraction of dataset_dir with data.val_fraction instead',
 };
 
 /**

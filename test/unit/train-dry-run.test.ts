@@ -61,6 +61,12 @@ it('checks r2:// sources and the bucket through the store: unpublished sources a
   expect(findings[1].problem).toMatch(/ECONNREFUSED/);
 });
 
+it('checks the held-out folder of the evaluations', async () => {
+  const cfg = parseVaeTrainConfig({ kind: 'vae', model: { config: {} }, loss: {}, train: { max_steps: 1 }, data: { val_dir: '/nonexistent/held-out' }, eval: {} });
+  const { findings } = await planFindings({ cfg, device: 'cpu', nproc: 1, worldSize: 1, cuda: noGpu, log, env: {} });
+  expect(findings).toEqual([expect.objectContaining({ check: 'data.val_dir', problem: '/nonexistent/held-out does not exist', fix: expect.stringMatching(/val_fraction/) })]);
+});
+
 it('finds nothing wrong with the local recipe', async () => {
   const cfg = loadVaeTrainConfig(path.join(__dirname, '..', '..', 'configs', 'training', 'vae.local.yaml'));
   const { findings } = await planFindings({ cfg, device: 'cpu', nproc: 1, worldSize: 1, cuda: noGpu, log, env: {} });
