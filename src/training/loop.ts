@@ -288,8 +288,9 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
           `training diverged: ${skippedInARow} steps in a row had non-finite gradients (last loss ${r.terms.loss}, grad norm ${r.gradNorm}) and were skipped at step ${trainer.step}; lower optimizer.lr, check the data, or resume from an earlier checkpoint`,
         );
       }
-      if (r.step % cfg.checkpoint.every === 0) await checkpoint();
+      // The evaluation first: a checkpoint of the same step then carries its metrics and samples.
       if (ev && r.step % ev.every === 0) await evaluate();
+      if (r.step % cfg.checkpoint.every === 0) await checkpoint();
     }
     // Every run ends with an evaluation (a short one has one too), then its final checkpoint.
     await evaluate();
