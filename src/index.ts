@@ -164,3 +164,9 @@ export { TensorBoardWriter, readTensorBoardEvents, TENSORBOARD_PROTO } from './t
 export type { TensorBoardEvent, SummaryImage } from './tracking/tensorboard';
 export { RunMetrics } from './tracking/run-metrics';
 export type { MetricsSink, RunMetricsOptions } from './tracking/run-metrics';
+// Evaluation during training (issue 21): the eval block, held-out split, best tracking; the dry run's findings.
+export { TrainEvalSchema, METRIC_DIRECTION, BestTracker, isHeldOut, evaluateDuringTraining, vaeEvalMetrics, diffuteEvalMetrics } from './training/evaluation';
+export type { TrainEvalConfig, EvalMetric, BestState, EvalTarget, TrainingEvalOptions } from './training/evaluation';
+export { BEST_DIR, EVAL_STATE_FILE, RUN_FILES_DIR } from './training/loop';
+export { sampleGrid } from './eval/grid';
+export type { Tile } from './eval/grid';
