@@ -167,7 +167,8 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   // pushing) that step again would only duplicate it (and conflict with its published version).
   let lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
   let skippedInARow = 0;
-  const uploading = new Set<string>();
+  // Folders with uploads in flight (a count: a best checkpoint goes up twice), never pruned meanwhile.
+  const uploading = new Map<string, number>();
   const ownMetrics = !o.metrics && writer && cfg.log.tensorboard ? new RunMetrics(o.outDir, { metricsFile: cfg.log.metrics_file }) : undefined;
   const metrics = o.metrics ?? ownMetrics;
   const evaluateFn = o.evaluate ?? (cfg.eval ? (step: number) => trainer.evaluate(step, o.outDir, metrics) : undefined);
@@ -182,15 +183,17 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
   let last: StepReport | undefined;
   let stepMs = 0;
   let waitMs = 0;
-  const push = (dir: string): void => {
-    if (!o.store || !o.storageUri) return;
+  const push = (dir: string, uri = o.storageUri ? `${o.storageUri}/${path.basename(dir)}` : undefined, keepLast = cfg.checkpoint.keep_last): void => {
+    if (!o.store || !uri) return;
     // Versions are named by step; a folder is not pruned while its upload is pending.
-    uploading.add(dir);
-    const h = o.store.pushInBackground(dir, `${o.storageUri}/${path.basename(dir)}`, { config: cfg, keepLast: cfg.checkpoint.keep_last });
-    h.flush().then(
-      () => uploading.delete(dir),
-      () => uploading.delete(dir),
-    );
+    uploading.set(dir, (uploading.get(dir) ?? 0) + 1);
+    const done = (): void => {
+      const n = (uploading.get(dir) ?? 1) - 1;
+      if (n > 0) uploading.set(dir, n);
+      else uploading.delete(dir);
+    };
+    const h = o.store.pushInBackground(dir, uri, { config: cfg, keepLast });
+    h.flush().then(done, done);
   };
   const checkpoint = async (): Promise<void> => {
     // Every rank takes the same branches here (same step), so the generator gather lines up.
@@ -206,7 +209,7 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     } finally {
       generators?.dispose();
     }
-    pruneCheckpoints(root, cfg.checkpoint.keep_last, uploading);
+    pruneCheckpoints(root, cfg.checkpoint.keep_last, new Set(uploading.keys()));
     o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
     copyRunFiles(o.outDir, metricsPath, lastCheckpoint);
     push(lastCheckpoint);
@@ -233,6 +236,8 @@ export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): P
     if (improved && lastCheckpoint) {
       best = { ...state, dir: keepBest(o.outDir, lastCheckpoint, state) };
       o.logger?.info({ step, [state.metric]: state.best, dir: best.dir }, 'best checkpoint kept');
+      // In R2 too, as the one version of `<storage.uri>-best` (the step checkpoints' retention may drop it there).
+      if (o.storageUri) push(lastCheckpoint, `${o.storageUri}-best/${path.basename(lastCheckpoint)}`, 1);
     }
     if (stop) {
       earlyStop = true;

@@ -15,10 +15,10 @@ import { tempDir, useTestR2, type TestS3 } from './storage-server';
 let s3: TestS3;
 useTestR2('train-metrics', (s) => (s3 = s));
 
-test('metrics.jsonl, TensorBoard events and sample grids arrive in the store with the checkpoint', async () => {
+test('metrics.jsonl, TensorBoard events and sample grids arrive in the store with the checkpoint, and the best checkpoint beside it', async () => {
   const cfg = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'configs', 'training', 'vae.local.yaml'), 'utf8')) as Record<string, any>;
   cfg.train = { ...cfg.train, max_steps: 2, batch_size: 1 };
-  cfg.checkpoint = { every: 2, keep_last: 1 };
+  cfg.checkpoint = { every: 2, keep_last: 1, keep_best: 'psnr' };
   cfg.eval = { every: 2, limit: 2 };
   cfg.storage = { uri: `r2://${s3.bucket}/training/vae-metrics` };
   const file = path.join(tempDir('metrics-cfg'), 'vae.yaml');
@@ -35,6 +35,8 @@ test('metrics.jsonl, TensorBoard events and sample grids arrive in the store wit
   const store = new ArtifactStore();
   try {
     await store.pull(`r2://${s3.bucket}/training/vae-metrics/step-00000002`, pulled);
+    // The best checkpoint goes up as the one version of `<storage.uri>-best`.
+    expect((await store.listVersions(`r2://${s3.bucket}/training/vae-metrics-best`)).map((v) => v.version)).toEqual(['step-00000002']);
   } finally {
     store.close();
   }
