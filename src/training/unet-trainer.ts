@@ -5,6 +5,7 @@
  * with the UNet when the encoder's width differs from the UNet's cross_attention_dim.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
@@ -184,7 +185,8 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
 
   /**
    * DiffUTE's measure on held-out lines: erase, inpaint the line's own text at data.resolution with
-   * the trained UNet (and the frozen VAE, glyph encoder and the live glyph projection), read back.
+   * the trained UNet (and the frozen VAE and glyph encoder, and the glyph projection: its EMA when
+   * EMA is on), read back.
    */
   protected async evaluateModel(
     model: NativeModel,
@@ -192,12 +194,40 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
   ): Promise<Record<string, number>> {
     const c = this.unetConfig;
     this.ocr ??= new TesseractOcr({ workers: 1 });
+    // The projection's EMA goes with the UNet's (written to a temporary folder and loaded).
+    let emaProjection: GlyphProjection | undefined;
+    let tmp: string | undefined;
+    if (this.glyphProjection && c.ema.enabled) {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-eval-ema-proj-'));
+      try {
+        await this.trainer.saveEma(tmp, 'glyph_projection');
+        emaProjection = await GlyphProjection.fromPretrained(tmp, { device: this.weightsDevice });
+      } catch (e) {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        throw e;
+      }
+    }
+    try {
+      return await this.evaluateWith(model, emaProjection ?? this.glyphProjection, o);
+    } finally {
+      emaProjection?.dispose();
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  private async evaluateWith(
+    model: NativeModel,
+    glyphProjection: GlyphProjection | undefined,
+    o: { step: number; runDir: string; metrics?: MetricsSink; pages: PageSource; config: NonNullable<UnetTrainConfig['eval']> },
+  ): Promise<Record<string, number>> {
+    const c = this.unetConfig;
+    const ocr = this.ocr as TesseractOcr;
     const r = await evaluateDuringTraining({
       step: o.step,
       target: {
         kind: 'unet',
-        models: { unet: model as UNet2DConditionModel, vae: this.vae, glyphEncoder: this.glyph, glyphProjection: this.glyphProjection },
-        ocr: this.ocr,
+        models: { unet: model as UNet2DConditionModel, vae: this.vae, glyphEncoder: this.glyph, glyphProjection },
+        ocr,
         maskedFill: c.loss.masked_fill,
         resolution: c.data.resolution,
       },

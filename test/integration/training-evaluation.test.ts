@@ -204,6 +204,7 @@ it('a tiny local UNet run evaluates with DiffUTE\'s OCR measure (EMA weights), i
     const cfg = localUnetConfig({
       train: { max_steps: 2, batch_size: 1 },
       ema: { enabled: true, decay: 0.9 },
+      glyph_projection: { seed: 0 }, // trained with the UNet: its EMA is evaluated with the UNet's
       checkpoint: { every: 100, keep_last: 1, keep_best: 'ocr_char_acc' },
       eval: { every: 100, limit: 1, steps: 2 },
     });
