@@ -13,6 +13,7 @@ const cfg = (name: string) => loadVaeTrainConfig(path.join(root, 'configs', 'tra
 const SHIPPED = {
   'vae.yaml': { trainable: 'decoder', lr: 5e-4, kl_weight: 1e-6, lpips_weight: 19660.8 },
   'vae.full.yaml': { trainable: 'all', lr: 5e-4, kl_weight: 1e-6, lpips_weight: 19660.8 },
+  'vae.modal.yaml': { trainable: 'decoder', lr: 5e-4, kl_weight: 1e-6, lpips_weight: 19660.8 },
 } as const;
 
 describe.each(Object.entries(SHIPPED))('%s', (name, want) => {
