@@ -1,6 +1,6 @@
 /**
  * The bundled font registry: the faces shipped in `assets/fonts/` (licences beside them:
- * `LICENSE.liberation`, `LICENSE.carlito`, `LICENSE.dejavu`), their metrics, registration with the
+ * `LICENSE.liberation`, `LICENSE.carlito`, `LICENSE.dejavu`, `LICENSE.droid`), their metrics, registration with the
  * canvas renderer, and the coverage check that refuses text a font cannot draw (instead of drawing
  * tofu boxes).
  *
@@ -11,9 +11,13 @@
  * (`liberation-serif-bold-italic`); the short names `sans`, `sans-bold`, `serif` and `mono` are
  * DejaVu faces, kept for callers of earlier versions.
  *
- * Scripts the families lack: a face with `role: 'fallback'` in {@link FACE_SPECS} is used for text
- * the chosen face cannot draw ({@link drawableFace}); DejaVu Sans is the fallback today, and a CJK
- * font is added as one more such entry (file, licence, `role: 'fallback'`) without other changes.
+ * Scripts the families lack: the faces with `role: 'fallback'` in {@link FACE_SPECS} draw the
+ * characters a style face has no glyph for, within the same line: Droid Sans Fallback (Apache-2.0,
+ * from the Android Open Source Project) covers Chinese (simplified and traditional), Japanese kana
+ * and kanji and Korean Hangul, so "Tokyo 東京" is Latin in the chosen face and kanji in the
+ * fallback. A style face's coverage ({@link BundledFont.hasGlyph}), advances, ink and canvas font
+ * list include its fallbacks; a character no bundled face has is still refused (ERR_UNSUPPORTED_TEXT,
+ * never a tofu box).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +26,7 @@ import { GlobalFonts } from '@napi-rs/canvas';
 import { DocAnonError, ErrorCode } from '../core/errors';
 
 /** Font families of the package. */
-export type FontFamilyName = 'liberation-sans' | 'liberation-serif' | 'liberation-mono' | 'carlito' | 'dejavu-sans' | 'dejavu-serif' | 'dejavu-mono';
+export type FontFamilyName = 'liberation-sans' | 'liberation-serif' | 'liberation-mono' | 'carlito' | 'dejavu-sans' | 'dejavu-serif' | 'dejavu-mono' | 'droid-sans-fallback';
 
 /** Broad class of a family: what a document's style asks for when the family itself is not known. */
 export type FontCategory = 'sans' | 'serif' | 'mono';
@@ -82,6 +86,8 @@ export const FACE_SPECS: readonly FaceSpec[] = [
   face('dejavu-serif-bold', 'dejavu-serif', 'serif', 'bold', 'normal', 'DejaVuSerif-Bold.ttf', 'LICENSE.dejavu', ['DejaVu Serif Bold']),
   face('dejavu-mono', 'dejavu-mono', 'mono', 'regular', 'normal', 'DejaVuSansMono.ttf', 'LICENSE.dejavu', ['DejaVu Sans Mono']),
   face('dejavu-mono-bold', 'dejavu-mono', 'mono', 'bold', 'normal', 'DejaVuSansMono-Bold.ttf', 'LICENSE.dejavu', ['DejaVu Sans Mono Bold']),
+  // CJK (Chinese, Japanese, Korean): drawn only for characters the chosen face lacks.
+  face('droid-sans-fallback', 'droid-sans-fallback', 'sans', 'regular', 'normal', 'DroidSansFallback.ttf', 'LICENSE.droid', ['Droid Sans Fallback'], 'fallback'),
 ];
 
 /** The short names of earlier versions: DejaVu faces. */
@@ -94,7 +100,8 @@ export type BundledFontName =
   | 'liberation-serif' | 'liberation-serif-bold' | 'liberation-serif-italic' | 'liberation-serif-bold-italic'
   | 'liberation-mono' | 'liberation-mono-bold' | 'liberation-mono-italic' | 'liberation-mono-bold-italic'
   | 'carlito' | 'carlito-bold'
-  | 'dejavu-sans' | 'dejavu-sans-bold' | 'dejavu-serif' | 'dejavu-serif-bold' | 'dejavu-mono' | 'dejavu-mono-bold';
+  | 'dejavu-sans' | 'dejavu-sans-bold' | 'dejavu-serif' | 'dejavu-serif-bold' | 'dejavu-mono' | 'dejavu-mono-bold'
+  | 'droid-sans-fallback';
 
 /** The font used when none is named (glyph images, classic engine without a style match). */
 export const DEFAULT_FONT: BundledFontName = 'sans';
@@ -143,7 +150,7 @@ export interface BundledFont {
   /** The family name to use in a canvas `ctx.font` string (quoted). */
   family: string;
   metrics: FontMetrics;
-  /** True when the font has a glyph for the code point. */
+  /** True when the font, or for a style face one of the fallback faces drawn with it, has a glyph for the code point. */
   hasGlyph(codePoint: number): boolean;
   /** Advance width of `text` at `fontSize` px (shaped with the font's own layout, no kerning surprises). */
   advanceWidth(text: string, fontSize: number): number;
@@ -192,6 +199,18 @@ export function findFace(family: FontFamilyName, weight: FaceSpec['weight'], sty
 }
 
 /**
+ * Height above the baseline of the glyph of `cp` (H for the cap height, x for the x-height). A face
+ * without Latin letters (the CJK fallback) has the top of the ideograph 中 as its cap height (what
+ * the ink of its text reaches, which sizing from a measured ink height needs) and 0.7 of it as its
+ * x-height; with neither, 0.7 em and 0.5 em.
+ */
+function heightOf(fk: FontkitFont, cp: number): number {
+  if (fk.hasGlyphForCodePoint(cp)) return fk.glyphForCodePoint(cp).bbox.maxY;
+  if (fk.hasGlyphForCodePoint(0x4e2d)) return fk.glyphForCodePoint(0x4e2d).bbox.maxY * (cp === 0x48 ? 1 : 0.7);
+  return fk.unitsPerEm * (cp === 0x48 ? 0.7 : 0.5);
+}
+
+/**
  * Returns a bundled font, loading and registering it with the canvas renderer on first use.
  * ERR_ARGUMENT for an unknown name, ERR_IO when the font file is missing from the package.
  */
@@ -226,13 +245,62 @@ export function getFont(name: BundledFontName = DEFAULT_FONT): BundledFont {
     unitsPerEm: fk.unitsPerEm,
     ascender: fk.hhea.ascent,
     descender: fk.hhea.descent,
-    capHeight: fk.glyphForCodePoint(0x48).bbox.maxY,
-    xHeight: fk.glyphForCodePoint(0x78).bbox.maxY,
+    capHeight: heightOf(fk, 0x48),
+    xHeight: heightOf(fk, 0x78),
+  };
+  // A style face draws what it lacks (CJK) in the fallback faces: coverage, metrics and the canvas
+  // font list include them. Loaded on first need (the CJK face is large).
+  let fallbackFaces: BundledFont[] | undefined;
+  const fallbacks = (): BundledFont[] =>
+    (fallbackFaces ??= spec.role === 'style' ? FACE_SPECS.filter((f) => f.role === 'fallback').map((f) => getFont(f.name as BundledFontName)) : []);
+  const own = (cp: number): boolean => fk.hasGlyphForCodePoint(cp);
+  /** The face that draws `cp`: this one when it has it (or nothing has it), else the first fallback that does. */
+  const sourceOf = (cp: number): BundledFont | undefined => (own(cp) ? undefined : fallbacks().find((f) => f.hasGlyph(cp)));
+  /** `text` cut into runs of one drawing face (undefined: this one). */
+  const runsOf = (text: string): Array<{ text: string; face: BundledFont | undefined }> => {
+    const runs: Array<{ text: string; face: BundledFont | undefined }> = [];
+    for (const ch of text) {
+      const face = sourceOf(ch.codePointAt(0)!);
+      const last = runs[runs.length - 1];
+      if (last && last.face === face) last.text += ch;
+      else runs.push({ text: ch, face });
+    }
+    return runs;
   };
   const inkCache = new Map<string, TextInk>();
   const ink = (text: string): TextInk => {
     const hit = inkCache.get(text);
     if (hit) return hit;
+    const runs = runsOf(text);
+    const out = runs.length > 1 || (runs.length === 1 && runs[0].face) ? mixedInk(runs) : ownInk(text);
+    if (inkCache.size > 512) inkCache.clear(); // bounded: texts of one page at most
+    inkCache.set(text, out);
+    return out;
+  };
+  /** Ink of text drawn in several faces: each run measured in its face, scaled to this face's units. */
+  const mixedInk = (runs: Array<{ text: string; face: BundledFont | undefined }>): TextInk => {
+    let pen = 0;
+    let glyphs = 0;
+    let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+    const intervals: number[] = [];
+    for (const r of runs) {
+      const k = r.face ? fk.unitsPerEm / r.face.metrics.unitsPerEm : 1;
+      const i = r.face ? r.face.ink(r.text) : ownInk(r.text);
+      for (let j = 0; j < i.intervals.length; j++) intervals.push(pen + i.intervals[j] * k);
+      if (i.intervals.length > 0) {
+        minX = Math.min(minX, pen + i.minX * k);
+        maxX = Math.max(maxX, pen + i.maxX * k);
+        minY = Math.min(minY, i.minY * k);
+        maxY = Math.max(maxY, i.maxY * k);
+      }
+      pen += i.advance * k;
+      glyphs += i.glyphs;
+    }
+    return Number.isFinite(minX)
+      ? { advance: pen, minX, maxX, minY, maxY, glyphs, intervals: Float32Array.from(intervals) }
+      : { advance: pen, minX: 0, maxX: 0, minY: 0, maxY: 0, glyphs, intervals: new Float32Array(0) };
+  };
+  const ownInk = (text: string): TextInk => {
     const run = fk.layout(text);
     let pen = 0;
     let minX = Infinity;
@@ -252,12 +320,9 @@ export function getFont(name: BundledFontName = DEFAULT_FONT): BundledFont {
       }
       pen += p.xAdvance;
     });
-    const out: TextInk = Number.isFinite(minX)
+    return Number.isFinite(minX)
       ? { advance: pen, minX, maxX, minY, maxY, glyphs: run.glyphs.length, intervals: Float32Array.from(intervals) }
       : { advance: pen, minX: 0, maxX: 0, minY: 0, maxY: 0, glyphs: run.glyphs.length, intervals: new Float32Array(0) };
-    if (inkCache.size > 512) inkCache.clear(); // bounded: texts of one page at most
-    inkCache.set(text, out);
-    return out;
   };
   const font: BundledFont = {
     name: spec.name as BundledFontName,
@@ -265,10 +330,11 @@ export function getFont(name: BundledFontName = DEFAULT_FONT): BundledFont {
     path: file,
     family,
     metrics,
-    hasGlyph: (cp) => fk.hasGlyphForCodePoint(cp),
-    advanceWidth: (text, fontSize) => (fk.layout(text).advanceWidth * fontSize) / fk.unitsPerEm,
+    hasGlyph: (cp) => own(cp) || sourceOf(cp) !== undefined,
+    advanceWidth: (text, fontSize) =>
+      runsOf(text).reduce((w, r) => w + (r.face ? r.face.advanceWidth(r.text, fontSize) : (fk.layout(r.text).advanceWidth * fontSize) / fk.unitsPerEm), 0),
     ink,
-    cssFont: (fontSize) => `${fontSize}px "${family}"`,
+    cssFont: (fontSize) => [`${fontSize}px "${family}"`, ...fallbacks().map((f) => `"${f.family}"`)].join(', '),
   };
   loaded.set(spec.name, font);
   loaded.set(name, font);

@@ -15,7 +15,9 @@
  *   ascender (FreeType rounds TrueType size metrics to whole pixels; DejaVu Sans: 37, baseline 47).
  * - An empty string is what the original does: `n` is taken as 3, giving a blank white 200 x 60
  *   image (no error). The original also draws nothing for it.
- * - Characters the font cannot draw are an ERR_UNSUPPORTED_TEXT error naming them (the original
+ * - Characters the font lacks (CJK in DejaVu Sans) are drawn in the registry's fallback face
+ *   (Droid Sans Fallback for Chinese, Japanese and Korean), the rest of the line in the font;
+ *   characters no bundled face has are an ERR_UNSUPPORTED_TEXT error naming them (the original
  *   would draw tofu boxes).
  * The font differs from the original (`arialuni.ttf`, not redistributable): we use the bundled
  * DejaVu Sans; weights trained with the original glyphs see a slightly different typeface.
@@ -44,7 +46,8 @@ export const GLYPH_MAX_CHARS = 512;
 export interface GlyphOptions {
   /**
    * Bundled font (default DejaVu Sans). The DiffUTE engine passes the face matched to the region's
-   * original text, so the glyph encoder sees the typeface the page uses.
+   * original text, so the glyph encoder sees the typeface the page uses. Characters the face lacks
+   * are drawn in the CJK fallback face.
    */
   font?: BundledFontName;
   /** Longest accepted text in code points (default {@link GLYPH_MAX_CHARS}). */

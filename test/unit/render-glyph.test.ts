@@ -33,8 +33,9 @@ describe('bundled fonts', () => {
       const f = getFont(name);
       expect(fs.existsSync(f.path)).toBe(true);
       expect(fs.existsSync(`${fontsDir()}/${f.spec.licence}`)).toBe(true);
+      // The CJK fallback's "cap height" is the top of its ideographs (0.81 em for Droid Sans Fallback).
       expect(f.metrics.capHeight / f.metrics.unitsPerEm).toBeGreaterThan(0.6);
-      expect(f.metrics.capHeight / f.metrics.unitsPerEm).toBeLessThan(0.8);
+      expect(f.metrics.capHeight / f.metrics.unitsPerEm).toBeLessThan(f.spec.role === 'fallback' ? 0.9 : 0.8);
       expect(f.metrics.xHeight).toBeLessThan(f.metrics.capHeight);
     }
     // The short names of earlier versions are the DejaVu faces, metrics unchanged.
@@ -60,16 +61,19 @@ describe('bundled fonts', () => {
     expect(missingCharacters('Բարեւ', getFont('liberation-sans')).length).toBeGreaterThan(0);
     expect(drawableFace('Բարեւ', 'liberation-sans')).toBe('dejavu-sans');
     expect(drawableFace('Name 12', 'liberation-serif-bold')).toBe('liberation-serif-bold');
-    expect(drawableFace('李雷', 'liberation-sans')).toBeUndefined();
+    // CJK is drawn by the fallback face within the chosen face's line; what no face has is refused.
+    expect(drawableFace('李雷', 'liberation-sans')).toBe('liberation-sans');
+    expect(drawableFace('🧠', 'liberation-sans')).toBeUndefined();
   });
 
   it('names the characters a font cannot draw', () => {
     expect(missingCharacters('Straße 12 € ÅÉ')).toEqual([]);
-    expect(missingCharacters('ab中c🧠中\n')).toEqual(['中', '🧠', '\n']);
-    const err = codeOf(() => assertDrawable('Name: 李雷'));
+    expect(missingCharacters('ab中c🧠中\n')).toEqual(['🧠', '\n']);
+    expect(missingCharacters('ab中c', getFont('droid-sans-fallback'))).toEqual(['a', 'b', 'c']);
+    const err = codeOf(() => assertDrawable('Name: 李雷 🧠'));
     expect(err.code).toBe('ERR_UNSUPPORTED_TEXT');
-    expect(err.message).toContain('"李" (U+674E)');
-    expect(err.message).toContain('"雷" (U+96F7)');
+    expect(err.message).toContain('"🧠" (U+1F9E0)');
+    expect(err.message).not.toContain('李');
   });
 
   it('refuses an unknown font name', () => {
@@ -127,10 +131,31 @@ describe('renderGlyph (DiffUTE glyph image)', () => {
   });
 
   it('refuses undrawable and overlong text with codes', () => {
-    const err = codeOf(() => renderGlyph('Tokyo 東京'));
+    const err = codeOf(() => renderGlyph('Tokyo 🗼'));
     expect(err.code).toBe('ERR_UNSUPPORTED_TEXT');
-    expect(err.message).toContain('東');
+    expect(err.message).toContain('🗼');
     expect(codeOf(() => renderGlyph('x'.repeat(600))).code).toBe('ERR_INPUT');
     expect(codeOf(() => renderGlyph('x'.repeat(20), { maxChars: 10 })).code).toBe('ERR_INPUT');
+  });
+
+  it('draws Chinese, Japanese and Korean in the CJK fallback face, mixed with Latin in the chosen face', () => {
+    for (const text of ['姓名：张伟', '電話番号：03-1234-5678', 'Tokyo 東京', 'ひらがなカタカナ', '한국어 이름']) {
+      const g = renderGlyph(text);
+      const box = inkBox(g)!;
+      expect(box).not.toBeNull();
+      // Ink spans most of the line (no glyph left out) and stays inside the canvas.
+      expect(box.x1 - box.x0).toBeGreaterThan(0.6 * Array.from(text).length * 40 * 0.5);
+      expect(box.y0).toBeGreaterThanOrEqual(0);
+    }
+    // Each ideograph is its own glyph, not one repeated .notdef box.
+    expect(Buffer.from(renderGlyph('张伟').data).equals(Buffer.from(renderGlyph('李娜').data))).toBe(false);
+    // Advances and ink of mixed text combine both faces (CJK ideographs are 1 em wide).
+    const f = getFont('sans');
+    expect(f.advanceWidth('東京', 40)).toBeCloseTo(80, 0);
+    expect(f.advanceWidth('Tokyo 東京', 40)).toBeCloseTo(f.advanceWidth('Tokyo ', 40) + 80, 0);
+    const ink = f.ink('Tokyo 東京');
+    expect(ink.intervals.length / 2).toBe(7);
+    expect(ink.maxX).toBeGreaterThan(f.ink('Tokyo ').advance);
+    expect(getFont('sans').cssFont(40)).toContain('droid-sans-fallback');
   });
 });
