@@ -62,9 +62,11 @@ describe('validateRegions', () => {
   });
 
   it('names undrawable replacement characters with ERR_UNSUPPORTED_TEXT', () => {
-    const e = errorOf(() => validateRegions([{ box: [0, 0, 10, 10], replacement: 'ok' }, { box: [0, 0, 10, 10], replacement: 'Wang 王' }], page));
+    const e = errorOf(() => validateRegions([{ box: [0, 0, 10, 10], replacement: 'ok' }, { box: [0, 0, 10, 10], replacement: 'Wang 🐉' }], page));
     expect(e.code).toBe('ERR_UNSUPPORTED_TEXT');
-    expect(e.message).toMatch(/regions\.1\.replacement.*"王" \(U\+738B\)/);
+    expect(e.message).toMatch(/regions\.1\.replacement.*"🐉" \(U\+1F409\)/);
+    // CJK is drawn by the bundled CJK fallback face: accepted.
+    expect(validateRegions([{ box: [0, 0, 10, 10], replacement: 'Wang 王' }], page)).toHaveLength(1);
   });
 });
 

@@ -41,6 +41,9 @@ describe('text rendering into a box', () => {
   });
 
   it('refuses characters the font lacks', () => {
-    expect(() => renderTextCoverage('名前', 100, 30, { fontSize: 20, baseline: 20, x: 0, scaleX: 1 })).toThrow(/U\+540D/);
+    expect(() => renderTextCoverage('名前 🎌', 100, 30, { fontSize: 20, baseline: 20, x: 0, scaleX: 1 })).toThrow(/U\+1F38C/);
+    // Japanese itself is drawn (in the CJK fallback face).
+    const cov = renderTextCoverage('名前', 100, 30, { fontSize: 20, baseline: 20, x: 0, scaleX: 1 });
+    expect(cov.some((a) => a > 128)).toBe(true);
   });
 });
