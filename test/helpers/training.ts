@@ -16,6 +16,15 @@ function merge(a: any, b: any): any {
   return out;
 }
 
+/** Runs `trainer` to its end in `outDir` (no signal handlers: jest owns the process) and disposes it. */
+export async function trainToEnd<T extends BaseTrainer<unknown>>(trainer: T, outDir: string): Promise<Awaited<ReturnType<typeof runTraining>>> {
+  try {
+    return await runTraining(trainer, { outDir, handleSignals: false });
+  } finally {
+    trainer.dispose();
+  }
+}
+
 export function localVaeConfig(overrides: object = {}): VaeTrainConfig {
   return parseVaeTrainConfig(merge(YAML.parse(fs.readFileSync(path.join(dir, 'vae.local.yaml'), 'utf8')), overrides));
 }

@@ -119,9 +119,9 @@ it('an evaluation writes the sample grid, metrics.jsonl and TensorBoard scalars 
 
 describe('a tiny local VAE run with eval', () => {
   it('evaluates every eval.every steps and at the end, to metrics.jsonl, TensorBoard and sample grids, and keeps the best', async () => {
-    const { localVaeConfig } = await import('../helpers/training');
+    const { localVaeConfig, trainToEnd } = await import('../helpers/training');
     const { VaeTrainer } = await import('../../src/training/vae-trainer');
-    const { runTraining, BEST_DIR, RUN_FILES_DIR } = await import('../../src/training/loop');
+    const { BEST_DIR, RUN_FILES_DIR } = await import('../../src/training/loop');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-train-eval-run-'));
     try {
       const cfg = localVaeConfig({
@@ -130,13 +130,7 @@ describe('a tiny local VAE run with eval', () => {
         eval: { every: 2, limit: 2, early_stop_patience: 50 },
         log: { every: 1 },
       });
-      const t = await VaeTrainer.create(cfg);
-      let r;
-      try {
-        r = await runTraining(t, { outDir: out, handleSignals: false });
-      } finally {
-        t.dispose();
-      }
+      const r = await trainToEnd(await VaeTrainer.create(cfg), out);
       expect(r.steps).toBe(5);
       // Evaluations at 2, 4 and the end (5).
       const evals = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.group === 'eval');
@@ -165,9 +159,8 @@ describe('a tiny local VAE run with eval', () => {
   });
 
   it('stops early after early_stop_patience evaluations without improvement', async () => {
-    const { localVaeConfig } = await import('../helpers/training');
+    const { localVaeConfig, trainToEnd } = await import('../helpers/training');
     const { VaeTrainer } = await import('../../src/training/vae-trainer');
-    const { runTraining } = await import('../../src/training/loop');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-train-eval-stop-'));
     try {
       // lr 0: the weights never change, so the metric never improves after the first evaluation.
@@ -178,13 +171,7 @@ describe('a tiny local VAE run with eval', () => {
         checkpoint: { every: 100, keep_last: 1, keep_best: 'ssim' },
         eval: { every: 1, limit: 1, early_stop_patience: 2 },
       });
-      const t = await VaeTrainer.create(cfg);
-      let r;
-      try {
-        r = await runTraining(t, { outDir: out, handleSignals: false });
-      } finally {
-        t.dispose();
-      }
+      const r = await trainToEnd(await VaeTrainer.create(cfg), out);
       expect(r.stoppedBy).toBe('early_stop');
       expect(r.steps).toBe(3); // best at 1, no improvement at 2 and 3
       expect(r.best).toMatchObject({ metric: 'ssim', bestStep: 1 });
@@ -196,9 +183,8 @@ describe('a tiny local VAE run with eval', () => {
 });
 
 it('a tiny local UNet run evaluates with DiffUTE\'s OCR measure (EMA weights), into TensorBoard', async () => {
-  const { localUnetConfig } = await import('../helpers/training');
+  const { localUnetConfig, trainToEnd } = await import('../helpers/training');
   const { UnetTrainer } = await import('../../src/training/unet-trainer');
-  const { runTraining } = await import('../../src/training/loop');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-train-eval-unet-'));
   try {
     const cfg = localUnetConfig({
@@ -208,13 +194,7 @@ it('a tiny local UNet run evaluates with DiffUTE\'s OCR measure (EMA weights), i
       checkpoint: { every: 100, keep_last: 1, keep_best: 'ocr_char_acc' },
       eval: { every: 100, limit: 1, steps: 2 },
     });
-    const t = await UnetTrainer.create(cfg);
-    let r;
-    try {
-      r = await runTraining(t, { outDir: out, handleSignals: false });
-    } finally {
-      t.dispose();
-    }
+    const r = await trainToEnd(await UnetTrainer.create(cfg), out);
     expect(Object.keys(r.lastEval ?? {})).toEqual(expect.arrayContaining(['ocr_char_acc', 'ocr_word_acc', 'box_psnr', 'ring_psnr', 'changed_outside_paste']));
     expect(r.lastEval?.changed_outside_paste).toBe(0);
     expect(r.best).toMatchObject({ metric: 'ocr_char_acc', bestStep: 2 });
