@@ -128,7 +128,9 @@ export { VaeTrainer, type TrainerBuildOptions } from './training/vae-trainer';
 export { UnetTrainer } from './training/unet-trainer';
 export { BaseTrainer, type StepReport } from './training/base-trainer';
 export { NativeTrainer, type StepResult as TrainStepResult } from './training/native-trainer';
-export { runTraining, type LoopOptions, type LoopResult } from './training/loop';
+export { runTraining, TrainingRun, type LoopOptions, type LoopResult, type TrainingHooks } from './training/loop';
+export { runTrainingJob, type TrainingJobRequest, type TrainingJobHooks, type TrainingJobOutcome } from './training/job';
+export { SignalStop, type StopSource } from './training/stop-signals';
 export { learningRate, LrScheduleSchema, type LrScheduleConfig } from './training/lr-schedule';
 export {
   VaeTrainConfigSchema,

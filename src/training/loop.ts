@@ -1,5 +1,6 @@
 /**
- * The training loop around a trainer: steps until max steps, logs (progress line on a TTY, JSON
+ * The training loop around a trainer (a {@link TrainingRun}: its steps, checkpoints and evaluations
+ * as methods; what a caller adds comes in as {@link TrainingHooks}): steps until max steps, logs (progress line on a TTY, JSON
  * lines otherwise), appends metrics to a JSONL file, writes checkpoints (periodic, final, and on
  * SIGINT/SIGTERM before exiting), keeps the last N, and pushes each checkpoint to R2 in the
  * background when storage.uri is set (flushed before returning). A failing step throws: a run
@@ -17,15 +18,25 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import type { ArtifactStore } from '../storage/store';
 import { RunMetrics, type MetricsSink } from '../tracking/run-metrics';
 import type { BaseTrainer, StepReport } from './base-trainer';
+import { BestCheckpoint } from './best-checkpoint';
 import { checkpointsRoot, pruneCheckpoints } from './checkpoint';
-import { BestTracker, type BestState } from './evaluation';
+import { CheckpointUploads } from './checkpoint-uploads';
+import type { BestState } from './evaluation';
+import { SignalStop, type StopSource } from './stop-signals';
 
-/** The best checkpoint (checkpoint.keep_best): a copy of it, outside the pruned checkpoints. */
-export const BEST_DIR = 'best';
-/** The tracker's state (best value, evaluations without improvement), for a resumed run. */
-export const EVAL_STATE_FILE = 'eval_state.json';
+export { BEST_DIR, EVAL_STATE_FILE } from './best-checkpoint';
 /** The run's history copied into each checkpoint (so it travels with it to R2). */
 export const RUN_FILES_DIR = 'run';
+
+/** What a caller hears of a run, besides its logger. */
+export interface TrainingHooks {
+  /** After every step (a progress display). */
+  onStep?(r: StepReport, step: number, maxSteps: number): void;
+  /** After the writer wrote a checkpoint (and queued its upload). */
+  onCheckpoint?(dir: string, step: number): void;
+  /** After the writer evaluated a step. */
+  onEvaluation?(step: number, metrics: Record<string, number>): void;
+}
 
 export interface LoopOptions {
   outDir: string;
@@ -35,8 +46,10 @@ export interface LoopOptions {
    */
   maxSteps?: number;
   logger?: Logger;
-  /** Called after every step (progress display). */
-  onStep?: (r: StepReport, step: number, maxSteps: number) => void;
+  /** Events of the run (progress, checkpoints, evaluations). */
+  hooks?: TrainingHooks;
+  /** @deprecated use `hooks.onStep`; kept for one version. */
+  onStep?: TrainingHooks['onStep'];
   /** Background uploads of checkpoints (storage.uri). */
   store?: ArtifactStore;
   storageUri?: string;
@@ -45,7 +58,12 @@ export interface LoopOptions {
    * have it yet (its upload failed or was cut short before).
    */
   pushFirst?: string;
-  /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
+  /**
+   * What asks the run to stop after its step (default: SIGINT/SIGTERM, {@link SignalStop}, while
+   * the run lasts; `handleSignals: false` installs none).
+   */
+  stop?: StopSource;
+  /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true, when no `stop` is given). */
   handleSignals?: boolean;
   /**
    * Whether this process writes checkpoints and metrics (default true). In a data-parallel job
@@ -106,217 +124,201 @@ function copyRunFiles(outDir: string, metricsPath: string, checkpointDir: string
   }
 }
 
-/** Replaces `<out>/best` by a copy of `checkpointDir` (written beside it, then renamed). */
-function keepBest(outDir: string, checkpointDir: string, state: BestState): string {
-  const best = path.join(outDir, BEST_DIR);
-  const tmp = `${best}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.cpSync(checkpointDir, tmp, { recursive: true });
-  fs.writeFileSync(path.join(tmp, 'best.json'), `${JSON.stringify({ ...state, checkpoint: path.basename(checkpointDir) }, null, 2)}\n`);
-  fs.rmSync(best, { recursive: true, force: true });
-  fs.renameSync(tmp, best);
-  return best;
-}
-
-function readEvalState(outDir: string): BestState | undefined {
-  const f = path.join(outDir, EVAL_STATE_FILE);
-  if (!fs.existsSync(f)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(f, 'utf8')) as BestState;
-  } catch (e) {
-    throw new DocAnonError(ErrorCode.IO, `cannot read ${f}: ${(e as Error).message} (remove it to start the best / early-stop tracking afresh)`, { cause: e });
-  }
-}
-
-export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
-  const cfg = trainer.config;
-  const maxSteps = stopStep(o.maxSteps, cfg.train.max_steps);
-  const root = checkpointsRoot(o.outDir);
-  const writer = o.writer ?? true;
-  if (writer) fs.mkdirSync(o.outDir, { recursive: true });
-  const metricsPath = path.resolve(o.outDir, cfg.log.metrics_file);
-  let stopSignal: string | null = null;
-  let interrupted = false;
-  let lastCheckpoint: string | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
-    // Ctrl-C twice stops at once (checkpoints are written atomically: nothing is left
-    // half-written). Only SIGINT counts: a rank can get SIGTERM twice from one request (a
-    // scheduler signalling the whole job, and the --nproc launcher forwarding it).
-    if (sig === 'SIGINT' && interrupted) {
-      o.logger?.error({ signal: sig, lastCheckpoint }, 'interrupted twice: exiting now, without a final checkpoint or pending uploads');
-      // Die of the signal, as a process without a handler does: at once, even in the middle of a
-      // native step (process.exit would wait for the step to finish).
-      removeHandlers();
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
-    if (sig === 'SIGINT') interrupted = true;
-    stopSignal ??= sig;
-    o.logger?.warn({ signal: sig }, 'signal received: finishing the current step, writing a checkpoint, then exiting (Ctrl-C again exits at once)');
-  };
-  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
-  const removeHandlers = (): void => {
-    process.off('SIGINT', handlers.SIGINT);
-    process.off('SIGTERM', handlers.SIGTERM);
-  };
-  if (o.handleSignals ?? true) {
-    process.on('SIGINT', handlers.SIGINT);
-    process.on('SIGTERM', handlers.SIGTERM);
-  }
+/**
+ * One run of the loop on a trainer: {@link TrainingRun.run} steps until the stop step, a stop
+ * request or an early stop, evaluating and checkpointing on the config's schedule.
+ */
+export class TrainingRun<M> {
+  private readonly cfg: BaseTrainer<M>['config'];
+  private readonly maxSteps: number;
+  private readonly root: string;
+  private readonly writer: boolean;
+  private readonly metricsPath: string;
+  private readonly hooks: TrainingHooks;
+  private readonly uploads?: CheckpointUploads;
+  private readonly metrics?: MetricsSink;
+  private readonly ownMetrics?: RunMetrics;
+  private readonly evaluateFn?: (step: number) => Promise<Record<string, number>>;
+  private readonly best?: BestCheckpoint;
   // A trainer past step 0 was restored from a checkpoint of its current step: writing (and
   // pushing) that step again would only duplicate it (and conflict with its published version).
-  let lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
-  let skippedInARow = 0;
-  // Folders with uploads in flight (a count: a best checkpoint goes up twice), never pruned meanwhile.
-  const uploading = new Map<string, number>();
-  const ownMetrics = !o.metrics && writer && cfg.log.tensorboard ? new RunMetrics(o.outDir, { metricsFile: cfg.log.metrics_file }) : undefined;
-  const metrics = o.metrics ?? ownMetrics;
-  const evaluateFn = o.evaluate ?? (cfg.eval ? (step: number) => trainer.evaluate(step, o.outDir, metrics) : undefined);
-  const ev = evaluateFn ? cfg.eval : undefined;
-  const keepBy = ev ? cfg.checkpoint.keep_best : undefined;
-  const saved = keepBy && writer ? readEvalState(o.outDir) : undefined;
-  const tracker = keepBy ? new BestTracker(keepBy, ev?.early_stop_patience ?? 0, saved?.metric === keepBy ? saved : undefined) : undefined;
-  let lastEvalStep = -1;
-  let lastEval: Record<string, number> | undefined;
-  let earlyStop = false;
-  let best: LoopResult['best'];
-  let last: StepReport | undefined;
-  let stepMs = 0;
-  let waitMs = 0;
-  const push = (dir: string, uri = o.storageUri ? `${o.storageUri}/${path.basename(dir)}` : undefined, keepLast = cfg.checkpoint.keep_last): void => {
-    if (!o.store || !uri) return;
-    // Versions are named by step; a folder is not pruned while its upload is pending.
-    uploading.set(dir, (uploading.get(dir) ?? 0) + 1);
-    const done = (): void => {
-      const n = (uploading.get(dir) ?? 1) - 1;
-      if (n > 0) uploading.set(dir, n);
-      else uploading.delete(dir);
+  private lastCheckpointStep: number;
+  private lastCheckpoint?: string;
+  private lastEvalStep = -1;
+  private lastEval?: Record<string, number>;
+  private bestKept?: LoopResult['best'];
+  private earlyStop = false;
+
+  constructor(
+    private readonly trainer: BaseTrainer<M>,
+    private readonly o: LoopOptions,
+  ) {
+    this.cfg = trainer.config;
+    this.maxSteps = stopStep(o.maxSteps, this.cfg.train.max_steps);
+    this.root = checkpointsRoot(o.outDir);
+    this.writer = o.writer ?? true;
+    this.metricsPath = path.resolve(o.outDir, this.cfg.log.metrics_file);
+    this.hooks = { ...o.hooks, onStep: o.hooks?.onStep ?? o.onStep };
+    this.uploads = o.store && o.storageUri ? new CheckpointUploads(o.store, o.storageUri, this.cfg, o.logger) : undefined;
+    this.ownMetrics = !o.metrics && this.writer && this.cfg.log.tensorboard ? new RunMetrics(o.outDir, { metricsFile: this.cfg.log.metrics_file }) : undefined;
+    this.metrics = o.metrics ?? this.ownMetrics;
+    if (this.cfg.eval) this.evaluateFn = o.evaluate ?? ((step: number) => trainer.evaluate(step, o.outDir, this.metrics));
+    const keepBy = this.evaluateFn ? this.cfg.checkpoint.keep_best : undefined;
+    if (keepBy) this.best = new BestCheckpoint(o.outDir, keepBy, this.cfg.eval?.early_stop_patience ?? 0, this.writer);
+    this.lastCheckpointStep = trainer.step > 0 ? trainer.step : -1;
+  }
+
+  /** Trains to the end (or a stop), then evaluates and checkpoints the last step. */
+  async run(): Promise<LoopResult> {
+    const o = this.o;
+    if (this.writer) fs.mkdirSync(o.outDir, { recursive: true });
+    const signals = !o.stop && (o.handleSignals ?? true) ? new SignalStop(o.logger, () => ({ lastCheckpoint: this.lastCheckpoint })) : undefined;
+    const stop: StopSource = o.stop ?? signals ?? { requested: null };
+    if (this.writer && o.pushFirst && this.uploads) {
+      o.logger?.info({ dir: o.pushFirst }, 'storage: uploading the resumed checkpoint, which R2 does not have');
+      this.uploads.push(o.pushFirst);
+    }
+    let stoppedBy: LoopResult['stoppedBy'] = 'max_steps';
+    let last: StepReport | undefined;
+    let stepMs = 0;
+    let waitMs = 0;
+    let skippedInARow = 0;
+    try {
+      while (this.trainer.step < this.maxSteps) {
+        if (await this.shouldStop(stop)) {
+          stoppedBy = this.earlyStop ? 'early_stop' : 'signal';
+          break;
+        }
+        const r = await this.trainer.trainStep();
+        last = r;
+        stepMs += r.stepMs;
+        waitMs += r.dataWaitMs;
+        this.record(r);
+        // Every rank sees the same all-reduced gradient norm, so all of them skip (and stop) together.
+        skippedInARow = r.skipped ? skippedInARow + 1 : 0;
+        if (skippedInARow >= this.cfg.train.max_consecutive_skips) {
+          throw new DocAnonError(
+            ErrorCode.DIVERGED,
+            `training diverged: ${skippedInARow} steps in a row had non-finite gradients (last loss ${r.terms.loss}, grad norm ${r.gradNorm}) and were skipped at step ${this.trainer.step}; lower optimizer.lr, check the data, or resume from an earlier checkpoint`,
+          );
+        }
+        // The evaluation first: a checkpoint of the same step then carries its metrics and samples.
+        if (this.cfg.eval && r.step % this.cfg.eval.every === 0) await this.evaluate();
+        if (r.step % this.cfg.checkpoint.every === 0) await this.checkpoint();
+      }
+      // Every run ends with an evaluation (a short one has one too), then its final checkpoint.
+      await this.evaluate();
+      await this.checkpoint();
+      // The last uploads, with the signal handlers still installed (a first signal must not kill them).
+      await this.uploads?.flush();
+    } catch (e) {
+      // Checkpoints written before the failure still go up before it is reported.
+      await this.uploads?.flush(true);
+      throw e;
+    } finally {
+      signals?.dispose();
+      this.ownMetrics?.close();
+    }
+    return {
+      steps: this.trainer.step,
+      stoppedBy,
+      lastCheckpoint: this.lastCheckpoint,
+      last,
+      ...(this.lastEval ? { lastEval: this.lastEval } : {}),
+      ...(this.bestKept ? { best: this.bestKept } : {}),
+      dataWaitFraction: stepMs > 0 ? waitMs / stepMs : 0,
     };
-    const h = o.store.pushInBackground(dir, uri, { config: cfg, keepLast });
-    h.flush().then(done, done);
-  };
-  const checkpoint = async (): Promise<void> => {
-    // Every rank takes the same branches here (same step), so the generator gather lines up.
-    if (lastCheckpointStep === trainer.step) return;
-    lastCheckpointStep = trainer.step;
+  }
+
+  /** Whether to stop before the next step: a stop request or an early stop (in a job: any rank's). */
+  private async shouldStop(stop: StopSource): Promise<boolean> {
+    const mine = stop.requested !== null || this.earlyStop;
+    if (!this.trainer.group) return mine;
+    // Only the vote decides: a signal that lands while the vote is in flight counts in the
+    // next one. Breaking on it now would put this rank out of step with the others (it would
+    // gather generators for a checkpoint while they all-reduce the next step's gradients).
+    const any = await this.trainer.group.any(mine);
+    if (any && !mine) this.o.logger?.warn({ rank: this.trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
+    return any;
+  }
+
+  /** The step's line: metrics.jsonl, the progress hook, and every log.every steps the log and scalars. */
+  private record(r: StepReport): void {
+    const line = {
+      step: r.step,
+      lr: r.lr,
+      gradNorm: r.gradNorm,
+      skipped: r.skipped,
+      examples: r.examples,
+      samplesPerSec: (r.examples * 1000) / Math.max(r.stepMs, 1e-3),
+      dataWaitMs: r.dataWaitMs,
+      ...r.terms,
+    };
+    if (this.writer) fs.appendFileSync(this.metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+    this.hooks.onStep?.(r, r.step, this.maxSteps);
+    if (r.step % this.cfg.log.every === 0 || r.step === this.maxSteps) {
+      this.o.logger?.info(this.lastEval ? { ...line, eval: this.lastEval } : line, 'train step');
+      if (this.writer) this.metrics?.scalars(r.step, 'train', { lr: r.lr, gradNorm: r.gradNorm, samplesPerSec: line.samplesPerSec, ...r.terms }, { jsonl: false });
+    }
+  }
+
+  /** A checkpoint of this step (once per step). A collective: every rank takes it, rank 0 writes. */
+  private async checkpoint(): Promise<void> {
+    const trainer = this.trainer;
+    if (this.lastCheckpointStep === trainer.step) return;
+    this.lastCheckpointStep = trainer.step;
     const generators = await trainer.gatherGenerators();
-    if (!writer) {
+    if (!this.writer) {
       generators?.dispose();
       return;
     }
+    let dir: string;
     try {
-      lastCheckpoint = await trainer.saveCheckpoint(root, generators);
+      dir = await trainer.saveCheckpoint(this.root, generators);
     } finally {
       generators?.dispose();
     }
-    pruneCheckpoints(root, cfg.checkpoint.keep_last, new Set(uploading.keys()));
-    o.logger?.info({ step: trainer.step, dir: lastCheckpoint }, 'checkpoint written');
-    copyRunFiles(o.outDir, metricsPath, lastCheckpoint);
-    push(lastCheckpoint);
-  };
+    this.lastCheckpoint = dir;
+    pruneCheckpoints(this.root, this.cfg.checkpoint.keep_last, this.uploads?.inFlight ?? new Set());
+    this.o.logger?.info({ step: trainer.step, dir }, 'checkpoint written');
+    copyRunFiles(this.o.outDir, this.metricsPath, dir);
+    this.uploads?.push(dir);
+    this.hooks.onCheckpoint?.(dir, trainer.step);
+  }
+
   /**
    * An evaluation of this step (once per step), by the writer. With keep_best every rank then writes
    * a checkpoint of the step (a collective: the others wait in it while the writer evaluates), so
    * the checkpoint holds the evaluation's metrics and the best can be kept as a copy of it.
    */
-  const evaluate = async (): Promise<void> => {
-    if (!ev || !evaluateFn || lastEvalStep === trainer.step) return;
-    const step = trainer.step;
-    lastEvalStep = step;
-    if (writer) {
-      lastEval = await evaluateFn(step);
-      o.logger?.info({ step, ...lastEval }, 'evaluation');
+  private async evaluate(): Promise<void> {
+    if (!this.evaluateFn || this.lastEvalStep === this.trainer.step) return;
+    const step = this.trainer.step;
+    this.lastEvalStep = step;
+    if (this.writer) {
+      this.lastEval = await this.evaluateFn(step);
+      this.o.logger?.info({ step, ...this.lastEval }, 'evaluation');
+      this.hooks.onEvaluation?.(step, this.lastEval);
     }
-    if (!tracker) return;
-    await checkpoint();
-    if (!writer || !lastEval) return;
-    const { improved, stop } = tracker.update(step, lastEval);
-    const state = tracker.state;
-    fs.writeFileSync(path.join(o.outDir, EVAL_STATE_FILE), `${JSON.stringify(state)}\n`);
-    if (improved && lastCheckpoint) {
-      best = { ...state, dir: keepBest(o.outDir, lastCheckpoint, state) };
-      o.logger?.info({ step, [state.metric]: state.best, dir: best.dir }, 'best checkpoint kept');
+    if (!this.best) return;
+    await this.checkpoint();
+    if (!this.writer || !this.lastEval) return;
+    const { bestDir, stop } = this.best.update(step, this.lastEval, this.lastCheckpoint);
+    const state = this.best.state;
+    if (bestDir && this.lastCheckpoint) {
+      this.bestKept = { ...state, dir: bestDir };
+      this.o.logger?.info({ step, [state.metric]: state.best, dir: bestDir }, 'best checkpoint kept');
       // In R2 too, as the one version of `<storage.uri>-best` (the step checkpoints' retention may drop it there).
-      if (o.storageUri) push(lastCheckpoint, `${o.storageUri}-best/${path.basename(lastCheckpoint)}`, 1);
+      this.uploads?.push(this.lastCheckpoint, `${this.uploads.uri}-best/${path.basename(this.lastCheckpoint)}`, 1);
     }
     if (stop) {
-      earlyStop = true;
-      o.logger?.warn({ step, metric: state.metric, best: state.best, bestStep: state.bestStep, evaluations: state.stale }, 'early stop: the metric has not improved');
+      this.earlyStop = true;
+      this.o.logger?.warn({ step, metric: state.metric, best: state.best, bestStep: state.bestStep, evaluations: state.stale }, 'early stop: the metric has not improved');
     }
-  };
-  if (writer && o.pushFirst) {
-    o.logger?.info({ dir: o.pushFirst }, 'storage: uploading the resumed checkpoint, which R2 does not have');
-    push(o.pushFirst);
   }
-  let stoppedBy: LoopResult['stoppedBy'] = 'max_steps';
-  try {
-    for (;;) {
-      if (trainer.step >= maxSteps) break;
-      let stop = stopSignal !== null || earlyStop;
-      if (trainer.group) {
-        // Only the vote decides: a signal that lands while the vote is in flight counts in the
-        // next one. Breaking on it now would put this rank out of step with the others (it would
-        // gather generators for a checkpoint while they all-reduce the next step's gradients).
-        const voted = stop;
-        stop = await trainer.group.any(voted);
-        if (stop && !voted && !stopSignal) o.logger?.warn({ rank: trainer.dist.rank }, 'another rank received a signal: stopping after the same step');
-      }
-      if (stop) {
-        stoppedBy = earlyStop ? 'early_stop' : 'signal';
-        break;
-      }
-      const r = await trainer.trainStep();
-      last = r;
-      stepMs += r.stepMs;
-      waitMs += r.dataWaitMs;
-      const line = {
-        step: r.step,
-        lr: r.lr,
-        gradNorm: r.gradNorm,
-        skipped: r.skipped,
-        examples: r.examples,
-        samplesPerSec: (r.examples * 1000) / Math.max(r.stepMs, 1e-3),
-        dataWaitMs: r.dataWaitMs,
-        ...r.terms,
-      };
-      if (writer) fs.appendFileSync(metricsPath, `${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
-      o.onStep?.(r, r.step, maxSteps);
-      if (r.step % cfg.log.every === 0 || r.step === maxSteps) {
-        o.logger?.info(lastEval ? { ...line, eval: lastEval } : line, 'train step');
-        if (writer) metrics?.scalars(r.step, 'train', { lr: r.lr, gradNorm: r.gradNorm, samplesPerSec: line.samplesPerSec, ...r.terms }, { jsonl: false });
-      }
-      // Every rank sees the same all-reduced gradient norm, so all of them skip (and stop) together.
-      skippedInARow = r.skipped ? skippedInARow + 1 : 0;
-      if (skippedInARow >= cfg.train.max_consecutive_skips) {
-        throw new DocAnonError(
-          ErrorCode.DIVERGED,
-          `training diverged: ${skippedInARow} steps in a row had non-finite gradients (last loss ${r.terms.loss}, grad norm ${r.gradNorm}) and were skipped at step ${trainer.step}; lower optimizer.lr, check the data, or resume from an earlier checkpoint`,
-        );
-      }
-      // The evaluation first: a checkpoint of the same step then carries its metrics and samples.
-      if (ev && r.step % ev.every === 0) await evaluate();
-      if (r.step % cfg.checkpoint.every === 0) await checkpoint();
-    }
-    // Every run ends with an evaluation (a short one has one too), then its final checkpoint.
-    await evaluate();
-    await checkpoint();
-    // The last uploads, with the signal handlers still installed (a first signal must not kill them).
-    if (o.store) await o.store.flushBackground();
-  } catch (e) {
-    // Checkpoints written before the failure still go up before it is reported.
-    if (o.store) await o.store.flushBackground().catch((err: unknown) => o.logger?.error({ err: String(err) }, 'storage: an upload failed too'));
-    throw e;
-  } finally {
-    if (o.handleSignals ?? true) removeHandlers();
-    ownMetrics?.close();
-  }
-  return {
-    steps: trainer.step,
-    stoppedBy,
-    lastCheckpoint,
-    last,
-    ...(lastEval ? { lastEval } : {}),
-    ...(best ? { best } : {}),
-    dataWaitFraction: stepMs > 0 ? waitMs / stepMs : 0,
-  };
+}
+
+/** Runs the training loop on a trainer (see {@link TrainingRun}). */
+export async function runTraining<M>(trainer: BaseTrainer<M>, o: LoopOptions): Promise<LoopResult> {
+  return await new TrainingRun(trainer, o).run();
 }

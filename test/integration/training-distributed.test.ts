@@ -20,7 +20,7 @@ import * as YAML from 'yaml';
 import { main } from '../../src/cli/main';
 import { readSafetensors } from '../../src/core/safetensors';
 import { native } from '../../src/native/loader';
-import { freePort } from '../../src/cli/spawn-ranks';
+import { freePort } from '../../src/training/launch';
 import { checkpointsRoot, latestCheckpoint, readCheckpointMeta } from '../../src/training/checkpoint';
 
 const ROOT = path.join(__dirname, '..', '..');

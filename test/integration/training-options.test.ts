@@ -139,7 +139,7 @@ describe('training options', () => {
     );
     const reports: StepReport[] = [];
     try {
-      await expect(runTraining(t, { outDir: path.join(tmp, 'diverged'), handleSignals: false, onStep: (r) => reports.push(r) })).rejects.toMatchObject({
+      await expect(runTraining(t, { outDir: path.join(tmp, 'diverged'), handleSignals: false, hooks: { onStep: (r) => reports.push(r) } })).rejects.toMatchObject({
         code: 'ERR_DIVERGED',
         message: expect.stringMatching(/3 steps in a row had non-finite gradients .* lower optimizer.lr/),
       });

@@ -57,7 +57,7 @@ def interrupted(script, grace):
 
 out = {}
 # The launcher and its rank each write a marker on SIGTERM; the launcher waits for the rank (as
-# spawn-ranks does) and exits 130.
+# src/training/launch.ts does) and exits 130.
 rank = f'trap "echo rank > {tmp}/rank; exit 130" TERM; while true; do sleep 0.05; done'
 launcher = (f'trap "echo launcher > {tmp}/launcher; wait; exit 130" TERM; bash -c {json.dumps(rank)} & '
             f'echo $! > {pids}; sleep 0.3; touch {ready}; wait; wait')

@@ -24,17 +24,24 @@ const { T } = fx;
 const meta = fixtureJson<PipelineJson>('pipeline', 'config.json');
 const schedulerText = fs.readFileSync(fixture('pipeline', 'scheduler_config.json'), 'utf8');
 
+/** The loop's models, scheduler and the fixture's inputs; each test adds or overrides its own. */
+async function loopInputs(): Promise<Parameters<typeof inpaintLoop>[0]> {
+  return {
+    unet: fx.model.unet,
+    vae: fx.model.vae,
+    schedulerConfig: schedulerText,
+    image: await T('input.image'),
+    mask: await T('input.mask_image'),
+    encoderHiddenStates: await T('input.prompt_embeds'),
+  };
+}
+
 describe('inpainting loop parity with diffusers', () => {
   it.each(Object.keys(meta.runs))('%s', async (run) => {
     const cfg = meta.runs[run];
     const progress: number[] = [];
     const out = await inpaintLoop({
-      unet: fx.model.unet,
-      vae: fx.model.vae,
-      schedulerConfig: schedulerText,
-      image: await T('input.image'),
-      mask: await T('input.mask_image'),
-      encoderHiddenStates: await T('input.prompt_embeds'),
+      ...(await loopInputs()),
       negativeEncoderHiddenStates: await T('input.negative_prompt_embeds'),
       latents: await T('input.latents'),
       steps: cfg.timesteps.length,
@@ -67,12 +74,7 @@ describe('inpainting loop parity with diffusers', () => {
     const ac = new AbortController();
     const seen: number[] = [];
     const p = inpaintLoop({
-      unet: fx.model.unet,
-      vae: fx.model.vae,
-      schedulerConfig: schedulerText,
-      image: await T('input.image'),
-      mask: await T('input.mask_image'),
-      encoderHiddenStates: await T('input.prompt_embeds'),
+      ...(await loopInputs()),
       steps: 50,
       seed: 1,
       onProgress: (step) => {
@@ -87,12 +89,7 @@ describe('inpainting loop parity with diffusers', () => {
 
   it('is deterministic for a seed and DiffUTE fill differs from diffusers fill', async () => {
     const base = {
-      unet: fx.model.unet,
-      vae: fx.model.vae,
-      schedulerConfig: schedulerText,
-      image: await T('input.image'),
-      mask: await T('input.mask_image'),
-      encoderHiddenStates: await T('input.prompt_embeds'),
+      ...(await loopInputs()),
       steps: 3,
       seed: 7,
     };
@@ -104,11 +101,8 @@ describe('inpainting loop parity with diffusers', () => {
   });
 
   it('rejects mismatched shapes with ERR_SHAPE', async () => {
-    await expect(
-      inpaintLoop({ unet: fx.model.unet, vae: fx.model.vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 8, 8]), encoderHiddenStates: await T('input.prompt_embeds'), steps: 2 }),
-    ).rejects.toMatchObject({ code: 'ERR_SHAPE' });
-    await expect(
-      inpaintLoop({ unet: fx.model.unet, vae: fx.model.vae, schedulerConfig: schedulerText, image: Tensor.zeros([1, 3, 16, 16]), mask: Tensor.zeros([1, 1, 16, 16]), encoderHiddenStates: await T('input.prompt_embeds'), guidanceScale: 3, steps: 2 }),
-    ).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    const image = Tensor.zeros([1, 3, 16, 16]);
+    await expect(inpaintLoop({ ...(await loopInputs()), image, mask: Tensor.zeros([1, 1, 8, 8]), steps: 2 })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
+    await expect(inpaintLoop({ ...(await loopInputs()), image, mask: Tensor.zeros([1, 1, 16, 16]), guidanceScale: 3, steps: 2 })).rejects.toMatchObject({ code: 'ERR_SHAPE' });
   });
 });

@@ -1,9 +1,9 @@
-/** The dry run's findings (src/cli/train-checks planFindings): every problem at once, each with its fix. */
+/** The dry run's findings (src/training/checks planFindings): every problem at once, each with its fix. */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { formatFindings, planFindings } from '../../src/cli/train-checks';
+import { formatFindings, planFindings } from '../../src/training/checks';
 import { DocAnonError, ErrorCode } from '../../src/core/errors';
 import { loadVaeTrainConfig, parseVaeTrainConfig } from '../../src/training/config';
 

@@ -115,7 +115,7 @@ describe('training loop: stopping on a signal', () => {
       },
     };
     const { trainer } = fakeTrainer({ signalDuringStep: 1 });
-    await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false, store: store as never });
+    await runTraining(trainer, { outDir: '/nonexistent-not-written', writer: false, store: store as never, storageUri: 'r2://bucket/run' });
     expect(during).toBe(before + 1);
     expect(process.listenerCount('SIGTERM')).toBe(before);
   });

@@ -1,5 +1,5 @@
 /**
- * Checks `doc-anon train-*` makes before training (and a dry run reports): whether the device and
+ * Checks a training job makes before training (and a dry run reports): whether the device and
  * the rank count are usable here, and whether every model, dataset and LPIPS file the config names
  * exists (local paths) or is published (r2:// artifacts), without downloading anything.
  */
@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { readR2Settings } from '../storage/client';
 import { ArtifactStore } from '../storage/store';
-import type { TrainConfig } from '../training/config';
+import type { TrainConfig } from './config';
 import { Tensor } from '../core/tensor';
-import { checkDistributedSupport, type ProcessGroup } from '../training/distributed';
+import { checkDistributedSupport, type ProcessGroup } from './distributed';
 
 /** The problem with training on `device` with `worldSize` ranks here, or undefined when there is none. */
 export function deviceCheck(

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnRanks } from '../../src/cli/spawn-ranks';
+import { spawnRanks } from '../../src/training/launch';
 
 let tmp: string;
 beforeAll(() => {

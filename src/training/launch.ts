@@ -1,5 +1,5 @@
 /**
- * `--nproc N`: runs N local ranks of the same command as child processes, with the environment
+ * The local rank launcher (`--nproc N`): runs N local ranks of the same command as child processes, with the environment
  * torchrun would give them (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR,
  * MASTER_PORT on a free loopback port). Waits for all; when one fails the others are stopped
  * (they would otherwise wait in a collective until the timeout) and the job fails. SIGINT or
@@ -7,11 +7,8 @@
  * checkpoint and exit 130, and so does the launcher, once they have.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
-import { DocAnonError, ErrorCode } from '../core/errors';
 
 /** The exit code of a training run stopped by SIGINT/SIGTERM after writing its checkpoint (128 + SIGINT). */
 export const STOPPED_BY_SIGNAL = 130;
@@ -28,27 +25,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The CLI script the children run: this process's own entry when it is the CLI, else the compiled lib/cli/main.js. */
-export function cliEntry(): string {
-  const own = process.argv[1];
-  if (own && /[\\/]cli[\\/]main\.js$/.test(own)) return own;
-  const compiled = path.join(__dirname, 'main.js');
-  if (fs.existsSync(compiled)) return compiled;
-  const lib = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
-  if (fs.existsSync(lib)) return lib;
-  throw new DocAnonError(ErrorCode.UNSUPPORTED, '--nproc needs the compiled CLI (lib/cli/main.js): run npm run build:ts');
-}
-
-/** Removes `--nproc N` / `--nproc=N` so the children run as ranks, not as launchers. */
-export function withoutNproc(args: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--nproc') i++;
-    else if (!args[i].startsWith('--nproc=')) out.push(args[i]);
-  }
-  return out;
-}
-
 export interface SpawnRanksOptions {
   nproc: number;
   /** The command and its arguments for each rank (without --nproc). */
@@ -56,8 +32,8 @@ export interface SpawnRanksOptions {
   logger?: Logger;
   /** Extra environment for every rank. */
   env?: NodeJS.ProcessEnv;
-  /** The script each rank runs with `args` (default: the CLI, {@link cliEntry}). */
-  entry?: string;
+  /** The script each rank runs with `args` (the CLI's entry, for `doc-anon train-*`). */
+  entry: string;
 }
 
 /**
@@ -66,7 +42,7 @@ export interface SpawnRanksOptions {
  */
 export async function spawnRanks(o: SpawnRanksOptions): Promise<number> {
   const port = await freePort();
-  const entry = o.entry ?? cliEntry();
+  const entry = o.entry;
   const children: ChildProcess[] = [];
   let failed: { rank: number; code: number } | null = null;
   let stopped = false;
