@@ -62,6 +62,10 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --resolution N       diffute: crop side the model samples at (default: the UNet's sample_size x the
                        VAE factor, as diffusers; 512 for SD2)
   --seed N             seed (default 0)
+  --on-unreadable WHAT diffute: a replacement the verification does not read back as its text is
+                       redrawn with the next seed, then by the classic engine (retry, the default),
+                       drawn by the classic engine at once (classic), refuses the page (fail), or
+                       is kept unchecked (off); the report says which for each region
   --device DEV         cpu (default) | cuda | cuda:N
   --report FILE        write the report, an audit record (JSON): sha256 of input and output, package,
                        engine and seeds, models, OCR data, policy (sha256), every region's decision,
@@ -208,6 +212,7 @@ export const anonymizeCommand: Command = {
         steps: { type: 'string' },
         resolution: { type: 'string' },
         seed: { type: 'string' },
+        'on-unreadable': { type: 'string' },
         device: { type: 'string' },
         report: { type: 'string' },
         concurrency: { type: 'string' },
@@ -281,8 +286,19 @@ export const anonymizeCommand: Command = {
       if (!values.model) throw new DocAnonError(ErrorCode.ARGUMENT, '--engine diffute needs --model <a DiffUTE pipeline folder or r2:// artifact>');
       options.model = values.model;
       if (values['glyph-encoder']) options.models = { glyphEncoder: values['glyph-encoder'] };
-      options.diffute = { sampler: values.sampler as never, steps: int(values.steps, 'steps'), resolution: int(values.resolution, 'resolution'), seed: int(values.seed, 'seed') };
+      const onUnreadable = values['on-unreadable'];
+      if (onUnreadable !== undefined && !['retry', 'classic', 'fail', 'off'].includes(onUnreadable)) {
+        throw new DocAnonError(ErrorCode.ARGUMENT, `--on-unreadable must be retry, classic, fail or off, got ${onUnreadable}`);
+      }
+      options.diffute = {
+        sampler: values.sampler as never,
+        steps: int(values.steps, 'steps'),
+        resolution: int(values.resolution, 'resolution'),
+        seed: int(values.seed, 'seed'),
+        ...(onUnreadable === undefined ? {} : { readBack: onUnreadable === 'off' ? { enabled: false } : { onUnreadable: onUnreadable as 'retry' | 'classic' | 'fail' } }),
+      };
     } else {
+      if (values['on-unreadable'] !== undefined) throw new DocAnonError(ErrorCode.ARGUMENT, '--on-unreadable is for --engine diffute (the classic engine draws the exact text)');
       options.classic = { seed: int(values.seed, 'seed') };
     }
     const anonymizer = await Anonymizer.create(options);

@@ -287,6 +287,8 @@ async function loadPipeline(o: z.output<typeof AnonymizerOptionsSchema>): Promis
 
 export class Anonymizer {
   private engine: Engine | undefined;
+  /** Draws the replacements a generating engine's drawings do not read back as (the classic engine). */
+  private readonly fallback: Engine | undefined;
   private readonly owned: Array<{ dispose(): void }> = [];
   private ocrEngine: OcrEngine | undefined;
   /** The built-in OCR engine's close(), once begun (close() waits for it). */
@@ -300,6 +302,7 @@ export class Anonymizer {
     ocr: OcrEngine | undefined,
   ) {
     this.engine = engine;
+    this.fallback = engine.readBack ? new ClassicEngine(options.classic ?? {}) : undefined;
     this.owned = owned;
     this.ocrEngine = ocr;
     this.ownsOcr = ocr === undefined;
@@ -365,6 +368,7 @@ export class Anonymizer {
       // Kept regions are a decision about the page: it is not an empty list.
       allowEmpty: request.allowEmpty === true || kept.length > 0,
       verify: request.verify ?? det.verify,
+      fallback: this.fallback,
       suppliedOcr: request.ocr,
       // Validated like supplied OCR results (shape, page size).
       textLayer: request.textLayer === undefined ? undefined : await new SuppliedOcr(request.textLayer).recognize(rawOf(page)),

@@ -123,7 +123,20 @@ export interface VerificationReport {
   /** Replaced originals looked for on the whole page, and those too short to look for. */
   checked: number;
   skipped: number;
+  /**
+   * A generating engine's replacements read back (src/inference/read-back.ts): regions scored,
+   * redrawn with another seed, and drawn by the classic engine instead. Each region's report has
+   * its own `details.readBack`.
+   */
+  readBack?: ReadBackSummary;
   timeMs: number;
+}
+
+/** The page's read-back of a generating engine's replacements. */
+export interface ReadBackSummary {
+  scored: number;
+  redrawn: number;
+  classic: number;
 }
 
 /** Per-call reading inputs. */

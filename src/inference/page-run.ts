@@ -27,14 +27,16 @@ import {
   readingReport,
   readInput,
   rawOf,
+  type ReadBackSummary,
   type ResolvedDetectionOptions,
   type VerificationReport,
   waitFor,
 } from './detection';
-import type { Engine, EngineProgress, RegionReport } from './engines/types';
+import type { Engine, EngineProgress, EngineResult, RegionReport } from './engines/types';
 import type { DecodedImage } from './image-io';
 import { verifyPage, type PageVerification, type VerificationTarget } from './page-verification';
-import { boxBounds, type BoxArray, type Quad, type Rect, type Region, validateRegions } from './regions';
+import { ReadBackTracker, type ReadBackDecision } from './read-back';
+import { boxBounds, type BoxArray, type Quad, type Rect, type Region, type ValidatedRegion, validateRegions } from './regions';
 
 /** Region limits of the Anonymizer. */
 export interface PageLimits {
@@ -68,6 +70,8 @@ export interface PageRunInput {
    * undefined when it was not read) are added to the policy's kept values.
    */
   kept?: { boxes: Box[]; values: (textUnder: (box: Box) => string | undefined) => string[] };
+  /** The engine that draws replacements the main engine's do not read back (the classic engine). */
+  fallback?: Engine;
   replacer?: Replacer;
   signal?: AbortSignal;
   onUnfinishedWork?: (work: Promise<unknown>) => void;
@@ -119,6 +123,80 @@ function verifyError(v: PageVerification, toPage: (b: Box) => Box, rounds: numbe
     `the anonymized page was read back and sensitive text is still readable (${parts.join('; ')}) after ${rounds} pass(es); nothing was written. ` +
       'Add regions for these values (or widen the boxes), or try the classic engine.',
   );
+}
+
+/** An engine's result must be a page of the input's size with one report per region. */
+function checkEngineResult(result: EngineResult, page: DecodedImage, regions: number): void {
+  if (result.image.width !== page.width || result.image.height !== page.height || result.reports.length !== regions) {
+    throw new DocAnonError(ErrorCode.INTERNAL, 'the engine returned a page of another size or an incomplete report; nothing was written');
+  }
+}
+
+/** ERR_VERIFY for replacements that do not read back as their text where the options say to refuse (never the text). */
+function unreadableError(regions: Array<{ entity?: string; box: Box }>): DocAnonError {
+  const parts = regions.map((r) => `${r.entity ?? 'region'} at [${r.box.map((n) => Math.round(n)).join(', ')}]`);
+  return new DocAnonError(
+    ErrorCode.VERIFY,
+    `the replacement does not read back as its text (${parts.join('; ')}) and readBack.onUnreadable is 'fail'; nothing was written. ` +
+      "Use onUnreadable 'retry' or 'classic', a better-trained model, or the classic engine.",
+  );
+}
+
+/** Copies the pixels of `rect` from `src` into `dst` (same size and channels), row by row. */
+function copyRect(dst: DecodedImage, src: DecodedImage, rect: Rect): void {
+  const c = dst.channels;
+  for (let y = Math.max(0, rect.y0); y < Math.min(dst.height, rect.y1); y++) {
+    const a = (y * dst.width + Math.max(0, rect.x0)) * c;
+    const b = (y * dst.width + Math.min(dst.width, rect.x1)) * c;
+    dst.data.set(src.data.subarray(a, b), a);
+  }
+}
+
+/**
+ * Draws the regions of `decision` again: the generating engine with its next seed, the rest with
+ * the classic engine (`fallback`). Each is drawn on the input (so its style is fitted to the
+ * original, not to the drawing it replaces) and its pasted area copied into the current output.
+ */
+async function redraw(
+  input: DecodedImage,
+  current: EngineResult,
+  regions: readonly ValidatedRegion[],
+  decision: ReadBackDecision,
+  tracker: ReadBackTracker,
+  o: { engine: Engine; fallback?: Engine; signal?: AbortSignal },
+): Promise<EngineResult> {
+  const image: DecodedImage = { ...current.image, data: new Uint8Array(current.image.data) };
+  const reports = [...current.reports];
+  const passes: Array<{ engine: Engine; indices: number[] }> = [];
+  // Redos of one attempt number go together (the engine seeds a call's regions by that number).
+  const byAttempt = new Map<number, number[]>();
+  for (const i of decision.retry) byAttempt.set(tracker.attemptOf(i), [...(byAttempt.get(tracker.attemptOf(i)) ?? []), i]);
+  for (const [, indices] of byAttempt) passes.push({ engine: o.engine, indices });
+  if (decision.classic.length > 0) {
+    if (!o.fallback) throw new DocAnonError(ErrorCode.INTERNAL, 'a replacement must be drawn by the classic engine, but none was given to the page run');
+    passes.push({ engine: o.fallback, indices: decision.classic });
+  }
+  for (const p of passes) {
+    const subset = p.indices.map((i) => regions[i]);
+    const r = await p.engine.anonymize(input, subset, { signal: o.signal, attempt: p.engine === o.engine ? tracker.attemptOf(p.indices[0]) : 0 });
+    checkEngineResult(r, input, subset.length);
+    for (const rep of r.reports) {
+      copyRect(image, r.image, rep.pasted);
+      reports[rep.index] = rep;
+    }
+    tracker.redrawn(p.indices, p.engine.name);
+  }
+  return { image, reports };
+}
+
+/** The page's read-back summary: regions scored, redrawn with another seed, and drawn by the classic engine instead. */
+function readBackSummary(tracker: ReadBackTracker, n: number, engineName: string): ReadBackSummary {
+  const all = Array.from({ length: n }, (_, i) => tracker.report(i));
+  return {
+    scored: all.filter((r) => r.accuracy !== null).length,
+    redrawn: all.filter((r) => r.attempts > 1).length,
+    classic: all.filter((r) => r.drawnBy !== engineName).length,
+  };
 }
 
 /** Runs one page (see the module comment). */
@@ -189,23 +267,22 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
     });
   }
 
-  // 3. Engine and verification, in rounds.
+  // 3. Engine and verification, in rounds; within a round, redos of replacements that do not read back.
   const rounds = automatic ? det.maxRounds : 1;
   let added = 0;
-  for (let round = 1; ; round++) {
+  rounds: for (let round = 1; ; round++) {
     const regions = validateRegions(
       targets.map((t) => ({ box: [...t.box] as BoxArray, replacement: t.replacement, ...(t.original !== undefined ? { original: t.original } : {}) })),
       uprightSize,
       input.limits,
     );
     const te = performance.now();
-    const result = await engine.anonymize(upright, regions, { signal: input.signal, onProgress: input.onProgress });
+    let result = await engine.anonymize(upright, regions, { signal: input.signal, onProgress: input.onProgress });
     stages.engine += performance.now() - te;
-    if (result.image.width !== upright.width || result.image.height !== upright.height || result.reports.length !== regions.length) {
-      throw new DocAnonError(ErrorCode.INTERNAL, 'the engine returned a page of another size or an incomplete report; nothing was written');
-    }
+    checkEngineResult(result, upright, regions.length);
     let verification: PageRunResult['verification'] = { status: 'off' };
-    if (input.verify) {
+    const readBack = input.verify && engine.readBack ? new ReadBackTracker(engine.readBack, engine.name, regions.length) : undefined;
+    while (input.verify) {
       const v = await verifyPage(
         await toGrey(rawOf(result.image)),
         targets.map((t, i) => ({ ...t, box: rectBox(result.reports[i].box) })),
@@ -239,7 +316,21 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
           targets.push({ box: f.box, original: f.text, replacement, entity: f.entity, detected: d });
           added++;
         }
-        continue;
+        continue rounds;
+      }
+      if (readBack) {
+        const decision = readBack.judge(
+          targets.map((t) => t.replacement),
+          v.readBack,
+          engine.name,
+        );
+        if (decision.fail.length > 0) throw unreadableError(decision.fail.map((i) => ({ entity: targets[i].entity, box: toPage(targets[i].box) })));
+        if (decision.retry.length > 0 || decision.classic.length > 0) {
+          const tr = performance.now();
+          result = await redraw(upright, result, regions, decision, readBack, { engine, fallback: input.fallback, signal: input.signal });
+          stages.engine += performance.now() - tr;
+          continue;
+        }
       }
       verification = {
         status: 'verified',
@@ -249,9 +340,12 @@ export async function runPage(input: PageRunInput): Promise<PageRunResult> {
         readings: v.readings.map((r) => ({ orientation: r.orientation, role: r.role, score: r.readability.score })),
         checked: v.checked,
         skipped: v.skipped,
+        ...(readBack ? { readBack: readBackSummary(readBack, regions.length, engine.name) } : {}),
         timeMs: stages.verify,
       };
+      break;
     }
+    if (readBack) result = { ...result, reports: result.reports.map((r, i) => ({ ...r, details: { ...r.details, readBack: readBack.report(i) } })) };
     // 4. Back to the input's orientation and pixels.
     const image = orientation === 0 ? result.image : await turnPixels(result.image, orientation);
     const reports = result.reports.map((r) => ({ ...r, box: boxRect(toPage(rectBox(r.box))), pasted: boxRect(toPage(rectBox(r.pasted))) }));

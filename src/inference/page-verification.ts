@@ -5,6 +5,7 @@
  * - sensitive values readable anywhere outside the replaced boxes (missed by the first reading, or
  *   an original found again elsewhere): findings, which the automatic flow replaces in another
  *   round and everything else reports as a failure.
+ * It also returns what it read in each replaced box, for the read-back check of a learned engine.
  * A page that cannot be read back well enough is not verified (ERR_UNREADABLE from the caller).
  * Findings carry their text for the next round; nothing here is logged or put in a report.
  */
@@ -58,6 +59,11 @@ export interface PageVerification {
   /** Originals still readable inside their own replaced box: the engine did not erase them. */
   leaks: Array<{ index: number; entity?: string; box: Box }>;
   findings: PageFinding[];
+  /**
+   * The text the main reading finds in each target's box (internal: for the read-back check of the
+   * replacement, src/inference/read-back.ts; never reported).
+   */
+  readBack: Array<string | undefined>;
   /** Why the main reading is not good enough to verify by (empty when it is). */
   problems: string[];
   timeMs: number;
@@ -199,6 +205,11 @@ export async function verifyPage(grey: GreyImage, targets: readonly Verification
       if (outside && !findings.some((f) => coveredShare(f.box, [outside.box]) >= 0.5)) findings.push({ entity: d.entity, box: outside.box, text: outside.text, kind: 'detected' });
     }
   }
+  const mainPage = pages[0].page;
+  const readBack = replaced.map((area) => {
+    const words = mainPage.lines.flatMap((l) => l.words).filter((w) => coveredShare(w.box, [area]) >= 0.5);
+    return words.length > 0 ? words.map((w) => w.text).join(' ') : undefined;
+  });
   return {
     ok: leaks.length === 0 && findings.length === 0 && main.problems.length === 0,
     scope: 'page',
@@ -207,6 +218,7 @@ export async function verifyPage(grey: GreyImage, targets: readonly Verification
     skipped: targets.length - withOriginal.length,
     leaks,
     findings,
+    readBack,
     problems: main.problems,
     timeMs: performance.now() - t0,
   };

@@ -6,6 +6,7 @@
 import type { AnonymizeResult } from './anonymizer';
 import type { ReadingReport, VerificationReport } from './detection';
 import { boxBounds, type BoxArray, type Quad, type Region } from './regions';
+import type { RegionReadBack } from './read-back';
 import type { StyleReport } from './style/report';
 
 /** One region of a report. */
@@ -26,6 +27,8 @@ export interface ReportRegion {
   timeMs: number;
   /** The style the replacement was drawn in (face, size, ink, fit score; see `style/report.ts`), when the engine matched one. */
   style?: StyleReport;
+  /** A generating engine's replacement read back: its accuracy, the draws it took and the engine kept (see read-back.ts). */
+  readBack?: RegionReadBack;
 }
 
 /** A region left as it is (`keep: true`). */
@@ -79,6 +82,8 @@ export function buildReport(result: Omit<AnonymizeResult, 'image' | 'format'> & 
     };
     const style = (r.details as { style?: StyleReport }).style;
     if (style) out.style = style;
+    const readBack = (r.details as { readBack?: RegionReadBack }).readBack;
+    if (readBack) out.readBack = { ...readBack, accuracy: readBack.accuracy === null ? null : Math.round(readBack.accuracy * 1000) / 1000 };
     if (d) {
       out.entity = d.entity;
       out.confidence = d.confidence;

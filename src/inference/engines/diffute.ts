@@ -24,6 +24,7 @@ import type { BundledFontName } from '../../render/fonts';
 import type { DecodedImage } from '../image-io';
 import { MASKED_FILL, inpaintLoop } from '../inpaint-loop';
 import { adaptiveCrop, expandRect, maskRect, pasteFeathered, rectsOverlap, type Rect, type ValidatedRegion } from '../regions';
+import { ReadBackSchema, type ReadBackOptions } from '../read-back';
 import type { Engine, EngineResult, EngineRunOptions, RegionReport } from './types';
 import { matchRegionStyle, replacementFace, type RegionStyle } from '../style/fit';
 import { styleReport } from '../style/report';
@@ -32,7 +33,10 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
   /** Sampler: DDPM as the original, or faster DDIM / DPM-Solver++ with fewer steps. */
   sampler: z.enum(['ddpm', 'ddim', 'euler', 'dpmpp2m', 'pndm']).default('ddpm'),
   steps: z.number().int().min(1).max(1000).default(50),
-  /** Base seed; region i of a call uses seed + i (deterministic per region). */
+  /**
+   * Base seed; region i of a call uses seed + i (deterministic per region), and its k-th redo of
+   * the read-back check seed + i + k x 1000003.
+   */
   seed: z.number().int().min(0).max(2 ** 48).default(0),
   /** Classifier-free guidance (needs weights trained with conditioning dropout); 1 = off, as the original. */
   guidanceScale: z.number().min(1).max(30).default(1),
@@ -62,6 +66,11 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
   memoryBudgetMiB: z.number().int().min(64).max(1 << 20).default(8192),
   /** scheduler_config.json contents; default the pipeline's scheduler, else SD2-inpainting's. */
   schedulerConfig: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The read-back check when the page is verified (the default): each replacement must read back
+   * as its text (see src/inference/read-back.ts); `onUnreadable` says what happens when not.
+   */
+  readBack: ReadBackSchema.default(ReadBackSchema.parse({})),
 });
 export type DiffuteEngineOptions = z.input<typeof DiffuteEngineOptionsSchema>;
 
@@ -81,6 +90,9 @@ export interface DiffuteModels {
 export function estimateRegionMiB(resolution: number, bytesPerElement: number, unetWidth: number): number {
   return Math.ceil(2048 * (resolution / 512) ** 2 * (bytesPerElement / 4) * Math.max(0.05, unetWidth / 320));
 }
+
+/** How far a redo's seed moves (a prime far past any region count: redos never reuse a region's seed). */
+const RETRY_SEED_STRIDE = 1000003;
 
 interface Job {
   region: ValidatedRegion;
@@ -125,6 +137,9 @@ export function modelResolution(unetSampleSize: number | number[] | null | undef
 
 export class DiffuteEngine implements Engine {
   readonly name = 'diffute';
+  get readBack(): ReadBackOptions | undefined {
+    return this.options.readBack.enabled ? this.options.readBack : undefined;
+  }
   readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; maskedFill: number }>;
   /** The sampler: the options' scheduler config, else the pipeline's scheduler, else SD2's, of the options' class. */
   private readonly scheduler: NoiseScheduler;
@@ -188,15 +203,15 @@ export class DiffuteEngine implements Engine {
   }
 
   /** Groups regions so that no crop in a batch overlaps another region's pasted area (later batches see earlier pastes). */
-  private plan(image: DecodedImage, regions: readonly ValidatedRegion[]): Job[][] {
+  private plan(image: DecodedImage, regions: readonly ValidatedRegion[], attempt: number): Job[][] {
     const o = this.options;
     const limit = this.batchLimit();
-    const jobs: Job[] = regions.map((region, i) => {
+    const jobs: Job[] = regions.map((region) => {
       const mask = maskRect(region.rect, image);
       const crop = adaptiveCrop(region.rect, image, o.minCropSide);
       const pasted = expandRect(mask, { width: crop.x1, height: crop.y1 }, o.feather);
       const clippedPasted = { x0: Math.max(pasted.x0, crop.x0), y0: Math.max(pasted.y0, crop.y0), x1: pasted.x1, y1: pasted.y1 };
-      return { region, crop, mask, pasted: clippedPasted, seed: o.seed + i, style: matchRegionStyle(image, region.rect, region.original) };
+      return { region, crop, mask, pasted: clippedPasted, seed: o.seed + region.index + attempt * RETRY_SEED_STRIDE, style: matchRegionStyle(image, region.rect, region.original) };
     });
     const batches: Job[][] = [];
     let pending = jobs;
@@ -221,7 +236,7 @@ export class DiffuteEngine implements Engine {
     const out: DecodedImage = { ...image, data: new Uint8Array(image.data) };
     const reports: RegionReport[] = [];
     let done = 0;
-    for (const batch of this.plan(image, regions)) {
+    for (const batch of this.plan(image, regions, options.attempt ?? 0)) {
       throwIfAborted(options.signal);
       const t0 = performance.now();
       const B = batch.length;

@@ -4,6 +4,7 @@
  * region. Engines fail closed: an error is thrown, never a partial result.
  */
 import type { DecodedImage } from '../image-io';
+import type { ReadBackOptions } from '../read-back';
 import type { Rect, ValidatedRegion } from '../regions';
 
 /** Progress of one anonymize call. */
@@ -21,6 +22,11 @@ export interface EngineRunOptions {
   /** Checked between regions (and steps); an abort throws ERR_ABORTED. */
   signal?: AbortSignal;
   onProgress?: (progress: EngineProgress) => void;
+  /**
+   * The how-manieth redo of these regions (0: the first draw). A generating engine draws a redo
+   * with another seed; the classic engine draws the same text the same way and ignores it.
+   */
+  attempt?: number;
 }
 
 /** What an engine did to one region. */
@@ -47,6 +53,11 @@ export interface EngineResult {
 /** An anonymization engine. */
 export interface Engine {
   readonly name: string;
+  /**
+   * An engine that generates its text (diffute) says how its replacements are read back: the
+   * verification then checks each one reads as its text and redoes it when not (read-back.ts).
+   */
+  readonly readBack?: ReadBackOptions;
   anonymize(image: DecodedImage, regions: readonly ValidatedRegion[], options?: EngineRunOptions): Promise<EngineResult>;
   dispose(): void;
 }
