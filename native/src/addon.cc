@@ -11,6 +11,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   da::bind::register_info(env, exports);
   da::bind::register_tensor(env, exports);
   da::bind::register_safetensors(env, exports);
+  da::bind::register_torch_pickle(env, exports);
   da::bind::register_testing(env, exports);
   da::bind::register_models(env, exports);
   da::bind::register_vae(env, exports);

@@ -246,6 +246,8 @@ export interface NativeAddon {
   TensorHandle: NativeTensorHandleStatic;
   openSafetensors(options: { path: string }): Promise<NativeSafetensorsHandle>;
   writeSafetensors(options: { path: string; names: string[]; tensors: NativeTensorHandle[]; metadata?: Record<string, string> }): Promise<void>;
+  readTorchStateDict(options: { path: string }): Promise<{ names: string[]; tensors: NativeTensorHandle[]; skipped: string[]; wrapper: string }>;
+  writeTorchStateDict(options: { path: string; names: string[]; tensors: NativeTensorHandle[]; wrapper?: string }): Promise<void>;
   loadModel(options: NativeModelSpec & { kind: ModelKind; path: string }): Promise<NativeModelHandle>;
   createModel(options: NativeModelSpec & { kind: ModelKind; config: string; seed?: number }): Promise<NativeModelHandle>;
   /** The config fields of a kind (native/src/models/config_fields.h), JSON; null for kinds without a config. */

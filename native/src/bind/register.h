@@ -6,6 +6,7 @@ namespace da::bind {
 void register_info(Napi::Env env, Napi::Object exports);
 void register_tensor(Napi::Env env, Napi::Object exports);
 void register_safetensors(Napi::Env env, Napi::Object exports);
+void register_torch_pickle(Napi::Env env, Napi::Object exports);  // torch.save state dicts
 void register_testing(Napi::Env env, Napi::Object exports);
 void register_models(Napi::Env env, Napi::Object exports);  // ModelHandle, loadModel, createModel
 void register_vae(Napi::Env env, Napi::Object exports);

@@ -1,0 +1,239 @@
+/**
+ * Conversion without Python: the tests write their torch.save inputs with libtorch
+ * (writeTorchStateDict, the zip container torch.save writes) from the fixture models, convert them,
+ * and compare every kept tensor bit for bit. VGG16 -> the LPIPS backbone; a DiffUTE checkpoint
+ * (accelerate's checkpoint-N/ with unet/ as .bin, a bare pytorch_model.bin) + a TrOCR
+ * VisionEncoderDecoderModel folder -> a pipeline folder that DiffutePipeline.fromPretrained loads;
+ * the strict errors (missing, unexpected, mis-shaped key) and the legacy-format refusal are coded.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { readSafetensors } from '../../src/core/safetensors';
+import { Tensor } from '../../src/core/tensor';
+import { convertVgg16 } from '../../src/models/convert';
+import { DiffutePipeline, MODEL_INDEX } from '../../src/models/diffute-pipeline';
+import { assemblePipeline, convertToPipeline } from '../../src/models/pipeline-assembly';
+import { readTorchStateDict, writeTorchStateDict } from '../../src/models/torch-checkpoint';
+import { fixture } from '../helpers/fixtures';
+
+let tmp: string;
+let vggFeatures: Record<string, Tensor>;
+let unet: Record<string, Tensor>;
+let glyph: Record<string, Tensor>;
+let vae: Record<string, Tensor>;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'docanon-convert-'));
+  const backbone = path.join(tmp, 'fixture-vgg.safetensors');
+  fs.writeFileSync(backbone, zlib.gunzipSync(fs.readFileSync(fixture('lpips', 'model.safetensors.gz'))));
+  vggFeatures = (await readSafetensors(backbone)).tensors;
+  unet = (await readSafetensors(fixture('unet', 'diffusion_pytorch_model.safetensors'))).tensors;
+  glyph = (await readSafetensors(fixture('glyph_encoder', 'model.safetensors'))).tensors;
+  vae = (await readSafetensors(fixture('vae', 'diffusion_pytorch_model.safetensors'))).tensors;
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The raw bytes of a tensor (bit-for-bit comparisons). */
+function bytes(t: Tensor): Buffer {
+  const d = t.dataSync() as ArrayBufferView;
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+}
+
+async function expectSameTensors(file: string, expected: Record<string, Tensor>): Promise<void> {
+  const got = (await readSafetensors(file)).tensors;
+  expect(Object.keys(got).sort()).toEqual(Object.keys(expected).sort());
+  for (const [k, t] of Object.entries(expected)) {
+    expect({ k, shape: got[k].shape, dtype: got[k].dtype }).toEqual({ k, shape: t.shape, dtype: t.dtype });
+    expect({ k, equal: bytes(got[k]).equals(bytes(t)) }).toEqual({ k, equal: true });
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return { code: (e as { code?: string }).code, message: (e as Error).message };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('torch.save state dicts read by libtorch', () => {
+  it('reads back what it wrote, bare and wrapped ({"state_dict": ...}), bit for bit', async () => {
+    const t = { 'a.weight': Tensor.randn([3, 5], 1), 'b.bias': Tensor.from(new Uint16Array([1, 2, 3]), [3], 'bfloat16') };
+    for (const wrapper of ['', 'state_dict', 'model']) {
+      const f = path.join(tmp, `rt-${wrapper || 'bare'}.pth`);
+      await writeTorchStateDict(f, t, { wrapper });
+      expect(fs.readFileSync(f).subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+      const sd = await readTorchStateDict(f);
+      expect({ keys: [...sd.tensors.keys()], wrapper: sd.wrapper }).toEqual({ keys: ['a.weight', 'b.bias'], wrapper });
+      expect(sd.tensors.get('b.bias')!.dtype).toBe('bfloat16');
+      for (const [k, v] of Object.entries(t)) expect(bytes(sd.tensors.get(k)!).equals(bytes(v))).toBe(true);
+    }
+  });
+
+  it('refuses a legacy (pre-1.6) torch.save file with ERR_UNSUPPORTED saying how to re-save it, and a file that is no checkpoint', async () => {
+    // The legacy container opens with pickle protocol 2 and the LONG1 magic 0x1950a86a20f9469cfc6c.
+    const legacy = path.join(tmp, 'vgg16-397923af.pth');
+    fs.writeFileSync(legacy, Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
+    const r = await failure(convertVgg16(legacy, path.join(tmp, 'never.safetensors')));
+    expect(r.code).toBe('ERR_UNSUPPORTED');
+    expect(r.message).toMatch(/legacy \(pre-1\.6, non-zip\)/);
+    expect(r.message).toMatch(/torch\.save\(torch\.load\(/);
+    const junk = path.join(tmp, 'junk.bin');
+    fs.writeFileSync(junk, 'not a checkpoint');
+    expect((await failure(readTorchStateDict(junk))).code).toBe('ERR_UNSUPPORTED');
+    expect(fs.existsSync(path.join(tmp, 'never.safetensors'))).toBe(false);
+  });
+});
+
+describe('convertVgg16', () => {
+  it('keeps every features.* tensor bit for bit under its own name, drops the classifier, and the result loads as the LPIPS backbone', async () => {
+    const pth = path.join(tmp, 'vgg16.pth');
+    const classifier = { 'classifier.0.weight': Tensor.randn([8, 16], 3), 'classifier.0.bias': Tensor.randn([8], 4), 'classifier.6.weight': Tensor.randn([10, 8], 5) };
+    await writeTorchStateDict(pth, { ...vggFeatures, ...classifier });
+    const out = path.join(tmp, 'vgg16.safetensors');
+    const report = await convertVgg16(pth, out);
+    expect(report.components[0]).toMatchObject({ component: 'lpips_backbone', action: 'converted', format: 'torch', taken: 26, renamed: 0 });
+    expect(report.components[0].left.sort()).toEqual(Object.keys(classifier).sort());
+    await expectSameTensors(out, vggFeatures);
+  });
+
+  it('a missing or mis-shaped layer is ERR_WEIGHTS from the strict loader, and nothing is left at --out', async () => {
+    const missing = { ...vggFeatures };
+    delete missing['features.28.bias'];
+    await writeTorchStateDict(path.join(tmp, 'vgg-missing.pth'), missing, { wrapper: 'state_dict' });
+    const out = path.join(tmp, 'vgg-bad.safetensors');
+    const r = await failure(convertVgg16(path.join(tmp, 'vgg-missing.pth'), out));
+    expect(r).toMatchObject({ code: 'ERR_WEIGHTS' });
+    expect(r.message).toMatch(/missing 1: .*features\.28\.bias/);
+    expect(fs.existsSync(out)).toBe(false);
+
+    await writeTorchStateDict(path.join(tmp, 'vgg-shape.pth'), { ...vggFeatures, 'features.0.bias': Tensor.randn([63], 1) });
+    const s = await failure(convertVgg16(path.join(tmp, 'vgg-shape.pth'), out));
+    expect(s.code).toBe('ERR_WEIGHTS');
+    expect(s.message).toMatch(/wrong shape 1: features\.0\.bias/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+/** A TrOCR-style VisionEncoderDecoderModel folder around the fixture encoder (decoder tensors made up). */
+async function trocrFolder(name: string): Promise<string> {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const encoderConfig = JSON.parse(fs.readFileSync(fixture('glyph_encoder', 'config.json'), 'utf8'));
+  delete encoderConfig.fixture;
+  const config = { model_type: 'vision-encoder-decoder', architectures: ['VisionEncoderDecoderModel'], encoder: encoderConfig, decoder: { model_type: 'trocr', d_model: 8 } };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const weights: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(glyph)) weights[`encoder.${k}`] = t;
+  weights['encoder.pooler.dense.weight'] = Tensor.randn([32, 32], 7);
+  weights['decoder.model.decoder.embed_tokens.weight'] = Tensor.randn([11, 8], 8);
+  weights['decoder.output_projection.weight'] = Tensor.randn([11, 8], 9);
+  await writeTorchStateDict(path.join(dir, 'pytorch_model.bin'), weights);
+  return dir;
+}
+
+/** DiffUTE's accelerate checkpoint: checkpoint-N/unet/diffusion_pytorch_model.bin + config.json (and optimizer state beside it). */
+async function accelerateCheckpoint(name: string, tensors: Record<string, Tensor>): Promise<string> {
+  const dir = path.join(tmp, name, 'checkpoint-100');
+  fs.mkdirSync(path.join(dir, 'unet'), { recursive: true });
+  fs.copyFileSync(fixture('unet', 'config.json'), path.join(dir, 'unet', 'config.json'));
+  await writeTorchStateDict(path.join(dir, 'unet', 'diffusion_pytorch_model.bin'), tensors);
+  fs.writeFileSync(path.join(dir, 'optimizer.bin'), 'opaque optimizer state, not read');
+  return dir;
+}
+
+describe('convertToPipeline', () => {
+  it("converts accelerate's checkpoint-N/ (UNet .bin) and a TrOCR folder (encoder kept) into a pipeline folder that loads; every tensor bit for bit; the report says what was taken and left", async () => {
+    const ckpt = await accelerateCheckpoint('diffute-run', unet);
+    const trocr = await trocrFolder('trocr');
+    // An SD2-style VAE .bin with diffusers' deprecated attention names (query/key/value/proj_attn).
+    const oldVae = path.join(tmp, 'vae-old');
+    fs.mkdirSync(oldVae);
+    fs.copyFileSync(fixture('vae', 'config.json'), path.join(oldVae, 'config.json'));
+    const old: Record<string, Tensor> = {};
+    const back: Record<string, string> = { to_q: 'query', to_k: 'key', to_v: 'value', 'to_out.0': 'proj_attn' };
+    for (const [k, t] of Object.entries(vae)) old[k.replace(/(attentions\.0\.)(to_q|to_k|to_v|to_out\.0)\./, (_m, a: string, b: string) => `${a}${back[b]}.`)] = t;
+    await writeTorchStateDict(path.join(oldVae, 'diffusion_pytorch_model.bin'), old);
+
+    const out = path.join(tmp, 'converted');
+    const report = await convertToPipeline({ unet: ckpt, vae: oldVae, glyphEncoder: trocr, scheduler: fixture('pipeline', 'scheduler_config.json') }, out);
+    const by = Object.fromEntries(report.components.map((c) => [c.component, c]));
+    expect(by.unet).toMatchObject({ action: 'converted', format: 'torch', taken: Object.keys(unet).length, left: [], renamed: 0 });
+    expect(by.vae).toMatchObject({ action: 'converted', taken: Object.keys(vae).length, renamed: 16 }); // 2 mid blocks x 4 projections x weight, bias
+    expect(by.glyph_encoder).toMatchObject({ action: 'converted', taken: Object.keys(glyph).length });
+    expect(by.glyph_encoder.left.sort()).toEqual(['decoder.model.decoder.embed_tokens.weight', 'decoder.output_projection.weight', 'encoder.pooler.dense.weight']);
+    expect(by.scheduler).toMatchObject({ action: 'copied' });
+
+    await expectSameTensors(path.join(out, 'unet', 'diffusion_pytorch_model.safetensors'), unet);
+    await expectSameTensors(path.join(out, 'vae', 'diffusion_pytorch_model.safetensors'), vae);
+    await expectSameTensors(path.join(out, 'glyph_encoder', 'model.safetensors'), glyph);
+    const index = JSON.parse(fs.readFileSync(path.join(out, MODEL_INDEX), 'utf8'));
+    expect(index).toMatchObject({ glyph_encoder: ['transformers', 'ViTModel'], scheduler: ['diffusers', 'DDIMScheduler'] });
+    expect(index._sources).toBeUndefined();
+    const p = await DiffutePipeline.fromPretrained(out);
+    expect(p.glyphEncoder.sequenceLength).toBe(17);
+    p.dispose();
+  });
+
+  it('a bare pytorch_model.bin of the UNet needs its config (ERR_CONFIG), and converts with it; a DDP module. prefix is stripped', async () => {
+    const dir = path.join(tmp, 'bare');
+    fs.mkdirSync(dir);
+    const ddp: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(unet)) ddp[`module.${k}`] = t;
+    await writeTorchStateDict(path.join(dir, 'pytorch_model.bin'), ddp);
+    const trocr = await trocrFolder('trocr-bare');
+    const noConfig = await failure(convertToPipeline({ unet: path.join(dir, 'pytorch_model.bin'), vae: fixture('vae'), glyphEncoder: trocr }, path.join(tmp, 'bare-out')));
+    expect(noConfig.code).toBe('ERR_CONFIG');
+    expect(noConfig.message).toMatch(/--unet-config/);
+    const r = await convertToPipeline({ unet: path.join(dir, 'pytorch_model.bin'), unetConfig: fixture('unet', 'config.json'), vae: fixture('vae'), glyphEncoder: trocr }, path.join(tmp, 'bare-out'));
+    expect(r.components.map((c) => [c.component, c.action])).toEqual([
+      ['unet', 'converted'],
+      ['vae', 'copied'],
+      ['glyph_encoder', 'converted'],
+      ['scheduler', 'default'],
+    ]);
+    await expectSameTensors(path.join(tmp, 'bare-out', 'unet', 'diffusion_pytorch_model.safetensors'), unet);
+  });
+
+  it('strict: a missing key, an unknown key and a wrong shape are ERR_WEIGHTS naming the component and the key; nothing is left at --out', async () => {
+    const trocr = await trocrFolder('trocr-strict');
+    const missing = { ...unet };
+    delete missing['time_embedding.linear_1.weight'];
+    const cases: Array<[string, Record<string, Tensor>, RegExp]> = [
+      ['missing', missing, /^unet \(from .*diffusion_pytorch_model\.bin\): weights do not match the model; missing 1: time_embedding\.linear_1\.weight/],
+      ['unknown', { ...unet, 'down_blocks.9.extra.weight': Tensor.randn([2], 1) }, /unexpected 1: down_blocks\.9\.extra\.weight/],
+      ['shape', { ...unet, 'conv_in.bias': Tensor.randn([31], 1) }, /wrong shape 1: conv_in\.bias: checkpoint \[31\] vs model \[32\]/],
+    ];
+    for (const [name, tensors, message] of cases) {
+      const ckpt = await accelerateCheckpoint(`strict-${name}`, tensors);
+      const out = path.join(tmp, `strict-${name}-out`);
+      const r = await failure(convertToPipeline({ unet: ckpt, vae: fixture('vae'), glyphEncoder: trocr }, out));
+      expect({ name, code: r.code }).toEqual({ name, code: 'ERR_WEIGHTS' });
+      expect(r.message).toMatch(message);
+      expect(fs.existsSync(out)).toBe(false);
+      expect(fs.readdirSync(tmp).filter((n) => n.startsWith(`.strict-${name}-out.tmp-`))).toEqual([]);
+    }
+  });
+});
+
+describe('assemblePipeline', () => {
+  it('copies parts in our layout, or names them in _sources with link; both load', async () => {
+    const copied = path.join(tmp, 'assembled');
+    const r = await assemblePipeline({ unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, copied);
+    expect(r.components.map((c) => c.action)).toEqual(['copied', 'copied', 'copied', 'default']);
+    expect(fs.readFileSync(path.join(copied, 'unet', 'diffusion_pytorch_model.safetensors')).equals(fs.readFileSync(fixture('unet', 'diffusion_pytorch_model.safetensors')))).toBe(true);
+    (await DiffutePipeline.fromPretrained(copied)).dispose();
+
+    const linked = path.join(tmp, 'linked');
+    await assemblePipeline({ unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, linked, { link: true });
+    const index = JSON.parse(fs.readFileSync(path.join(linked, MODEL_INDEX), 'utf8'));
+    expect(index._sources).toEqual({ unet: path.resolve(fixture('unet')), vae: path.resolve(fixture('vae')), glyph_encoder: path.resolve(fixture('glyph_encoder')) });
+    expect(fs.readdirSync(linked).sort()).toEqual([MODEL_INDEX, 'scheduler']);
+    (await DiffutePipeline.fromPretrained(linked)).dispose();
+
+    expect((await failure(assemblePipeline({ unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, copied))).code).toBe('ERR_ARGUMENT');
+  });
+});
