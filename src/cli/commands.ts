@@ -5,6 +5,7 @@ import { auditCommand } from './audit';
 import { datasetCommand } from './dataset';
 import { detectCommand } from './detect';
 import { evalCommand } from './eval';
+import { modelsCommand } from './models';
 import { serveCommand } from './serve';
 import { infoCommand } from './info';
 import { trainUnetCommand, trainVaeCommand } from './train';
@@ -25,4 +26,5 @@ export const commands: Record<string, Command> = {
   'train-unet': trainUnetCommand,
   dataset: datasetCommand,
   eval: evalCommand,
+  models: modelsCommand,
 };
