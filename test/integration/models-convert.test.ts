@@ -16,6 +16,7 @@ import { convertVgg16 } from '../../src/models/convert';
 import { DiffutePipeline, MODEL_INDEX } from '../../src/models/diffute-pipeline';
 import { assemblePipeline, convertToPipeline } from '../../src/models/pipeline-assembly';
 import { readTorchStateDict, writeTorchStateDict } from '../../src/models/torch-checkpoint';
+import { runCli } from '../helpers/cli';
 import { fixture } from '../helpers/fixtures';
 
 let tmp: string;
@@ -98,6 +99,18 @@ describe('convertVgg16', () => {
     expect(report.components[0]).toMatchObject({ component: 'lpips_backbone', action: 'converted', format: 'torch', taken: 26, renamed: 0 });
     expect(report.components[0].left.sort()).toEqual(Object.keys(classifier).sort());
     await expectSameTensors(out, vggFeatures);
+
+    // The same through the CLI: the report on stdout; a legacy file is one coded line, exit 2.
+    const cliOut = path.join(tmp, 'vgg16-cli.safetensors');
+    const r = await runCli(['models', 'convert', pth, '--out', cliOut]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).components[0]).toMatchObject({ taken: 26, left: expect.arrayContaining(['classifier.6.weight']) });
+    await expectSameTensors(cliOut, vggFeatures);
+    const legacy = path.join(tmp, 'legacy-cli.pth');
+    fs.writeFileSync(legacy, Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
+    const bad = await runCli(['models', 'convert', legacy, '--out', path.join(tmp, 'never-cli.safetensors')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ERR_UNSUPPORTED: .*legacy/);
   });
 
   it('a missing or mis-shaped layer is ERR_WEIGHTS from the strict loader, and nothing is left at --out', async () => {
@@ -235,5 +248,11 @@ describe('assemblePipeline', () => {
     (await DiffutePipeline.fromPretrained(linked)).dispose();
 
     expect((await failure(assemblePipeline({ unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, copied))).code).toBe('ERR_ARGUMENT');
+
+    const viaCli = path.join(tmp, 'assembled-cli');
+    const c = await runCli(['models', 'assemble', '--unet', fixture('unet'), '--vae', fixture('vae'), '--glyph-encoder', fixture('glyph_encoder'), '--scheduler', fixture('pipeline', 'scheduler_config.json'), '--out', viaCli]);
+    expect({ code: c.code, err: c.stderr }).toEqual({ code: 0, err: '' });
+    expect(JSON.parse(c.stdout).out).toBe(viaCli);
+    (await DiffutePipeline.fromPretrained(viaCli)).dispose();
   });
 });
