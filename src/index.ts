@@ -89,6 +89,14 @@ export { GlyphProjection, GlyphProjectionConfigSchema } from './models/glyph-pro
 export type { GlyphProjectionConfig } from './models/glyph-projection';
 export type { GlyphEncoderOutput, RgbPixels, ViTConfig } from './models/glyph-encoder';
 export { Lpips, bundledLpipsHeads } from './models/lpips';
+export { readTorchStateDict, writeTorchStateDict, isTorchCheckpointFile, TORCH_CHECKPOINT_EXTENSIONS } from './models/torch-checkpoint';
+export type { TorchStateDict } from './models/torch-checkpoint';
+export { convertVgg16, readWeightsFile, mapDiffusersKeys } from './models/convert';
+export type { ComponentReport, ConversionReport, LoadedWeights } from './models/convert';
+export { assemblePipeline, convertToPipeline } from './models/pipeline-assembly';
+export type { PipelineParts, AssembleOptions } from './models/pipeline-assembly';
+export { promoteCheckpoint, promotionCard, checkpointEvalMetrics } from './models/promote';
+export type { PromoteOptions, PromoteResult } from './models/promote';
 export type { LpipsOutput } from './models/lpips';
 export { Anonymizer, AnonymizerOptionsSchema } from './inference/anonymizer';
 export type { AnonymizerOptions, AnonymizeRequest, AnonymizeResult } from './inference/anonymizer';
