@@ -18,7 +18,8 @@ features.* tensor bit for bit, the classifier dropped).
 layout, a diffusers folder, or a bare pytorch_model.bin with --unet-config) plus a VAE folder and a
 TrOCR VisionEncoderDecoderModel folder (its encoder is kept) -> a DiffUTE pipeline folder, loaded
 strictly (every key mapped, every shape checked) before it is put in place.
-Reads torch.save files of PyTorch >= 1.6 (zip); older (legacy) files are refused with ERR_UNSUPPORTED.
+Reads torch.save files in the zip container (PyTorch >= 1.6) and in the legacy one before it
+(torchvision's 2017 vgg16-397923af.pth); nothing in the pickle is executed.
 `;
 
 export const modelsConvertCommand: Command = {

@@ -105,8 +105,9 @@ const VGG_FEATURE_KEY = /^features\.\d+\.(weight|bias)$/;
  * `torchvision.models.vgg16`) into the backbone safetensors {@link Lpips.load} reads: every
  * `features.*` tensor kept bit for bit under its own name, the classifier dropped. The written
  * file is loaded once as LPIPS (strict) before this returns.
- * @throws DocAnonError ERR_UNSUPPORTED for a legacy (pre-1.6) torch.save file, ERR_WEIGHTS when
- * the result does not load as LPIPS's backbone (a missing or mis-shaped layer).
+ * Reads the legacy (pre-1.6) container of the 2017 file as well as the zip one.
+ * @throws DocAnonError ERR_WEIGHTS when the result does not load as LPIPS's backbone (a missing or
+ * mis-shaped layer), ERR_UNSUPPORTED for a file that is not a torch.save checkpoint.
  */
 export async function convertVgg16(src: string, out: string): Promise<ConversionReport> {
   const w = await readWeightsFile(src);

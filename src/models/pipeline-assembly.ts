@@ -227,7 +227,7 @@ function schedulerPart(source: string | undefined, out: string): { report: Compo
  * yet (or be empty). Returns what was taken from each part.
  * @throws DocAnonError ERR_WEIGHTS when a part does not match its config (a missing, unexpected or
  * mis-shaped key), ERR_NOT_FOUND / ERR_CONFIG for a part that is not there or has no config,
- * ERR_UNSUPPORTED for a legacy torch.save file, ERR_ARGUMENT when `out` is taken.
+ * ERR_UNSUPPORTED for a file that is no torch.save checkpoint, ERR_ARGUMENT when `out` is taken.
  */
 export async function assemblePipeline(parts: PipelineParts, out: string, options: AssembleOptions = {}): Promise<ConversionReport> {
   const final = path.resolve(out);

@@ -1,8 +1,10 @@
 /**
- * PyTorch checkpoint files (`torch.save`: .pth / .bin / .pt) as state dicts, read by libtorch's own
- * loader in the native core: no Python. Only the zip container torch.save writes since PyTorch
- * 1.6 is read; the legacy (pre-1.6) and tar containers are refused with ERR_UNSUPPORTED saying how
- * to re-save them.
+ * PyTorch checkpoint files (`torch.save`: .pth / .bin / .pt) as state dicts, read in the native
+ * core: no Python. The zip container (PyTorch >= 1.6) is opened with libtorch's
+ * PyTorchStreamReader, the legacy container (before 1.6, e.g. torchvision's 2017
+ * vgg16-397923af.pth) record by record, and the pickles by a restricted state-dict unpickler
+ * (libtorch's jit Unpickler cannot read Python's OrderedDict state dicts). The PyTorch 0.1 tar
+ * container is refused with ERR_UNSUPPORTED saying how to re-save it.
  */
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { Tensor } from '../core/tensor';
@@ -28,8 +30,9 @@ export function isTorchCheckpointFile(file: string): boolean {
 
 /**
  * Reads a torch.save'd state dict: a dict or `collections.OrderedDict` of name -> tensor, or one
- * wrapped as `{"state_dict": ...}` / `{"model": ...}`. Pickled classes other than tensors and
- * dicts (a whole nn.Module) are refused: ERR_UNSUPPORTED.
+ * wrapped as `{"state_dict": ...}` / `{"model": ...}` / `{"module": ...}`. Nothing in the pickle is
+ * executed: other objects beside the tensors (an epoch, argparse args) are listed in `skipped`;
+ * a file holding no state dict (a whole pickled nn.Module) is ERR_WEIGHTS.
  */
 export async function readTorchStateDict(path: string): Promise<TorchStateDict> {
   if (typeof path !== 'string' || path.length === 0) throw new DocAnonError(ErrorCode.ARGUMENT, 'path must be a non-empty string');

@@ -1,10 +1,12 @@
 /**
  * Conversion without Python: the tests write their torch.save inputs with libtorch
- * (writeTorchStateDict, the zip container torch.save writes) from the fixture models, convert them,
- * and compare every kept tensor bit for bit. VGG16 -> the LPIPS backbone; a DiffUTE checkpoint
+ * (writeTorchStateDict, the zip container torch.save writes) from the fixture models, and in
+ * Python's own layouts (OrderedDict with _metadata; the legacy pre-1.6 container of 2017's
+ * vgg16-397923af.pth) with test/helpers/torch-save.ts, which libtorch cannot write; they convert
+ * them and compare every kept tensor bit for bit. VGG16 -> the LPIPS backbone; a DiffUTE checkpoint
  * (accelerate's checkpoint-N/ with unet/ as .bin, a bare pytorch_model.bin) + a TrOCR
  * VisionEncoderDecoderModel folder -> a pipeline folder that DiffutePipeline.fromPretrained loads;
- * the strict errors (missing, unexpected, mis-shaped key) and the legacy-format refusal are coded.
+ * the strict errors (missing, unexpected, mis-shaped key) and the refusals are coded.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +20,7 @@ import { assemblePipeline, convertToPipeline } from '../../src/models/pipeline-a
 import { readTorchStateDict, writeTorchStateDict } from '../../src/models/torch-checkpoint';
 import { runCli } from '../helpers/cli';
 import { fixture } from '../helpers/fixtures';
+import { fromTensors, tensorBytes, writeLegacyTorchSave, writePythonTorchSave, type SavedTensor } from '../helpers/torch-save';
 
 let tmp: string;
 let vggFeatures: Record<string, Tensor>;
@@ -74,43 +77,97 @@ describe('torch.save state dicts read by libtorch', () => {
     }
   });
 
-  it('refuses a legacy (pre-1.6) torch.save file with ERR_UNSUPPORTED saying how to re-save it, and a file that is no checkpoint', async () => {
-    // The legacy container opens with pickle protocol 2 and the LONG1 magic 0x1950a86a20f9469cfc6c.
-    const legacy = path.join(tmp, 'vgg16-397923af.pth');
-    fs.writeFileSync(legacy, Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
-    const r = await failure(convertVgg16(legacy, path.join(tmp, 'never.safetensors')));
+  it("reads Python's own torch.save(model.state_dict()) layout: an OrderedDict with _metadata, memoized globals, shared storages (tied weights), strided views, float16 and a 0-d int64", async () => {
+    const w = Tensor.randn([4, 6], 11);
+    const half = Tensor.from(new Uint16Array([0x3c00, 0xc000, 0x7bff]), [3], 'float16');
+    const steps = Tensor.from(new BigInt64Array([123456789n]), [], 'int64');
+    const storages = new Map([
+      ['0', { dtype: 'float32', data: tensorBytes(w) }],
+      ['1', { dtype: 'float16', data: tensorBytes(half) }],
+      ['2', { dtype: 'int64', data: tensorBytes(steps) }],
+    ]);
+    const entries: Array<[string, SavedTensor]> = [
+      ['enc.weight', { storage: '0', shape: [4, 6] }],
+      ['dec.weight', { storage: '0', shape: [4, 6] }], // tied to enc.weight
+      ['enc.weight_t', { storage: '0', shape: [6, 4], stride: [1, 6] }], // a transposed view
+      ['enc.row2', { storage: '0', offset: 12, shape: [6] }],
+      ['norm.bias', { storage: '1', shape: [3] }],
+      ['bn.num_batches_tracked', { storage: '2', shape: [] }],
+    ];
+    const f = path.join(tmp, 'python-layout.bin');
+    writePythonTorchSave(f, entries, storages);
+    const sd = await readTorchStateDict(f);
+    expect([...sd.tensors.keys()]).toEqual(entries.map(([k]) => k));
+    expect(sd.wrapper).toBe('');
+    expect(bytes(sd.tensors.get('enc.weight')!).equals(bytes(w))).toBe(true);
+    expect(bytes(sd.tensors.get('dec.weight')!).equals(bytes(w))).toBe(true);
+    const wv = w.dataSync() as Float32Array;
+    const t = sd.tensors.get('enc.weight_t')!;
+    expect(t.shape).toEqual([6, 4]);
+    expect(Array.from(t.dataSync() as Float32Array)).toEqual(Array.from({ length: 24 }, (_, i) => wv[(i % 4) * 6 + Math.floor(i / 4)]));
+    expect(Array.from(sd.tensors.get('enc.row2')!.dataSync() as Float32Array)).toEqual(Array.from(wv.slice(12, 18)));
+    expect(sd.tensors.get('norm.bias')!.dtype).toBe('float16');
+    expect(bytes(sd.tensors.get('norm.bias')!).equals(bytes(half))).toBe(true);
+    expect({ shape: sd.tensors.get('bn.num_batches_tracked')!.shape, v: (sd.tensors.get('bn.num_batches_tracked')!.dataSync() as BigInt64Array)[0] }).toEqual({ shape: [], v: 123456789n });
+  });
+
+  it('reads the legacy (pre-1.6) container, v1 tensors included; refuses a tar-format file and a non-checkpoint with ERR_UNSUPPORTED, a truncated one with ERR_WEIGHTS', async () => {
+    const { entries, storages } = fromTensors({ 'a.weight': Tensor.randn([3, 5], 1), 'a.bias': Tensor.randn([3], 2) }, (i) => `9402${i}`);
+    const legacy = path.join(tmp, 'legacy.pth');
+    writeLegacyTorchSave(legacy, entries, storages);
+    const sd = await readTorchStateDict(legacy);
+    expect([...sd.tensors.keys()]).toEqual(['a.weight', 'a.bias']);
+    expect(bytes(sd.tensors.get('a.weight')!).equals(storages.get('94020')!.data)).toBe(true);
+    expect(bytes(sd.tensors.get('a.bias')!).equals(storages.get('94021')!.data)).toBe(true);
+
+    const cut = path.join(tmp, 'legacy-cut.pth');
+    fs.writeFileSync(cut, fs.readFileSync(legacy).subarray(0, fs.statSync(legacy).size - 5));
+    const t = await failure(readTorchStateDict(cut));
+    expect(t.code).toBe('ERR_WEIGHTS');
+    expect(t.message).toMatch(/truncated/);
+
+    const tar = path.join(tmp, 'old.tar.pth');
+    const block = Buffer.alloc(1024);
+    block.write('ustar', 257, 'latin1');
+    fs.writeFileSync(tar, block);
+    const r = await failure(readTorchStateDict(tar));
     expect(r.code).toBe('ERR_UNSUPPORTED');
-    expect(r.message).toMatch(/legacy \(pre-1\.6, non-zip\)/);
-    expect(r.message).toMatch(/torch\.save\(torch\.load\(/);
+    expect(r.message).toMatch(/tar-format[\s\S]*torch\.save\(torch\.load\(/);
     const junk = path.join(tmp, 'junk.bin');
     fs.writeFileSync(junk, 'not a checkpoint');
     expect((await failure(readTorchStateDict(junk))).code).toBe('ERR_UNSUPPORTED');
-    expect(fs.existsSync(path.join(tmp, 'never.safetensors'))).toBe(false);
   });
 });
 
 describe('convertVgg16', () => {
   it('keeps every features.* tensor bit for bit under its own name, drops the classifier, and the result loads as the LPIPS backbone', async () => {
-    const pth = path.join(tmp, 'vgg16.pth');
+    // The legacy container with v1 tensors, as torchvision's 2017 vgg16-397923af.pth is written.
+    const pth = path.join(tmp, 'vgg16-397923af.pth');
     const classifier = { 'classifier.0.weight': Tensor.randn([8, 16], 3), 'classifier.0.bias': Tensor.randn([8], 4), 'classifier.6.weight': Tensor.randn([10, 8], 5) };
-    await writeTorchStateDict(pth, { ...vggFeatures, ...classifier });
+    const legacy = fromTensors({ ...vggFeatures, ...classifier }, (i) => `1407${String(i).padStart(4, '0')}`);
+    writeLegacyTorchSave(pth, legacy.entries, legacy.storages);
     const out = path.join(tmp, 'vgg16.safetensors');
     const report = await convertVgg16(pth, out);
     expect(report.components[0]).toMatchObject({ component: 'lpips_backbone', action: 'converted', format: 'torch', taken: 26, renamed: 0 });
     expect(report.components[0].left.sort()).toEqual(Object.keys(classifier).sort());
     await expectSameTensors(out, vggFeatures);
 
-    // The same through the CLI: the report on stdout; a legacy file is one coded line, exit 2.
+    // The same from libtorch's own writer (zip container), and through the CLI: the report on stdout.
+    const zipped = path.join(tmp, 'vgg16.pth');
+    await writeTorchStateDict(zipped, { ...vggFeatures, ...classifier });
+    const z = path.join(tmp, 'vgg16-zip.safetensors');
+    expect((await convertVgg16(zipped, z)).components[0].format).toBe('torch');
+    await expectSameTensors(z, vggFeatures);
     const cliOut = path.join(tmp, 'vgg16-cli.safetensors');
     const r = await runCli(['models', 'convert', pth, '--out', cliOut]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).components[0]).toMatchObject({ taken: 26, left: expect.arrayContaining(['classifier.6.weight']) });
     await expectSameTensors(cliOut, vggFeatures);
-    const legacy = path.join(tmp, 'legacy-cli.pth');
-    fs.writeFileSync(legacy, Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]));
-    const bad = await runCli(['models', 'convert', legacy, '--out', path.join(tmp, 'never-cli.safetensors')]);
+    const junk = path.join(tmp, 'not-a-checkpoint.pth');
+    fs.writeFileSync(junk, 'no pickle here');
+    const bad = await runCli(['models', 'convert', junk, '--out', path.join(tmp, 'never-cli.safetensors')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/ERR_UNSUPPORTED: .*legacy/);
+    expect(bad.stderr).toMatch(/ERR_UNSUPPORTED: .*not a torch\.save file/);
   });
 
   it('a missing or mis-shaped layer is ERR_WEIGHTS from the strict loader, and nothing is left at --out', async () => {
@@ -144,7 +201,8 @@ async function trocrFolder(name: string): Promise<string> {
   weights['encoder.pooler.dense.weight'] = Tensor.randn([32, 32], 7);
   weights['decoder.model.decoder.embed_tokens.weight'] = Tensor.randn([11, 8], 8);
   weights['decoder.output_projection.weight'] = Tensor.randn([11, 8], 9);
-  await writeTorchStateDict(path.join(dir, 'pytorch_model.bin'), weights);
+  const { entries, storages } = fromTensors(weights);
+  writePythonTorchSave(path.join(dir, 'pytorch_model.bin'), entries, storages);
   return dir;
 }
 
@@ -153,7 +211,9 @@ async function accelerateCheckpoint(name: string, tensors: Record<string, Tensor
   const dir = path.join(tmp, name, 'checkpoint-100');
   fs.mkdirSync(path.join(dir, 'unet'), { recursive: true });
   fs.copyFileSync(fixture('unet', 'config.json'), path.join(dir, 'unet', 'config.json'));
-  await writeTorchStateDict(path.join(dir, 'unet', 'diffusion_pytorch_model.bin'), tensors);
+  // accelerate writes torch.save(model.state_dict()): Python's layout, OrderedDict with _metadata.
+  const { entries, storages } = fromTensors(tensors);
+  writePythonTorchSave(path.join(dir, 'unet', 'diffusion_pytorch_model.bin'), entries, storages);
   fs.writeFileSync(path.join(dir, 'optimizer.bin'), 'opaque optimizer state, not read');
   return dir;
 }

@@ -1,7 +1,10 @@
-// PyTorch checkpoint files (`torch.save`: .pth / .bin / .pt) read with libtorch's own loader
-// (torch::pickle_load: the zip container and its data.pkl through the jit Unpickler), and written
-// the same way (tests build their inputs with it). Tensor work only: which keys a model takes is
-// decided above the boundary.
+// PyTorch checkpoint files (`torch.save`: .pth / .bin / .pt) as state dicts. The zip container
+// (PyTorch >= 1.6) is opened with libtorch's PyTorchStreamReader; the legacy container (before
+// 1.6, e.g. torchvision's 2017 vgg16-397923af.pth) is read record by record. The pickles are read
+// by a restricted unpickler (state_dict_unpickler.h) because libtorch's jit Unpickler cannot read
+// `torch.save(model.state_dict())` (OrderedDict, _metadata, v1 tensors). Written with libtorch's
+// pickle_save (tests build inputs with it). Tensor work only: which keys a model takes is decided
+// above the boundary.
 #pragma once
 #include <ATen/core/Tensor.h>
 
@@ -27,9 +30,9 @@ struct TorchStateDict {
 };
 
 // Reads a torch.save'd state dict (a dict / collections.OrderedDict of name -> tensor, or one
-// wrapped as {"state_dict": ...} / {"model": ...}). ERR_IO when unreadable; ERR_UNSUPPORTED for
-// the pre-1.6 legacy and tar containers (with how to re-save); ERR_WEIGHTS when the pickle holds
-// no state dict.
+// wrapped as {"state_dict": ...} / {"model": ...} / {"module": ...}), zip or legacy container.
+// ERR_IO when unreadable; ERR_UNSUPPORTED for the PyTorch 0.1 tar container (with how to re-save)
+// and for pickles that are not state dicts; ERR_WEIGHTS when malformed or when no state dict is in it.
 TorchStateDict read_torch_state_dict(const std::string& path);
 
 // Writes a state dict as torch.save does (zip container, readable by torch.load), atomically;
