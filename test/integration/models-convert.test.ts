@@ -139,6 +139,39 @@ describe('torch.save state dicts read by libtorch', () => {
   });
 });
 
+describe('a damaged checkpoint', () => {
+  it('never takes the process down: every corrupted or cut copy of a legacy file is read or refused with a coded error', async () => {
+    const { entries, storages } = fromTensors({ 'a.weight': Tensor.randn([3, 5], 1), 'b.bias': Tensor.randn([4], 2), 'c.w': Tensor.randn([2, 2, 2], 3) });
+    const good = path.join(tmp, 'fuzz-source.pth');
+    writeLegacyTorchSave(good, entries, storages);
+    const original = fs.readFileSync(good);
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const codes = new Set<string>();
+    const f = path.join(tmp, 'fuzz.pth');
+    for (let i = 0; i < 150; i++) {
+      const b = Buffer.from(original);
+      if (i % 3 === 0) {
+        fs.writeFileSync(f, b.subarray(0, 14 + rand(b.length - 14)));
+      } else {
+        for (let k = 0; k < 1 + rand(3); k++) b[14 + rand(b.length - 14)] = rand(256);
+        fs.writeFileSync(f, b);
+      }
+      try {
+        await readTorchStateDict(f);
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? 'none';
+        codes.add(code);
+        expect({ i, code }).toEqual({ i, code: expect.stringMatching(/^ERR_(WEIGHTS|UNSUPPORTED|OOM|TORCH)$/) });
+      }
+    }
+    expect(codes.has('ERR_WEIGHTS')).toBe(true);
+  });
+});
+
 describe('convertVgg16', () => {
   it('keeps every features.* tensor bit for bit under its own name, drops the classifier, and the result loads as the LPIPS backbone', async () => {
     // The legacy container with v1 tensors, as torchvision's 2017 vgg16-397923af.pth is written.

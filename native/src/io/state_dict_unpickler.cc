@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -157,10 +158,10 @@ class Machine {
         case 'q': memo_[static_cast<uint32_t>(le(1))] = top(); break;
         case 'r': memo_[static_cast<uint32_t>(le(4))] = top(); break;
         case 0x94: memo_[static_cast<uint32_t>(memo_.size())] = top(); break;
-        case 'p': memo_[static_cast<uint32_t>(std::stoul(line()))] = top(); break;
+        case 'p': memo_[text_index(line())] = top(); break;
         case 'h': push(memo(static_cast<uint32_t>(le(1)))); break;
         case 'j': push(memo(static_cast<uint32_t>(le(4)))); break;
-        case 'g': push(memo(static_cast<uint32_t>(std::stoul(line())))); break;
+        case 'g': push(memo(text_index(line()))); break;
         case 'R': {
           PickleRef args = pop(), fn = pop();
           push(call(fn, args));
@@ -250,6 +251,14 @@ class Machine {
     }
   }
 
+  static uint32_t text_index(const std::string& s) {
+    try {
+      return static_cast<uint32_t>(std::stoul(s));
+    } catch (...) {
+      fail(code::kWeights, "malformed memo index '" + s + "' in the pickle");
+    }
+  }
+
   void push(PickleRef v) { stack_.push_back(std::move(v)); }
   void need(size_t k) const {
     if (stack_.size() < k) fail(code::kWeights, "malformed pickle: stack underflow at byte " + std::to_string(p_));
@@ -329,7 +338,11 @@ class Machine {
       for (size_t k = 0; k < size.size(); ++k) {
         if (size[k] < 0 || stride[k] < 0) fail(code::kWeights, name + ": negative size or stride");
         if (size[k] == 0) last = -1;
-        if (last >= 0) last += (size[k] - 1) * stride[k];
+        if (last >= 0 && size[k] > 1) {
+          // Checked: a corrupt size or stride must not wrap around into a valid-looking extent.
+          if (stride[k] > (std::numeric_limits<int64_t>::max() - last) / (size[k] - 1)) fail(code::kWeights, name + ": a tensor's extent overflows");
+          last += (size[k] - 1) * stride[k];
+        }
       }
       if (off->i < 0 || last >= st->tensor.numel()) fail(code::kWeights, name + ": a tensor reaches past the end of its storage");
       auto v = make(Kind::kTensor);
