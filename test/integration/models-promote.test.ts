@@ -106,6 +106,14 @@ it('promote publishes a self-contained pipeline (EMA UNet, frozen parts copied i
     expect(await store.latest(uri('models/diffute'))).toBe(v1);
     await expect(store.resolve(uri('models/diffute/v2'))).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
 
+    // From the checkpoint's R2 copy (as a training run pushes it), pinned, without moving latest.
+    await store.push(ckpt, uri('training/diffute-unet/step-00000000'), { setLatest: false });
+    const fromR2 = await runCli(['models', 'promote', uri('training/diffute-unet/step-00000000'), uri('models/diffute/v3'), '--no-latest']);
+    expect({ code: fromR2.code, errors: fromR2.stderr.match(/ERR_\w+/g) }).toEqual({ code: 0, errors: null });
+    expect(JSON.parse(fromR2.stdout)).toMatchObject({ uri: uri('models/diffute/v3'), latest: false, ema: true });
+    expect(await store.latest(uri('models/diffute'))).toBe(v1);
+    (await DiffutePipeline.fromPretrained(uri('models/diffute/v3'))).dispose();
+
     // A published version is never overwritten.
     const again = await runCli(['models', 'promote', ckpt, v1, '--no-latest']);
     expect(again.code).toBe(2);
