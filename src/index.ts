@@ -91,7 +91,7 @@ export type { GlyphEncoderOutput, RgbPixels, ViTConfig } from './models/glyph-en
 export { Lpips, bundledLpipsHeads } from './models/lpips';
 export { readTorchStateDict, writeTorchStateDict, isTorchCheckpointFile, TORCH_CHECKPOINT_EXTENSIONS } from './models/torch-checkpoint';
 export type { TorchStateDict } from './models/torch-checkpoint';
-export { convertVgg16, readWeightsFile, mapDiffusersKeys } from './models/convert';
+export { convertVgg16, readWeightsFile, mapDiffusersKeys, hasDeprecatedAttentionKeys } from './models/convert';
 export type { ComponentReport, ConversionReport, LoadedWeights } from './models/convert';
 export { assemblePipeline, convertToPipeline } from './models/pipeline-assembly';
 export type { PipelineParts, AssembleOptions } from './models/pipeline-assembly';

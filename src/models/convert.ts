@@ -74,6 +74,12 @@ export function disposeWeights(w: { tensors: Map<string, Tensor> }): void {
 const DEPRECATED_ATTENTION = /^(.*\.attentions\.\d+\.)(query|key|value|proj_attn)\.(weight|bias)$/;
 const RENAMED: Record<string, string> = { query: 'to_q', key: 'to_k', value: 'to_v', proj_attn: 'to_out.0' };
 
+/** True when some keys use diffusers' deprecated attention names (they need {@link mapDiffusersKeys}). */
+export function hasDeprecatedAttentionKeys(keys: Iterable<string>): boolean {
+  for (const k of keys) if (DEPRECATED_ATTENTION.test(k)) return true;
+  return false;
+}
+
 /**
  * Maps a diffusers model's keys to today's names: strips a DistributedDataParallel `module.`
  * prefix (when every key has it) and renames deprecated attention projections. Returns the new

@@ -14,9 +14,9 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { parseConfig } from '../core/config';
 import { DocAnonError, ErrorCode } from '../core/errors';
-import { writeSafetensors } from '../core/safetensors';
+import { SafetensorsFile, writeSafetensors } from '../core/safetensors';
 import type { Tensor } from '../core/tensor';
-import { disposeWeights, mapDiffusersKeys, readWeightsFile, type ComponentReport, type ConversionReport } from './convert';
+import { disposeWeights, hasDeprecatedAttentionKeys, mapDiffusersKeys, readWeightsFile, type ComponentReport, type ConversionReport } from './convert';
 import { DiffuteModelIndexSchema, DiffutePipeline, MODEL_INDEX, SCHEDULER_FILE, type DiffuteModelIndexInput, type DiffuteSettings } from './diffute-pipeline';
 import { AutoencoderKL } from './autoencoder-kl';
 import { GlyphEncoder } from './glyph-encoder';
@@ -100,6 +100,15 @@ async function writeComponent(dest: string, config: unknown, weightsName: string
   await writeSafetensors(path.join(dest, weightsName), tensors, { format: 'pt' });
 }
 
+async function deprecatedNamesIn(file: string): Promise<boolean> {
+  const f = await SafetensorsFile.open(file);
+  try {
+    return hasDeprecatedAttentionKeys(f.keys());
+  } finally {
+    f.close();
+  }
+}
+
 /** Makes r2:// parts local (unless they are only to be named). */
 async function local(source: string, what: string): Promise<string> {
   return source.startsWith('r2://') ? resolveModelDir(source, what) : path.resolve(source);
@@ -122,13 +131,17 @@ async function diffusersPart(
     if (o.preferEma && isDir(ema)) dir = ema;
     else if (isDir(path.join(root, part))) dir = path.join(root, part);
     const names = fs.readdirSync(dir);
-    if (names.includes('config.json') && names.some((n) => DIFFUSERS_WEIGHTS.test(n)) && !o.configFile) {
+    // A single safetensors file under diffusers' deprecated attention names (SD2's VAE on the Hub)
+    // is converted rather than copied: our loaders know today's names only.
+    const single = path.join(dir, 'diffusion_pytorch_model.safetensors');
+    const stale = fs.existsSync(single) && (await deprecatedNamesIn(single));
+    if (names.includes('config.json') && names.some((n) => DIFFUSERS_WEIGHTS.test(n)) && !o.configFile && !stale) {
       if (o.link) return { report: { component: part, source: dir, action: 'linked', taken: 0, left: [], renamed: 0 }, linked: dir };
       copyModelFolder(dir, dest, DIFFUSERS_WEIGHTS);
       return { report: { component: part, source: dir, action: 'copied', taken: 0, left: [], renamed: 0 } };
     }
     // diffusers' .bin, or accelerate's save_state of the bare model (checkpoint-N/pytorch_model.bin).
-    file = firstIn(dir, ['diffusion_pytorch_model.bin', 'diffusion_pytorch_model.safetensors', 'pytorch_model.bin', 'model.safetensors']) ?? firstIn(root, ['pytorch_model.bin', 'model.safetensors']);
+    file = firstIn(dir, stale ? ['diffusion_pytorch_model.safetensors'] : ['diffusion_pytorch_model.bin', 'diffusion_pytorch_model.safetensors', 'pytorch_model.bin', 'model.safetensors']) ?? firstIn(root, ['pytorch_model.bin', 'model.safetensors']);
     if (!file) {
       throw new DocAnonError(
         ErrorCode.NOT_FOUND,

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { readSafetensors } from '../../src/core/safetensors';
+import { readSafetensors, writeSafetensors } from '../../src/core/safetensors';
 import { Tensor } from '../../src/core/tensor';
 import { convertVgg16 } from '../../src/models/convert';
 import { DiffutePipeline, MODEL_INDEX } from '../../src/models/diffute-pipeline';
@@ -341,6 +341,18 @@ describe('assemblePipeline', () => {
     (await DiffutePipeline.fromPretrained(linked)).dispose();
 
     expect((await failure(assemblePipeline({ unet: fixture('unet'), vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, copied))).code).toBe('ERR_ARGUMENT');
+
+    // SD2's VAE on the Hub keeps diffusers' deprecated attention names in its safetensors: renamed, not copied.
+    const oldNames = path.join(tmp, 'vae-old-safetensors');
+    fs.mkdirSync(oldNames);
+    fs.copyFileSync(fixture('vae', 'config.json'), path.join(oldNames, 'config.json'));
+    const renamed: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(vae)) renamed[k.replace(/attentions\.0\.to_q\./, 'attentions.0.query.').replace(/attentions\.0\.to_out\.0\./, 'attentions.0.proj_attn.')] = t;
+    await writeSafetensors(path.join(oldNames, 'diffusion_pytorch_model.safetensors'), renamed);
+    const fixed = path.join(tmp, 'assembled-old-vae');
+    const rv = await assemblePipeline({ unet: fixture('unet'), vae: oldNames, glyphEncoder: fixture('glyph_encoder') }, fixed);
+    expect(rv.components[1]).toMatchObject({ component: 'vae', action: 'converted', format: 'safetensors', renamed: 8 });
+    await expectSameTensors(path.join(fixed, 'vae', 'diffusion_pytorch_model.safetensors'), vae);
 
     const viaCli = path.join(tmp, 'assembled-cli');
     const c = await runCli(['models', 'assemble', '--unet', fixture('unet'), '--vae', fixture('vae'), '--glyph-encoder', fixture('glyph_encoder'), '--scheduler', fixture('pipeline', 'scheduler_config.json'), '--out', viaCli]);
