@@ -77,6 +77,26 @@ describe('torch.save state dicts read by libtorch', () => {
     }
   });
 
+  it('reads the files a real PyTorch wrote (test/fixtures/torch_save: 1.13.1, zip and legacy containers, bare and wrapped with optimizer state and other objects), every value exact', async () => {
+    const expected = JSON.parse(fs.readFileSync(fixture('torch_save', 'expected.json'), 'utf8')).tensors as Record<string, { shape: number[]; dtype: string; values: number[] }>;
+    const cases: Array<[string, string, string[]]> = [
+      ['state_dict.zip.pt', '', []],
+      ['state_dict.legacy.pt', '', []],
+      ['wrapped.zip.pt', 'state_dict', []],
+      ['wrapped.legacy.pt', 'model', []],
+    ];
+    for (const [file, wrapper] of cases) {
+      const sd = await readTorchStateDict(fixture('torch_save', file));
+      expect({ file, keys: [...sd.tensors.keys()], wrapper: sd.wrapper }).toEqual({ file, keys: Object.keys(expected), wrapper });
+      for (const [k, e] of Object.entries(expected)) {
+        const t = sd.tensors.get(k)!;
+        const raw = t.dataSync() as ArrayLike<number | bigint>;
+        const values = e.dtype === 'float16' || e.dtype === 'bfloat16' ? Array.from(new Int16Array((raw as Uint16Array).buffer, (raw as Uint16Array).byteOffset, raw.length)) : Array.from(raw, Number);
+        expect({ file, k, shape: t.shape, dtype: t.dtype, values }).toEqual({ file, k, shape: e.shape, dtype: e.dtype, values: e.values });
+      }
+    }
+  });
+
   it("reads Python's own torch.save(model.state_dict()) layout: an OrderedDict with _metadata, memoized globals, shared storages (tied weights), strided views, float16 and a 0-d int64", async () => {
     const w = Tensor.randn([4, 6], 11);
     const half = Tensor.from(new Uint16Array([0x3c00, 0xc000, 0x7bff]), [3], 'float16');
