@@ -97,8 +97,19 @@ class Pickler {
     this.globals.set(k, this.memo);
     return this.put();
   }
+  /** Python 2 writes str as bytes (SHORT_BINSTRING / BINSTRING), Python 3 as BINUNICODE. */
+  py2 = false;
   str(s: string): this {
     const b = Buffer.from(s, 'utf8');
+    if (this.py2) {
+      if (b.length < 256) this.parts.push(Buffer.from([0x55, b.length]), b);
+      else {
+        const l = Buffer.alloc(4);
+        l.writeUInt32LE(b.length);
+        this.parts.push(Buffer.from([0x54]), l, b);
+      }
+      return this.put();
+    }
     const len = Buffer.alloc(4);
     len.writeUInt32LE(b.length);
     this.parts.push(Buffer.from([0x58]), len, b);
@@ -131,12 +142,19 @@ class Pickler {
   }
 }
 
-/** The pickle of an OrderedDict state dict with `_metadata`, as torch.save writes it. */
-function statePickle(entries: Array<[string, SavedTensor]>, storages: Map<string, SavedStorage>, legacy: boolean): Buffer {
+/**
+ * The pickle of an OrderedDict state dict with `_metadata`, as torch.save writes it under Python 3;
+ * `py2`: as PyTorch 0.1-0.3 under Python 2 wrote it (byte strings, the OrderedDict built from a
+ * list of [key, value] pairs, no `_metadata`).
+ */
+function statePickle(entries: Array<[string, SavedTensor]>, storages: Map<string, SavedStorage>, legacy: boolean, py2 = false): Buffer {
   const p = new Pickler();
-  p.global('collections', 'OrderedDict').op(0x29, 0x52).put(); // OrderedDict()
-  p.op(0x28); // MARK
+  p.py2 = py2;
+  p.global('collections', 'OrderedDict');
+  if (py2) p.op(0x5d).put().op(0x28); // [ MARK
+  else p.op(0x29, 0x52).put().op(0x28); // OrderedDict() MARK
   for (const [name, t] of entries) {
+    if (py2) p.op(0x5d).put().op(0x28); // [ MARK key value APPENDS
     const st = storages.get(t.storage);
     if (!st) throw new Error(`no storage ${t.storage}`);
     const cls = STORAGE_CLASS[st.dtype];
@@ -150,7 +168,9 @@ function statePickle(entries: Array<[string, SavedTensor]>, storages: Map<string
     p.int(t.offset ?? 0).ints(t.shape).ints(t.stride ?? contiguousStride(t.shape));
     if (!legacy) p.op(0x89).global('collections', 'OrderedDict').op(0x29, 0x52).put(); // requires_grad False, hooks OrderedDict()
     p.op(0x74).put().op(0x52).put(); // TUPLE, REDUCE
+    if (py2) p.op(0x65); // APPENDS: the [key, value] pair
   }
+  if (py2) return p.op(0x65, 0x85).put().op(0x52).put().bytes(); // APPENDS, TUPLE1, REDUCE: OrderedDict(pairs)
   p.op(0x75); // SETITEMS
   // state: {'_metadata': OrderedDict([('', {'version': 1})])}, then BUILD
   p.op(0x7d).put().str('_metadata').global('collections', 'OrderedDict').op(0x29, 0x52).put();
@@ -210,13 +230,19 @@ export function writePythonTorchSave(path: string, entries: Array<[string, Saved
   fs.writeFileSync(path, zip(files));
 }
 
-/** Writes the legacy (pre-1.6) torch.save layout of an OrderedDict state dict, v1 tensors. */
-export function writeLegacyTorchSave(path: string, entries: Array<[string, SavedTensor]>, storages: Map<string, SavedStorage>): void {
-  const magic = new Pickler().op(0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19).bytes();
-  const version = new Pickler().int(1001).bytes();
-  const sys = new Pickler().op(0x7d).put().op(0x28).str('protocol_version').int(1001).str('little_endian').op(0x88).op(0x75).bytes();
+/** Writes the legacy (pre-1.6) torch.save layout of an OrderedDict state dict, v1 tensors; `py2`: as Python 2 pickled it. */
+export function writeLegacyTorchSave(path: string, entries: Array<[string, SavedTensor]>, storages: Map<string, SavedStorage>, options: { py2?: boolean } = {}): void {
+  const py2 = options.py2 ?? false;
+  const pickler = (): Pickler => {
+    const p = new Pickler();
+    p.py2 = py2;
+    return p;
+  };
+  const magic = pickler().op(0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19).bytes();
+  const version = pickler().int(1001).bytes();
+  const sys = pickler().op(0x7d).put().op(0x28).str('protocol_version').int(1001).str('little_endian').op(0x88).op(0x75).bytes();
   const keys = [...storages.keys()].sort();
-  const list = new Pickler().op(0x5d).put().op(0x28);
+  const list = pickler().op(0x5d).put().op(0x28);
   for (const k of keys) list.str(k);
   const data: Buffer[] = [];
   for (const k of keys) {
@@ -226,5 +252,5 @@ export function writeLegacyTorchSave(path: string, entries: Array<[string, Saved
     count.writeBigInt64LE(BigInt(s.data.length / itemSize));
     data.push(count, s.data);
   }
-  fs.writeFileSync(path, Buffer.concat([magic, version, sys, statePickle(entries, storages, true), list.op(0x65).bytes(), ...data]));
+  fs.writeFileSync(path, Buffer.concat([magic, version, sys, statePickle(entries, storages, true, py2), list.op(0x65).bytes(), ...data]));
 }

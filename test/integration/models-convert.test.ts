@@ -194,11 +194,17 @@ describe('a damaged checkpoint', () => {
 
 describe('convertVgg16', () => {
   it('keeps every features.* tensor bit for bit under its own name, drops the classifier, and the result loads as the LPIPS backbone', async () => {
-    // The legacy container with v1 tensors, as torchvision's 2017 vgg16-397923af.pth is written.
+    // The legacy container with v1 tensors, pickled by Python 2 as in early 2017 (byte strings, the
+    // OrderedDict built from [key, value] pairs): how torchvision's vgg16-397923af.pth may well be written.
     const pth = path.join(tmp, 'vgg16-397923af.pth');
     const classifier = { 'classifier.0.weight': Tensor.randn([8, 16], 3), 'classifier.0.bias': Tensor.randn([8], 4), 'classifier.6.weight': Tensor.randn([10, 8], 5) };
     const legacy = fromTensors({ ...vggFeatures, ...classifier }, (i) => `1407${String(i).padStart(4, '0')}`);
-    writeLegacyTorchSave(pth, legacy.entries, legacy.storages);
+    writeLegacyTorchSave(pth, legacy.entries, legacy.storages, { py2: true });
+    // and under Python 3 (with _metadata), as any pre-1.6 PyTorch on Python 3.
+    const py3 = path.join(tmp, 'vgg16-py3-legacy.pth');
+    writeLegacyTorchSave(py3, legacy.entries, legacy.storages);
+    await convertVgg16(py3, path.join(tmp, 'vgg16-py3.safetensors'));
+    await expectSameTensors(path.join(tmp, 'vgg16-py3.safetensors'), vggFeatures);
     const out = path.join(tmp, 'vgg16.safetensors');
     const report = await convertVgg16(pth, out);
     expect(report.components[0]).toMatchObject({ component: 'lpips_backbone', action: 'converted', format: 'torch', taken: 26, renamed: 0 });
