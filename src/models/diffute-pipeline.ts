@@ -14,6 +14,7 @@
  * folder, an absolute path, or an r2:// artifact), which is how a training checkpoint refers to
  * the frozen VAE and glyph encoder it was trained with instead of copying gigabytes each time.
  */
+import { glyphAlignedModeOf, GlyphAlignedModeSchema, type GlyphAlignedMode } from './glyph-conditioning';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -65,6 +66,12 @@ export const DiffuteModelIndexSchema = z.strictObject({
    * one, as the cross-attention context.
    */
   conditioning: z.literal('glyph').default('glyph'),
+  /**
+   * Glyph-aligned conditioning next to the cross-attention (src/models/glyph-conditioning.ts): the
+   * glyph rendered into the box as extra UNet input channels. Must agree with the UNet's
+   * in_channels (`none`: 2 * latent + 1; `downsampled`: one more; `vae`: latent_channels more).
+   */
+  glyph_aligned: GlyphAlignedModeSchema.default('none'),
 });
 export type DiffuteModelIndex = z.output<typeof DiffuteModelIndexSchema>;
 export type DiffuteModelIndexInput = z.input<typeof DiffuteModelIndexSchema>;
@@ -76,6 +83,8 @@ export interface DiffuteSettings {
   /** The side the UNet samples at, px (undefined: its sample_size times the VAE factor). */
   resolution?: number;
   conditioning: 'glyph';
+  /** Glyph-aligned input channels of the UNet (derived from its in_channels when not given). */
+  glyphAligned?: GlyphAlignedMode;
 }
 
 /** Where each component comes from: a folder (or r2:// artifact); the scheduler may be a file. */
@@ -155,6 +164,7 @@ function settingsOf(index: DiffuteModelIndex | undefined): DiffuteSettings {
     maskedFill: index?.masked_fill ?? MASKED_FILL.diffute,
     resolution: index?.resolution ?? undefined,
     conditioning: index?.conditioning ?? 'glyph',
+    glyphAligned: index?.glyph_aligned,
   };
 }
 
@@ -178,7 +188,22 @@ export class DiffutePipeline {
 
   /** A pipeline over models already loaded (they are disposed with it). */
   static fromComponents(c: DiffuteComponents, settings: Partial<DiffuteSettings> = {}): DiffutePipeline {
-    return new DiffutePipeline(c, { ...settingsOf(undefined), ...settings });
+    const s = { ...settingsOf(undefined), ...settings };
+    // The UNet's input channels say which glyph-aligned mode it was built for; the index must agree.
+    // (A UNet no mode fits is left for the sampling loop to refuse, as before this option.)
+    let mode: GlyphAlignedMode | undefined;
+    try {
+      mode = glyphAlignedModeOf(c.unet.config.in_channels ?? 4, c.vae.config.latent_channels ?? 4);
+    } catch {
+      mode = undefined;
+    }
+    if (s.glyphAligned !== undefined && mode !== undefined && s.glyphAligned !== mode) {
+      throw new DocAnonError(
+        ErrorCode.CONFIG,
+        `model_index.json says glyph_aligned: ${s.glyphAligned}, but the UNet's ${c.unet.config.in_channels} input channels mean ${mode}: fix glyph_aligned or use the UNet trained with it`,
+      );
+    }
+    return new DiffutePipeline(c, { ...s, glyphAligned: mode ?? s.glyphAligned });
   }
 
   /**
@@ -303,6 +328,7 @@ export async function writeModelIndex(
     masked_fill: o.settings.maskedFill,
     resolution: o.settings.resolution ?? null,
     conditioning: o.settings.conditioning,
+    glyph_aligned: o.settings.glyphAligned ?? 'none',
   };
   writeFileAtomic(path.join(dir, MODEL_INDEX), `${JSON.stringify(parseConfig(DiffuteModelIndexSchema, index, MODEL_INDEX), null, 2)}\n`);
 }

@@ -34,6 +34,11 @@ export interface InpaintInputs {
   seed?: number;
   /** Initial latents (otherwise drawn from the seed, as diffusers does). */
   latents?: Tensor;
+  /**
+   * [B, 3, H, W] in [0, 1]: the replacement's glyph rendered into the box, for a UNet with
+   * glyph-aligned input channels (required exactly then; see glyph-conditioning.ts).
+   */
+  glyphImage?: Tensor;
   keepIntermediates?: boolean;
   signal?: AbortSignal;
   onProgress?: (step: number, total: number) => void;
@@ -84,6 +89,7 @@ export async function inpaint(unet: UNet2DConditionModel, vae: AutoencoderKL, sc
         encoderHiddenStates: o.encoderHiddenStates.handle,
         negativeEncoderHiddenStates: o.negativeEncoderHiddenStates?.handle,
         latents: o.latents?.handle,
+        glyphImage: o.glyphImage?.handle,
         steps: o.steps ?? 50,
         guidanceScale: o.guidanceScale ?? 1,
         maskedFill: o.maskedFill ?? MASKED_FILL.diffute,

@@ -21,6 +21,11 @@ export interface ModelLoadOptions {
   device?: string;
   /** Weight file variant, e.g. "fp16" for `diffusion_pytorch_model.fp16.safetensors`. */
   variant?: string;
+  /**
+   * UNet only: load with this many input channels instead of its config's; conv_in's extra input
+   * channels start at zero (glyph-aligned conditioning grown from a 9-channel UNet).
+   */
+  inChannels?: number;
 }
 
 export type ParameterInfo = NativeParameterInfo;

@@ -91,6 +91,8 @@ export interface NativeModelSpec {
   variant?: string;
   /** LPIPS: its linear heads file. */
   heads?: string;
+  /** UNet: load with this many input channels (conv_in's extra ones start at zero). */
+  inChannels?: number;
 }
 
 export type NativeTensorMap = Record<string, NativeTensorHandle | undefined>;
@@ -131,6 +133,7 @@ export interface NativeInpaintRequest {
   encoderHiddenStates: NativeTensorHandle;
   negativeEncoderHiddenStates?: NativeTensorHandle;
   latents?: NativeTensorHandle;
+  glyphImage?: NativeTensorHandle;
   steps?: number;
   guidanceScale?: number;
   maskedFill?: number;
@@ -197,6 +200,7 @@ export interface NativeUnetMicroBatch {
   mask?: NativeTensorHandle;
   glyphPixels?: NativeTensorHandle;
   context?: NativeTensorHandle;
+  glyphImage?: NativeTensorHandle;
 }
 
 /** The VAE objective's options (native VaeLossOptions). */

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../core/config';
 import { METRIC_DIRECTION, TrainEvalSchema, type EvalMetric } from './eval-config';
 import { LrScheduleSchema } from './lr-schedule';
+import { GlyphAlignedModeSchema } from '../models/glyph-conditioning';
 
 const positive = z.number().positive();
 
@@ -231,6 +232,13 @@ export const UnetTrainConfigSchema = z.strictObject({
   vae: ModelSourceSchema,
   /** Frozen TrOCR encoder (the glyph conditioning). */
   glyph_encoder: ModelSourceSchema,
+  /**
+   * Glyph-aligned conditioning (src/models/glyph-conditioning.ts): the replacement's glyph rendered
+   * into the box enters the UNet as extra input channels (`downsampled`: 1, `vae`: the VAE's
+   * latent_channels) after the 9 inpainting ones. A new UNet's config must have the matching
+   * in_channels; a pretrained one with fewer gets them on load, conv_in's new weights at zero.
+   */
+  glyph_aligned: GlyphAlignedModeSchema.default('none'),
   /**
    * A trainable projection hidden_size -> cross_attention_dim between the glyph encoder and the
    * UNet (needed when they differ, e.g. TrOCR-base 768 with SD2's 1024). New from `seed`, or

@@ -24,10 +24,25 @@ export async function buildVae(src: ModelSource, device: string): Promise<Autoen
     : AutoencoderKL.fromConfig(src.config as AutoencoderKLConfig, { device, dtype: 'float32', seed: src.seed ?? 0 });
 }
 
-export async function buildUnet(src: ModelSource, device: string): Promise<UNet2DConditionModel> {
-  return src.pretrained
-    ? UNet2DConditionModel.fromPretrained(src.pretrained, { device, dtype: 'float32' })
-    : UNet2DConditionModel.fromConfig(src.config as unknown as UNet2DConditionConfig, { device, dtype: 'float32', seed: src.seed ?? 0 });
+/**
+ * The UNet a config names, with `inChannels` input channels when given: a pretrained UNet with
+ * fewer grows them on load (conv_in's new weights at zero); a new one's config must have them.
+ */
+export async function buildUnet(src: ModelSource, device: string, inChannels?: number): Promise<UNet2DConditionModel> {
+  if (src.pretrained) {
+    const unet = await UNet2DConditionModel.fromPretrained(src.pretrained, { device, dtype: 'float32' });
+    if (inChannels === undefined || unet.config.in_channels === inChannels) return unet;
+    unet.dispose();
+    return UNet2DConditionModel.fromPretrained(src.pretrained, { device, dtype: 'float32', inChannels });
+  }
+  const config = src.config as unknown as UNet2DConditionConfig;
+  if (inChannels !== undefined && config.in_channels !== inChannels) {
+    throw new DocAnonError(
+      ErrorCode.CONFIG,
+      `model.config.in_channels is ${config.in_channels}, but the VAE and glyph_aligned need ${inChannels} (2 * latent_channels + 1, plus the glyph channels): set in_channels: ${inChannels}`,
+    );
+  }
+  return UNet2DConditionModel.fromConfig(config, { device, dtype: 'float32', seed: src.seed ?? 0 });
 }
 
 export async function buildGlyphEncoder(src: ModelSource, device: string): Promise<GlyphEncoder> {

@@ -48,6 +48,8 @@ export interface UnetMicroBatch {
   mask?: Tensor;
   glyphPixels?: Tensor;
   context?: Tensor;
+  /** The replacement's glyph rendered into the box: uint8 [B, H, W, 3] (glyph-aligned conditioning). */
+  glyphImage?: Tensor;
 }
 
 export interface UnetStepOptions extends StepControl {
@@ -104,6 +106,7 @@ export class NativeTrainer extends NativeObject<NativeTrainerHandle> {
       mask: m.mask?.handle,
       glyphPixels: m.glyphPixels?.handle,
       context: m.context?.handle,
+      glyphImage: m.glyphImage?.handle,
     }));
     const sched = scheduler instanceof NoiseScheduler ? scheduler : NoiseScheduler.fromConfig(scheduler, 'ddpm');
     try {

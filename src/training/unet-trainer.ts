@@ -13,6 +13,7 @@ import type { AutoencoderKL } from '../models/autoencoder-kl';
 import type { GlyphEncoder } from '../models/glyph-encoder';
 import { GlyphProjection } from '../models/glyph-projection';
 import { SCHEDULER_FILE, writeModelIndex } from '../models/diffute-pipeline';
+import { unetInChannels } from '../models/glyph-conditioning';
 import { NoiseScheduler, SD2_SCHEDULER_CONFIG } from '../models/scheduler';
 import type { UNet2DConditionModel } from '../models/unet-2d-condition';
 import { BaseTrainer, createNativeTrainer, trainedModelSource, type TrainerBuildOptions } from './base-trainer';
@@ -115,8 +116,9 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     let glyph: GlyphEncoder | undefined;
     let projection: GlyphProjection | undefined;
     try {
-      unet = await buildUnet(trainedModelSource('unet', config.model, options), device);
       vae = await buildVae(config.vae, device);
+      const inChannels = unetInChannels(config.glyph_aligned, vae.config.latent_channels);
+      unet = await buildUnet(trainedModelSource('unet', config.model, options), device, inChannels);
       glyph = await buildGlyphEncoder(config.glyph_encoder, device);
       unet.setRequiresGrad(true);
       vae.setRequiresGrad(false);
@@ -148,6 +150,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
         boxExtend: c.data.box_extend,
         examplesPerPage: c.data.examples_per_page,
         glyphSize: this.glyph.config.image_size,
+        alignedGlyphs: c.glyph_aligned !== 'none',
       },
       index * c.train.batch_size,
       c.train.batch_size,
@@ -166,6 +169,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
         image: mk(Tensor.from(m.images, [m.batch, R, R, 3], 'uint8')),
         boxes: mk(Tensor.from(m.boxes, [m.batch, 4])),
         glyphPixels: mk(Tensor.from(m.glyphs, [m.batch, 3, S, S])),
+        ...(m.alignedGlyphs ? { glyphImage: mk(Tensor.from(m.alignedGlyphs, [m.batch, R, R, 3], 'uint8')) } : {}),
       }));
       return await this.trainer.unetStep(this.vae, this.glyph, this.scheduler, {
         ...control,
@@ -267,7 +271,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     await writeModelIndex(dir, {
       schedulerClass: this.scheduler.className,
       glyphProjection: this.glyphProjection !== undefined,
-      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, conditioning: 'glyph' },
+      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, conditioning: 'glyph', glyphAligned: c.glyph_aligned },
       sources,
     });
   }

@@ -139,6 +139,7 @@ models::ModelSpec read_model_spec(Options& o) {
   s.device = o.device("device", s.device);
   s.variant = o.string("variant").value_or("");
   s.heads = o.string("heads").value_or("");
+  s.in_channels = o.integer("inChannels", 1, 4096).value_or(0);
   return s;
 }
 
@@ -189,6 +190,7 @@ sampling::InpaintRequest read_inpaint(Options& o) {
   r.encoder_hidden_states = o.tensor("encoderHiddenStates");
   r.negative_encoder_hidden_states = o.tensor("negativeEncoderHiddenStates", false);
   r.latents = o.tensor("latents", false);
+  r.glyph_image = o.tensor("glyphImage", false);
   r.num_inference_steps = o.integer("steps", 1, 1000).value_or(50);
   r.guidance_scale = o.number("guidanceScale").value_or(1.0);
   r.masked_fill = o.number("maskedFill").value_or(-1.0);  // DiffUTE's black hole

@@ -196,6 +196,7 @@ class TrainerHandle : public Handle<TrainerHandle, TrainerPtr> {
         b.mask = mo.tensor("mask", false);
         b.glyph_pixels = mo.tensor("glyphPixels", false);
         b.context = mo.tensor("context", false);
+        b.glyph_image = mo.tensor("glyphImage", false);
         mo.finish();
         micro.push_back(b);
       }
@@ -207,7 +208,10 @@ class TrainerHandle : public Handle<TrainerHandle, TrainerPtr> {
       return run_async<train::StepResult>(
           env,
           [t, vae, glyph, scheduler, micro, lo, checkpointing, so]() mutable {
-            for (auto& b : micro) b.image = tensor::model_image(b.image, "image");
+            for (auto& b : micro) {
+              b.image = tensor::model_image(b.image, "image");
+              if (b.glyph_image.defined()) b.glyph_image = tensor::model_image(b.glyph_image, "glyphImage");
+            }
             ModelLocks lock({t->model, vae, glyph, t->projection});
             train::Trainer& trainer = live_trainer(t);
             auto& unet = t->model->model.as<models::UNet2DConditionModelImpl>();

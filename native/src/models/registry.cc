@@ -20,6 +20,21 @@ struct Pretrained {
     LoadOptions o;
     o.dtype = s.dtype;
     o.device = s.device;
+    if constexpr (std::is_same_v<Impl, UNet2DConditionModelImpl>) {
+      if (s.in_channels > 0) {
+        auto config = Impl::Config::from_file(dir + "/config.json");
+        if (s.in_channels < config.in_channels)
+          fail(code::kConfig, "inChannels " + std::to_string(s.in_channels) + " is below the UNet's " + std::to_string(config.in_channels) +
+                                  ": input channels can be added on load, not removed");
+        config.in_channels = s.in_channels;
+        auto model = std::make_shared<Impl>(config);
+        o.grow_input_channels = "conv_in.weight";
+        load_into(*model, *WeightSource::open(find_weights(dir, Impl::kWeightsName, s.variant)), o);
+        return model;
+      }
+    } else if (s.in_channels > 0) {
+      fail(code::kArgument, "inChannels applies to UNets only");
+    }
     return load_pretrained<Impl>(dir, o, s.variant);
   }
   static std::shared_ptr<torch::nn::Module> create(const std::string& config_json, const ModelSpec& s) {

@@ -25,6 +25,9 @@ struct ModelSpec {
   c10::Device device{c10::kCPU};
   std::string variant;  // weight file variant of a diffusers folder ("fp16"): empty = any
   std::string heads;    // LPIPS: its linear heads file (the path loaded is the VGG16 backbone)
+  // UNet only, > 0: load with this many input channels instead of config.json's; conv_in's extra
+  // input channels start at zero (glyph-aligned conditioning grown from a 9-channel UNet).
+  int64_t in_channels = 0;
 };
 
 // A model of some kind, as the binding and the harness hold it.

@@ -96,6 +96,16 @@ std::vector<std::pair<std::string, at::Tensor>> state_dict(const torch::nn::Modu
   return out;
 }
 
+namespace {
+// Same shape except fewer channels in dim 1 (a conv weight [out, in, kh, kw] with more inputs).
+bool grows_input(const std::vector<int64_t>& stored, at::IntArrayRef model) {
+  if (stored.size() != model.size() || stored.size() < 2 || stored[1] >= model[1]) return false;
+  for (size_t i = 0; i < stored.size(); ++i)
+    if (i != 1 && stored[i] != model[i]) return false;
+  return true;
+}
+}  // namespace
+
 LoadReport load_weights(torch::nn::Module& module, const WeightSource& source, const LoadOptions& options) {
   LoadReport report;
   auto model = state_dict(module);
@@ -129,6 +139,7 @@ LoadReport load_weights(torch::nn::Module& module, const WeightSource& source, c
       continue;
     }
     const auto& e = source.entry(it->second);
+    if (k == options.grow_input_channels && grows_input(e.shape, t.sizes())) continue;
     if (at::IntArrayRef(e.shape) != t.sizes())
       report.shape_mismatch.push_back(k + ": checkpoint " + shape_str(e.shape) + " vs model " + shape_str(t.sizes()));
   }
@@ -152,7 +163,13 @@ LoadReport load_weights(torch::nn::Module& module, const WeightSource& source, c
       if (floating != at::isFloatingType(src.scalar_type()))
         fail(code::kWeights, "weight '" + it->second + "' has dtype " + c10::toString(src.scalar_type()) +
                                  ", the model expects " + c10::toString(t.scalar_type()));
-      t.set_data(src.to(options.device, floating ? options.dtype : t.scalar_type()));
+      src = src.to(options.device, floating ? options.dtype : t.scalar_type());
+      if (src.sizes() != t.sizes()) {  // a grown input (checked above): the new channels are zero
+        at::Tensor grown = at::zeros(t.sizes(), src.options());
+        grown.narrow(1, 0, src.size(1)).copy_(src);
+        src = grown;
+      }
+      t.set_data(src);
       ++report.loaded;
     } else {
       t.set_data(t.to(options.device, floating ? options.dtype : t.scalar_type()));

@@ -37,6 +37,10 @@ struct LoadOptions {
   // with it count as unexpected unless they start with one of `ignore_prefixes`.
   std::string strip_prefix;
   std::vector<std::string> ignore_prefixes;  // e.g. {"decoder."} for a full TrOCR checkpoint
+  // A weight (e.g. "conv_in.weight") that may have fewer input channels (dim 1) than the model's:
+  // the stored channels are loaded first and the rest are zero, so the extra inputs change nothing
+  // until trained (how SD2-inpainting grew conv_in from 4 to 9 channels).
+  std::string grow_input_channels;
 };
 
 struct LoadReport {

@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include "core/error.h"
+#include "models/glyph_conditioning.h"
 
 namespace da::sampling {
 namespace {
@@ -40,9 +41,13 @@ InpaintResult inpaint(models::UNet2DConditionModelImpl& unet, models::Autoencode
   const auto& vcfg = vae.config();
   const int64_t factor = vcfg.downsample_factor();
   check_request(r, factor);
-  if (unet.config().in_channels != 2 * vcfg.latent_channels + 1)
-    fail(code::kConfig, "the UNet has " + std::to_string(unet.config().in_channels) +
-                            " input channels; inpainting needs latent*2+1 = " + std::to_string(2 * vcfg.latent_channels + 1));
+  const int64_t extra = models::glyph_channels(unet.config(), vcfg);
+  if (extra > 0 && !r.glyph_image.defined())
+    fail(code::kArgument, "the UNet has glyph-aligned input channels: the request needs glyphImage");
+  if (extra == 0 && r.glyph_image.defined())
+    fail(code::kArgument, "glyphImage given but the UNet has no glyph-aligned input channels (in_channels = latent*2+1)");
+  if (extra > 0 && (r.glyph_image.size(0) != r.image.size(0) || r.glyph_image.size(2) != r.image.size(2) || r.glyph_image.size(3) != r.image.size(3)))
+    fail(code::kShape, "glyphImage must be [B, 3, H, W] like the image");
 
   torch::NoGradGuard no_grad;
   const auto param = unet.conv_in->weight;
@@ -91,6 +96,13 @@ InpaintResult inpaint(models::UNet2DConditionModelImpl& unet, models::Autoencode
   }
   at::Tensor mask_in = cfg ? at::cat({mask_latent, mask_latent}, 0) : mask_latent;
   at::Tensor masked_in = cfg ? at::cat({masked_latents, masked_latents}, 0) : masked_latents;
+  // The glyph channels: zeros for the unconditional half, as the training's dropout zeroes them.
+  at::Tensor glyph_in;
+  if (extra > 0) {
+    at::Tensor g = models::glyph_condition(vae, r.glyph_image.to(device, at::kFloat) * 2.0 - 1.0, extra).to(device);
+    glyph_in = cfg ? at::cat({at::zeros_like(g), g}, 0) : g;
+    masked_in = at::cat({masked_in, glyph_in}, 1);  // after the masked-image latents, as in training
+  }
 
   if (r.keep_intermediates) {
     out.mask_latent = mask_in;

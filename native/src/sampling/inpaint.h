@@ -23,6 +23,9 @@ struct InpaintRequest {
   double masked_fill = 0.0;  // value of the hole in the masked image, in [-1, 1] space (diffusers 0, DiffUTE -1)
   double eta = 0.0;          // DDIM only
   uint64_t seed = 0;
+  // [B, 3, H, W] in [0, 1] like image: the replacement's glyph rendered into the box, for a UNet with
+  // glyph-aligned input channels (models/glyph_conditioning.h); required exactly then.
+  at::Tensor glyph_image;
   at::Tensor latents;        // optional initial latents [B, 4, h, w] (unscaled by init_noise_sigma)
   bool keep_intermediates = false;
   // Cross-attention keys/values of the (fixed) context computed once for all steps instead of at

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "models/glyph_conditioning.h"
 #include "train/autocast.h"
 
 namespace da::train {
@@ -64,7 +65,15 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
     fail(code::kArgument, "a UNet batch needs boxes or mask");
   }
 
-  at::Tensor latents, masked_latents, mask_latent, context, noise, timesteps, noisy, target, drop;
+  const int64_t extra = models::glyph_channels(unet.config(), vae.config());
+  if (extra > 0 && !batch.glyph_image.defined())
+    fail(code::kArgument, "the UNet has glyph-aligned input channels: a UNet batch needs glyphImage");
+  if (extra == 0 && batch.glyph_image.defined())
+    fail(code::kArgument, "glyphImage given but the UNet has no glyph-aligned input channels (in_channels = latent*2+1)");
+  if (extra > 0 && (batch.glyph_image.size(0) != B || batch.glyph_image.size(2) != H || batch.glyph_image.size(3) != W))
+    fail(code::kShape, "glyphImage must be [B, 3, H, W] like the image");
+
+  at::Tensor latents, masked_latents, mask_latent, context, noise, timesteps, noisy, target, drop, glyph_cond;
   {
     torch::NoGradGuard ng;
     at::Tensor masked = image * (1.0 - mask) + o.masked_fill * mask;
@@ -102,8 +111,12 @@ UnetLossTerms unet_loss(models::UNet2DConditionModelImpl& unet, models::Autoenco
       fail(code::kArgument, "a UNet batch needs glyphPixels (with a glyph encoder) or context");
     }
     if (context.dim() != 3 || context.size(0) != B) fail(code::kShape, "context must be [B, T, D], got " + c10::str(context.sizes()));
+    if (extra > 0) {
+      glyph_cond = models::glyph_condition(vae, batch.glyph_image, extra).to(device);
+      if (o.cond_dropout > 0) glyph_cond = glyph_cond * (drop >= o.cond_dropout).to(at::kFloat).to(device).view({B, 1, 1, 1});
+    }
   }
-  at::Tensor input = at::cat({noisy, mask_latent, masked_latents}, 1);
+  at::Tensor input = extra > 0 ? at::cat({noisy, mask_latent, masked_latents, glyph_cond}, 1) : at::cat({noisy, mask_latent, masked_latents}, 1);
   const at::Tensor& uw = unet.conv_in->weight;
   at::Tensor pred;
   {

@@ -10,6 +10,9 @@
 //    when there is one (hidden_size -> cross_attention_dim); with probability cond_dropout per
 //    sample the UNet's context is replaced by zeros (so classifier-free guidance can use an
 //    all-zero unconditional input at inference);
+//  - glyph-aligned conditioning (when the UNet has channels beyond 2*latent+1): the glyph image
+//    brought to latent size, concatenated after the masked-image latents, zeroed with the context
+//    for the dropped samples (the unconditional input of guidance has neither);
 //  - loss = mean squared error over all elements, in float32.
 #pragma once
 #include <ATen/core/Generator.h>
@@ -29,6 +32,9 @@ struct UnetBatch {
   at::Tensor mask;           // [B, 1, H, W] (1 = hole); one of boxes / mask
   at::Tensor glyph_pixels;   // [B, 3, S, S] TrOCR-normalised glyphs (encoded here); or
   at::Tensor context;        // [B, T, D] precomputed encoder_hidden_states
+  // [B, 3, H, W] in [-1, 1]: the replacement's glyph rendered into the box (glyph-aligned
+  // conditioning, models/glyph_conditioning.h); required exactly when the UNet has glyph channels.
+  at::Tensor glyph_image;
 };
 
 struct UnetLossOptions {

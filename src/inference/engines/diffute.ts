@@ -25,6 +25,7 @@ import type { DecodedImage } from '../image-io';
 import { MASKED_FILL, inpaintLoop } from '../inpaint-loop';
 import { adaptiveCrop, expandRect, maskRect, pasteFeathered, rectsOverlap, type Rect, type ValidatedRegion } from '../regions';
 import { ReadBackSchema, type ReadBackOptions } from '../read-back';
+import { conditioningGlyphImage } from '../glyph-aligned-input';
 import type { Engine, EngineResult, EngineRunOptions, RegionReport } from './types';
 import { matchRegionStyle, replacementFace, type RegionStyle } from '../style/fit';
 import { styleReport } from '../style/report';
@@ -267,6 +268,10 @@ export class DiffuteEngine implements Engine {
         const imageT = keep(await keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).imageToFloat());
         const maskT = keep(Tensor.from(masks, [B, 1, R, R]));
         const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement), glyphFace(batch[0])));
+        // Glyph-aligned conditioning (a UNet with glyph input channels): each replacement drawn into its box.
+        const glyphJobs = batch.map((j) => ({ text: j.region.replacement, crop: j.crop, mask: j.mask, font: glyphFace(j) }));
+        const glyphImage = await conditioningGlyphImage(this.models.unet, this.models.vae, glyphJobs, R);
+        if (glyphImage) keep(glyphImage);
         // One loop per batch; per-region seeds make a region's result independent of its batch mates
         // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
         const result = await inpaintLoop({
@@ -276,6 +281,7 @@ export class DiffuteEngine implements Engine {
           image: imageT,
           mask: maskT,
           encoderHiddenStates: context,
+          glyphImage,
           // The unconditional input is what conditioning dropout trains on: an all-zero context.
           negativeEncoderHiddenStates: o.guidanceScale > 1 ? keep(Tensor.zeros(context.shape)) : undefined,
           steps: o.steps,

@@ -9,6 +9,7 @@
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { preprocessTrocr } from '../../models/glyph-encoder';
 import { renderGlyph } from '../../render/glyph';
+import { alignedGlyphBytes } from '../../models/glyph-conditioning';
 import { Rng } from '../synthetic/random';
 import { cropSquare, resizeSquare } from './crop';
 import { mixSeed, type PageSource } from './pages';
@@ -73,6 +74,8 @@ export interface UnetMicro {
   images: Uint8Array; // [B, R, R, 3]
   boxes: Float32Array; // [B, 4]
   glyphs: Float32Array; // [B, 3, S, S]
+  /** [B, R, R, 3]: each text rendered into its box (glyph-aligned conditioning only). */
+  alignedGlyphs?: Uint8Array;
   texts: string[];
   batch: number;
 }
@@ -80,6 +83,8 @@ export interface UnetMicro {
 export interface UnetBatchOptions extends UnetExampleOptions {
   /** Side of the glyph encoder's input (TrOCR: 384). */
   glyphSize: number;
+  /** Also render each text into its box (glyph-aligned conditioning). */
+  alignedGlyphs?: boolean;
 }
 
 /**
@@ -117,6 +122,8 @@ export async function unetBatch(
     }
     texts[b] = ex.text;
   };
+  const boxOf = (b: number): [number, number, number, number] => [boxes[b * 4], boxes[b * 4 + 1], boxes[b * 4 + 2], boxes[b * 4 + 3]];
   await Promise.all(Array.from({ length: batchSize }, (_, b) => dataSlots.run(() => example(b))));
-  return { images, boxes, glyphs, texts, batch: batchSize };
+  const alignedGlyphs = o.alignedGlyphs ? await alignedGlyphBytes(texts.map((text, b) => ({ text, box: boxOf(b) })), R) : undefined;
+  return { images, boxes, glyphs, alignedGlyphs, texts, batch: batchSize };
 }
