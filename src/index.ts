@@ -95,8 +95,8 @@ export { convertVgg16, readWeightsFile, mapDiffusersKeys, hasDeprecatedAttention
 export type { ComponentReport, ConversionReport, LoadedWeights } from './models/convert';
 export { assemblePipeline, convertToPipeline } from './models/pipeline-assembly';
 export type { PipelineParts, AssembleOptions } from './models/pipeline-assembly';
-export { promoteCheckpoint, promotionCard, checkpointEvalMetrics } from './models/promote';
-export type { PromoteOptions, PromoteResult } from './models/promote';
+export { promoteCheckpoint, promotionCard, checkpointEvalMetrics } from './training/promote';
+export type { PromoteOptions, PromoteResult } from './training/promote';
 export type { LpipsOutput } from './models/lpips';
 export { Anonymizer, AnonymizerOptionsSchema } from './inference/anonymizer';
 export type { AnonymizerOptions, AnonymizeRequest, AnonymizeResult } from './inference/anonymizer';

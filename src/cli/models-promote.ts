@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
-import { promoteCheckpoint } from '../models/promote';
+import { promoteCheckpoint } from '../training/promote';
 import type { Command } from './commands';
 
 const HELP = `usage: doc-anon models promote <checkpoint dir | r2://bucket/.../step-N> r2://bucket/models/<name>/<version> [--no-latest]

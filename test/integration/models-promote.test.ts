@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { readSafetensors } from '../../src/core/safetensors';
 import { DiffutePipeline, MODEL_INDEX } from '../../src/models/diffute-pipeline';
-import { promoteCheckpoint } from '../../src/models/promote';
+import { promoteCheckpoint } from '../../src/training/promote';
 import { ArtifactStore } from '../../src/storage/store';
 import { checkpointsRoot } from '../../src/training/checkpoint';
 import { UnetTrainer } from '../../src/training/unet-trainer';

@@ -13,10 +13,10 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import type { PushProgress } from '../storage/artifacts';
 import { parseVersionUri } from '../storage/artifacts';
 import { ArtifactStore, type ArtifactStoreOptions } from '../storage/store';
-import { META_FILE, readCheckpointMeta, type CheckpointMeta } from '../training/checkpoint';
-import type { ConversionReport } from './convert';
-import { DiffuteModelIndexSchema, MODEL_INDEX, SCHEDULER_FILE, type DiffuteModelIndex } from './diffute-pipeline';
-import { assemblePipeline, type PipelineParts } from './pipeline-assembly';
+import { META_FILE, readCheckpointMeta, type CheckpointMeta } from './checkpoint';
+import type { ConversionReport } from '../models/convert';
+import { DiffuteModelIndexSchema, MODEL_INDEX, SCHEDULER_FILE, type DiffuteModelIndex } from '../models/diffute-pipeline';
+import { assemblePipeline, type PipelineParts } from '../models/pipeline-assembly';
 import { parseConfig } from '../core/config';
 
 /** Options of {@link promoteCheckpoint}. */
