@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { assemblePipeline } from '../models/pipeline-assembly';
 import type { Command } from './commands';
+import { helpExit, PIPELINE_PART_OPTIONS } from './models-options';
 
 const HELP = `usage: doc-anon models assemble --unet <dir|ckpt> --vae <dir> --glyph-encoder <dir>
                                 [--glyph-projection <dir>] [--scheduler <file|dir>] [--unet-config FILE]
@@ -17,24 +18,17 @@ path or r2:// URI in model_index.json _sources instead); others are converted (s
 export const modelsAssembleCommand: Command = {
   summary: 'build a DiffUTE pipeline folder from a UNet, a VAE and a glyph encoder',
   async run(args) {
-    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(HELP);
-      return args.length === 0 ? 2 : 0;
-    }
+    const helped = helpExit(args, HELP);
+    if (helped !== undefined) return helped;
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       strict: true,
       options: {
+        ...PIPELINE_PART_OPTIONS,
         unet: { type: 'string' },
-        vae: { type: 'string' },
-        'glyph-encoder': { type: 'string' },
-        'glyph-projection': { type: 'string' },
-        scheduler: { type: 'string' },
-        'unet-config': { type: 'string' },
         ema: { type: 'boolean' },
         link: { type: 'boolean' },
-        out: { type: 'string' },
       },
     });
     if (positionals.length) throw new DocAnonError(ErrorCode.ARGUMENT, `assemble takes no positional arguments (got ${positionals.join(' ')})`);

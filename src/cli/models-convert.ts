@@ -7,6 +7,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { convertVgg16 } from '../models/convert';
 import { convertToPipeline } from '../models/pipeline-assembly';
 import type { Command } from './commands';
+import { helpExit, PIPELINE_PART_OPTIONS } from './models-options';
 
 const HELP = `usage: doc-anon models convert vgg16-397923af.pth --out vgg16.safetensors
        doc-anon models convert <unet checkpoint> --to pipeline --vae DIR --glyph-encoder DIR
@@ -25,22 +26,15 @@ Reads torch.save files in the zip container (PyTorch >= 1.6) and in the legacy o
 export const modelsConvertCommand: Command = {
   summary: 'convert PyTorch checkpoints (VGG16 for LPIPS, DiffUTE + TrOCR) to safetensors / a pipeline folder',
   async run(args) {
-    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(HELP);
-      return args.length === 0 ? 2 : 0;
-    }
+    const helped = helpExit(args, HELP);
+    if (helped !== undefined) return helped;
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       strict: true,
       options: {
-        out: { type: 'string' },
+        ...PIPELINE_PART_OPTIONS,
         to: { type: 'string' },
-        vae: { type: 'string' },
-        'glyph-encoder': { type: 'string' },
-        'glyph-projection': { type: 'string' },
-        scheduler: { type: 'string' },
-        'unet-config': { type: 'string' },
       },
     });
     const [src, ...extra] = positionals;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
 import { promoteCheckpoint } from '../training/promote';
 import type { Command } from './commands';
+import { helpExit } from './models-options';
 
 const HELP = `usage: doc-anon models promote <checkpoint dir | r2://bucket/.../step-N> r2://bucket/models/<name>/<version> [--no-latest]
 
@@ -19,10 +20,8 @@ nothing and leaves latest where it was. R2 credentials come from the environment
 export const modelsPromoteCommand: Command = {
   summary: 'publish a training checkpoint as a pipeline artifact in R2 and move latest to it',
   async run(args) {
-    if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(HELP);
-      return args.length === 0 ? 2 : 0;
-    }
+    const helped = helpExit(args, HELP);
+    if (helped !== undefined) return helped;
     const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { 'no-latest': { type: 'boolean' } } });
     const [source, target, ...extra] = positionals;
     if (!source || !target || extra.length) throw new DocAnonError(ErrorCode.ARGUMENT, 'promote needs <checkpoint> <r2://bucket/models/name/version>');
