@@ -8,7 +8,7 @@
 #   3. the pinned CPU wheel (scripts/libtorch-pin.json: one file, fixed by name and sha256), never
 #      Debian's libtorch (1.13, no SDPA, a reference BLAS), unpacked into .libtorch/ (gitignored).
 #      The wheel is taken from, in order: $DOC_ANON_LIBTORCH_WHEEL (a local file), the wheel cache
-#      ($DOC_ANON_CACHE_DIR, else $XDG_CACHE_HOME/doc-anon-torch, else ~/.cache/doc-anon-torch:
+#      ($DOC_ANON_CACHE (older name $DOC_ANON_CACHE_DIR), else $XDG_CACHE_HOME/doc-anon-torch, else ~/.cache/doc-anon-torch:
 #      libtorch/<wheel>), pip download with pip's own configuration (index, proxy, find-links), and
 #      only if that index lacks it, pip again with PyTorch's CPU index added. Whatever the source,
 #      the bytes must match the pinned sha256 or nothing is unpacked.
@@ -61,7 +61,7 @@ command -v python3 >/dev/null || { say "python3 (with pip) is needed to fetch an
 pin() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(v) if isinstance(v, list) else v)' "$PIN" "$1"; }
 PIN_VERSION="$(pin version)"
 TORCH_VERSION="${DOC_ANON_TORCH_VERSION:-$PIN_VERSION}"
-CACHE="${DOC_ANON_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/doc-anon-torch}/libtorch"
+CACHE="${DOC_ANON_CACHE:-${DOC_ANON_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/doc-anon-torch}}/libtorch"
 
 sha256_of() { python3 -c 'import hashlib,sys
 h=hashlib.sha256()

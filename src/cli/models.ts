@@ -6,10 +6,16 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import type { Command } from './commands';
 import { modelsAssembleCommand } from './models-assemble';
 import { modelsConvertCommand } from './models-convert';
+import { modelsLsCommand } from './models-ls';
 import { modelsPromoteCommand } from './models-promote';
+import { modelsPullCommand } from './models-pull';
+import { modelsVerifyCommand } from './models-verify';
 
 /** The `doc-anon models` subcommands, by name. */
 export const modelsSubcommands: Record<string, Command> = {
+  pull: modelsPullCommand,
+  ls: modelsLsCommand,
+  verify: modelsVerifyCommand,
   convert: modelsConvertCommand,
   assemble: modelsAssembleCommand,
   promote: modelsPromoteCommand,
@@ -22,7 +28,7 @@ function help(): string {
 }
 
 export const modelsCommand: Command = {
-  summary: 'get, convert, assemble and promote models',
+  summary: 'pull, list, verify, convert, assemble and promote models',
   async run(args) {
     const [name, ...rest] = args;
     if (!name || name === '--help' || name === '-h') {

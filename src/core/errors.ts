@@ -38,7 +38,7 @@ export const ERRORS = {
   INTERNAL: { code: 'ERR_INTERNAL', exit: 1, http: 500, meaning: 'A failure of the library itself (a bug): report it.' },
   BUSY: { code: 'ERR_BUSY', exit: 1, http: 429, meaning: 'Busy: a model used by a running call, or the server\'s queue is full; retry later.' },
   NATIVE_LOAD: { code: 'ERR_NATIVE_LOAD', exit: 1, http: 500, meaning: 'The native addon could not be loaded (the message lists what to do).' },
-  STORAGE: { code: 'ERR_STORAGE', exit: 1, http: 500, meaning: 'Remote storage (R2 / S3) failed.' },
+  STORAGE: { code: 'ERR_STORAGE', exit: 1, http: 500, meaning: 'Remote storage (R2 / S3) or the Hugging Face Hub failed or could not be reached.' },
   CONFLICT: { code: 'ERR_CONFLICT', exit: 2, http: 409, meaning: 'An artifact version that already exists (a create-only write lost the race, or the version was published before).' },
   INTEGRITY: { code: 'ERR_INTEGRITY', exit: 1, http: 500, meaning: 'Downloaded bytes that do not match the manifest\'s sha256 / size.' },
   NOT_FOUND: { code: 'ERR_NOT_FOUND', exit: 2, http: 404, meaning: 'A file, folder or artifact that does not exist.' },

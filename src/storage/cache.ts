@@ -24,7 +24,7 @@ export type RangeOpener = (start: number) => Promise<RangeStream>;
 
 /** Options of {@link BlobCache}. */
 export interface CacheOptions {
-  /** Cache folder (default `$DOC_ANON_CACHE_DIR`, else `$XDG_CACHE_HOME/doc-anon-torch`, else `~/.cache/doc-anon-torch`). */
+  /** Cache folder (default `$DOC_ANON_CACHE` (or its older name `$DOC_ANON_CACHE_DIR`), else `$XDG_CACHE_HOME/doc-anon-torch`, else `~/.cache/doc-anon-torch`). */
   root?: string;
   /** Size bound in bytes (default `$DOC_ANON_CACHE_MAX_BYTES`, else 50 GiB). */
   maxBytes?: number;
@@ -50,7 +50,8 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 
 /** The default cache folder. */
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DOC_ANON_CACHE_DIR) return path.resolve(env.DOC_ANON_CACHE_DIR);
+  const dir = env.DOC_ANON_CACHE || env.DOC_ANON_CACHE_DIR;
+  if (dir) return path.resolve(dir);
   const base = env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(os.homedir(), '.cache');
   return path.join(base, 'doc-anon-torch');
 }
@@ -86,6 +87,8 @@ export class BlobCache {
   readonly locksDir: string;
   /** Where {@link ArtifactStore.resolveToLocalDir} materializes artifacts (hard links to blobs). */
   readonly artifactsDir: string;
+  /** Models pulled from the Hugging Face Hub: `hub/<owner>--<name>/<commit>[+variant]/`. */
+  readonly hubDir: string;
   private readonly log: StorageLogger;
   private readonly opts: CacheOptions;
   /** Blobs and folders in use by this process: never evicted. */
@@ -100,11 +103,12 @@ export class BlobCache {
     this.tmpDir = path.join(this.root, 'tmp');
     this.locksDir = path.join(this.root, 'locks');
     this.artifactsDir = path.join(this.root, 'artifacts');
+    this.hubDir = path.join(this.root, 'hub');
     this.log = opts.logger ?? silentLogger;
   }
 
   private async ensureDirs(): Promise<void> {
-    for (const d of [this.blobsDir, this.tmpDir, this.locksDir, this.artifactsDir]) await fs.promises.mkdir(d, { recursive: true });
+    for (const d of [this.blobsDir, this.tmpDir, this.locksDir, this.artifactsDir, this.hubDir]) await fs.promises.mkdir(d, { recursive: true });
   }
 
   /** Path a blob has (or would have) in the cache. */
@@ -258,6 +262,7 @@ export class BlobCache {
       }
     };
     await findDirs(this.artifactsDir, 0);
+    await findDirs(this.hubDir, 0);
     return out;
   }
 

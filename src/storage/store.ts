@@ -64,7 +64,8 @@ export interface PullResult {
   bytesDownloaded: number;
 }
 
-async function placeFile(src: string, dest: string, link: boolean): Promise<void> {
+/** Places a cached blob at `dest` atomically: a hard link when `link` (and the file system allows it), else a writable copy. */
+export async function placeFile(src: string, dest: string, link: boolean): Promise<void> {
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
   const tmp = `${dest}.tmp-${randomBytes(6).toString('hex')}`;
   try {
