@@ -95,6 +95,12 @@ export { convertVgg16, readWeightsFile, mapDiffusersKeys, hasDeprecatedAttention
 export type { ComponentReport, ConversionReport, LoadedWeights } from './models/convert';
 export { assemblePipeline, convertToPipeline } from './models/pipeline-assembly';
 export type { PipelineParts, AssembleOptions } from './models/pipeline-assembly';
+export { pullModel, planPull, pinModel, hubAccessFromEnv, DEFAULT_HUB_ENDPOINT } from './models/hub-pull';
+export type { HubAccess, PullOptions, PullPlan, PlannedFile, PullProgress, PullResult } from './models/hub-pull';
+export { KNOWN_MODELS, parsePullSpec, shippedPins } from './models/hub-registry';
+export type { KnownModel, HubPin, PullSpec } from './models/hub-registry';
+export { verifyModelFolder, describeModelFolder, listCachedModels } from './models/model-folders';
+export type { FolderVerification, FolderProblem, CachedModel } from './models/model-folders';
 export { promoteCheckpoint, promotionCard, checkpointEvalMetrics } from './training/promote';
 export type { PromoteOptions, PromoteResult } from './training/promote';
 export type { LpipsOutput } from './models/lpips';
