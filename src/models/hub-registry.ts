@@ -110,7 +110,7 @@ export function parsePullSpec(spec: string, pinsByName: Record<string, HubPin> =
   const at = spec.lastIndexOf('@');
   const id = at > 0 ? spec.slice(0, at) : spec;
   const rev = at > 0 ? spec.slice(at + 1) : undefined;
-  if (rev !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(rev)) {
+  if (rev !== undefined && (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(rev) || rev.split('/').some((s) => s === '' || s === '.' || s === '..'))) {
     throw new DocAnonError(ErrorCode.ARGUMENT, `"${rev}" is not a revision (a branch, tag or commit id)`);
   }
   const known = KNOWN_MODELS[id];

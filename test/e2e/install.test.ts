@@ -163,7 +163,7 @@ describe('the published package', () => {
     let s3: TestS3 | undefined;
     try {
       s3 = await startS3();
-      const r2 = { R2_ENDPOINT: s3.endpoint, R2_ACCESS_KEY_ID: 'S3RVER', R2_SECRET_ACCESS_KEY: 'S3RVER', DOC_ANON_CACHE_DIR: path.join(work, 'cache') };
+      const r2 = { R2_ENDPOINT: s3.endpoint, R2_ACCESS_KEY_ID: 'S3RVER', R2_SECRET_ACCESS_KEY: 'S3RVER', DOC_ANON_CACHE: path.join(work, 'cache') };
       const bin = path.join(project, 'node_modules', 'doc-anon-torch', 'lib', 'cli', 'main.js');
       const child = new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
         // Asynchronous: s3rver answers from this process's event loop.

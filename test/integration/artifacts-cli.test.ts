@@ -6,18 +6,18 @@ import { makeFolder, removeTempDirs, setR2Env, startS3, tempDir, type TestS3 } f
 
 let s3: TestS3;
 let restoreEnv: () => void;
-const saved = process.env.DOC_ANON_CACHE_DIR;
+const saved = process.env.DOC_ANON_CACHE;
 
 beforeAll(async () => {
   s3 = await startS3();
   restoreEnv = setR2Env(s3);
-  process.env.DOC_ANON_CACHE_DIR = tempDir('cli-cache');
+  process.env.DOC_ANON_CACHE = tempDir('cli-cache');
 });
 afterAll(async () => {
   await s3.dispose();
   restoreEnv();
-  if (saved === undefined) delete process.env.DOC_ANON_CACHE_DIR;
-  else process.env.DOC_ANON_CACHE_DIR = saved;
+  if (saved === undefined) delete process.env.DOC_ANON_CACHE;
+  else process.env.DOC_ANON_CACHE = saved;
   removeTempDirs();
 });
 

@@ -137,24 +137,24 @@ export function tempDir(tag: string): string {
 
 /**
  * For a test file that runs the CLI against R2: s3rver on loopback, the R2_* variables pointing at
- * it and a temp artifact cache (DOC_ANON_CACHE_DIR), set up before the file's tests and undone
+ * it and a temp artifact cache (DOC_ANON_CACHE), set up before the file's tests and undone
  * after them. `ready` receives the server (for the file's own setup and assertions).
  */
 export function useTestR2(cacheTag: string, ready: (s3: TestS3) => void): void {
   let s3: TestS3 | undefined;
   let restoreEnv: (() => void) | undefined;
-  const savedCache = process.env.DOC_ANON_CACHE_DIR;
+  const savedCache = process.env.DOC_ANON_CACHE;
   beforeAll(async () => {
     s3 = await startS3();
     restoreEnv = setR2Env(s3);
-    process.env.DOC_ANON_CACHE_DIR = tempDir(cacheTag);
+    process.env.DOC_ANON_CACHE = tempDir(cacheTag);
     ready(s3);
   });
   afterAll(async () => {
     await s3?.dispose();
     restoreEnv?.();
-    if (savedCache === undefined) delete process.env.DOC_ANON_CACHE_DIR;
-    else process.env.DOC_ANON_CACHE_DIR = savedCache;
+    if (savedCache === undefined) delete process.env.DOC_ANON_CACHE;
+    else process.env.DOC_ANON_CACHE = savedCache;
     removeTempDirs();
   });
 }

@@ -53,7 +53,7 @@ function vaeConfig(dataset: string): string {
 
 test('dataset and LPIPS backbone and heads from R2: the dry run finds them without downloading, training reads them', async () => {
   const cfg = vaeConfig(`r2://${s3.bucket}/datasets/docs/latest`);
-  const cache = process.env.DOC_ANON_CACHE_DIR as string;
+  const cache = process.env.DOC_ANON_CACHE as string;
   const cached = (): number => fs.readdirSync(cache, { recursive: true }).length;
   const before = cached();
   const out = path.join(tempDir('sources-run'), 'run');
