@@ -191,12 +191,15 @@ export function maskRect(rect: Rect, page: PageSize): Rect {
  * DiffUTE's adaptive crop window around a text box: side at least 6x the text height, at least
  * the box width and at least `minSide` (default 128), centred on the box and shifted to stay on
  * the page, clipped to the page. Square whenever the page allows it; it always contains the box.
+ * With `aspect` > 1 (a model trained on wide crops, src/training/data/unet-examples.ts) the window
+ * is `aspect` times as wide as high, its height max(minSide, box height, box width / aspect), as
+ * the model's training crops.
  */
-export function adaptiveCrop(rect: Rect, page: PageSize, minSide = 128): Rect {
+export function adaptiveCrop(rect: Rect, page: PageSize, minSide = 128, aspect = 1): Rect {
   const { width: w, height: h } = rectSize(rect);
-  const side = M.ceil(M.max(6 * h, w, minSide));
-  const cw = M.min(page.width, M.max(side, w));
-  const ch = M.min(page.height, M.max(side, h));
+  const high = aspect > 1 ? M.ceil(M.max(minSide, h, w / aspect)) : M.ceil(M.max(6 * h, w, minSide));
+  const cw = M.min(page.width, M.max(high * aspect, w));
+  const ch = M.min(page.height, M.max(high, h));
   const place = (lo: number, hi: number, size: number, limit: number): number => {
     const start = M.round((lo + hi) / 2 - size / 2);
     return M.min(M.max(0, start), limit - size);

@@ -60,6 +60,10 @@ export const DiffuteModelIndexSchema = z.strictObject({
   masked_fill: z.number().min(-1).max(1).default(MASKED_FILL.diffute),
   /** The side the UNet samples at, px; null: its sample_size times the VAE factor (as diffusers). */
   resolution: z.number().int().min(8).max(2048).nullable().default(null),
+  /** Crop width / height the UNet was trained at (an integer; 1: square, as DiffUTE). Width = aspect x resolution. */
+  aspect: z.number().int().min(1).max(8).default(1),
+  /** Smallest crop height in page px the UNet was trained with (its data.crop_size); null: the engine's default. */
+  min_crop_side: z.number().int().min(8).nullable().default(null),
   /**
    * How the replacement text conditions the UNet: `glyph` is DiffUTE's, the text rendered as a glyph
    * image, encoded by the glyph encoder (last_hidden_state), through the projection when there is
@@ -82,6 +86,10 @@ export interface DiffuteSettings {
   maskedFill: number;
   /** The side the UNet samples at, px (undefined: its sample_size times the VAE factor). */
   resolution?: number;
+  /** Crop width / height (1: square). */
+  aspect?: number;
+  /** Smallest crop height in page px (the training crop_size), when recorded. */
+  minCropSide?: number;
   conditioning: 'glyph';
   /** Glyph-aligned input channels of the UNet (derived from its in_channels when not given). */
   glyphAligned?: GlyphAlignedMode;
@@ -163,6 +171,8 @@ function settingsOf(index: DiffuteModelIndex | undefined): DiffuteSettings {
   return {
     maskedFill: index?.masked_fill ?? MASKED_FILL.diffute,
     resolution: index?.resolution ?? undefined,
+    aspect: index?.aspect ?? 1,
+    minCropSide: index?.min_crop_side ?? undefined,
     conditioning: index?.conditioning ?? 'glyph',
     glyphAligned: index?.glyph_aligned,
   };
@@ -327,6 +337,8 @@ export async function writeModelIndex(
     scheduler: ['diffusers', o.schedulerClass],
     masked_fill: o.settings.maskedFill,
     resolution: o.settings.resolution ?? null,
+    aspect: o.settings.aspect ?? 1,
+    min_crop_side: o.settings.minCropSide ?? null,
     conditioning: o.settings.conditioning,
     glyph_aligned: o.settings.glyphAligned ?? 'none',
   };

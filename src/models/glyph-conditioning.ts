@@ -41,7 +41,7 @@ export function glyphAlignedModeOf(inChannels: number, latentChannels: number): 
   );
 }
 
-/** One example of a batch: the replacement text and its box in pixels of the side x side crop. */
+/** One example of a batch: the replacement text and its box in pixels of the width x height crop. */
 export interface AlignedGlyphItem {
   text: string;
   box: GlyphBox;
@@ -49,21 +49,22 @@ export interface AlignedGlyphItem {
 }
 
 /**
- * The glyph images of a batch as one uint8 [B, side, side, 3] tensor (black text on white, each
+ * The glyph images of a batch as one uint8 [B, height, width, 3] tensor (black text on white, each
  * text fitted into its box): the `glyphImage` of a training step, or, after `imageToFloat()`, of
- * a sampling loop. The caller disposes it.
+ * a sampling loop. `height` defaults to `width` (square crops). The caller disposes it.
  */
-export async function alignedGlyphTensor(items: readonly AlignedGlyphItem[], side: number): Promise<Tensor> {
-  const data = await alignedGlyphBytes(items, side);
-  return Tensor.from(data, [items.length, side, side, 3], 'uint8');
+export async function alignedGlyphTensor(items: readonly AlignedGlyphItem[], width: number, height = width): Promise<Tensor> {
+  const data = await alignedGlyphBytes(items, width, height);
+  return Tensor.from(data, [items.length, height, width, 3], 'uint8');
 }
 
 /** The same images as plain bytes (the training data pipeline keeps them in JS memory until the step). */
-export async function alignedGlyphBytes(items: readonly AlignedGlyphItem[], side: number): Promise<Uint8Array> {
-  const out = new Uint8Array(items.length * side * side * 3);
+export async function alignedGlyphBytes(items: readonly AlignedGlyphItem[], width: number, height = width): Promise<Uint8Array> {
+  const n = width * height * 3;
+  const out = new Uint8Array(items.length * n);
   for (let b = 0; b < items.length; b++) {
-    const g = await renderAlignedGlyph(items[b].text, side, side, items[b].box, { font: items[b].font });
-    out.set(g, b * side * side * 3);
+    const g = await renderAlignedGlyph(items[b].text, width, height, items[b].box, { font: items[b].font });
+    out.set(g, b * n);
   }
   return out;
 }

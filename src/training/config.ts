@@ -209,6 +209,8 @@ export const VaeTrainConfigSchema = z.strictObject({
       ...dataFields,
       /** Side of the square random crop, at the page's native resolution (text stays sharp). */
       crop_size: z.number().int().min(16).default(256),
+      /** Where crops are taken: `random` anywhere on the page, `text` around a random OCR line (a VAE for text). */
+      crop_at: z.enum(['random', 'text']).default('random'),
       augment: VaeAugmentSchema.default(VaeAugmentSchema.parse({})),
     })
     .refine(needsDir, needsDirMessage)
@@ -268,9 +270,14 @@ export const UnetTrainConfigSchema = z.strictObject({
   data: z
     .strictObject({
       ...dataFields,
-      /** Model resolution the crop is resized to. */
+      /** Model resolution the crop is resized to (its height; its width with aspect 1). */
       resolution: z.number().int().min(16).default(512),
-      /** Side of the crop around the line, in page pixels (grows to contain long lines). */
+      /**
+       * Crop width / height (an integer; 1: square, as DiffUTE). A wide crop keeps a long line's
+       * text tall at a small resolution (64 x 256 with aspect 4); the engine samples at the same shape.
+       */
+      aspect: z.number().int().min(1).max(8).default(1),
+      /** Height of the crop around the line, in page pixels (grows to contain long lines). */
       crop_size: z.number().int().min(16).default(256),
       /** Lines with OCR score at or below this are skipped. */
       min_score: z.number().min(0).max(1).default(0.8),

@@ -90,7 +90,7 @@ export function diffuteEvalMetrics(r: Omit<DiffuteEvalReport, 'samples'>): Recor
 /** What one evaluation during training evaluates. */
 export type EvalTarget =
   | { kind: 'vae'; vae: AutoencoderKL; cropSize: number }
-  | { kind: 'unet'; models: DiffuteModels; ocr: OcrEngine; maskedFill?: number; resolution?: number };
+  | { kind: 'unet'; models: DiffuteModels; ocr: OcrEngine; maskedFill?: number; resolution?: number; aspect?: number };
 
 /** Options of {@link evaluateDuringTraining}. */
 export interface TrainingEvalOptions {
@@ -129,7 +129,7 @@ export async function evaluateDuringTraining(o: TrainingEvalOptions): Promise<{ 
       seed: o.config.seed,
       lpips: o.lpips,
       keepSamples: keep,
-      engine: { steps: o.config.steps, ...(o.target.maskedFill !== undefined ? { maskedFill: o.target.maskedFill } : {}), ...(o.target.resolution ? { resolution: o.target.resolution } : {}) },
+      engine: { steps: o.config.steps, ...(o.target.maskedFill !== undefined ? { maskedFill: o.target.maskedFill } : {}), ...(o.target.resolution ? { resolution: o.target.resolution } : {}), ...(o.target.aspect ? { aspect: o.target.aspect } : {}) },
     });
     values = diffuteEvalMetrics(r);
     // original | masked | glyph | result

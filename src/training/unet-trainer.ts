@@ -145,6 +145,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
       {
         seed: c.data.seed,
         resolution: c.data.resolution,
+        aspect: c.data.aspect,
         cropSize: c.data.crop_size,
         minScore: c.data.min_score,
         boxExtend: c.data.box_extend,
@@ -161,15 +162,16 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
   protected async nativeStep(micro: UnetMicro[], control: StepControl): Promise<StepResult> {
     const c = this.unetConfig;
     const R = c.data.resolution;
+    const W = R * c.data.aspect;
     const S = this.glyph.config.image_size;
     const owned: Tensor[] = [];
     const mk = (t: Tensor): Tensor => (owned.push(t), t);
     try {
       const batches = micro.map((m) => ({
-        image: mk(Tensor.from(m.images, [m.batch, R, R, 3], 'uint8')),
+        image: mk(Tensor.from(m.images, [m.batch, R, W, 3], 'uint8')),
         boxes: mk(Tensor.from(m.boxes, [m.batch, 4])),
         glyphPixels: mk(Tensor.from(m.glyphs, [m.batch, 3, S, S])),
-        ...(m.alignedGlyphs ? { glyphImage: mk(Tensor.from(m.alignedGlyphs, [m.batch, R, R, 3], 'uint8')) } : {}),
+        ...(m.alignedGlyphs ? { glyphImage: mk(Tensor.from(m.alignedGlyphs, [m.batch, R, W, 3], 'uint8')) } : {}),
       }));
       return await this.trainer.unetStep(this.vae, this.glyph, this.scheduler, {
         ...control,
@@ -234,6 +236,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
         ocr,
         maskedFill: c.loss.masked_fill,
         resolution: c.data.resolution,
+        aspect: c.data.aspect,
       },
       pages: o.pages,
       config: o.config,
@@ -271,7 +274,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     await writeModelIndex(dir, {
       schedulerClass: this.scheduler.className,
       glyphProjection: this.glyphProjection !== undefined,
-      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, conditioning: 'glyph', glyphAligned: c.glyph_aligned },
+      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, aspect: c.data.aspect, ...(c.data.aspect > 1 ? { minCropSide: c.data.crop_size } : {}), conditioning: 'glyph', glyphAligned: c.glyph_aligned },
       sources,
     });
   }

@@ -67,7 +67,7 @@ export class VaeTrainer extends BaseTrainer<VaeBatch> {
   protected loadMicro(index: number): Promise<VaeBatch> {
     const c = this.vaeConfig;
     const b = c.train.batch_size;
-    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page, augment: c.data.augment }, index * b, b, (i) => this.exampleIndex(i));
+    return vaeBatch(this.pages, { seed: c.data.seed, cropSize: c.data.crop_size, examplesPerPage: c.data.examples_per_page, augment: c.data.augment, cropAt: c.data.crop_at }, index * b, b, (i) => this.exampleIndex(i));
   }
 
   protected async nativeStep(micro: VaeBatch[], control: StepControl): Promise<StepResult> {

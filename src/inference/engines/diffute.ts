@@ -53,8 +53,13 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
    * own; 512 when the UNet config has no sample_size.
    */
   resolution: z.number().int().min(8).max(2048).optional(),
-  /** Smallest crop side in page pixels. */
-  minCropSide: z.number().int().min(8).default(128),
+  /**
+   * Crop width / height the model samples at (width = aspect x resolution). Default: the pipeline's
+   * `aspect` (a model trained on wide crops), else 1 (square, as DiffUTE).
+   */
+  aspect: z.number().int().min(1).max(8).optional(),
+  /** Smallest crop side (height) in page pixels. Default: the pipeline's `min_crop_side`, else 128. */
+  minCropSide: z.number().int().min(8).optional(),
   /** Feather width of the paste, page pixels. */
   feather: z.number().int().min(0).max(64).default(2),
   /** Regions sampled together in one batch at most. */
@@ -88,8 +93,8 @@ export interface DiffuteModels {
  * (VAE decode dominates: ~2 GiB in float32), scaled with the pixel count and the model's bytes per
  * element, and with the UNet width for smaller models.
  */
-export function estimateRegionMiB(resolution: number, bytesPerElement: number, unetWidth: number): number {
-  return Math.ceil(2048 * (resolution / 512) ** 2 * (bytesPerElement / 4) * Math.max(0.05, unetWidth / 320));
+export function estimateRegionMiB(resolution: number, bytesPerElement: number, unetWidth: number, aspect = 1): number {
+  return Math.ceil(2048 * (resolution / 512) ** 2 * aspect * (bytesPerElement / 4) * Math.max(0.05, unetWidth / 320));
 }
 
 /** How far a redo's seed moves (a prime far past any region count: redos never reuse a region's seed). */
@@ -141,7 +146,7 @@ export class DiffuteEngine implements Engine {
   get readBack(): ReadBackOptions | undefined {
     return this.options.readBack.enabled ? this.options.readBack : undefined;
   }
-  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; maskedFill: number }>;
+  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; aspect: number; minCropSide: number; maskedFill: number }>;
   /** The sampler: the options' scheduler config, else the pipeline's scheduler, else SD2's, of the options' class. */
   private readonly scheduler: NoiseScheduler;
 
@@ -160,6 +165,8 @@ export class DiffuteEngine implements Engine {
     this.options = {
       ...parsed,
       resolution: parsed.resolution ?? pipeline?.settings.resolution ?? modelResolution(models.unet.config.sample_size, f),
+      aspect: parsed.aspect ?? pipeline?.settings.aspect ?? 1,
+      minCropSide: parsed.minCropSide ?? pipeline?.settings.minCropSide ?? 128,
       maskedFill: parsed.maskedFill ?? pipeline?.settings.maskedFill ?? MASKED_FILL.diffute,
     };
     if (this.options.resolution % f !== 0) {
@@ -193,7 +200,7 @@ export class DiffuteEngine implements Engine {
     const p = this.models.unet.parameters().find((x) => x.name === 'conv_in.weight');
     const bytes = p?.dtype === 'float32' ? 4 : 2;
     const width = this.models.unet.config.block_out_channels?.[0] ?? 320;
-    const per = estimateRegionMiB(o.resolution, bytes, width);
+    const per = estimateRegionMiB(o.resolution, bytes, width, o.aspect);
     if (per > o.memoryBudgetMiB) {
       throw new DocAnonError(
         ErrorCode.OOM,
@@ -209,7 +216,7 @@ export class DiffuteEngine implements Engine {
     const limit = this.batchLimit();
     const jobs: Job[] = regions.map((region) => {
       const mask = maskRect(region.rect, image);
-      const crop = adaptiveCrop(region.rect, image, o.minCropSide);
+      const crop = adaptiveCrop(region.rect, image, o.minCropSide, o.aspect);
       const pasted = expandRect(mask, { width: crop.x1, height: crop.y1 }, o.feather);
       const clippedPasted = { x0: Math.max(pasted.x0, crop.x0), y0: Math.max(pasted.y0, crop.y0), x1: pasted.x1, y1: pasted.y1 };
       return { region, crop, mask, pasted: clippedPasted, seed: o.seed + region.index + attempt * RETRY_SEED_STRIDE, style: matchRegionStyle(image, region.rect, region.original) };
@@ -234,6 +241,7 @@ export class DiffuteEngine implements Engine {
   async anonymize(image: DecodedImage, regions: readonly ValidatedRegion[], options: EngineRunOptions = {}): Promise<EngineResult> {
     const o = this.options;
     const R = o.resolution;
+    const W = R * o.aspect;
     const out: DecodedImage = { ...image, data: new Uint8Array(image.data) };
     const reports: RegionReport[] = [];
     let done = 0;
@@ -241,36 +249,36 @@ export class DiffuteEngine implements Engine {
       throwIfAborted(options.signal);
       const t0 = performance.now();
       const B = batch.length;
-      // Crops from the current output, scaled to R x R (aspect ignored, as DiffUTE).
-      const pixels = new Uint8Array(B * R * R * 3);
-      const masks = new Float32Array(B * R * R);
+      // Crops from the current output, scaled to W x R (the crop's own aspect ignored, as DiffUTE).
+      const pixels = new Uint8Array(B * R * W * 3);
+      const masks = new Float32Array(B * R * W);
       for (let b = 0; b < B; b++) {
         const { crop, mask } = batch[b];
         const cw = crop.x1 - crop.x0;
         const ch = crop.y1 - crop.y0;
         const scaled = await sharp(extractRgb(out, crop), { raw: { width: cw, height: ch, channels: 3 } })
-          .resize(R, R, { fit: 'fill', kernel: 'cubic' })
+          .resize(W, R, { fit: 'fill', kernel: 'cubic' })
           .raw()
           .toBuffer();
-        pixels.set(scaled, b * R * R * 3);
+        pixels.set(scaled, b * R * W * 3);
         // The mask rect in model coordinates (outward rounding so the whole box is repainted).
-        const mx0 = Math.floor(((mask.x0 - crop.x0) * R) / cw);
-        const mx1 = Math.ceil(((mask.x1 - crop.x0) * R) / cw);
+        const mx0 = Math.floor(((mask.x0 - crop.x0) * W) / cw);
+        const mx1 = Math.ceil(((mask.x1 - crop.x0) * W) / cw);
         const my0 = Math.floor(((mask.y0 - crop.y0) * R) / ch);
         const my1 = Math.ceil(((mask.y1 - crop.y0) * R) / ch);
-        for (let y = Math.max(0, my0); y < Math.min(R, my1); y++) masks.fill(1, b * R * R + y * R + Math.max(0, mx0), b * R * R + y * R + Math.min(R, mx1));
+        for (let y = Math.max(0, my0); y < Math.min(R, my1); y++) masks.fill(1, b * R * W + y * W + Math.max(0, mx0), b * R * W + y * W + Math.min(W, mx1));
       }
       // Native memory is freed here, on success and on abort or error alike, not left to finalizers.
       const temps: Tensor[] = [];
       const keep = <T extends Tensor>(t: T): T => (temps.push(t), t);
       let u8: Uint8Array;
       try {
-        const imageT = keep(await keep(Tensor.from(pixels, [B, R, R, 3], 'uint8')).imageToFloat());
-        const maskT = keep(Tensor.from(masks, [B, 1, R, R]));
+        const imageT = keep(await keep(Tensor.from(pixels, [B, R, W, 3], 'uint8')).imageToFloat());
+        const maskT = keep(Tensor.from(masks, [B, 1, R, W]));
         const context = keep(await this.glyphContext(batch.map((j) => j.region.replacement), glyphFace(batch[0])));
         // Glyph-aligned conditioning (a UNet with glyph input channels): each replacement drawn into its box.
         const glyphJobs = batch.map((j) => ({ text: j.region.replacement, crop: j.crop, mask: j.mask, font: glyphFace(j) }));
-        const glyphImage = await conditioningGlyphImage(this.models.unet, this.models.vae, glyphJobs, R);
+        const glyphImage = await conditioningGlyphImage(this.models.unet, this.models.vae, glyphJobs, W, R);
         if (glyphImage) keep(glyphImage);
         // One loop per batch; per-region seeds make a region's result independent of its batch mates
         // only when maxBatch is 1, so the seed of a batch is its first region's (documented).
@@ -300,7 +308,7 @@ export class DiffuteEngine implements Engine {
         const j = batch[b];
         const cw = j.crop.x1 - j.crop.x0;
         const ch = j.crop.y1 - j.crop.y0;
-        const back = await sharp(Buffer.from(u8.subarray(b * R * R * 3, (b + 1) * R * R * 3)), { raw: { width: R, height: R, channels: 3 } })
+        const back = await sharp(Buffer.from(u8.subarray(b * R * W * 3, (b + 1) * R * W * 3)), { raw: { width: W, height: R, channels: 3 } })
           .resize(cw, ch, { fit: 'fill', kernel: 'cubic' })
           .raw()
           .toBuffer();

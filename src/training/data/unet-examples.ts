@@ -1,22 +1,23 @@
 /**
  * DiffUTE UNet examples, one OCR line each, built as the method intends (without the released
  * code's bugs): lines with score above `minScore` and non-empty text; the axis-aligned box of the
- * line with its bottom extended by `boxExtend` * height; a square crop of side max(cropSize, box
- * width, box height) that contains the box at a random offset (white paper where it leaves the
- * page); crop and box scaled together to `resolution`; RGB throughout; the glyph of the line's
- * own text.
+ * line with its bottom extended by `boxExtend` * height; a crop `aspect` times as wide as it is
+ * high (square by default, as DiffUTE), of height max(cropSize, box height, box width / aspect),
+ * that contains the box at a random offset (white paper where it leaves the page); crop and box
+ * scaled together to resolution x (aspect * resolution); RGB throughout; the glyph of the line's
+ * own text. A wide crop keeps a long line's text tall at a small resolution.
  */
 import { DocAnonError, ErrorCode } from '../../core/errors';
 import { preprocessTrocr } from '../../models/glyph-encoder';
 import { renderGlyph } from '../../render/glyph';
 import { alignedGlyphBytes } from '../../models/glyph-conditioning';
 import { Rng } from '../synthetic/random';
-import { cropSquare, resizeSquare } from './crop';
+import { cropRect, resizeRect } from './crop';
 import { mixSeed, type PageSource } from './pages';
 import { dataSlots } from './pool-slots';
 
 export interface UnetExample {
-  /** uint8 [R, R, 3]. */
+  /** uint8 [R, aspect * R, 3]. */
   image: Uint8Array;
   /** x0, y0, x1, y1 in pixels of the resized crop. */
   box: [number, number, number, number];
@@ -25,7 +26,10 @@ export interface UnetExample {
 
 export interface UnetExampleOptions {
   seed: number;
+  /** Model crop height (and width when `aspect` is 1). */
   resolution: number;
+  /** Model crop width / height, an integer (default 1). */
+  aspect?: number;
   cropSize: number;
   minScore: number;
   boxExtend: number;
@@ -49,19 +53,21 @@ export async function unetExample(pages: PageSource, o: UnetExampleOptions, inde
     const bx1 = Math.max(...xs);
     const by0 = Math.min(...ys);
     const by1 = Math.min(page.height, Math.max(...ys) + (Math.max(...ys) - by0) * o.boxExtend);
-    const side = Math.max(o.cropSize, Math.ceil(bx1 - bx0), Math.ceil(by1 - by0));
+    const aspect = o.aspect ?? 1;
+    const ch = Math.max(o.cropSize, Math.ceil(by1 - by0), Math.ceil((bx1 - bx0) / aspect));
+    const cw = ch * aspect;
     // Offsets that keep the box inside the crop; prefer crops inside the page when possible.
-    const pick = (lo: number, hi: number, pageSize: number): number => {
+    const pick = (lo: number, hi: number, pageSize: number, size: number): number => {
       const a = Math.max(lo, Math.min(0, hi));
-      const b = Math.min(hi, Math.max(pageSize - side, a));
+      const b = Math.min(hi, Math.max(pageSize - size, a));
       return b > a ? rng.int(Math.ceil(a), Math.floor(b)) : Math.round(a);
     };
-    const cx = pick(Math.ceil(bx1) - side, Math.floor(bx0), page.width);
-    const cy = pick(Math.ceil(by1) - side, Math.floor(by0), page.height);
-    const crop = cropSquare(page, cx, cy, side);
-    const k = o.resolution / side;
+    const cx = pick(Math.ceil(bx1) - cw, Math.floor(bx0), page.width, cw);
+    const cy = pick(Math.ceil(by1) - ch, Math.floor(by0), page.height, ch);
+    const crop = cropRect(page, cx, cy, cw, ch);
+    const k = o.resolution / ch;
     return {
-      image: await resizeSquare(crop, side, o.resolution),
+      image: await resizeRect(crop, cw, ch, o.resolution * aspect, o.resolution),
       box: [(bx0 - cx) * k, (by0 - cy) * k, (bx1 - cx) * k, (by1 - cy) * k],
       text: line.text,
     };
@@ -71,10 +77,10 @@ export async function unetExample(pages: PageSource, o: UnetExampleOptions, inde
 
 /** A prepared micro-batch (plain JS memory until the step, so prefetching holds no native tensors). */
 export interface UnetMicro {
-  images: Uint8Array; // [B, R, R, 3]
+  images: Uint8Array; // [B, R, aspect * R, 3]
   boxes: Float32Array; // [B, 4]
   glyphs: Float32Array; // [B, 3, S, S]
-  /** [B, R, R, 3]: each text rendered into its box (glyph-aligned conditioning only). */
+  /** [B, R, aspect * R, 3]: each text rendered into its box (glyph-aligned conditioning only). */
   alignedGlyphs?: Uint8Array;
   texts: string[];
   batch: number;
@@ -102,14 +108,15 @@ export async function unetBatch(
   toDataset: (local: number) => number = (i) => i,
 ): Promise<UnetMicro> {
   const R = o.resolution;
+  const W = R * (o.aspect ?? 1);
   const S = o.glyphSize;
-  const images = new Uint8Array(batchSize * R * R * 3);
+  const images = new Uint8Array(batchSize * R * W * 3);
   const boxes = new Float32Array(batchSize * 4);
   const glyphs = new Float32Array(batchSize * 3 * S * S);
   const texts = new Array<string>(batchSize);
   const example = async (b: number): Promise<void> => {
     const ex = await unetExample(pages, o, toDataset(start + b));
-    images.set(ex.image, b * R * R * 3);
+    images.set(ex.image, b * R * W * 3);
     boxes.set(ex.box, b * 4);
     // Each glyph is preprocessed alone (widths differ), exactly as GlyphEncoder.encodeTexts does at inference.
     const g = renderGlyph(ex.text);
@@ -124,6 +131,6 @@ export async function unetBatch(
   };
   const boxOf = (b: number): [number, number, number, number] => [boxes[b * 4], boxes[b * 4 + 1], boxes[b * 4 + 2], boxes[b * 4 + 3]];
   await Promise.all(Array.from({ length: batchSize }, (_, b) => dataSlots.run(() => example(b))));
-  const alignedGlyphs = o.alignedGlyphs ? await alignedGlyphBytes(texts.map((text, b) => ({ text, box: boxOf(b) })), R) : undefined;
+  const alignedGlyphs = o.alignedGlyphs ? await alignedGlyphBytes(texts.map((text, b) => ({ text, box: boxOf(b) })), W, R) : undefined;
   return { images, boxes, glyphs, alignedGlyphs, texts, batch: batchSize };
 }
