@@ -3,9 +3,10 @@
  * the evaluation of src/eval (`evaluate()`), printed as a table (or JSON with --json); with --out
  * also report.json, report.md and sample grids in DIR.
  */
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DocAnonError, ErrorCode } from '../core/errors';
-import { evalReportJson, evaluate, formatEvalReport } from '../eval';
+import { evalReportJson, evaluate, formatEvalReport, writeScalingFactor } from '../eval';
 import type { Command } from './commands';
 import { progressLine } from './progress';
 
@@ -32,6 +33,9 @@ const HELP = `usage: doc-anon eval vae|unet|pipeline --model M --data D [options
   --steps N      DiffUTE sampling steps (default 20)
   --sampler S    ddim (default), ddpm, euler, dpmpp2m, pndm
   --json         print the JSON report instead of the table
+  --set-scaling-factor
+                 vae: write scaling_factor = 1 / the measured latent std into the VAE folder's
+                 config.json (a VAE trained from scratch, before a UNet is trained on it)
 
 Exit codes: 0 done, 2 bad usage or input (missing model part, data), 1 anything else.
 `;
@@ -66,6 +70,7 @@ export const evalCommand: Command = {
         steps: { type: 'string' },
         sampler: { type: 'string' },
         json: { type: 'boolean' },
+        'set-scaling-factor': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -74,6 +79,7 @@ export const evalCommand: Command = {
       return 0;
     }
     if (!values.model || !values.data) throw new DocAnonError(ErrorCode.ARGUMENT, `--model and --data are required\n${HELP}`);
+    if (values['set-scaling-factor'] && kind !== 'vae') throw new DocAnonError(ErrorCode.ARGUMENT, '--set-scaling-factor goes with eval vae');
     const bars: Record<string, (done: number) => void> = {};
     const report = await evaluate({
       kind,
@@ -92,6 +98,10 @@ export const evalCommand: Command = {
         bars[part](done);
       },
     });
+    if (values['set-scaling-factor'] && report.vae) {
+      const w = writeScalingFactor(values.model, report.vae);
+      process.stderr.write(`scaling_factor ${w.scalingFactor} (1 / latent std) written to ${path.join(w.dir, 'config.json')}\n`);
+    }
     if (values.json) process.stdout.write(`${evalReportJson(report)}\n`);
     else process.stdout.write(formatEvalReport(report) + (report.files ? `\nwritten: ${report.files.join(', ')}\n` : ''));
     return 0;

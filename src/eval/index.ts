@@ -86,6 +86,25 @@ export function vaeFolder(dir: string): string {
   throw new DocAnonError(ErrorCode.NOT_FOUND, `${dir} holds no VAE: expected config.json in it, or in vae/, ema_vae/, ema/ or model/`);
 }
 
+/**
+ * Writes `scaling_factor` = 1 / std of the VAE's latents (an evaluation's `latent.suggestedScalingFactor`)
+ * into the VAE folder's config.json, so that a UNet trained on it sees unit-variance latents, as SD's
+ * 0.18215 was measured for its VAE. Returns the folder and the value written.
+ * @throws DocAnonError ERR_ARGUMENT for an r2:// model (write to a local copy), ERR_INPUT without a usable std.
+ */
+export function writeScalingFactor(model: string, report: Pick<VaeEvalReport, 'latent'>): { dir: string; scalingFactor: number } {
+  if (model.startsWith('r2://')) throw new DocAnonError(ErrorCode.ARGUMENT, `${model}: the scaling factor is written into a local VAE folder; pull the artifact first`);
+  const s = report.latent.suggestedScalingFactor;
+  if (!(s > 0) || !Number.isFinite(s)) throw new DocAnonError(ErrorCode.INPUT, `the evaluation measured no usable latent std (${report.latent.std}); nothing written`);
+  const dir = vaeFolder(model);
+  const file = path.join(dir, 'config.json');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const scalingFactor = Number(s.toPrecision(6));
+  config.scaling_factor = scalingFactor;
+  writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+  return { dir, scalingFactor };
+}
+
 async function openData(data: string, o: z.output<typeof EvaluateOptionsSchema>): Promise<PageSource> {
   const m = /^synthetic(?::(\d+))?$/.exec(data);
   if (m) return new SyntheticPages({ seed: Number(m[1] ?? 0), width: o.pageWidth, height: o.pageHeight, kinds: ['statement', 'invoice', 'form'], noise: 0, blur: 0, rotation: 0 });

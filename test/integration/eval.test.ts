@@ -111,4 +111,28 @@ describe('doc-anon eval', () => {
       err.mockRestore();
     }
   });
+
+  it('eval vae --set-scaling-factor writes 1 / the measured latent std into the VAE folder (a checkpoint\'s ema_vae/), and the VAE then scales latents by it', async () => {
+    const ckpt = path.join(tmp, 'ckpt');
+    fs.mkdirSync(path.join(ckpt, 'ema_vae'), { recursive: true });
+    for (const f of ['config.json', 'diffusion_pytorch_model.safetensors']) fs.copyFileSync(fixture('vae', f), path.join(ckpt, 'ema_vae', f));
+    const before = JSON.parse(fs.readFileSync(path.join(ckpt, 'ema_vae', 'config.json'), 'utf8')).scaling_factor;
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['eval', 'vae', '--model', ckpt, '--data', 'synthetic:5', '--limit', '2', '--crop-size', '32', '--json', '--set-scaling-factor'])).toBe(0);
+      const report = JSON.parse(write.mock.calls.map((c) => String(c[0])).join(''));
+      const written = JSON.parse(fs.readFileSync(path.join(ckpt, 'ema_vae', 'config.json'), 'utf8')).scaling_factor;
+      expect(written).not.toBe(before);
+      expect(written).toBeCloseTo(1 / report.vae.latent.std, 4);
+      const vae = await AutoencoderKL.fromPretrained(path.join(ckpt, 'ema_vae'));
+      expect(vae.scalingFactor).toBe(written);
+      vae.dispose();
+      expect(await main(['eval', 'unet', '--model', diffute, '--data', data, '--set-scaling-factor'])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/ERR_ARGUMENT: --set-scaling-factor goes with eval vae/);
+    } finally {
+      write.mockRestore();
+      err.mockRestore();
+    }
+  });
 });
