@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Retrains DiffUTE small from scratch (docs/training.md, "DiffUTE small") and evaluates it on the
 # held-out set: stage 1 the factor-2 VAE, stage 2 the UNet with glyph-aligned conditioning, then
-# `doc-anon eval unet` on 200 held-out lines (names, IBANs, amounts, dates). About 20 minutes on
-# one CPU core. Outputs under runs/ (git-ignored).
+# `doc-anon eval unet` on 200 held-out lines (names, IBANs, amounts, dates). Times on one CPU core:
+# docs/training.md. Outputs under runs/ (git-ignored).
 #   scripts/train-diffute-small.sh            # glyph-aligned (the shipped recipe)
 #   CONFIG=configs/training/diffute-small-xattn.yaml scripts/train-diffute-small.sh   # cross-attention only
 set -euo pipefail
@@ -11,9 +11,13 @@ CONFIG="${CONFIG:-configs/training/diffute-small.yaml}"
 CLI=(node -r ./bench/register-ts.js src/cli/main.ts)
 [ -f lib/cli/main.js ] && [ -z "${FROM_SOURCE:-}" ] && CLI=(node lib/cli/main.js)
 
-if [ ! -d runs/diffute-small-vae/checkpoints/step-00001500/ema_vae ]; then
+VAE=runs/diffute-small-vae/checkpoints/step-00002000/ema_vae
+if [ ! -d "$VAE" ]; then
   "${CLI[@]}" train-vae --config configs/training/diffute-small-vae.yaml
 fi
+# The UNet's noise schedule assumes unit-variance latents: scaling_factor = 1 / std of this VAE's
+# latents on held-out crops (as SD's 0.18215 was measured for its VAE). Idempotent.
+"${CLI[@]}" eval vae --model "$VAE" --data synthetic:77 --limit 64 --crop-size 64 --set-scaling-factor --out runs/diffute-small-vae/latent-eval
 "${CLI[@]}" train-unet --config "$CONFIG"
 OUT="$(sed -n 's/^output_dir: *//p' "$CONFIG")"
 CKPT="$(ls -d "$OUT"/checkpoints/step-* | sort | tail -1)"

@@ -15,9 +15,9 @@ describe('DiffUTE small recipe', () => {
   const latent = (vae.model.config as { latent_channels: number }).latent_channels;
 
   it.each([
-    ['diffute-small.yaml', 'downsampled'],
+    ['diffute-small.yaml', 'vae'],
     ['diffute-small-xattn.yaml', 'none'],
-    ['diffute-small-gpu.yaml', 'downsampled'],
+    ['diffute-small-gpu.yaml', 'vae'],
   ])('%s: glyph_aligned %s with the matching in_channels, the small VAE stage frozen', (file, mode) => {
     const c = loadUnetTrainConfig(path.join(dir, file));
     expect(c.glyph_aligned).toBe(mode);
@@ -38,5 +38,13 @@ describe('DiffUTE small recipe', () => {
       return y;
     };
     expect(strip('diffute-small-xattn.yaml')).toEqual(strip('diffute-small.yaml'));
+  });
+
+  it('the VAE learns on crops around text, and the UNet stage samples 64 x 256 crops', () => {
+    expect(vae.data.crop_at).toBe('text');
+    const c = loadUnetTrainConfig(path.join(dir, 'diffute-small.yaml'));
+    expect([c.data.resolution, c.data.resolution * c.data.aspect]).toEqual([64, 256]);
+    // Its frozen VAE is the stage-1 run's last checkpoint.
+    expect(c.vae.pretrained).toBe(`runs/diffute-small-vae/checkpoints/step-${String(vae.train.max_steps).padStart(8, '0')}/ema_vae`);
   });
 });
