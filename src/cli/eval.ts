@@ -32,6 +32,7 @@ const HELP = `usage: doc-anon eval vae|unet|pipeline --model M --data D [options
   --crop-size N  VAE crop side (default 256, or the VAE's sample_size when smaller)
   --steps N      DiffUTE sampling steps (default 20)
   --sampler S    ddim (default), ddpm, euler, dpmpp2m, pndm
+  --guidance G   classifier-free guidance scale (default: the pipeline's guidance_scale, else 1: off)
   --json         print the JSON report instead of the table
   --set-scaling-factor
                  vae: write scaling_factor = 1 / the measured latent std into the VAE folder's
@@ -69,6 +70,7 @@ export const evalCommand: Command = {
         'crop-size': { type: 'string' },
         steps: { type: 'string' },
         sampler: { type: 'string' },
+        guidance: { type: 'string' },
         json: { type: 'boolean' },
         'set-scaling-factor': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -92,6 +94,7 @@ export const evalCommand: Command = {
       lpips: values.lpips,
       cropSize: int(values['crop-size'], 'crop-size'),
       steps: int(values.steps, 'steps'),
+      guidanceScale: values.guidance === undefined ? undefined : Number(values.guidance),
       sampler: values.sampler as never,
       onProgress: (part, done, total) => {
         bars[part] ??= progressLine(`eval ${part}`, total);

@@ -55,6 +55,8 @@ export const EvaluateOptionsSchema = z.strictObject({
   /** DiffUTE sampling steps (default 20) and sampler (default ddim). */
   steps: z.number().int().min(1).max(1000).default(20),
   sampler: z.enum(['ddpm', 'ddim', 'euler', 'dpmpp2m', 'pndm']).default('ddim'),
+  /** Classifier-free guidance of the DiffUTE sampling (weights trained with conditioning dropout); default: the pipeline's, else 1. */
+  guidanceScale: z.number().min(1).max(30).optional(),
   /** Synthetic page size (data `synthetic`): default 600 x 800 as the local configs. */
   pageWidth: z.number().int().min(200).max(10000).default(600),
   pageHeight: z.number().int().min(200).max(14000).default(800),
@@ -194,7 +196,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
         limit: o.limit ?? 16,
         seed: o.seed,
         lpips,
-        engine: { steps: o.steps, sampler: o.sampler },
+        engine: { steps: o.steps, sampler: o.sampler, ...(o.guidanceScale !== undefined ? { guidanceScale: o.guidanceScale } : {}) },
         keepSamples: o.out ? 8 : 0,
         onProgress: (d, t) => onProgress?.('unet', d, t),
       });

@@ -64,6 +64,8 @@ export const DiffuteModelIndexSchema = z.strictObject({
   aspect: z.number().int().min(1).max(8).default(1),
   /** Smallest crop height in page px the UNet was trained with (its data.crop_size); null: the engine's default. */
   min_crop_side: z.number().int().min(8).nullable().default(null),
+  /** Classifier-free guidance the engine samples with by default (1: off; >1 for weights trained with conditioning dropout). */
+  guidance_scale: z.number().min(1).max(30).default(1),
   /**
    * How the replacement text conditions the UNet: `glyph` is DiffUTE's, the text rendered as a glyph
    * image, encoded by the glyph encoder (last_hidden_state), through the projection when there is
@@ -90,6 +92,8 @@ export interface DiffuteSettings {
   aspect?: number;
   /** Smallest crop height in page px (the training crop_size), when recorded. */
   minCropSide?: number;
+  /** Default classifier-free guidance (1: off). */
+  guidanceScale?: number;
   conditioning: 'glyph';
   /** Glyph-aligned input channels of the UNet (derived from its in_channels when not given). */
   glyphAligned?: GlyphAlignedMode;
@@ -173,6 +177,7 @@ function settingsOf(index: DiffuteModelIndex | undefined): DiffuteSettings {
     resolution: index?.resolution ?? undefined,
     aspect: index?.aspect ?? 1,
     minCropSide: index?.min_crop_side ?? undefined,
+    guidanceScale: index?.guidance_scale ?? 1,
     conditioning: index?.conditioning ?? 'glyph',
     glyphAligned: index?.glyph_aligned,
   };
@@ -339,6 +344,7 @@ export async function writeModelIndex(
     resolution: o.settings.resolution ?? null,
     aspect: o.settings.aspect ?? 1,
     min_crop_side: o.settings.minCropSide ?? null,
+    guidance_scale: o.settings.guidanceScale ?? 1,
     conditioning: o.settings.conditioning,
     glyph_aligned: o.settings.glyphAligned ?? 'none',
   };

@@ -25,6 +25,11 @@ export const TrainEvalSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   /** DiffUTE sampling steps of an evaluation. */
   steps: z.number().int().min(1).max(1000).default(20),
+  /**
+   * DiffUTE classifier-free guidance of an evaluation (1: off; needs loss.cond_dropout > 0). A UNet
+   * checkpoint's model_index.json records it as the pipeline's default guidance.
+   */
+  guidance_scale: z.number().min(1).max(30).default(1),
   /** TensorBoard event files beside metrics.jsonl. */
   tensorboard: z.boolean().default(true),
   /** Stop when checkpoint.keep_best's metric has not improved for this many evaluations in a row (0: never). */

@@ -129,7 +129,7 @@ export async function evaluateDuringTraining(o: TrainingEvalOptions): Promise<{ 
       seed: o.config.seed,
       lpips: o.lpips,
       keepSamples: keep,
-      engine: { steps: o.config.steps, ...(o.target.maskedFill !== undefined ? { maskedFill: o.target.maskedFill } : {}), ...(o.target.resolution ? { resolution: o.target.resolution } : {}), ...(o.target.aspect ? { aspect: o.target.aspect } : {}) },
+      engine: { steps: o.config.steps, guidanceScale: o.config.guidance_scale, ...(o.target.maskedFill !== undefined ? { maskedFill: o.target.maskedFill } : {}), ...(o.target.resolution ? { resolution: o.target.resolution } : {}), ...(o.target.aspect ? { aspect: o.target.aspect } : {}) },
     });
     values = diffuteEvalMetrics(r);
     // original | masked | glyph | result

@@ -274,7 +274,7 @@ export class UnetTrainer extends BaseTrainer<UnetMicro> {
     await writeModelIndex(dir, {
       schedulerClass: this.scheduler.className,
       glyphProjection: this.glyphProjection !== undefined,
-      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, aspect: c.data.aspect, ...(c.data.aspect > 1 ? { minCropSide: c.data.crop_size } : {}), conditioning: 'glyph', glyphAligned: c.glyph_aligned },
+      settings: { maskedFill: c.loss.masked_fill, resolution: c.data.resolution, aspect: c.data.aspect, ...(c.data.aspect > 1 ? { minCropSide: c.data.crop_size } : {}), guidanceScale: c.eval?.guidance_scale ?? 1, conditioning: 'glyph', glyphAligned: c.glyph_aligned },
       sources,
     });
   }

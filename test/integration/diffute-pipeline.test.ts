@@ -62,7 +62,7 @@ describe('DiffutePipeline.fromPretrained', () => {
       expect(p.glyphProjection).toBeUndefined();
       expect(p.scheduler.className).toBe('DDIMScheduler');
       expect(JSON.parse(p.scheduler.configText).beta_end).toBe(0.012);
-      expect(p.settings).toEqual({ maskedFill: 0, resolution: 24, conditioning: 'glyph', glyphAligned: 'none', aspect: 1 });
+      expect(p.settings).toEqual({ maskedFill: 0, resolution: 24, conditioning: 'glyph', glyphAligned: 'none', aspect: 1, guidanceScale: 1 });
       const engine = new DiffuteEngine(p);
       expect([engine.options.maskedFill, engine.options.resolution]).toEqual([0, 24]);
       engine.dispose();
@@ -87,7 +87,7 @@ describe('DiffutePipeline.fromPretrained', () => {
     const bare = fixtureFolder('no-scheduler');
     const p = await DiffutePipeline.fromPretrained(bare);
     expect(JSON.parse(p.scheduler.configText)).toEqual(JSON.parse(JSON.stringify(SD2_SCHEDULER_CONFIG)));
-    expect(p.settings).toEqual({ maskedFill: -1, resolution: undefined, conditioning: 'glyph', glyphAligned: 'none', aspect: 1 });
+    expect(p.settings).toEqual({ maskedFill: -1, resolution: undefined, conditioning: 'glyph', glyphAligned: 'none', aspect: 1, guidanceScale: 1 });
     p.dispose();
     const indexed = fixtureFolder('no-scheduler-indexed');
     await writeModelIndex(indexed, { schedulerClass: 'DDPMScheduler', glyphProjection: false, settings });
@@ -149,7 +149,7 @@ describe('DiffutePipeline.fromPretrained', () => {
     }
     const p = await DiffutePipeline.fromPretrained(ckpt);
     // The run's settings: configs/training/unet.local.yaml's loss.masked_fill and data.resolution.
-    expect(p.settings).toEqual({ maskedFill: -1, resolution: 32, conditioning: 'glyph', glyphAligned: 'none', aspect: 1 });
+    expect(p.settings).toEqual({ maskedFill: -1, resolution: 32, conditioning: 'glyph', glyphAligned: 'none', aspect: 1, guidanceScale: 1 });
     p.dispose();
 
     const a = await Anonymizer.create({ engine: 'diffute', model: ckpt, diffute: { steps: 1 } });

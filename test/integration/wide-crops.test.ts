@@ -94,7 +94,28 @@ it('trains at aspect 4, checkpoints a pipeline that says so, and the engine samp
     expect(outside).toBe(0);
     // An explicit option still wins over the pipeline's setting.
     expect(new DiffuteEngine(p, { aspect: 1, minCropSide: 64 }).options).toMatchObject({ aspect: 1, minCropSide: 64 });
+    expect(engine.options.guidanceScale).toBe(1); // no eval block: no guidance recorded
   } finally {
     p.dispose();
   }
+  // The guidance a pipeline records is the engine's default; an explicit option wins.
+  const index = JSON.parse(fs.readFileSync(path.join(ckpt, MODEL_INDEX), 'utf8'));
+  fs.writeFileSync(path.join(ckpt, MODEL_INDEX), JSON.stringify({ ...index, guidance_scale: 3 }));
+  const g = await DiffutePipeline.fromPretrained(ckpt);
+  try {
+    expect(g.settings.guidanceScale).toBe(3);
+    expect(new DiffuteEngine(g).options.guidanceScale).toBe(3);
+    expect(new DiffuteEngine(g, { guidanceScale: 1 }).options.guidanceScale).toBe(1);
+  } finally {
+    g.dispose();
+  }
+  fs.writeFileSync(path.join(ckpt, MODEL_INDEX), JSON.stringify({ ...index, guidance_scale: 0.5 }));
+  await expect(DiffutePipeline.fromPretrained(ckpt)).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+});
+
+it('a UNet run records its evaluation guidance as the pipeline default', () => {
+  const c = localUnetConfig({ eval: { guidance_scale: 4 } });
+  expect(c.eval?.guidance_scale).toBe(4);
+  expect(localUnetConfig({ eval: {} }).eval?.guidance_scale).toBe(1);
+  expect(() => localUnetConfig({ eval: { guidance_scale: 0 } })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
 });

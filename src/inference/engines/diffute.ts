@@ -39,8 +39,11 @@ export const DiffuteEngineOptionsSchema = z.strictObject({
    * the read-back check seed + i + k x 1000003.
    */
   seed: z.number().int().min(0).max(2 ** 48).default(0),
-  /** Classifier-free guidance (needs weights trained with conditioning dropout); 1 = off, as the original. */
-  guidanceScale: z.number().min(1).max(30).default(1),
+  /**
+   * Classifier-free guidance (needs weights trained with conditioning dropout); 1 = off, as the
+   * original. Default: the pipeline's `guidance_scale`, else 1.
+   */
+  guidanceScale: z.number().min(1).max(30).optional(),
   /**
    * Masked-image hole value: DiffUTE's -1 or diffusers' 0 for weights trained that way. Default: the
    * pipeline's `masked_fill` (model_index.json), else DiffUTE's -1.
@@ -146,7 +149,7 @@ export class DiffuteEngine implements Engine {
   get readBack(): ReadBackOptions | undefined {
     return this.options.readBack.enabled ? this.options.readBack : undefined;
   }
-  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; aspect: number; minCropSide: number; maskedFill: number }>;
+  readonly options: Readonly<z.output<typeof DiffuteEngineOptionsSchema> & { resolution: number; aspect: number; minCropSide: number; maskedFill: number; guidanceScale: number }>;
   /** The sampler: the options' scheduler config, else the pipeline's scheduler, else SD2's, of the options' class. */
   private readonly scheduler: NoiseScheduler;
 
@@ -167,6 +170,7 @@ export class DiffuteEngine implements Engine {
       resolution: parsed.resolution ?? pipeline?.settings.resolution ?? modelResolution(models.unet.config.sample_size, f),
       aspect: parsed.aspect ?? pipeline?.settings.aspect ?? 1,
       minCropSide: parsed.minCropSide ?? pipeline?.settings.minCropSide ?? 128,
+      guidanceScale: parsed.guidanceScale ?? pipeline?.settings.guidanceScale ?? 1,
       maskedFill: parsed.maskedFill ?? pipeline?.settings.maskedFill ?? MASKED_FILL.diffute,
     };
     if (this.options.resolution % f !== 0) {
