@@ -171,7 +171,21 @@ function schedulerSource(dir: string): string | null {
   return null;
 }
 
-function settingsOf(index: DiffuteModelIndex | undefined): DiffuteSettings {
+/** The model_index.json fields of the method's settings (the inverse of {@link settingsOf}; DiffUTE's defaults for what is not given). */
+export function settingsIndexFields(s: Partial<DiffuteSettings>): Pick<DiffuteModelIndexInput, 'masked_fill' | 'resolution' | 'aspect' | 'min_crop_side' | 'guidance_scale' | 'conditioning' | 'glyph_aligned'> {
+  return {
+    masked_fill: s.maskedFill ?? MASKED_FILL.diffute,
+    resolution: s.resolution ?? null,
+    aspect: s.aspect ?? 1,
+    min_crop_side: s.minCropSide ?? null,
+    guidance_scale: s.guidanceScale ?? 1,
+    conditioning: s.conditioning ?? 'glyph',
+    glyph_aligned: s.glyphAligned ?? 'none',
+  };
+}
+
+/** The method's settings of a model_index.json (DiffUTE's defaults without one). */
+export function settingsOf(index: DiffuteModelIndex | undefined): DiffuteSettings {
   return {
     maskedFill: index?.masked_fill ?? MASKED_FILL.diffute,
     resolution: index?.resolution ?? undefined,
@@ -340,13 +354,7 @@ export async function writeModelIndex(
     glyph_encoder: ['transformers', glyphClass],
     glyph_projection: o.glyphProjection ? ['doc-anon-torch', 'GlyphProjection'] : [null, null],
     scheduler: ['diffusers', o.schedulerClass],
-    masked_fill: o.settings.maskedFill,
-    resolution: o.settings.resolution ?? null,
-    aspect: o.settings.aspect ?? 1,
-    min_crop_side: o.settings.minCropSide ?? null,
-    guidance_scale: o.settings.guidanceScale ?? 1,
-    conditioning: o.settings.conditioning,
-    glyph_aligned: o.settings.glyphAligned ?? 'none',
+    ...settingsIndexFields(o.settings),
   };
   writeFileAtomic(path.join(dir, MODEL_INDEX), `${JSON.stringify(parseConfig(DiffuteModelIndexSchema, index, MODEL_INDEX), null, 2)}\n`);
 }

@@ -17,7 +17,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { SafetensorsFile, writeSafetensors } from '../core/safetensors';
 import type { Tensor } from '../core/tensor';
 import { disposeWeights, hasDeprecatedAttentionKeys, mapDiffusersKeys, readWeightsFile, type ComponentReport, type ConversionReport } from './convert';
-import { DiffuteModelIndexSchema, DiffutePipeline, MODEL_INDEX, SCHEDULER_FILE, type DiffuteModelIndexInput, type DiffuteSettings } from './diffute-pipeline';
+import { DiffuteModelIndexSchema, DiffutePipeline, MODEL_INDEX, SCHEDULER_FILE, settingsIndexFields, settingsOf, type DiffuteModelIndexInput, type DiffuteSettings } from './diffute-pipeline';
 import { AutoencoderKL } from './autoencoder-kl';
 import { GlyphEncoder } from './glyph-encoder';
 import { GlyphProjection } from './glyph-projection';
@@ -235,6 +235,13 @@ function schedulerPart(source: string | undefined, out: string): { report: Compo
   }
 }
 
+/** The settings in model_index.json of the folder the UNet comes from (a checkpoint or pipeline), else none. */
+function unetSourceSettings(unet: string): Partial<DiffuteSettings> {
+  const file = path.join(unet, MODEL_INDEX);
+  if (unet.startsWith('r2://') || !fs.existsSync(file)) return {};
+  return settingsOf(parseConfig(DiffuteModelIndexSchema, JSON.parse(fs.readFileSync(file, 'utf8')), file));
+}
+
 /**
  * Builds a pipeline folder at `out` from `parts` and checks that it loads. `out` must not exist
  * yet (or be empty). Returns what was taken from each part.
@@ -265,7 +272,8 @@ export async function assemblePipeline(parts: PipelineParts, out: string, option
     }
     const scheduler = schedulerPart(parts.scheduler, tmp);
     reports.push(scheduler.report);
-    const settings = options.settings ?? {};
+    // Default: the settings the UNet was trained with, when it comes from a checkpoint or pipeline folder.
+    const settings = options.settings ?? unetSourceSettings(parts.unet);
     const index: DiffuteModelIndexInput = {
       _class_name: 'DiffutePipeline',
       _doc_anon_version: VERSION,
@@ -275,9 +283,7 @@ export async function assemblePipeline(parts: PipelineParts, out: string, option
       glyph_encoder: ['transformers', glyph.linked ? glyphClassOf(glyph.linked) : glyph.className],
       glyph_projection: projection ? ['doc-anon-torch', 'GlyphProjection'] : [null, null],
       scheduler: ['diffusers', scheduler.className],
-      masked_fill: settings.maskedFill ?? MASKED_FILL.diffute,
-      resolution: settings.resolution ?? null,
-      conditioning: settings.conditioning ?? 'glyph',
+      ...settingsIndexFields(settings),
     };
     for (const [name, text] of Object.entries(options.extraFiles ?? {})) writeFileAtomic(path.join(tmp, name), text, { mkdir: true });
     writeFileAtomic(path.join(tmp, MODEL_INDEX), `${JSON.stringify(parseConfig(DiffuteModelIndexSchema, index, MODEL_INDEX), null, 2)}\n`);

@@ -15,7 +15,7 @@ import { parseVersionUri } from '../storage/artifacts';
 import { ArtifactStore, type ArtifactStoreOptions } from '../storage/store';
 import { META_FILE, readCheckpointMeta, type CheckpointMeta } from './checkpoint';
 import type { ConversionReport } from '../models/convert';
-import { DiffuteModelIndexSchema, MODEL_INDEX, SCHEDULER_FILE, type DiffuteModelIndex } from '../models/diffute-pipeline';
+import { DiffuteModelIndexSchema, MODEL_INDEX, SCHEDULER_FILE, settingsOf, type DiffuteModelIndex } from '../models/diffute-pipeline';
 import { assemblePipeline, type PipelineParts } from '../models/pipeline-assembly';
 import { parseConfig } from '../core/config';
 
@@ -171,7 +171,7 @@ export async function promoteCheckpoint(source: string, target: string, options:
     const staged = path.join(work, 'pipeline');
     const report = await assemblePipeline(parts, staged, {
       preferEma: true,
-      settings: index ? { maskedFill: index.masked_fill, resolution: index.resolution ?? undefined, conditioning: index.conditioning } : undefined,
+      settings: index ? settingsOf(index) : undefined,
       extraFiles: { 'README.md': card },
     });
     // Published = manifest written (the store's complete-then-publish); latest moves only after.

@@ -10,6 +10,7 @@ import { DiffutePipeline, MODEL_INDEX } from '../../src';
 import { decodeImage } from '../../src/inference/image-io';
 import { DiffuteEngine } from '../../src/inference/engines/diffute';
 import { adaptiveCrop, validateRegions } from '../../src/inference/regions';
+import { assemblePipeline } from '../../src/models/pipeline-assembly';
 import { checkpointsRoot, latestCheckpoint } from '../../src/training/checkpoint';
 import { unetExample } from '../../src/training/data/unet-examples';
 import { runTraining } from '../../src/training/loop';
@@ -98,6 +99,10 @@ it('trains at aspect 4, checkpoints a pipeline that says so, and the engine samp
   } finally {
     p.dispose();
   }
+  // A pipeline assembled from the checkpoint (models assemble, promote) keeps the settings it was trained with.
+  const assembled = path.join(tmp, 'assembled');
+  await assemblePipeline({ unet: ckpt, vae: fixture('vae'), glyphEncoder: fixture('glyph_encoder') }, assembled, { preferEma: true });
+  expect(JSON.parse(fs.readFileSync(path.join(assembled, MODEL_INDEX), 'utf8'))).toMatchObject({ resolution: 16, aspect: 4, min_crop_side: 40, glyph_aligned: 'downsampled' });
   // The guidance a pipeline records is the engine's default; an explicit option wins.
   const index = JSON.parse(fs.readFileSync(path.join(ckpt, MODEL_INDEX), 'utf8'));
   fs.writeFileSync(path.join(ckpt, MODEL_INDEX), JSON.stringify({ ...index, guidance_scale: 3 }));
