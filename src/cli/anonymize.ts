@@ -55,7 +55,8 @@ const HELP = `usage: doc-anon anonymize <input> --out <output> [options]
   --engine NAME        classic (default, no weights) | diffute
   --model DIR|r2://    diffute: a DiffUTE pipeline folder: model_index.json, unet/, vae/,
                        glyph_encoder/, optional glyph_projection/ and scheduler/ (without scheduler/:
-                       SD2-inpainting's); a training checkpoint is one
+                       SD2-inpainting's); a training checkpoint is one. Default: the bundled
+                       DiffUTE small model (assets/models/diffute-small: a demonstration)
   --glyph-encoder DIR  diffute: TrOCR folder instead of the pipeline's glyph_encoder/
   --sampler NAME       ddpm (default) | ddim | dpmpp2m | euler | pndm
   --steps N            sampling steps (default 50)
@@ -283,8 +284,8 @@ export const anonymizeCommand: Command = {
       dpi: int(values.dpi, 'dpi'),
     };
     if (engine === 'diffute') {
-      if (!values.model) throw new DocAnonError(ErrorCode.ARGUMENT, '--engine diffute needs --model <a DiffUTE pipeline folder or r2:// artifact>');
-      options.model = values.model;
+      // Without --model: the bundled DiffUTE small model (the Anonymizer's default).
+      if (values.model) options.model = values.model;
       if (values['glyph-encoder']) options.models = { glyphEncoder: values['glyph-encoder'] };
       const onUnreadable = values['on-unreadable'];
       if (onUnreadable !== undefined && !['retry', 'classic', 'fail', 'off'].includes(onUnreadable)) {

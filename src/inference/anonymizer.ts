@@ -23,6 +23,7 @@ import { DocAnonError, ErrorCode } from '../core/errors';
 import { throwIfAborted } from './abort';
 import { setNumThreads } from '../core/runtime';
 import { DiffutePipeline } from '../models/diffute-pipeline';
+import { bundledDiffuteModel } from '../models/bundled-model';
 import { ClassicEngine, ClassicEngineOptionsSchema } from './engines/classic';
 import { DiffuteEngine, DiffuteEngineOptionsSchema } from './engines/diffute';
 import type { Engine, EngineProgress, RegionReport } from './engines/types';
@@ -43,6 +44,8 @@ export const AnonymizerOptionsSchema = z.strictObject({
   /**
    * The diffute engine's DiffUTE pipeline folder (model_index.json, unet/, vae/, glyph_encoder/,
    * optional glyph_projection/ and scheduler/; see DiffutePipeline) or an r2:// artifact of one.
+   * Default (with no complete `models` either): the bundled DiffUTE small model
+   * (assets/models/diffute-small, a demonstration and a starting point; see its README.md).
    */
   model: z.string().min(1).optional(),
   /**
@@ -276,12 +279,8 @@ async function loadPipeline(o: z.output<typeof AnonymizerOptionsSchema>): Promis
   const load = { device: o.device, dtype: o.dtype };
   const m = o.models ?? {};
   if (o.model) return DiffutePipeline.fromPretrained(o.model, { ...load, overrides: m });
-  if (!m.unet || !m.vae || !m.glyphEncoder) {
-    throw new DocAnonError(
-      ErrorCode.CONFIG,
-      'the diffute engine needs a model (a DiffUTE pipeline folder or r2:// artifact) or models: { unet, vae, glyphEncoder } (SD2-inpainting unet/ and vae/ folders and a TrOCR folder, or r2:// artifacts)',
-    );
-  }
+  // Nothing named: the model that ships in the package (components given alone replace its own).
+  if (!m.unet || !m.vae || !m.glyphEncoder) return DiffutePipeline.fromPretrained(bundledDiffuteModel(), { ...load, overrides: m });
   return DiffutePipeline.fromSources({ unet: m.unet, vae: m.vae, glyphEncoder: m.glyphEncoder, glyphProjection: m.glyphProjection, scheduler: m.scheduler }, load);
 }
 

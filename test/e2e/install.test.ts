@@ -96,7 +96,7 @@ describe('the published package', () => {
     for (const f of ['package.json', 'README.md', 'lib/index.js', 'lib/index.d.ts', 'lib/index.mjs', 'lib/index.d.mts', 'lib/cli/main.js',
       'prebuilt/manifest.json', 'prebuilt/Release/docanon.node', 'prebuilt/docanon_harness',
       'scripts/install.cjs', 'scripts/build-native.sh', 'scripts/setup-libtorch.sh', 'scripts/libtorch-pin.json', 'CMakeLists.txt',
-      'assets/lpips/lpips_v0.1_vgg_lin.safetensors', 'configs/training/vae.local.yaml',
+      'assets/lpips/lpips_v0.1_vgg_lin.safetensors', 'assets/models/diffute-small/model_index.json', 'assets/models/diffute-small/unet/diffusion_pytorch_model.safetensors', 'configs/training/vae.local.yaml',
       'schemas/regions-document.v1.schema.json', 'lib/web/index.html', 'lib/web/review.js', 'lib/web/vendor/pdf.min.mjs', 'lib/web/vendor/pdf.worker.min.mjs']) {
       expect(files).toContain(f);
     }
